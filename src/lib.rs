@@ -1,0 +1,10 @@
+//! Vodkit turns any video into files people can share and into adaptive streaming ladders
+//! (HLS + DASH), locally on the FFmpeg libraries or in the cloud.
+//!
+//! The library holds everything; the `vodkit` binary only parses arguments and hands over.
+//! Data flows `probe` -> `plan` (with a `preset`) -> a backend -> events.
+
+pub mod av;
+pub mod probe;
+pub mod dirs;
+pub mod preset;

@@ -1,0 +1,444 @@
+//! Presets: what to make from a source (rungs, encoder settings, audio, stills, packaging),
+//! read from TOML. The same preset drives the local and the cloud backend.
+//!
+//! Built-in presets live in `presets/*.toml` and are compiled into the binary; user presets
+//! live in the OS config folder (see [`store`]).
+
+pub mod levels;
+pub mod store;
+mod validate;
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+pub use validate::{Problem, validate};
+
+/// Why a preset could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum PresetError {
+    /// The TOML did not parse or has fields we do not know.
+    #[error("{origin}: {message}")]
+    Syntax {
+        /// The file or built-in name.
+        origin: String,
+        /// The parser's message with line and column.
+        message: String,
+    },
+    /// The preset parsed but asks for something impossible.
+    #[error("{origin}: {}", problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Invalid {
+        /// The file or built-in name.
+        origin: String,
+        /// Every problem found, each naming its rung and field.
+        problems: Vec<Problem>,
+    },
+    /// No preset has this name.
+    #[error("no preset named '{name}' (known: {known}); `vodkit presets` lists them")]
+    NotFound {
+        /// The name asked for.
+        name: String,
+        /// Names that exist.
+        known: String,
+    },
+    /// A file operation on the preset folder failed.
+    #[error("{action} {path}: {source}")]
+    Io {
+        /// What we were doing.
+        action: &'static str,
+        /// The file.
+        path: std::path::PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// Import or delete refused.
+    #[error("{0}")]
+    Refused(String),
+}
+
+/// A complete preset.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Preset {
+    /// Short name used on the command line and as the file name (`web-ladder`).
+    pub name: String,
+    /// One line for people.
+    #[serde(default)]
+    pub description: String,
+    /// Output container of the rungs.
+    #[serde(default)]
+    pub container: Container,
+    /// Settings shared by every rung's video encoder.
+    #[serde(default)]
+    pub video: VideoSettings,
+    /// The audio track muxed into every rung.
+    #[serde(default)]
+    pub audio: AudioSettings,
+    /// Cover stills taken from the video.
+    #[serde(default)]
+    pub stills: StillsSettings,
+    /// HLS and DASH packaging of the rungs.
+    #[serde(default)]
+    pub packaging: PackagingSettings,
+    /// What source metadata is carried over.
+    #[serde(default)]
+    pub metadata: MetadataSettings,
+    /// The rungs, largest or smallest first as you like; manifests sort them by
+    /// `packaging.rung_order`. Empty for audio-only presets.
+    #[serde(default, rename = "rung")]
+    pub rungs: Vec<Rung>,
+}
+
+/// One rung of a ladder: a box the picture is fitted into, and how it is encoded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rung {
+    /// Box width in pixels (landscape; portrait sources get the box turned).
+    pub width: u32,
+    /// Box height in pixels.
+    pub height: u32,
+    /// Video codec.
+    #[serde(default)]
+    pub codec: Codec,
+    /// Codec profile; absent: High for H.264, Main for H.265.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<Profile>,
+    /// Codec level (`3.1`, `4.2`), or `auto` for the lowest that holds the rung.
+    #[serde(default = "auto")]
+    pub level: String,
+    /// Peak bitrate in bits per second (QVBR cap; VBV buffer is a multiple of it).
+    pub max_bitrate_bps: u64,
+    /// Highest frame rate; sources above it drop frames evenly. Absent: the source's rate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frame_rate: Option<f64>,
+}
+
+impl Rung {
+    /// The profile to encode with.
+    pub fn profile(&self) -> Profile {
+        self.profile.unwrap_or(match self.codec {
+            Codec::H264 => Profile::High,
+            Codec::H265 => Profile::Main,
+        })
+    }
+
+    /// The level as the tables name it, or `None` for `auto`.
+    pub fn fixed_level(&self) -> Option<&'static str> {
+        levels::normalise(self.codec, &self.level)
+    }
+}
+
+fn auto() -> String {
+    "auto".to_owned()
+}
+
+/// Video codecs a rung can use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Codec {
+    /// H.264 / AVC through libx264.
+    #[default]
+    H264,
+    /// H.265 / HEVC through libx265, tagged `hvc1`.
+    H265,
+}
+
+impl fmt::Display for Codec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::H264 => "H.264",
+            Self::H265 => "H.265",
+        })
+    }
+}
+
+/// Codec profiles. Outputs are 8-bit 4:2:0, so H.265 uses Main.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    /// H.264 Constrained Baseline: no B-frames, no CABAC; for very old devices.
+    Baseline,
+    /// H.264 Main or H.265 Main.
+    Main,
+    /// H.264 High.
+    High,
+}
+
+impl fmt::Display for Profile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Baseline => "Baseline",
+            Self::Main => "Main",
+            Self::High => "High",
+        })
+    }
+}
+
+/// Output container.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Container {
+    /// MP4 with the index first (progressive download).
+    #[default]
+    Mp4,
+    /// Audio-only MP4 (`.m4a`), for audio-only presets.
+    M4a,
+}
+
+/// Adaptive quantisation strength, as MediaConvert names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AdaptiveQuantization {
+    /// No adaptive quantisation.
+    Off,
+    /// Light.
+    Low,
+    /// Medium.
+    Medium,
+    /// Strong (the reference pipeline's choice).
+    #[default]
+    High,
+    /// Stronger.
+    Higher,
+    /// Strongest.
+    Max,
+}
+
+/// Encoder settings shared by every rung.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VideoSettings {
+    /// Quality level 1-10 as in MediaConvert QVBR (10 best), mapped to a constant-quality
+    /// setting and capped by each rung's max bitrate.
+    pub quality_level: u8,
+    /// Seconds between IDR frames; every rung has an IDR on every multiple of it.
+    pub gop_secs: f64,
+    /// Closed GOPs (no frame refers across an IDR), needed to cut segments anywhere.
+    pub closed_gop: bool,
+    /// B-frames between reference frames.
+    pub b_frames: u32,
+    /// Reference frames.
+    pub reference_frames: u32,
+    /// Extra (non-IDR) I-frames at scene cuts.
+    pub scene_change_detection: bool,
+    /// Adaptive quantisation strength.
+    pub adaptive_quantization: AdaptiveQuantization,
+    /// VBV/HRD buffer size as a multiple of the rung's max bitrate.
+    pub hrd_buffer_factor: f64,
+    /// Initial HRD buffer fill, percent.
+    pub hrd_initial_fill_percent: u8,
+    /// Keep the source aspect ratio inside each rung's box (false stretches to the box).
+    pub keep_aspect: bool,
+    /// Encoder speed preset (x264/x265 names: `ultrafast` ... `veryslow`).
+    pub speed: String,
+}
+
+impl Default for VideoSettings {
+    fn default() -> Self {
+        Self {
+            quality_level: 8,
+            gop_secs: 2.0,
+            closed_gop: true,
+            b_frames: 1,
+            reference_frames: 3,
+            scene_change_detection: true,
+            adaptive_quantization: AdaptiveQuantization::High,
+            hrd_buffer_factor: 2.0,
+            hrd_initial_fill_percent: 90,
+            keep_aspect: true,
+            speed: "medium".to_owned(),
+        }
+    }
+}
+
+/// Audio codecs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AudioCodec {
+    /// AAC Low Complexity, MPEG-4 syntax.
+    #[default]
+    AacLc,
+    /// No audio track in the outputs.
+    None,
+}
+
+/// The audio track, encoded once and muxed into every rung.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AudioSettings {
+    /// Codec.
+    pub codec: AudioCodec,
+    /// Constant bitrate in bits per second.
+    pub bitrate_bps: u64,
+    /// Sample rate in hertz.
+    pub sample_rate_hz: u32,
+    /// 1 (mono) or 2 (stereo); 5.1 sources are downmixed, mono sources upmixed.
+    pub channels: u32,
+}
+
+impl Default for AudioSettings {
+    fn default() -> Self {
+        Self {
+            codec: AudioCodec::AacLc,
+            bitrate_bps: 160_000,
+            sample_rate_hz: 48_000,
+            channels: 2,
+        }
+    }
+}
+
+/// Still image format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StillFormat {
+    /// JPEG.
+    #[default]
+    Jpeg,
+    /// PNG.
+    Png,
+}
+
+/// Cover stills spread evenly through the video.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StillsSettings {
+    /// How many; 0 for none.
+    pub count: u32,
+    /// Width in pixels (height follows the picture's aspect ratio).
+    pub width: u32,
+    /// Image format.
+    pub format: StillFormat,
+}
+
+impl Default for StillsSettings {
+    fn default() -> Self {
+        Self {
+            count: 5,
+            width: 640,
+            format: StillFormat::Jpeg,
+        }
+    }
+}
+
+/// Order of rungs in manifests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RungOrder {
+    /// Highest bitrate first.
+    #[default]
+    Desc,
+    /// Lowest bitrate first (some players start on the first listed rung).
+    Asc,
+}
+
+/// HLS and DASH packaging of the rungs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PackagingSettings {
+    /// Make HLS.
+    pub hls: bool,
+    /// HLS segment length in seconds (a whole number of GOPs).
+    pub hls_segment_secs: f64,
+    /// Write I-frame-only playlists (trick play, thumbnails while scrubbing).
+    pub hls_iframe_playlists: bool,
+    /// Put audio in its own rendition group instead of muxing it with every variant.
+    pub hls_audio_group: bool,
+    /// Make DASH.
+    pub dash: bool,
+    /// DASH segment length in seconds (a whole number of GOPs).
+    pub dash_segment_secs: f64,
+    /// DASH `minBufferTime` in seconds.
+    pub dash_min_buffer_secs: f64,
+    /// Order of rungs in the manifests.
+    pub rung_order: RungOrder,
+}
+
+impl Default for PackagingSettings {
+    fn default() -> Self {
+        Self {
+            hls: false,
+            hls_segment_secs: 6.0,
+            hls_iframe_playlists: true,
+            hls_audio_group: false,
+            dash: false,
+            dash_segment_secs: 2.0,
+            dash_min_buffer_secs: 30.0,
+            rung_order: RungOrder::Desc,
+        }
+    }
+}
+
+/// Source metadata carried into the outputs.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetadataSettings {
+    /// Keep the creation time and GPS location a phone recorded.
+    pub keep_phone_metadata: bool,
+}
+
+impl Preset {
+    /// Parses and validates a preset. `origin` names the file (or built-in) in errors.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Self, PresetError> {
+        let preset: Self = toml::from_str(text).map_err(|e| PresetError::Syntax {
+            origin: origin.to_owned(),
+            message: e.to_string().trim_end().replace('\n', "\n  "),
+        })?;
+        let problems = validate(&preset);
+        if problems.is_empty() {
+            Ok(preset)
+        } else {
+            Err(PresetError::Invalid {
+                origin: origin.to_owned(),
+                problems,
+            })
+        }
+    }
+
+    /// The preset as TOML, in the same layout as the built-in files.
+    pub fn to_toml(&self) -> String {
+        // Serialising plain structs of numbers, strings and enums cannot fail.
+        toml::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// True when the preset makes audio only (no rungs).
+    pub fn is_audio_only(&self) -> bool {
+        self.rungs.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_are_refused_with_their_name() {
+        let err = Preset::from_toml("name = \"x\"\nbitrate = 3\n", "my.toml").unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.starts_with("my.toml:"), "{msg}");
+        assert!(msg.contains("bitrate"), "{msg}");
+    }
+
+    #[test]
+    fn defaults_fill_what_a_preset_leaves_out() {
+        let p = Preset::from_toml(
+            "name = \"small\"\n[[rung]]\nwidth = 640\nheight = 360\nmax_bitrate_bps = 700000\n",
+            "small.toml",
+        )
+        .expect("valid");
+        assert_eq!(p.video.quality_level, 8);
+        assert_eq!(p.video.gop_secs, 2.0);
+        assert_eq!(p.rungs[0].level, "auto");
+        assert_eq!(p.audio.bitrate_bps, 160_000);
+    }
+
+    #[test]
+    fn toml_round_trips() {
+        let p = Preset::from_toml(
+            "name = \"rt\"\n[[rung]]\nwidth = 1280\nheight = 720\nmax_bitrate_bps = 3500000\nframe_rate = 30.0\n",
+            "rt.toml",
+        )
+        .expect("valid");
+        let again = Preset::from_toml(&p.to_toml(), "again").expect("round trip");
+        assert_eq!(p, again);
+    }
+}

@@ -1,0 +1,152 @@
+//! The person-readable form of a [`MediaInfo`], as `vodkit probe` prints it.
+
+use std::fmt::Write as _;
+
+use super::{MediaInfo, StreamKind};
+
+/// Formats a probe result as a few aligned lines: the file, then one line per stream, then
+/// the warnings.
+pub fn describe(info: &MediaInfo) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", info.path.display());
+    let container = info.container_long.as_deref().unwrap_or(&info.container);
+    let _ = writeln!(
+        out,
+        "  {container}, {}, {}, {}",
+        info.duration_secs
+            .map_or_else(|| "duration unknown".to_owned(), clock),
+        human_bytes(info.size_bytes),
+        info.bitrate_bps
+            .map_or_else(|| "bitrate unknown".to_owned(), human_bitrate),
+    );
+    if let Some(created) = &info.creation_time {
+        let _ = writeln!(out, "  recorded {created}");
+    }
+    if let Some(location) = &info.location {
+        let _ = writeln!(out, "  location {location}");
+    }
+    for s in &info.streams {
+        let mut line = format!("  #{} {:?}: {}", s.index, s.kind, s.codec).to_lowercase();
+        if let Some(p) = &s.profile {
+            let _ = write!(line, " ({p}");
+            if let Some(level) = s.video.as_ref().and_then(|v| v.level.as_ref()) {
+                let _ = write!(line, " @ L{level}");
+            }
+            line.push(')');
+        }
+        if let Some(v) = &s.video {
+            let _ = write!(line, ", {}x{}", v.width, v.height);
+            if v.sample_aspect_ratio != "1:1" {
+                let _ = write!(
+                    line,
+                    " SAR {} DAR {}",
+                    v.sample_aspect_ratio, v.display_aspect_ratio
+                );
+            }
+            if v.rotation_deg != 0 {
+                let _ = write!(
+                    line,
+                    ", rotated {}° (shows as {}x{})",
+                    v.rotation_deg, v.display_width, v.display_height
+                );
+            }
+            if let Some(fps) = v.avg_frame_rate {
+                let _ = write!(line, ", {fps:.3} fps");
+                if v.variable_frame_rate {
+                    line.push_str(" (variable)");
+                }
+            }
+            if let Some(pf) = &v.pixel_format {
+                let _ = write!(line, ", {pf}");
+            }
+            if let (Some(p), Some(t)) = (&v.color_primaries, &v.color_transfer) {
+                let _ = write!(line, ", {p}/{t}");
+            }
+            if let Some(hdr) = &v.hdr {
+                let _ = write!(line, ", HDR {hdr}");
+            }
+            if v.interlaced {
+                let _ = write!(line, ", interlaced {}", v.field_order);
+            }
+        }
+        if let Some(a) = &s.audio {
+            let _ = write!(
+                line,
+                ", {} Hz, {}",
+                a.sample_rate_hz,
+                a.channel_layout
+                    .clone()
+                    .unwrap_or_else(|| format!("{} channels", a.channels))
+            );
+        }
+        if let Some(bps) = s.bitrate_bps {
+            let _ = write!(line, ", {}", human_bitrate(bps));
+        }
+        if let Some(lang) = &s.language {
+            let _ = write!(line, " [{lang}]");
+        }
+        if s.kind == StreamKind::Attachment && s.codec != "ttf" {
+            line.push_str(" (attached picture)");
+        }
+        let _ = writeln!(out, "{line}");
+    }
+    for w in &info.warnings {
+        let _ = writeln!(out, "  ! {w}");
+    }
+    out
+}
+
+/// `h:mm:ss.s` for long durations, `12.3 s` for short ones.
+pub fn clock(secs: f64) -> String {
+    if secs < 60.0 {
+        return format!("{secs:.1} s");
+    }
+    let total = secs.round() as u64;
+    let (h, m, s) = (total / 3600, total / 60 % 60, total % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m}:{s:02}")
+    }
+}
+
+/// Bytes in binary units with one decimal (`25.3 MiB`).
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// Bits per second in decimal units (`3.50 Mb/s`, `160 kb/s`).
+pub fn human_bitrate(bps: u64) -> String {
+    if bps >= 1_000_000 {
+        format!("{:.2} Mb/s", bps as f64 / 1e6)
+    } else {
+        format!("{} kb/s", (bps as f64 / 1e3).round())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_read_naturally() {
+        assert_eq!(clock(11.04), "11.0 s");
+        assert_eq!(clock(5400.0), "1:30:00");
+        assert_eq!(clock(75.0), "1:15");
+        assert_eq!(human_bytes(512), "512 B");
+        assert_eq!(human_bytes(25 * 1024 * 1024 + 300_000), "25.3 MiB");
+        assert_eq!(human_bitrate(160_000), "160 kb/s");
+        assert_eq!(human_bitrate(3_500_000), "3.50 Mb/s");
+    }
+}

@@ -8,3 +8,5 @@ pub mod av;
 pub mod probe;
 pub mod dirs;
 pub mod preset;
+pub mod plan;
+pub mod units;

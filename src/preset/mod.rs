@@ -12,7 +12,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-pub use validate::{Problem, validate};
+pub use validate::{Problem, gop_is_whole_frames, validate};
 
 /// Why a preset could not be used.
 #[derive(Debug, thiserror::Error)]

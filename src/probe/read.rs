@@ -11,6 +11,7 @@ use ffmpeg_next::{Packet, Rational, media};
 
 use super::{AudioInfo, MediaInfo, ProbeError, StreamInfo, StreamKind, VideoInfo};
 use crate::av::{self, ffmpeg};
+use crate::units::reduce;
 
 /// How many video packets the frame-rate scan looks at (about 20 s at 30 fps).
 const VFR_SCAN_PACKETS: usize = 600;
@@ -299,14 +300,6 @@ fn level_name(codec: ffi::AVCodecID, level: i32) -> Option<String> {
         ffi::AVCodecID::AV_CODEC_ID_HEVC => as_decimal(level / 3),
         _ => level.to_string(),
     })
-}
-
-fn reduce(a: u64, b: u64) -> (u64, u64) {
-    fn gcd(a: u64, b: u64) -> u64 {
-        if b == 0 { a } else { gcd(b, a % b) }
-    }
-    let g = gcd(a, b).max(1);
-    (a / g, b / g)
 }
 
 /// Reads the first video packets and reports whether their intervals vary: the only

@@ -1,0 +1,719 @@
+//! A plan is a preset fitted to one source: which rungs are made (kept, resized, capped) or
+//! dropped and why, at what size, frame rate, level and bitrate, what happens to the picture
+//! on the way (rotation, deinterlacing, HDR), the audio, the stills and the estimated sizes.
+//!
+//! Pure logic over a [`MediaInfo`] and a [`Preset`]: both backends and both front ends show
+//! and run the same plan.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::preset::{AudioCodec, Codec, Preset, Profile, gop_is_whole_frames, levels};
+use crate::probe::MediaInfo;
+use crate::units::{even_floor, even_round, reduce};
+
+/// Why a source cannot be planned with a preset.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// A video preset on a file without video.
+    #[error("{path} has no video stream; use an audio-only preset such as podcast-audio")]
+    NoVideo {
+        /// The source.
+        path: PathBuf,
+    },
+    /// An audio-only preset on a file without audio.
+    #[error("{path} has no audio stream, and preset '{preset}' makes audio only")]
+    NoAudio {
+        /// The source.
+        path: PathBuf,
+        /// The preset.
+        preset: String,
+    },
+    /// The video stream has no usable size.
+    #[error("{path}: the video stream has no picture size; the file may be damaged")]
+    NoPictureSize {
+        /// The source.
+        path: PathBuf,
+    },
+}
+
+/// A frame rate as an exact fraction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FrameRate {
+    /// Frames ...
+    pub num: u32,
+    /// ... per this many seconds.
+    pub den: u32,
+}
+
+impl FrameRate {
+    /// Frames per second.
+    pub fn fps(self) -> f64 {
+        f64::from(self.num) / f64::from(self.den)
+    }
+
+    /// The rate divided by a whole number (every n-th frame kept), reduced.
+    pub fn divided(self, by: u32) -> Self {
+        let (num, den) = reduce(u64::from(self.num), u64::from(self.den) * u64::from(by));
+        Self {
+            num: num as u32,
+            den: den as u32,
+        }
+    }
+
+    /// Parses `30000/1001`.
+    pub fn parse(ratio: &str) -> Option<Self> {
+        let (n, d) = ratio.split_once('/')?;
+        let (num, den) = (n.trim().parse().ok()?, d.trim().parse().ok()?);
+        (num > 0 && den > 0).then_some(Self { num, den })
+    }
+}
+
+impl std::fmt::Display for FrameRate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let fps = self.fps();
+        if (fps - fps.round()).abs() < 1e-9 {
+            write!(f, "{fps:.0}")
+        } else {
+            write!(f, "{fps:.3}")
+        }
+    }
+}
+
+/// Rates people and devices use; measured rates snap to the nearest within tolerance.
+const COMMON_RATES: [(u32, u32); 12] = [
+    (24000, 1001),
+    (24, 1),
+    (25, 1),
+    (30000, 1001),
+    (30, 1),
+    (48, 1),
+    (50, 1),
+    (60000, 1001),
+    (60, 1),
+    (100, 1),
+    (120000, 1001),
+    (120, 1),
+];
+
+/// What happens to a rung.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RungStatus {
+    /// Made as the preset says.
+    Kept,
+    /// Made at another size than the preset's box (aspect ratio, portrait, source size).
+    Resized,
+    /// Made with a lower max bitrate than the preset's (the source has less).
+    Capped,
+    /// Not made.
+    Dropped,
+}
+
+/// One rung of the plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlannedRung {
+    /// Display name, the height with a `p` (`720p`); the output file uses it.
+    pub name: String,
+    /// The rung's position in the preset (0-based).
+    pub preset_index: usize,
+    /// Kept, resized, capped or dropped.
+    pub status: RungStatus,
+    /// Also resized (when the status says capped or dropped).
+    pub resized: bool,
+    /// Also capped.
+    pub capped: bool,
+    /// Why it was resized, capped or dropped, in words.
+    pub reasons: Vec<String>,
+    /// Output width in pixels (even).
+    pub width: u32,
+    /// Output height in pixels (even).
+    pub height: u32,
+    /// Codec.
+    pub codec: Codec,
+    /// Profile.
+    pub profile: Profile,
+    /// Level as the tables name it (`3.1`), resolved when the preset says `auto`.
+    pub level: String,
+    /// Peak bitrate in bits per second.
+    pub max_bitrate_bps: u64,
+    /// VBV/HRD buffer in bits.
+    pub buffer_bits: u64,
+    /// Output frame rate.
+    pub frame_rate: FrameRate,
+    /// Keep every n-th source frame (1 keeps all).
+    pub frame_step: u32,
+    /// Frames per GOP (an IDR frame every `gop_secs` of presentation time).
+    pub gop_frames: u32,
+    /// Estimated file size in bytes (video at the quality level's typical fill, plus audio).
+    pub estimated_bytes: u64,
+}
+
+impl PlannedRung {
+    /// True when the rung is made.
+    pub fn is_made(&self) -> bool {
+        self.status != RungStatus::Dropped
+    }
+}
+
+/// What happens to every picture before it is scaled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PictureTransform {
+    /// Clockwise rotation applied to the pixels (0, 90, 180, 270).
+    pub rotate_deg: u32,
+    /// Deinterlace (the source is interlaced).
+    pub deinterlace: bool,
+    /// `PQ` or `HLG` when an HDR source is converted to SDR BT.709.
+    pub hdr_to_sdr: Option<String>,
+    /// Resize non-square pixels to square ones.
+    pub square_pixels: bool,
+    /// Source frames are retimed to a constant rate (the source is VFR).
+    pub constant_rate: bool,
+}
+
+/// The audio track of the outputs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlannedAudio {
+    /// Source stream index.
+    pub source_index: usize,
+    /// Codec of the outputs (`aac-lc`).
+    pub codec: String,
+    /// Bitrate in bits per second.
+    pub bitrate_bps: u64,
+    /// Sample rate in hertz.
+    pub sample_rate_hz: u32,
+    /// Channels out.
+    pub channels: u32,
+    /// Channels in.
+    pub source_channels: u32,
+    /// Language tag carried over.
+    pub language: Option<String>,
+    /// `downmix 5.1 to stereo`, `upmix mono to stereo`, or none.
+    pub remix: Option<String>,
+}
+
+/// Cover stills.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlannedStills {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Times in seconds, evenly spread, away from the first and last frame.
+    pub times_secs: Vec<f64>,
+    /// `jpeg` or `png`.
+    pub format: String,
+}
+
+/// A preset fitted to one source.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// The source file.
+    pub source: PathBuf,
+    /// The asset title (file name without extension).
+    pub title: String,
+    /// The preset's name.
+    pub preset: String,
+    /// Source duration in seconds (0 when unknown).
+    pub duration_secs: f64,
+    /// Source picture as shown (square pixels, after rotation), if it has video.
+    pub source_display: Option<(u32, u32)>,
+    /// Source frame rate as used (snapped for VFR sources).
+    pub source_frame_rate: Option<FrameRate>,
+    /// Source video bitrate in bits per second, when known.
+    pub source_video_bitrate_bps: Option<u64>,
+    /// Picture transforms before scaling.
+    pub transform: PictureTransform,
+    /// Every rung of the preset, in preset order, made or dropped.
+    pub rungs: Vec<PlannedRung>,
+    /// The audio track, if any.
+    pub audio: Option<PlannedAudio>,
+    /// Stills, if any.
+    pub stills: Option<PlannedStills>,
+    /// Things the user should know.
+    pub warnings: Vec<String>,
+    /// Sum of the made rungs' estimates (or the audio file's), in bytes.
+    pub estimated_bytes: u64,
+}
+
+impl Plan {
+    /// The rungs that are made.
+    pub fn made_rungs(&self) -> impl Iterator<Item = &PlannedRung> {
+        self.rungs.iter().filter(|r| r.is_made())
+    }
+}
+
+/// Share of the max bitrate a QVBR-style encode typically uses at each quality level (1-10).
+/// Used for size estimates only; documented in the README.
+pub fn typical_fill(quality_level: u8) -> f64 {
+    0.30 + 0.055 * f64::from(quality_level.clamp(1, 10))
+}
+
+/// Fits a preset to a source.
+pub fn plan(info: &MediaInfo, preset: &Preset) -> Result<Plan, PlanError> {
+    let duration_secs = info.duration_secs.unwrap_or(0.0).max(0.0);
+    let audio = plan_audio(info, preset);
+    let mut warnings = Vec::new();
+    if duration_secs == 0.0 {
+        warnings.push("duration unknown: size estimates are 0".to_owned());
+    }
+
+    if preset.is_audio_only() {
+        let Some(audio) = audio else {
+            return Err(PlanError::NoAudio {
+                path: info.path.clone(),
+                preset: preset.name.clone(),
+            });
+        };
+        let estimated_bytes = (audio.bitrate_bps as f64 * duration_secs / 8.0) as u64;
+        return Ok(Plan {
+            source: info.path.clone(),
+            title: info.title.clone(),
+            preset: preset.name.clone(),
+            duration_secs,
+            source_display: None,
+            source_frame_rate: None,
+            source_video_bitrate_bps: None,
+            transform: PictureTransform {
+                rotate_deg: 0,
+                deinterlace: false,
+                hdr_to_sdr: None,
+                square_pixels: false,
+                constant_rate: false,
+            },
+            rungs: Vec::new(),
+            audio: Some(audio),
+            stills: None,
+            warnings,
+            estimated_bytes,
+        });
+    }
+
+    let Some((_, video)) = info.video() else {
+        return Err(PlanError::NoVideo {
+            path: info.path.clone(),
+        });
+    };
+    if video.display_width < 2 || video.display_height < 2 {
+        return Err(PlanError::NoPictureSize {
+            path: info.path.clone(),
+        });
+    }
+    let source = (video.display_width, video.display_height);
+    let source_rate = source_frame_rate(
+        video.avg_frame_rate_ratio.as_deref(),
+        video.avg_frame_rate,
+        video.variable_frame_rate,
+    );
+    let source_bps = info.video_bitrate_bps();
+    if source_bps.is_none() {
+        warnings.push("source video bitrate unknown: rungs are not capped".to_owned());
+    }
+    if audio.is_none() && preset.audio.codec != AudioCodec::None {
+        warnings.push("the source has no audio: outputs have no sound track".to_owned());
+    }
+    let audio_bps = audio.as_ref().map_or(0, |a| a.bitrate_bps);
+
+    let mut rungs: Vec<PlannedRung> = preset
+        .rungs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| fit_rung(preset, i, r, source, source_rate, source_bps))
+        .collect();
+    drop_duplicates(&mut rungs);
+    ensure_one_survives(preset, &mut rungs, source, source_rate, source_bps);
+    for r in &mut rungs {
+        resolve_level(r);
+        r.name = format!("{}p", r.width.min(r.height));
+        r.estimated_bytes = ((r.max_bitrate_bps as f64 * typical_fill(preset.video.quality_level)
+            + audio_bps as f64)
+            * duration_secs
+            / 8.0) as u64;
+        if !gop_is_whole_frames(preset.video.gop_secs, r.frame_rate.fps()) {
+            warnings.push(format!(
+                "{}: a {} s GOP is not a whole number of frames at {} fps; IDR frames still fall on every {} s boundary, GOP lengths vary by a frame",
+                r.name, preset.video.gop_secs, r.frame_rate, preset.video.gop_secs
+            ));
+        }
+    }
+    // Two made rungs of the same height would write the same file name; tell them apart.
+    let names: Vec<String> = rungs
+        .iter()
+        .filter(|r| r.is_made())
+        .map(|r| r.name.clone())
+        .collect();
+    for r in rungs.iter_mut().filter(|r| r.is_made()) {
+        if names.iter().filter(|n| **n == r.name).count() > 1 {
+            r.name = format!("{}_{}k", r.name, r.max_bitrate_bps / 1000);
+        }
+    }
+
+    let transform = PictureTransform {
+        rotate_deg: video.rotation_deg,
+        deinterlace: video.interlaced,
+        hdr_to_sdr: video.hdr.clone(),
+        square_pixels: video.sample_aspect_ratio != "1:1",
+        constant_rate: video.variable_frame_rate,
+    };
+    if transform.constant_rate {
+        warnings.push(format!(
+            "variable frame rate source: outputs run at a constant {source_rate} fps"
+        ));
+    }
+    if !preset.video.keep_aspect {
+        warnings.push(
+            "the preset stretches pictures to each rung's box (keep_aspect = false)".to_owned(),
+        );
+    }
+
+    let stills = (preset.stills.count > 0).then(|| {
+        let width = even_floor(preset.stills.width.min(source.0));
+        let height = even_round(f64::from(width) * f64::from(source.1) / f64::from(source.0));
+        let count = preset.stills.count;
+        PlannedStills {
+            width,
+            height: height.max(2),
+            times_secs: (0..count)
+                .map(|i| duration_secs * (f64::from(i) + 0.5) / f64::from(count))
+                .collect(),
+            format: match preset.stills.format {
+                crate::preset::StillFormat::Jpeg => "jpeg",
+                crate::preset::StillFormat::Png => "png",
+            }
+            .to_owned(),
+        }
+    });
+
+    let estimated_bytes = rungs
+        .iter()
+        .filter(|r| r.is_made())
+        .map(|r| r.estimated_bytes)
+        .sum();
+    Ok(Plan {
+        source: info.path.clone(),
+        title: info.title.clone(),
+        preset: preset.name.clone(),
+        duration_secs,
+        source_display: Some(source),
+        source_frame_rate: Some(source_rate),
+        source_video_bitrate_bps: source_bps,
+        transform,
+        rungs,
+        audio,
+        stills,
+        warnings,
+        estimated_bytes,
+    })
+}
+
+fn plan_audio(info: &MediaInfo, preset: &Preset) -> Option<PlannedAudio> {
+    if preset.audio.codec == AudioCodec::None {
+        return None;
+    }
+    let (stream, audio) = info.audio()?;
+    let channels = preset.audio.channels;
+    let remix = match (audio.channels, channels) {
+        (a, b) if a == b => None,
+        (1, 2) => Some("upmix mono to stereo".to_owned()),
+        (a, 2) if a > 2 => Some(format!(
+            "downmix {} to stereo",
+            audio
+                .channel_layout
+                .clone()
+                .unwrap_or_else(|| format!("{a} channels"))
+        )),
+        (a, 1) => Some(format!("downmix {a} channels to mono")),
+        (a, b) => Some(format!("remix {a} to {b} channels")),
+    };
+    Some(PlannedAudio {
+        source_index: stream.index,
+        codec: "aac-lc".to_owned(),
+        bitrate_bps: preset.audio.bitrate_bps,
+        sample_rate_hz: preset.audio.sample_rate_hz,
+        channels,
+        source_channels: audio.channels,
+        language: stream.language.clone(),
+        remix,
+    })
+}
+
+/// The source's frame rate: its stated average, snapped to a common rate when close (always
+/// for variable-rate sources, which must come out constant).
+fn source_frame_rate(ratio: Option<&str>, fps: Option<f64>, variable: bool) -> FrameRate {
+    let stated = ratio.and_then(FrameRate::parse);
+    let fps = stated.map(FrameRate::fps).or(fps).unwrap_or(30.0);
+    let tolerance = if variable { 0.05 } else { 0.002 };
+    let nearest = COMMON_RATES
+        .iter()
+        .map(|&(num, den)| FrameRate { num, den })
+        .min_by(|a, b| {
+            (a.fps() - fps)
+                .abs()
+                .partial_cmp(&(b.fps() - fps).abs())
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+    match (nearest, stated) {
+        (Some(n), _) if (n.fps() - fps).abs() / fps <= tolerance => n,
+        (_, Some(s)) if !variable && s.den <= 1001 => s,
+        _ => FrameRate {
+            num: fps.round().max(1.0) as u32,
+            den: 1,
+        },
+    }
+}
+
+fn fit_rung(
+    preset: &Preset,
+    index: usize,
+    rung: &crate::preset::Rung,
+    source: (u32, u32),
+    source_rate: FrameRate,
+    source_bps: Option<u64>,
+) -> PlannedRung {
+    let (sw, sh) = (f64::from(source.0), f64::from(source.1));
+    let mut reasons = Vec::new();
+    let portrait = source.1 > source.0;
+    let (bw, bh) = if portrait && rung.width > rung.height {
+        reasons.push(format!(
+            "turned to portrait ({}x{}) for a portrait source",
+            rung.height, rung.width
+        ));
+        (rung.height, rung.width)
+    } else {
+        (rung.width, rung.height)
+    };
+    let (fbw, fbh) = (f64::from(bw), f64::from(bh));
+
+    let mut dropped = None;
+    let (width, height) = if preset.video.keep_aspect {
+        let scale = (fbw / sw).min(fbh / sh);
+        if scale > 1.0 + 1e-9 {
+            dropped = Some(format!(
+                "larger than the source ({}x{}); never upscaled",
+                source.0, source.1
+            ));
+        }
+        let s = scale.min(1.0);
+        let w = even_round(sw * s).min(even_floor(source.0)).min(bw);
+        let h = even_round(sh * s).min(even_floor(source.1)).min(bh);
+        (w.max(2), h.max(2))
+    } else {
+        if bw > source.0 || bh > source.1 {
+            dropped = Some(format!(
+                "larger than the source ({}x{}); never upscaled",
+                source.0, source.1
+            ));
+        }
+        (bw, bh)
+    };
+    let resized = (width, height) != (bw, bh) || portrait && rung.width > rung.height;
+    if (width, height) != (bw, bh) && dropped.is_none() {
+        reasons.push(format!(
+            "{width}x{height} keeps the source's {} aspect ratio inside the {bw}x{bh} box",
+            aspect_name(source)
+        ));
+    }
+
+    let mut max_bitrate_bps = rung.max_bitrate_bps;
+    let mut capped = false;
+    if let Some(src) = source_bps
+        && src < max_bitrate_bps
+    {
+        max_bitrate_bps = src;
+        capped = true;
+        reasons.push(format!(
+            "max bitrate capped from {} to the source's {} kb/s",
+            rung.max_bitrate_bps / 1000,
+            src / 1000
+        ));
+    }
+
+    let (frame_rate, frame_step) = match rung.frame_rate {
+        Some(limit) if limit < source_rate.fps() * 0.999 => {
+            let step = (1..=240u32)
+                .find(|&n| source_rate.fps() / f64::from(n) <= limit * 1.001)
+                .unwrap_or(1);
+            let rate = source_rate.divided(step);
+            reasons.push(format!(
+                "{rate} fps: every {} frame of the {source_rate} fps source",
+                ordinal(step)
+            ));
+            (rate, step)
+        }
+        _ => (source_rate, 1),
+    };
+    let gop_frames = (preset.video.gop_secs * frame_rate.fps()).round().max(1.0) as u32;
+    let status = if dropped.is_some() {
+        RungStatus::Dropped
+    } else if resized {
+        RungStatus::Resized
+    } else if capped {
+        RungStatus::Capped
+    } else {
+        RungStatus::Kept
+    };
+    if let Some(why) = dropped {
+        reasons.insert(0, why);
+    }
+    PlannedRung {
+        name: format!("{}p", width.min(height)),
+        preset_index: index,
+        status,
+        resized,
+        capped,
+        reasons,
+        width,
+        height,
+        codec: rung.codec,
+        profile: rung.profile(),
+        level: rung.level.clone(),
+        max_bitrate_bps,
+        buffer_bits: (max_bitrate_bps as f64 * preset.video.hrd_buffer_factor) as u64,
+        frame_rate,
+        frame_step,
+        gop_frames,
+        estimated_bytes: 0,
+    }
+}
+
+/// Drops rungs that repeat another: the same picture size (the higher bitrate stays), or,
+/// after capping, a bitrate no lower than a larger rung's (the larger stays).
+fn drop_duplicates(rungs: &mut [PlannedRung]) {
+    let mut order: Vec<usize> = (0..rungs.len()).filter(|&i| rungs[i].is_made()).collect();
+    order.sort_by_key(|&i| {
+        std::cmp::Reverse((
+            u64::from(rungs[i].width) * u64::from(rungs[i].height),
+            rungs[i].max_bitrate_bps,
+        ))
+    });
+    let mut kept: Vec<usize> = Vec::new();
+    for i in order {
+        let repeat = kept.iter().find_map(|&k| {
+            let (a, b) = (&rungs[k], &rungs[i]);
+            if (a.width, a.height) == (b.width, b.height) {
+                Some(format!(
+                    "same size as the {} rung (#{}), which has the higher bitrate",
+                    a.name,
+                    a.preset_index + 1
+                ))
+            } else if b.max_bitrate_bps >= a.max_bitrate_bps && b.capped {
+                Some(format!(
+                    "after capping, its bitrate equals the larger {}x{} rung's (#{}); the larger one stays",
+                    a.width,
+                    a.height,
+                    a.preset_index + 1
+                ))
+            } else {
+                None
+            }
+        });
+        match repeat {
+            Some(why) => {
+                rungs[i].status = RungStatus::Dropped;
+                rungs[i].reasons.insert(0, why);
+            }
+            None => kept.push(i),
+        }
+    }
+}
+
+/// When the source is smaller than every rung, the smallest rung is made at the source size.
+fn ensure_one_survives(
+    preset: &Preset,
+    rungs: &mut [PlannedRung],
+    source: (u32, u32),
+    source_rate: FrameRate,
+    source_bps: Option<u64>,
+) {
+    if rungs.is_empty() || rungs.iter().any(PlannedRung::is_made) {
+        return;
+    }
+    let Some(smallest) = (0..rungs.len()).min_by_key(|&i| {
+        let r = &preset.rungs[rungs[i].preset_index];
+        u64::from(r.width) * u64::from(r.height)
+    }) else {
+        return;
+    };
+    let index = rungs[smallest].preset_index;
+    let mut rescued = fit_rung(
+        preset,
+        index,
+        &preset.rungs[index],
+        source,
+        source_rate,
+        source_bps,
+    );
+    rescued.width = even_floor(source.0).max(2);
+    rescued.height = even_floor(source.1).max(2);
+    rescued.status = RungStatus::Resized;
+    rescued.resized = true;
+    rescued.reasons.retain(|r| !r.starts_with("larger than"));
+    rescued.reasons.insert(
+        0,
+        format!(
+            "the source ({}x{}) is smaller than every rung; made at the source size so one rung remains",
+            source.0, source.1
+        ),
+    );
+    rungs[smallest] = rescued;
+}
+
+/// Settles the level: `auto` becomes the lowest that holds the rung; a fixed level too low
+/// for the real frame rate is raised, with the reason.
+fn resolve_level(r: &mut PlannedRung) {
+    let fps = r.frame_rate.fps();
+    let lowest = levels::lowest_fitting(
+        r.codec,
+        r.profile,
+        r.width,
+        r.height,
+        fps,
+        r.max_bitrate_bps,
+    );
+    match levels::normalise(r.codec, &r.level) {
+        Some(fixed) => {
+            if let Some(why) = levels::why_not(
+                r.codec,
+                r.profile,
+                fixed,
+                r.width,
+                r.height,
+                fps,
+                r.max_bitrate_bps,
+            ) {
+                if let Some(l) = lowest {
+                    if r.is_made() {
+                        r.reasons.push(format!("level raised to {l}: {why}"));
+                    }
+                    r.level = l.to_owned();
+                }
+            } else {
+                r.level = fixed.to_owned();
+            }
+        }
+        None => {
+            r.level = lowest.unwrap_or("6.2").to_owned();
+        }
+    }
+}
+
+fn aspect_name(size: (u32, u32)) -> String {
+    let (w, h) = reduce(u64::from(size.0), u64::from(size.1));
+    if w <= 64 && h <= 64 {
+        format!("{w}:{h}")
+    } else {
+        format!("{:.2}:1", size.0 as f64 / size.1 as f64)
+    }
+}
+
+fn ordinal(n: u32) -> String {
+    match n {
+        2 => "2nd".to_owned(),
+        3 => "3rd".to_owned(),
+        n => format!("{n}th"),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,84 @@
+//! Small numeric helpers shared by the core and the front ends: ratios, even sizes, and
+//! durations, sizes and bitrates written for people.
+
+/// Reduces a ratio by its greatest common divisor (`1920:1080` -> `16:9`).
+pub fn reduce(a: u64, b: u64) -> (u64, u64) {
+    fn gcd(a: u64, b: u64) -> u64 {
+        if b == 0 { a } else { gcd(b, a % b) }
+    }
+    let g = gcd(a, b).max(1);
+    (a / g, b / g)
+}
+
+/// The nearest even number of pixels, at least 2 (4:2:0 video needs even sizes).
+pub fn even_round(px: f64) -> u32 {
+    ((px / 2.0).round() * 2.0).max(2.0) as u32
+}
+
+/// The largest even number not above `px`.
+pub fn even_floor(px: u32) -> u32 {
+    px & !1
+}
+
+/// `h:mm:ss` for long durations, `12.3 s` for short ones.
+pub fn clock(secs: f64) -> String {
+    if secs < 60.0 {
+        return format!("{secs:.1} s");
+    }
+    let total = secs.round() as u64;
+    let (h, m, s) = (total / 3600, total / 60 % 60, total % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m}:{s:02}")
+    }
+}
+
+/// Bytes in binary units with one decimal (`25.3 MiB`).
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// Bits per second in decimal units (`3.50 Mb/s`, `160 kb/s`).
+pub fn human_bitrate(bps: u64) -> String {
+    if bps >= 1_000_000 {
+        format!("{:.2} Mb/s", bps as f64 / 1e6)
+    } else {
+        format!("{} kb/s", (bps as f64 / 1e3).round())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_read_naturally() {
+        assert_eq!(clock(11.04), "11.0 s");
+        assert_eq!(clock(5400.0), "1:30:00");
+        assert_eq!(clock(75.0), "1:15");
+        assert_eq!(human_bytes(512), "512 B");
+        assert_eq!(human_bytes(25 * 1024 * 1024 + 300_000), "25.3 MiB");
+        assert_eq!(human_bitrate(160_000), "160 kb/s");
+        assert_eq!(human_bitrate(3_500_000), "3.50 Mb/s");
+    }
+
+    #[test]
+    fn sizes_stay_even() {
+        assert_eq!(reduce(1920, 1080), (16, 9));
+        assert_eq!(even_round(853.3), 854);
+        assert_eq!(even_round(0.4), 2);
+        assert_eq!(even_floor(1079), 1078);
+    }
+}

@@ -36,7 +36,9 @@ fn c_str(ptr: *const c_char) -> Option<String> {
     }
     // SAFETY: FFmpeg returns pointers to static, NUL-terminated strings for every name
     // function used in this module; null was handled above.
-    let s = unsafe { CStr::from_ptr(ptr) }.to_string_lossy().into_owned();
+    let s = unsafe { CStr::from_ptr(ptr) }
+        .to_string_lossy()
+        .into_owned();
     (!s.is_empty()).then_some(s)
 }
 
@@ -83,8 +85,7 @@ pub fn colour_names(
 ) -> [Option<String>; 4] {
     use ffi::{
         AVColorPrimaries::AVCOL_PRI_UNSPECIFIED, AVColorRange::AVCOL_RANGE_UNSPECIFIED,
-        AVColorSpace::AVCOL_SPC_UNSPECIFIED,
-        AVColorTransferCharacteristic::AVCOL_TRC_UNSPECIFIED,
+        AVColorSpace::AVCOL_SPC_UNSPECIFIED, AVColorTransferCharacteristic::AVCOL_TRC_UNSPECIFIED,
     };
     // SAFETY: the name functions return static strings or null for out-of-range values.
     unsafe {
@@ -148,6 +149,28 @@ pub fn ratio(num: i32, den: i32) -> Option<f64> {
     (num != 0 && den != 0).then(|| f64::from(num) / f64::from(den))
 }
 
+/// The end (offset + size, in bytes) of the furthest sample a stream's index points at, for
+/// containers with a sample index (MP4/MOV, and Matroska cues); `None` without an index.
+pub fn indexed_end_byte(stream: &ffmpeg::format::stream::Stream<'_>) -> Option<u64> {
+    // SAFETY: the stream belongs to an open input that outlives this call; entries are read
+    // one at a time by index within the count FFmpeg reports, and nothing else touches the
+    // stream meanwhile.
+    unsafe {
+        let st = stream.as_ptr() as *mut ffi::AVStream;
+        let count = ffi::avformat_index_get_entries_count(st);
+        (0..count)
+            .filter_map(|i| {
+                let entry = ffi::avformat_index_get_entry(st, i);
+                if entry.is_null() {
+                    return None;
+                }
+                let size = u64::try_from((*entry).size()).ok()?;
+                u64::try_from((*entry).pos).ok().map(|pos| pos + size)
+            })
+            .max()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,7 +198,10 @@ mod tests {
     fn names_of_common_values() {
         init();
         assert_eq!(codec_name(ffi::AVCodecID::AV_CODEC_ID_H264), "h264");
-        assert_eq!(profile_name(ffi::AVCodecID::AV_CODEC_ID_H264, 100).as_deref(), Some("High"));
-        assert_eq!(pixel_format(0).map(|(n, d)| (n, d)), Some(("yuv420p".to_owned(), 8)));
+        assert_eq!(
+            profile_name(ffi::AVCodecID::AV_CODEC_ID_H264, 100).as_deref(),
+            Some("High")
+        );
+        assert_eq!(pixel_format(0), Some(("yuv420p".to_owned(), 8)));
     }
 }

@@ -5,8 +5,9 @@
 //! Data flows `probe` -> `plan` (with a `preset`) -> a backend -> events.
 
 pub mod av;
-pub mod probe;
+pub mod cli;
 pub mod dirs;
-pub mod preset;
 pub mod plan;
+pub mod preset;
+pub mod probe;
 pub mod units;

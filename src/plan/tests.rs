@@ -125,11 +125,21 @@ fn a_1080p_source_keeps_every_rung_up_to_1080p() {
     let plan = plan(&Source::default().info(), &preset("web-ladder")).expect("plan");
     assert_eq!(
         made(&plan),
-        vec![(480, 270), (640, 360), (854, 480), (1280, 720), (1920, 1080)]
+        vec![
+            (480, 270),
+            (640, 360),
+            (854, 480),
+            (1280, 720),
+            (1920, 1080)
+        ]
     );
     let four_k = &plan.rungs[5];
     assert_eq!(four_k.status, RungStatus::Dropped);
-    assert!(four_k.reasons[0].contains("larger than the source"), "{:?}", four_k.reasons);
+    assert!(
+        four_k.reasons[0].contains("larger than the source"),
+        "{:?}",
+        four_k.reasons
+    );
     assert!(plan.made_rungs().all(|r| r.status == RungStatus::Kept));
 }
 
@@ -152,7 +162,11 @@ fn no_rung_exceeds_the_source_bitrate_and_duplicates_go() {
     assert_eq!(made(&plan), vec![(480, 270), (640, 360), (1920, 1080)]);
     let dropped_480 = &plan.rungs[2];
     assert_eq!(dropped_480.status, RungStatus::Dropped);
-    assert!(dropped_480.reasons[0].contains("after capping"), "{:?}", dropped_480.reasons);
+    assert!(
+        dropped_480.reasons[0].contains("after capping"),
+        "{:?}",
+        dropped_480.reasons
+    );
 }
 
 #[test]
@@ -166,7 +180,11 @@ fn a_tiny_source_still_gets_one_rung_at_its_own_size() {
     assert_eq!(made(&plan), vec![(320, 240)]);
     let r = plan.made_rungs().next().expect("one");
     assert_eq!(r.status, RungStatus::Resized);
-    assert!(r.reasons[0].contains("smaller than every rung"), "{:?}", r.reasons);
+    assert!(
+        r.reasons[0].contains("smaller than every rung"),
+        "{:?}",
+        r.reasons
+    );
     assert_eq!(r.name, "240p");
 }
 
@@ -184,7 +202,11 @@ fn the_aspect_ratio_is_kept_inside_each_box_with_even_sizes() {
         let aspect = f64::from(r.width) / f64::from(r.height);
         assert!((aspect - 2.4).abs() < 0.03, "{r:?}");
     }
-    let r720 = plan.rungs.iter().find(|r| r.preset_index == 3).expect("720 box");
+    let r720 = plan
+        .rungs
+        .iter()
+        .find(|r| r.preset_index == 3)
+        .expect("720 box");
     assert_eq!((r720.width, r720.height), (1280, 534));
     assert_eq!(r720.status, RungStatus::Resized);
 }
@@ -199,7 +221,11 @@ fn a_rotated_phone_clip_gets_portrait_rungs() {
     assert_eq!(made(&plan), vec![(720, 1280)]);
     assert_eq!(plan.transform.rotate_deg, 90);
     let r = &plan.rungs[0];
-    assert!(r.reasons.iter().any(|w| w.contains("portrait")), "{:?}", r.reasons);
+    assert!(
+        r.reasons.iter().any(|w| w.contains("portrait")),
+        "{:?}",
+        r.reasons
+    );
     assert_eq!(r.name, "720p");
 }
 
@@ -234,10 +260,22 @@ fn anamorphic_sources_come_out_square() {
 fn frame_rates_are_never_raised_and_divide_evenly() {
     let plan_ntsc = plan(&Source::default().info(), &preset("web-ladder")).expect("plan");
     let r270 = &plan_ntsc.rungs[0];
-    assert_eq!(r270.frame_rate, FrameRate { num: 15000, den: 1001 });
+    assert_eq!(
+        r270.frame_rate,
+        FrameRate {
+            num: 15000,
+            den: 1001
+        }
+    );
     assert_eq!(r270.frame_step, 2);
     assert_eq!(r270.gop_frames, 30);
-    assert_eq!(plan_ntsc.rungs[1].frame_rate, FrameRate { num: 30000, den: 1001 });
+    assert_eq!(
+        plan_ntsc.rungs[1].frame_rate,
+        FrameRate {
+            num: 30000,
+            den: 1001
+        }
+    );
     assert_eq!(plan_ntsc.rungs[1].gop_frames, 60);
 
     let src = Source {
@@ -264,7 +302,13 @@ fn variable_rate_sources_get_a_constant_common_rate() {
         ..Source::default()
     };
     let plan = plan(&src.info(), &preset("phone-share")).expect("plan");
-    assert_eq!(plan.source_frame_rate, Some(FrameRate { num: 30000, den: 1001 }));
+    assert_eq!(
+        plan.source_frame_rate,
+        Some(FrameRate {
+            num: 30000,
+            den: 1001
+        })
+    );
     assert!(plan.transform.constant_rate);
     assert!(plan.warnings.iter().any(|w| w.contains("constant")));
 }

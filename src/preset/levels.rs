@@ -112,7 +112,10 @@ pub fn why_not(
     // Frame dimensions are bounded too: at most sqrt(8 * max frame size) on each side.
     let max_side = ((8 * limits.max_frame) as f64).sqrt() as u64;
     let (w_units, h_units) = match codec {
-        Codec::H264 => (u64::from(width).div_ceil(16), u64::from(height).div_ceil(16)),
+        Codec::H264 => (
+            u64::from(width).div_ceil(16),
+            u64::from(height).div_ceil(16),
+        ),
         Codec::H265 => (u64::from(width), u64::from(height)),
     };
     if w_units > max_side || h_units > max_side {
@@ -153,7 +156,8 @@ pub fn lowest_fitting(
     max_bitrate_bps: u64,
 ) -> Option<&'static str> {
     names(codec).find(|level| {
-        *level != "1b" && why_not(codec, profile, level, width, height, fps, max_bitrate_bps).is_none()
+        *level != "1b"
+            && why_not(codec, profile, level, width, height, fps, max_bitrate_bps).is_none()
     })
 }
 
@@ -177,24 +181,65 @@ mod tests {
         assert_eq!(h(Profile::Main, "3.1", 480, 270, 15.0, 400_000), None);
         assert_eq!(h(Profile::Main, "3.1", 854, 480, 30.0, 1_000_000), None);
         assert_eq!(h(Profile::High, "4.2", 1920, 1080, 60.0, 6_000_000), None);
-        assert_eq!(lowest_fitting(Codec::H265, Profile::Main, 3840, 2160, 30.0, 20_000_000), Some("5"));
-        assert_eq!(lowest_fitting(Codec::H265, Profile::Main, 3840, 2160, 60.0, 20_000_000), Some("5.1"));
+        assert_eq!(
+            lowest_fitting(Codec::H265, Profile::Main, 3840, 2160, 30.0, 20_000_000),
+            Some("5")
+        );
+        assert_eq!(
+            lowest_fitting(Codec::H265, Profile::Main, 3840, 2160, 60.0, 20_000_000),
+            Some("5.1")
+        );
     }
 
     #[test]
     fn a_4k_frame_does_not_fit_h264_level_3_1() {
-        let why = why_not(Codec::H264, Profile::High, "3.1", 3840, 2160, 30.0, 20_000_000);
+        let why = why_not(
+            Codec::H264,
+            Profile::High,
+            "3.1",
+            3840,
+            2160,
+            30.0,
+            20_000_000,
+        );
         assert!(why.is_some_and(|w| w.contains("macroblocks per frame")));
     }
 
     #[test]
     fn frame_rate_and_bitrate_limits_apply() {
-        let fast = why_not(Codec::H264, Profile::Main, "3.1", 1280, 720, 60.0, 3_000_000);
+        let fast = why_not(
+            Codec::H264,
+            Profile::Main,
+            "3.1",
+            1280,
+            720,
+            60.0,
+            3_000_000,
+        );
         assert!(fast.is_some_and(|w| w.contains("per second")));
-        let rich = why_not(Codec::H264, Profile::Main, "3.1", 640, 360, 30.0, 15_000_000);
+        let rich = why_not(
+            Codec::H264,
+            Profile::Main,
+            "3.1",
+            640,
+            360,
+            30.0,
+            15_000_000,
+        );
         assert!(rich.is_some_and(|w| w.contains("kb/s")));
         // High profile gets 1.25x the bitrate of Main at the same level.
-        assert_eq!(why_not(Codec::H264, Profile::High, "3.1", 640, 360, 30.0, 17_000_000), None);
+        assert_eq!(
+            why_not(
+                Codec::H264,
+                Profile::High,
+                "3.1",
+                640,
+                360,
+                30.0,
+                17_000_000
+            ),
+            None
+        );
     }
 
     #[test]

@@ -281,7 +281,16 @@ mod tests {
         let rungs: Vec<_> = web
             .rungs
             .iter()
-            .map(|r| (r.width, r.height, r.max_bitrate_bps, r.codec, r.profile(), r.level.as_str()))
+            .map(|r| {
+                (
+                    r.width,
+                    r.height,
+                    r.max_bitrate_bps,
+                    r.codec,
+                    r.profile(),
+                    r.level.as_str(),
+                )
+            })
             .collect();
         use super::super::{Codec::*, Profile::*};
         assert_eq!(
@@ -316,18 +325,30 @@ mod tests {
         let (preset, saved) = store.import(&src, false).expect("import");
         assert_eq!(preset.name, "mine");
         assert!(saved.exists());
-        assert!(matches!(store.import(&src, false), Err(PresetError::Refused(_))));
+        assert!(matches!(
+            store.import(&src, false),
+            Err(PresetError::Refused(_))
+        ));
         assert_eq!(store.find("mine").expect("found").preset, preset);
 
         let out = dir.path().join("out.toml");
         store.export("web-ladder", &out).expect("export");
         assert!(load_file(&out).is_ok());
         // Built-in names are taken.
-        assert!(matches!(store.import(&out, true), Err(PresetError::Refused(_))));
+        assert!(matches!(
+            store.import(&out, true),
+            Err(PresetError::Refused(_))
+        ));
 
         store.delete("mine").expect("delete");
-        assert!(matches!(store.find("mine"), Err(PresetError::NotFound { .. })));
-        assert!(matches!(store.delete("web-ladder"), Err(PresetError::Refused(_))));
+        assert!(matches!(
+            store.find("mine"),
+            Err(PresetError::NotFound { .. })
+        ));
+        assert!(matches!(
+            store.delete("web-ladder"),
+            Err(PresetError::Refused(_))
+        ));
     }
 
     #[test]

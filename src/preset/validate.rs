@@ -193,11 +193,15 @@ pub fn validate(p: &Preset) -> Vec<Problem> {
     }
 
     for (i, r) in p.rungs.iter().enumerate() {
-        out.extend(rung_problems(p, r).into_iter().map(|(field, message)| Problem {
-            rung: Some(i + 1),
-            field: field.to_owned(),
-            message: format!("({}x{}) {message}", r.width, r.height),
-        }));
+        out.extend(
+            rung_problems(p, r)
+                .into_iter()
+                .map(|(field, message)| Problem {
+                    rung: Some(i + 1),
+                    field: field.to_owned(),
+                    message: format!("({}x{}) {message}", r.width, r.height),
+                }),
+        );
     }
     out
 }
@@ -310,9 +314,18 @@ mod tests {
     #[test]
     fn odd_zero_and_huge_sizes() {
         let p = problems(&rung("width = 641\nheight = 0\nmax_bitrate_bps = 700000"));
-        assert!(p.iter().any(|m| m.starts_with("rung 1: width: (641x0) 641 is odd")), "{p:?}");
-        assert!(p.iter().any(|m| m.contains("height: (641x0) 0 is outside")), "{p:?}");
-        let p = problems(&rung("width = 9000\nheight = 360\nmax_bitrate_bps = 700000"));
+        assert!(
+            p.iter()
+                .any(|m| m.starts_with("rung 1: width: (641x0) 641 is odd")),
+            "{p:?}"
+        );
+        assert!(
+            p.iter().any(|m| m.contains("height: (641x0) 0 is outside")),
+            "{p:?}"
+        );
+        let p = problems(&rung(
+            "width = 9000\nheight = 360\nmax_bitrate_bps = 700000",
+        ));
         assert!(p.iter().any(|m| m.contains("9000 is outside")), "{p:?}");
     }
 
@@ -328,35 +341,48 @@ mod tests {
             "width = 3840\nheight = 2160\nprofile = \"high\"\nlevel = \"3.1\"\nmax_bitrate_bps = 20000000",
         ));
         assert!(
-            p.iter().any(|m| m.starts_with("rung 1: level:") && m.contains("use 5.1 or auto")),
+            p.iter()
+                .any(|m| m.starts_with("rung 1: level:") && m.contains("use 5.1 or auto")),
             "{p:?}"
         );
     }
 
     #[test]
     fn gop_must_be_whole_frames_at_rung_rate() {
-        let p = problems(&format!(
-            "name = \"t\"\n[video]\ngop_secs = 2.5\n[packaging]\nhls_segment_secs = 5.0\ndash_segment_secs = 2.5\n[[rung]]\nwidth = 640\nheight = 360\nmax_bitrate_bps = 700000\nframe_rate = 15.0\n"
-        ));
+        let p = problems(
+            "name = \"t\"\n[video]\ngop_secs = 2.5\n[packaging]\nhls_segment_secs = 5.0\ndash_segment_secs = 2.5\n[[rung]]\nwidth = 640\nheight = 360\nmax_bitrate_bps = 700000\nframe_rate = 15.0\n",
+        );
         assert!(p.iter().any(|m| m.contains("37.50 frames")), "{p:?}");
         assert!(super::gop_is_whole_frames(2.0, 30000.0 / 1001.0 / 2.0));
     }
 
     #[test]
     fn segments_must_be_whole_gops() {
-        let p = problems(&format!(
-            "name = \"t\"\n[packaging]\nhls_segment_secs = 5.0\n[[rung]]\nwidth = 640\nheight = 360\nmax_bitrate_bps = 700000\n"
-        ));
-        assert!(p.iter().any(|m| m.starts_with("packaging.hls_segment_secs")), "{p:?}");
+        let p = problems(
+            "name = \"t\"\n[packaging]\nhls_segment_secs = 5.0\n[[rung]]\nwidth = 640\nheight = 360\nmax_bitrate_bps = 700000\n",
+        );
+        assert!(
+            p.iter()
+                .any(|m| m.starts_with("packaging.hls_segment_secs")),
+            "{p:?}"
+        );
     }
 
     #[test]
     fn absurd_shared_settings() {
-        let p = problems(&format!(
-            "name = \"Bad Name\"\n[video]\nquality_level = 11\nspeed = \"warp\"\n[audio]\nchannels = 6\n[[rung]]\nwidth = 640\nheight = 360\nmax_bitrate_bps = 700000\n"
-        ));
-        for field in ["name", "video.quality_level", "video.speed", "audio.channels"] {
-            assert!(p.iter().any(|m| m.starts_with(field)), "{field} missing in {p:?}");
+        let p = problems(
+            "name = \"Bad Name\"\n[video]\nquality_level = 11\nspeed = \"warp\"\n[audio]\nchannels = 6\n[[rung]]\nwidth = 640\nheight = 360\nmax_bitrate_bps = 700000\n",
+        );
+        for field in [
+            "name",
+            "video.quality_level",
+            "video.speed",
+            "audio.channels",
+        ] {
+            assert!(
+                p.iter().any(|m| m.starts_with(field)),
+                "{field} missing in {p:?}"
+            );
         }
     }
 

@@ -5,14 +5,12 @@
 //! JSON field names of these types are a stable interface (documented in the README).
 
 mod read;
-mod text;
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 pub use read::probe;
-pub use text::describe;
 
 /// Why a file could not be probed. Each message names the problem; the caller names the file.
 #[derive(Debug, thiserror::Error)]

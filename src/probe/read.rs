@@ -77,13 +77,13 @@ pub fn probe(path: &Path) -> Result<MediaInfo, ProbeError> {
         });
     }
 
+    check_not_truncated(&input, path, size_bytes)?;
     if let Some(video_index) = streams.iter().position(|s| s.video.is_some()) {
         let variable = scan_frame_intervals(&mut input, streams[video_index].index);
         if let Some(v) = streams[video_index].video.as_mut() {
             v.variable_frame_rate = variable;
         }
     }
-    check_not_truncated(&mut input, path, size_bytes, duration_secs)?;
 
     let mut info = MediaInfo {
         path: path.to_owned(),
@@ -131,7 +131,9 @@ fn longest_stream_secs(input: &ffmpeg::format::context::Input) -> Option<f64> {
     input
         .streams()
         .filter_map(|s| ts_secs(s.duration(), s.time_base()))
-        .fold(None, |acc: Option<f64>, d| Some(acc.map_or(d, |a| a.max(d))))
+        .fold(None, |acc: Option<f64>, d| {
+            Some(acc.map_or(d, |a| a.max(d)))
+        })
 }
 
 fn ts_secs(ts: i64, time_base: Rational) -> Option<f64> {
@@ -170,7 +172,9 @@ fn stream_info(stream: &ffmpeg::format::stream::Stream<'_>) -> StreamInfo {
         .get("title")
         .or_else(|| tags.get("handler_name"))
         .map(str::to_owned);
-    let rotate_tag = tags.get("rotate").and_then(|r| r.trim().parse::<f64>().ok());
+    let rotate_tag = tags
+        .get("rotate")
+        .and_then(|r| r.trim().parse::<f64>().ok());
 
     let video = (kind == StreamKind::Video).then(|| {
         let matrix_rotation = stream
@@ -318,7 +322,7 @@ fn scan_frame_intervals(input: &mut ffmpeg::format::context::Input, video_index:
                     pts.push(p);
                 }
             }
-            Err(ffmpeg::Error::InvalidData) => continue,
+            // Any read error ends the scan: what was read so far still tells the rate.
             Err(_) => break,
         }
     }
@@ -348,55 +352,27 @@ fn is_variable_rate(pts: &mut [i64]) -> bool {
     irregular as f64 > VFR_IRREGULAR_SHARE * (pts.len() - 1) as f64
 }
 
-/// Seeks to the last second and reads a few packets: a file cut short fails here while its
-/// header still promises the full duration.
+/// Compares where the container's sample index says the data ends with the file's size: a
+/// file cut short still promises the full duration in its header.
 fn check_not_truncated(
-    input: &mut ffmpeg::format::context::Input,
+    input: &ffmpeg::format::context::Input,
     path: &Path,
     size_bytes: u64,
-    duration_secs: Option<f64>,
 ) -> Result<(), ProbeError> {
-    let Some(duration) = duration_secs.filter(|&d| d > 0.0) else {
-        return Ok(());
-    };
-    let target_secs = (duration - 1.0).max(0.0);
-    let target = (target_secs * f64::from(ffi::AV_TIME_BASE)) as i64;
-    if input.seek(target, ..target).is_err() {
-        // Not seekable (raw streams): nothing promised, nothing to check.
-        return Ok(());
+    let indexed_end = input
+        .streams()
+        .filter_map(|s| av::indexed_end_byte(&s))
+        .max();
+    match indexed_end {
+        Some(end) if end > size_bytes => Err(ProbeError::Truncated {
+            path: path.to_owned(),
+            detail: format!(
+                "its index points at byte {end} but the file has only {size_bytes} bytes ({:.0} % missing)",
+                100.0 * (end - size_bytes) as f64 / end as f64
+            ),
+        }),
+        _ => Ok(()),
     }
-    let truncated = |detail: String| ProbeError::Truncated {
-        path: path.to_owned(),
-        detail,
-    };
-    let mut packet = Packet::empty();
-    let mut packets_read = 0;
-    for _ in 0..64 {
-        match packet.read(input) {
-            Ok(()) => {
-                packets_read += 1;
-                let end = packet.position() as i64 + packet.size() as i64;
-                if packet.position() >= 0 && end > size_bytes as i64 {
-                    return Err(truncated(format!(
-                        "its index points at byte {end} but the file has only {size_bytes} bytes"
-                    )));
-                }
-            }
-            Err(ffmpeg::Error::Eof) => break,
-            Err(ffmpeg::Error::InvalidData) if packets_read > 0 => continue,
-            Err(e) => {
-                return Err(truncated(format!(
-                    "reading the last second (at {target_secs:.1} s) fails: {e}"
-                )));
-            }
-        }
-    }
-    if packets_read == 0 {
-        return Err(truncated(format!(
-            "it claims {duration:.1} s but there is no media data near the end"
-        )));
-    }
-    Ok(())
 }
 
 /// Notes a user should see before converting this file.
@@ -459,7 +435,9 @@ mod tests {
 
     #[test]
     fn millisecond_rounding_is_not_variable() {
-        let mut pts: Vec<i64> = (0..300).map(|i| (i as f64 * 33.366).round() as i64).collect();
+        let mut pts: Vec<i64> = (0..300)
+            .map(|i| (i as f64 * 33.366).round() as i64)
+            .collect();
         assert!(!is_variable_rate(&mut pts));
     }
 

@@ -1,9 +1,33 @@
-//! The person-readable form of a [`MediaInfo`], as `vodkit probe` prints it.
+//! `vodkit probe FILE... [--json]`: what each file holds, for people or as JSON lines.
 
 use std::fmt::Write as _;
+use std::path::PathBuf;
 
-use super::{MediaInfo, StreamKind};
+use super::Output;
+use crate::probe::{MediaInfo, StreamKind, probe};
 use crate::units::{clock, human_bitrate, human_bytes};
+
+/// Probes every file; a file that fails is reported and the others still run.
+/// Returns the number of files that failed.
+pub fn run(files: &[PathBuf], out: &mut Output) -> usize {
+    let mut failed = 0;
+    for file in files {
+        match probe(file) {
+            Ok(info) => {
+                if out.json {
+                    out.json_line(&info);
+                } else {
+                    out.text(&describe(&info));
+                }
+            }
+            Err(e) => {
+                failed += 1;
+                out.error(file, &e.to_string());
+            }
+        }
+    }
+    failed
+}
 
 /// Formats a probe result as a few aligned lines: the file, then one line per stream, then
 /// the warnings.

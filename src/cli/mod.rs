@@ -1,0 +1,116 @@
+//! The command line: subcommands over the library, rendered as text for people or as JSON
+//! lines for scripts. `vodkit` with no subcommand opens the desktop app.
+
+mod plan_cmd;
+mod presets_cmd;
+mod probe_cmd;
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use serde::Serialize;
+
+/// Vodkit: turn any video into files people can share and into HLS + DASH ladders.
+#[derive(Debug, Parser)]
+#[command(name = "vodkit", version, about, long_about = None)]
+#[command(after_help = "Run `vodkit` with no command to open the desktop app.\n\
+Examples:\n  vodkit probe holiday.mov\n  vodkit plan movie.mkv --preset web-ladder\n  vodkit presets show phone-share")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Show what media files hold: container, streams, rotation, HDR, interlacing, tags.
+    #[command(
+        after_help = "Examples:\n  vodkit probe clip.mov\n  vodkit probe *.mp4 --json | jq .duration_secs"
+    )]
+    Probe {
+        /// Files to probe.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// One JSON object per file, one per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show what a preset would make from each file: rungs kept, resized, capped or dropped.
+    #[command(
+        after_help = "Examples:\n  vodkit plan movie.mkv --preset web-ladder\n  vodkit plan phone.mov --preset phone-share --json"
+    )]
+    Plan {
+        /// Source files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Preset name (see `vodkit presets`) or path to a preset .toml file.
+        #[arg(long, short)]
+        preset: String,
+        /// One JSON object per file, one per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List, show, import, export or delete presets.
+    #[command(
+        after_help = "Examples:\n  vodkit presets\n  vodkit presets show web-ladder\n  vodkit presets export web-ladder --out mine.toml\n  vodkit presets import mine.toml"
+    )]
+    Presets {
+        #[command(subcommand)]
+        action: Option<presets_cmd::Action>,
+        /// JSON instead of a table.
+        #[arg(long, global = true)]
+        json: bool,
+    },
+}
+
+/// Where command output goes: stdout for results, stderr for errors; JSON lines or text.
+pub struct Output {
+    /// JSON lines instead of text.
+    pub json: bool,
+}
+
+impl Output {
+    fn json_line<T: Serialize>(&self, value: &T) {
+        // Serialising our own plain types cannot fail.
+        let line = serde_json::to_string(value).unwrap_or_default();
+        let _ = writeln!(std::io::stdout().lock(), "{line}");
+    }
+
+    fn text(&self, text: &str) {
+        let _ = write!(std::io::stdout().lock(), "{text}");
+    }
+
+    /// Reports a failure about one file: on stderr always, and as a JSON line in JSON mode
+    /// so scripts reading stdout see every file.
+    fn error(&self, file: &Path, message: &str) {
+        eprintln!("vodkit: {message}");
+        if self.json {
+            self.json_line(&serde_json::json!({ "path": file, "error": message }));
+        }
+    }
+}
+
+/// Runs the command line; returns the process exit code (1 when any file failed).
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let failed = match cli.command {
+        None => {
+            eprintln!("vodkit: the desktop app is not part of this build yet; use a command:\n");
+            let _ = <Cli as clap::CommandFactory>::command().print_help();
+            0
+        }
+        Some(Command::Probe { files, json }) => probe_cmd::run(&files, &mut Output { json }),
+        Some(Command::Plan {
+            files,
+            preset,
+            json,
+        }) => plan_cmd::run(&files, &preset, &mut Output { json }),
+        Some(Command::Presets { action, json }) => presets_cmd::run(action, &mut Output { json }),
+    };
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}

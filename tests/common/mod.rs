@@ -1,0 +1,280 @@
+//! Test media made by the tests themselves with the ffmpeg CLI (an independent tool), once per
+//! build: each clip is written under `target/tmp/clips` by name and reused while it exists.
+//! Writing goes to a temporary name and a rename, so parallel test processes never see a
+//! half-written clip.
+
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different subset of the helpers"
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Every clip the tests use: name -> ffmpeg arguments (output file appended).
+const QUIET: [&str; 4] = ["-hide_banner", "-loglevel", "error", "-y"];
+
+fn clips_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("clips");
+    std::fs::create_dir_all(&dir).expect("create clips dir");
+    dir
+}
+
+fn ffmpeg(args: &[&str], out: &Path) {
+    let status = Command::new("ffmpeg")
+        .args(QUIET)
+        .args(args)
+        .arg(out)
+        .status()
+        .expect("the ffmpeg CLI is needed by the tests: run packaging/install-deps.sh --test");
+    assert!(status.success(), "ffmpeg failed making {}", out.display());
+}
+
+fn unique_suffix() -> String {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Makes (or reuses) a clip by name.
+fn make(name: &str, build: impl FnOnce(&Path)) -> PathBuf {
+    let path = clips_dir().join(name);
+    if path.exists() {
+        return path;
+    }
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = clips_dir().join(format!("{name}.{}.part.{ext}", unique_suffix()));
+    build(&tmp);
+    std::fs::rename(&tmp, &path).expect("rename clip");
+    path
+}
+
+const TONE: &str = "sine=f=440:sample_rate=48000";
+
+/// 320x240 H.264 High + AAC stereo, 29.97 fps, 4 s: the everyday clip.
+#[rustfmt::skip]
+pub fn basic() -> PathBuf {
+    make("basic.mp4", |out| {
+        ffmpeg(
+            &[
+                "-f", "lavfi", "-i", "testsrc2=s=320x240:r=30000/1001:d=4",
+                "-f", "lavfi", "-i", &format!("{TONE}:d=4"),
+                "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-pix_fmt", "yuv420p",
+                "-c:a", "aac", "-ac", "2", "-b:a", "96k",
+                "-metadata:s:a", "language=eng",
+            ],
+            out,
+        );
+    })
+}
+
+/// A phone clip recorded sideways: 320x180 stored, a display matrix turning it to portrait,
+/// with the creation time and GPS location a phone writes.
+#[rustfmt::skip]
+pub fn rotated() -> PathBuf {
+    make("rotated.mov", |out| {
+        let plain = clips_dir().join(format!("rotated-src.{}.mov", unique_suffix()));
+        ffmpeg(
+            &[
+                "-f", "lavfi", "-i", "testsrc2=s=320x180:r=30:d=3",
+                "-f", "lavfi", "-i", &format!("{TONE}:d=3"),
+                "-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac", "-ac", "1",
+            ],
+            &plain,
+        );
+        ffmpeg(
+            &[
+                "-i", plain.to_str().expect("utf-8"), "-c", "copy",
+                "-metadata:s:v", "rotate=90",
+                "-metadata", "creation_time=2024-05-01T10:00:00Z",
+                "-metadata", "location=+48.8584+002.2945/",
+            ],
+            out,
+        );
+        let _ = std::fs::remove_file(plain);
+    })
+}
+
+/// Stored portrait: 180x320.
+#[rustfmt::skip]
+pub fn portrait() -> PathBuf {
+    make("portrait.mp4", |out| {
+        ffmpeg(
+            &[
+                "-f", "lavfi", "-i", "testsrc2=s=180x320:r=30:d=2",
+                "-f", "lavfi", "-i", &format!("{TONE}:d=2"),
+                "-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac",
+            ],
+            out,
+        );
+    })
+}
+
+/// Interlaced, top field first, 25 fps.
+#[rustfmt::skip]
+pub fn interlaced() -> PathBuf {
+    make("interlaced.mp4", |out| {
+        ffmpeg(
+            &[
+                "-f", "lavfi", "-i", "testsrc2=s=320x240:r=25:d=2",
+                "-f", "lavfi", "-i", &format!("{TONE}:d=2"),
+                "-vf", "setfield=tff", "-c:v", "libx264", "-preset", "veryfast",
+                "-flags", "+ildct+ilme", "-x264opts", "tff=1", "-c:a", "aac",
+            ],
+            out,
+        );
+    })
+}
+
+/// 10-bit HEVC with HDR10 (PQ, BT.2020) signalling, hvc1-tagged.
+#[rustfmt::skip]
+pub fn hdr_hevc() -> PathBuf {
+    make("hdr10.mp4", |out| {
+        ffmpeg(
+            &[
+                "-f", "lavfi", "-i", "testsrc2=s=320x180:r=25:d=2",
+                "-f", "lavfi", "-i", &format!("{TONE}:d=2"),
+                "-pix_fmt", "yuv420p10le", "-c:v", "libx265", "-preset", "ultrafast",
+                "-x265-params", "log-level=error",
+                "-color_primaries", "bt2020", "-color_trc", "smpte2084", "-colorspace", "bt2020nc",
+                "-tag:v", "hvc1", "-c:a", "aac",
+            ],
+            out,
+        );
+    })
+}
+
+/// Video only.
+#[rustfmt::skip]
+pub fn no_audio() -> PathBuf {
+    make("no_audio.mp4", |out| {
+        ffmpeg(
+            &[
+                "-f", "lavfi", "-i", "testsrc2=s=320x240:r=25:d=2",
+                "-c:v", "libx264", "-preset", "veryfast",
+            ],
+            out,
+        );
+    })
+}
+
+/// 5.1 audio.
+#[rustfmt::skip]
+pub fn surround() -> PathBuf {
+    make("surround.mp4", |out| {
+        ffmpeg(
+            &[
+                "-f", "lavfi", "-i", "testsrc2=s=320x180:r=25:d=2",
+                "-f", "lavfi", "-i",
+                "aevalsrc=sin(440*2*PI*t)|sin(550*2*PI*t)|sin(660*2*PI*t)|0.1*sin(50*2*PI*t)|sin(770*2*PI*t)|sin(880*2*PI*t):c=5.1:s=48000:d=2",
+                "-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac",
+            ],
+            out,
+        );
+    })
+}
+
+/// Anamorphic: 240x180 stored with 4:3 pixels, shown as 320x180.
+#[rustfmt::skip]
+pub fn anamorphic() -> PathBuf {
+    make("anamorphic.mp4", |out| {
+        ffmpeg(
+            &[
+                "-f", "lavfi", "-i", "testsrc2=s=240x180:r=25:d=2",
+                "-f", "lavfi", "-i", &format!("{TONE}:d=2"),
+                "-vf", "setsar=4/3", "-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac",
+            ],
+            out,
+        );
+    })
+}
+
+/// Variable frame rate: 30 fps for a second, then every third frame.
+#[rustfmt::skip]
+pub fn vfr() -> PathBuf {
+    make("vfr.mp4", |out| {
+        ffmpeg(
+            &[
+                "-f", "lavfi", "-i", "testsrc2=s=320x180:r=30:d=4",
+                "-f", "lavfi", "-i", &format!("{TONE}:d=4"),
+                "-vf", "select='lt(n\\,30)+not(mod(n\\,3))'", "-fps_mode", "vfr",
+                "-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac",
+            ],
+            out,
+        );
+    })
+}
+
+/// An empty file.
+pub fn zero_bytes() -> PathBuf {
+    make("zero.mp4", |out| std::fs::write(out, b"").expect("write"))
+}
+
+/// Plain text with a video extension.
+pub fn text_file() -> PathBuf {
+    make("notes.mp4", |out| {
+        std::fs::write(out, "These are meeting notes, not a video.\n".repeat(50)).expect("write");
+    })
+}
+
+/// The first 40 % of an MP4 whose index is at the end: the index is gone.
+pub fn truncated() -> PathBuf {
+    make("truncated.mp4", |out| {
+        let bytes = std::fs::read(basic()).expect("read basic");
+        std::fs::write(out, &bytes[..bytes.len() * 2 / 5]).expect("write");
+    })
+}
+
+/// The first 60 % of an MP4 with its index first: the header promises data that is gone.
+#[rustfmt::skip]
+pub fn truncated_faststart() -> PathBuf {
+    make("truncated_faststart.mp4", |out| {
+        let full = clips_dir().join(format!("faststart.{}.mp4", unique_suffix()));
+        ffmpeg(
+            &["-i", basic().to_str().expect("utf-8"), "-c", "copy", "-movflags", "+faststart"],
+            &full,
+        );
+        let bytes = std::fs::read(&full).expect("read");
+        std::fs::write(out, &bytes[..bytes.len() * 3 / 5]).expect("write");
+        let _ = std::fs::remove_file(full);
+    })
+}
+
+/// ffprobe's JSON view of a file (streams and format), the independent judge.
+pub fn ffprobe(path: &Path) -> serde_json::Value {
+    let out = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-print_format",
+            "json",
+            "-show_format",
+            "-show_streams",
+        ])
+        .arg(path)
+        .output()
+        .expect("ffprobe runs");
+    assert!(out.status.success(), "ffprobe failed on {}", path.display());
+    serde_json::from_slice(&out.stdout).expect("ffprobe json")
+}
+
+/// Runs the vodkit binary; returns (exit code, stdout, stderr).
+pub fn vodkit(args: &[&str], config_dir: &Path) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_vodkit"))
+        .args(args)
+        .env("VODKIT_CONFIG_DIR", config_dir)
+        .output()
+        .expect("vodkit runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

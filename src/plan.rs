@@ -319,7 +319,7 @@ pub fn plan(info: &MediaInfo, preset: &Preset) -> Result<Plan, PlanError> {
         .rungs
         .iter()
         .enumerate()
-        .map(|(i, r)| fit_rung(preset, i, r, source, source_rate, source_bps))
+        .map(|(i, r)| fit_rung(preset, i, r, source, source_rate, source_bps, false))
         .collect();
     drop_duplicates(&mut rungs);
     ensure_one_survives(preset, &mut rungs, source, source_rate, source_bps);
@@ -470,6 +470,7 @@ fn fit_rung(
     source: (u32, u32),
     source_rate: FrameRate,
     source_bps: Option<u64>,
+    at_source_size: bool,
 ) -> PlannedRung {
     let (sw, sh) = (f64::from(source.0), f64::from(source.1));
     let mut reasons = Vec::new();
@@ -486,7 +487,13 @@ fn fit_rung(
     let (fbw, fbh) = (f64::from(bw), f64::from(bh));
 
     let mut dropped = None;
-    let (width, height) = if preset.video.keep_aspect {
+    let (width, height) = if at_source_size {
+        reasons.push(format!(
+            "the source ({}x{}) is smaller than every rung; made at the source size so one rung remains",
+            source.0, source.1
+        ));
+        (even_floor(source.0).max(2), even_floor(source.1).max(2))
+    } else if preset.video.keep_aspect {
         let scale = (fbw / sw).min(fbh / sh);
         if scale > 1.0 + 1e-9 {
             dropped = Some(format!(
@@ -507,8 +514,14 @@ fn fit_rung(
         }
         (bw, bh)
     };
+    // A rung too large for the source is shown with the box it asked for.
+    let (width, height) = if dropped.is_some() {
+        (bw, bh)
+    } else {
+        (width, height)
+    };
     let resized = (width, height) != (bw, bh) || portrait && rung.width > rung.height;
-    if (width, height) != (bw, bh) && dropped.is_none() {
+    if (width, height) != (bw, bh) && !at_source_size {
         reasons.push(format!(
             "{width}x{height} keeps the source's {} aspect ratio inside the {bw}x{bh} box",
             aspect_name(source)
@@ -519,6 +532,7 @@ fn fit_rung(
     let mut capped = false;
     if let Some(src) = source_bps
         && src < max_bitrate_bps
+        && dropped.is_none()
     {
         max_bitrate_bps = src;
         capped = true;
@@ -636,25 +650,14 @@ fn ensure_one_survives(
         return;
     };
     let index = rungs[smallest].preset_index;
-    let mut rescued = fit_rung(
+    let rescued = fit_rung(
         preset,
         index,
         &preset.rungs[index],
         source,
         source_rate,
         source_bps,
-    );
-    rescued.width = even_floor(source.0).max(2);
-    rescued.height = even_floor(source.1).max(2);
-    rescued.status = RungStatus::Resized;
-    rescued.resized = true;
-    rescued.reasons.retain(|r| !r.starts_with("larger than"));
-    rescued.reasons.insert(
-        0,
-        format!(
-            "the source ({}x{}) is smaller than every rung; made at the source size so one rung remains",
-            source.0, source.1
-        ),
+        true,
     );
     rungs[smallest] = rescued;
 }

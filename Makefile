@@ -1,0 +1,44 @@
+# Vodkit: the two commands are `make run` and `make test`.
+# Both install what is missing first (packaging/install-deps.sh, apt-get on Debian/Ubuntu).
+
+CARGO ?= cargo
+SAMPLE_DIR := target/sample
+
+.PHONY: run test deps test-deps build lint unit bench clean-sample help
+
+help:
+	@echo "make run    install deps, build, and start Vodkit"
+	@echo "make test   install test deps, lint, and run every test"
+	@echo "make bench  measure Vodkit against the ffmpeg tools on generated media"
+
+deps:
+	@packaging/install-deps.sh
+
+test-deps:
+	@packaging/install-deps.sh --test
+
+build: deps
+	$(CARGO) build --release
+
+# Until the desktop app lands, `make run` shows the command line on a generated sample clip.
+run: build test-deps
+	@mkdir -p $(SAMPLE_DIR)
+	@test -s $(SAMPLE_DIR)/sample.mp4 || ffmpeg -hide_banner -loglevel error -y \
+		-f lavfi -i testsrc2=s=1920x1080:r=30000/1001:d=10 \
+		-f lavfi -i sine=f=440:sample_rate=48000:d=10 \
+		-c:v libx264 -preset veryfast -c:a aac $(SAMPLE_DIR)/sample.mp4
+	./target/release/vodkit presets
+	./target/release/vodkit probe $(SAMPLE_DIR)/sample.mp4
+	./target/release/vodkit plan $(SAMPLE_DIR)/sample.mp4 --preset web-ladder
+
+lint: deps
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets --locked -- -D warnings
+
+unit: test-deps
+	$(CARGO) test --locked
+
+test: lint unit
+
+bench: test-deps
+	$(CARGO) bench --locked --bench vodkit_bench

@@ -1,0 +1,186 @@
+//! `make bench`: Vodkit against the ffmpeg command-line tools doing the same work, in the same
+//! run, alternating, on media this bench makes itself. Prints wall time, CPU time and peak
+//! memory for both and the ratios vodkit/ffmpeg. Nothing here asserts a speed.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+/// What one run of a command cost.
+#[derive(Debug, Clone, Copy)]
+struct Cost {
+    wall_secs: f64,
+    cpu_secs: f64,
+    peak_rss_mib: f64,
+}
+
+/// Runs a command to completion and measures it through `wait4`, which reports the child's
+/// own CPU time and peak memory.
+#[expect(
+    clippy::zombie_processes,
+    reason = "wait4 reaps the child itself, to read its rusage"
+)]
+fn measure(cmd: &mut Command) -> Cost {
+    let start = Instant::now();
+    let child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("command starts");
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: rusage is plain old data; wait4 fills it for our own child.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        let rc = libc::wait4(pid, &mut status, 0, &mut usage);
+        assert_eq!(rc, pid, "wait4 failed");
+        usage
+    };
+    let wall_secs = start.elapsed().as_secs_f64();
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "{cmd:?} failed"
+    );
+    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    Cost {
+        wall_secs,
+        cpu_secs: tv(usage.ru_utime) + tv(usage.ru_stime),
+        peak_rss_mib: usage.ru_maxrss as f64 / 1024.0,
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Runs two commands `rounds` times each, alternating, and prints medians and ratios.
+fn compare(
+    title: &str,
+    rounds: usize,
+    mut ours: impl FnMut() -> Command,
+    mut theirs: impl FnMut() -> Command,
+) {
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        a.push(measure(&mut ours()));
+        b.push(measure(&mut theirs()));
+    }
+    let pick = |v: &[Cost], f: fn(&Cost) -> f64| median(v.iter().map(f).collect());
+    type Row = (&'static str, fn(&Cost) -> f64, &'static str);
+    let rows: [Row; 3] = [
+        ("wall time", |c| c.wall_secs, "s"),
+        ("cpu time", |c| c.cpu_secs, "s"),
+        ("peak memory", |c| c.peak_rss_mib, "MiB"),
+    ];
+    println!("\n{title} (median of {rounds}, alternating)");
+    println!(
+        "  {:<12} {:>12} {:>12} {:>16}",
+        "", "vodkit", "ffmpeg", "vodkit/ffmpeg"
+    );
+    for (name, f, unit) in rows {
+        let (x, y) = (pick(&a, f), pick(&b, f));
+        println!(
+            "  {name:<12} {:>9.3} {unit:<3}{:>9.3} {unit:<3}{:>14.2}x",
+            x,
+            y,
+            x / y
+        );
+    }
+}
+
+fn ffmpeg(args: &[&str], out: &Path) {
+    if out.exists() {
+        return;
+    }
+    let status = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y"])
+        .args(args)
+        .arg(out)
+        .status()
+        .expect("ffmpeg CLI (make test-deps installs it)");
+    assert!(status.success());
+}
+
+fn media_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bench-media");
+    std::fs::create_dir_all(&dir).expect("bench dir");
+    dir
+}
+
+fn vodkit() -> Command {
+    // Benches build the binary in the same profile; use it directly.
+    let exe = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/vodkit");
+    Command::new(if exe.exists() {
+        exe
+    } else {
+        PathBuf::from("vodkit")
+    })
+}
+
+/// Probe: 40 files (a mix of 1080p MP4, MOV and MKV) through `vodkit probe --json` and
+/// `ffprobe -show_format -show_streams`, each one process for the whole batch.
+fn bench_probe() {
+    let dir = media_dir();
+    let mut files = Vec::new();
+    for (i, ext) in ["mp4", "mov", "mkv"].iter().enumerate() {
+        let f = dir.join(format!("probe-{i}.{ext}"));
+        ffmpeg(
+            &[
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc2=s=1920x1080:r=30000/1001:d=20",
+                "-f",
+                "lavfi",
+                "-i",
+                "sine=f=440:sample_rate=48000:d=20",
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-c:a",
+                "aac",
+            ],
+            &f,
+        );
+        files.push(f);
+    }
+    let batch: Vec<PathBuf> = files.iter().cycle().take(40).cloned().collect();
+    compare(
+        "probe: 40 files of 20 s 1080p (vodkit probe --json vs ffprobe -show_format -show_streams)",
+        7,
+        || {
+            let mut c = vodkit();
+            c.arg("probe").arg("--json").args(&batch);
+            c
+        },
+        || {
+            // ffprobe takes one file per run; a shell loop keeps it to one command.
+            let mut c = Command::new("sh");
+            let list: Vec<String> = batch.iter().map(|p| format!("'{}'", p.display())).collect();
+            c.arg("-c").arg(format!(
+                "for f in {}; do ffprobe -v error -of json -show_format -show_streams \"$f\"; done",
+                list.join(" ")
+            ));
+            c
+        },
+    );
+    println!(
+        "  note: ffprobe runs once per file (it takes one input); vodkit reads all 40 in one process."
+    );
+}
+
+fn main() {
+    // `cargo test --benches` runs this with --bench absent; only measure under `cargo bench`.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--release", "--locked", "--bin", "vodkit"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .expect("cargo build");
+    assert!(status.success());
+    bench_probe();
+}

@@ -171,6 +171,19 @@ pub fn indexed_end_byte(stream: &ffmpeg::format::stream::Stream<'_>) -> Option<u
     }
 }
 
+/// Reads the next packet into a fresh [`ffmpeg::Packet`].
+///
+/// `Packet::read` hands a used packet straight to `av_read_frame`, which overwrites it without
+/// releasing its data: reusing one packet leaks every packet read. A new packet per read is
+/// released by its own `Drop`.
+pub fn read_packet(
+    input: &mut ffmpeg::format::context::Input,
+) -> Result<ffmpeg::Packet, ffmpeg::Error> {
+    let mut packet = ffmpeg::Packet::empty();
+    packet.read(input)?;
+    Ok(packet)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

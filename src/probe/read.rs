@@ -7,7 +7,7 @@ use std::io::Read;
 use std::path::Path;
 
 use ffmpeg_next::ffi;
-use ffmpeg_next::{Packet, Rational, media};
+use ffmpeg_next::{Rational, media};
 
 use super::{AudioInfo, MediaInfo, ProbeError, StreamInfo, StreamKind, VideoInfo};
 use crate::av::{self, ffmpeg};
@@ -310,12 +310,11 @@ fn level_name(codec: ffi::AVCodecID, level: i32) -> Option<String> {
 /// reliable sign of variable frame rate, since containers state one nominal rate.
 fn scan_frame_intervals(input: &mut ffmpeg::format::context::Input, video_index: usize) -> bool {
     let mut pts: Vec<i64> = Vec::with_capacity(VFR_SCAN_PACKETS);
-    let mut packet = Packet::empty();
     let mut reads = 0usize;
     while pts.len() < VFR_SCAN_PACKETS && reads < VFR_SCAN_PACKETS * 8 {
         reads += 1;
-        match packet.read(input) {
-            Ok(()) => {
+        match av::read_packet(input) {
+            Ok(packet) => {
                 if packet.stream() == video_index
                     && let Some(p) = packet.pts().or(packet.dts())
                 {

@@ -7,6 +7,8 @@
 pub mod av;
 pub mod cli;
 pub mod dirs;
+pub mod job;
+pub mod local;
 pub mod plan;
 pub mod preset;
 pub mod probe;

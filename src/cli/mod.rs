@@ -1,6 +1,7 @@
 //! The command line: subcommands over the library, rendered as text for people or as JSON
 //! lines for scripts. `vodkit` with no subcommand opens the desktop app.
 
+mod encode_cmd;
 mod plan_cmd;
 mod presets_cmd;
 mod probe_cmd;
@@ -48,6 +49,43 @@ enum Command {
         #[arg(long, short)]
         preset: String,
         /// One JSON object per file, one per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Encode files locally with a preset: one MP4 per rung, stills and a manifest.json.
+    #[command(after_help = "Files are written to DIR/<title>/<title>_<height>p.mp4. Re-running the same command skips\nrungs already complete and identical, so an interrupted batch resumes. Ctrl-C cancels cleanly.\n\nExamples:\n  vodkit encode phone.mov --preset phone-share --out shared/\n  vodkit encode *.mkv --preset web-ladder --out ladders/ --jobs 2 --json")]
+    Encode {
+        /// Source files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Preset name or path to a preset .toml file.
+        #[arg(long, short)]
+        preset: String,
+        /// Output folder.
+        #[arg(long, short)]
+        out: PathBuf,
+        /// Files encoded at once.
+        #[arg(long, default_value_t = 1)]
+        jobs: usize,
+        /// Events as JSON lines on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Take evenly spaced stills from a video (seeks to keyframes: fast on long files).
+    #[command(after_help = "Example:\n  vodkit stills movie.mp4 --count 8 --width 320 --out thumbs/")]
+    Stills {
+        /// Source file.
+        file: PathBuf,
+        /// How many.
+        #[arg(long, default_value_t = 5)]
+        count: u32,
+        /// Width in pixels.
+        #[arg(long, default_value_t = 640)]
+        width: u32,
+        /// Output folder.
+        #[arg(long, short)]
+        out: PathBuf,
+        /// JSON lines.
         #[arg(long)]
         json: bool,
     },
@@ -106,6 +144,20 @@ pub fn run() -> ExitCode {
             preset,
             json,
         }) => plan_cmd::run(&files, &preset, &mut Output { json }),
+        Some(Command::Encode {
+            files,
+            preset,
+            out,
+            jobs,
+            json,
+        }) => encode_cmd::run(&files, &preset, &out, jobs, &Output { json }),
+        Some(Command::Stills {
+            file,
+            count,
+            width,
+            out,
+            json,
+        }) => encode_cmd::stills(&file, count, width, &out, &Output { json }),
         Some(Command::Presets { action, json }) => presets_cmd::run(action, &mut Output { json }),
     };
     if failed == 0 {

@@ -1,0 +1,168 @@
+//! The x264/x265 settings for one rung: QVBR-style quality mapped to CRF, capped by the rung's
+//! max bitrate with a VBV buffer, GOP, B-frames, references, AQ, profile and level.
+//!
+//! Quality mapping (MediaConvert QVBR level -> constant rate factor):
+//! H.264 CRF = 39 - 2 x level (level 8 -> 23, x264's own default; 10 -> 19; 1 -> 37);
+//! H.265 CRF = H.264 CRF + 4 (x265 spends about that many CRF steps less for the same look).
+//! The VBV cap (`vbv-maxrate` = max bitrate, `vbv-bufsize` = buffer) bounds every rung's peaks,
+//! as QVBR's max bitrate does.
+
+use crate::plan::PlannedRung;
+use crate::preset::{AdaptiveQuantization, Codec, Profile, VideoSettings};
+
+/// The constant rate factor for a quality level (1-10) and codec.
+pub fn crf(codec: Codec, quality_level: u8) -> u8 {
+    let h264 = 39 - 2 * quality_level.clamp(1, 10);
+    match codec {
+        Codec::H264 => h264,
+        Codec::H265 => h264 + 4,
+    }
+}
+
+/// An encoder and the options to open it with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EncoderSetup {
+    /// FFmpeg encoder name (`libx264`, `libx265`).
+    pub encoder: &'static str,
+    /// Options for `avcodec_open2`, in order.
+    pub options: Vec<(String, String)>,
+}
+
+/// Builds the encoder options for a rung.
+pub fn setup(rung: &PlannedRung, video: &VideoSettings) -> EncoderSetup {
+    let kbps = rung.max_bitrate_bps.div_ceil(1000);
+    let buffer_kbits = rung.buffer_bits.div_ceil(1000);
+    let (aq_mode, aq_strength) = match video.adaptive_quantization {
+        AdaptiveQuantization::Off => (0, 0.0),
+        AdaptiveQuantization::Low => (1, 0.6),
+        AdaptiveQuantization::Medium => (1, 0.8),
+        AdaptiveQuantization::High => (1, 1.0),
+        AdaptiveQuantization::Higher => (1, 1.2),
+        AdaptiveQuantization::Max => (1, 1.5),
+    };
+    let baseline = rung.codec == Codec::H264 && rung.profile == Profile::Baseline;
+    let b_frames = if baseline { 0 } else { video.b_frames };
+    let scenecut = if video.scene_change_detection { 40 } else { 0 };
+    let crf = crf(rung.codec, video.quality_level);
+    let init = f64::from(video.hrd_initial_fill_percent) / 100.0;
+    let mut params = vec![
+        format!("keyint={}", rung.gop_frames),
+        format!("scenecut={scenecut}"),
+        format!("bframes={b_frames}"),
+        format!("ref={}", video.reference_frames),
+        format!("crf={crf}"),
+        format!("vbv-maxrate={kbps}"),
+        format!("vbv-bufsize={buffer_kbits}"),
+        format!("vbv-init={init}"),
+        format!("aq-mode={aq_mode}"),
+        format!("aq-strength={aq_strength}"),
+    ];
+    match rung.codec {
+        Codec::H264 => {
+            if !video.closed_gop {
+                params.push("open-gop=1".to_owned());
+            }
+            params.push("force-cfr=1".to_owned());
+            EncoderSetup {
+                encoder: "libx264",
+                options: vec![
+                    ("preset".to_owned(), video.speed.clone()),
+                    (
+                        "profile".to_owned(),
+                        match rung.profile {
+                            Profile::Baseline => "baseline",
+                            Profile::Main => "main",
+                            Profile::High => "high",
+                        }
+                        .to_owned(),
+                    ),
+                    ("level".to_owned(), rung.level.clone()),
+                    ("forced-idr".to_owned(), "1".to_owned()),
+                    ("x264-params".to_owned(), params.join(":")),
+                ],
+            }
+        }
+        Codec::H265 => {
+            params.push(format!("open-gop={}", u8::from(!video.closed_gop)));
+            params.push(format!("level-idc={}", rung.level));
+            params.push("log-level=error".to_owned());
+            EncoderSetup {
+                encoder: "libx265",
+                options: vec![
+                    ("preset".to_owned(), video.speed.clone()),
+                    ("profile".to_owned(), "main".to_owned()),
+                    ("forced-idr".to_owned(), "1".to_owned()),
+                    ("x265-params".to_owned(), params.join(":")),
+                ],
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{FrameRate, RungStatus};
+
+    fn rung(codec: Codec, profile: Profile) -> PlannedRung {
+        PlannedRung {
+            name: "1080p".into(),
+            preset_index: 4,
+            status: RungStatus::Kept,
+            resized: false,
+            capped: false,
+            reasons: vec![],
+            width: 1920,
+            height: 1080,
+            codec,
+            profile,
+            level: "4.2".into(),
+            max_bitrate_bps: 6_000_000,
+            buffer_bits: 12_000_000,
+            frame_rate: FrameRate { num: 30000, den: 1001 },
+            frame_step: 1,
+            gop_frames: 60,
+            estimated_bytes: 0,
+        }
+    }
+
+    #[test]
+    fn quality_levels_map_to_crf() {
+        assert_eq!(crf(Codec::H264, 8), 23);
+        assert_eq!(crf(Codec::H264, 10), 19);
+        assert_eq!(crf(Codec::H264, 1), 37);
+        assert_eq!(crf(Codec::H265, 8), 27);
+        assert_eq!(crf(Codec::H264, 0), 37, "clamped");
+    }
+
+    #[test]
+    fn the_reference_1080p_rung() {
+        let s = setup(&rung(Codec::H264, Profile::High), &VideoSettings::default());
+        assert_eq!(s.encoder, "libx264");
+        let params = &s.options.iter().find(|(k, _)| k == "x264-params").expect("params").1;
+        for want in [
+            "keyint=60",
+            "bframes=1",
+            "ref=3",
+            "crf=23",
+            "vbv-maxrate=6000",
+            "vbv-bufsize=12000",
+            "vbv-init=0.9",
+            "scenecut=40",
+        ] {
+            assert!(params.split(':').any(|p| p == want), "{want} missing from {params}");
+        }
+        assert!(s.options.contains(&("level".into(), "4.2".into())));
+        assert!(s.options.contains(&("forced-idr".into(), "1".into())));
+    }
+
+    #[test]
+    fn baseline_has_no_b_frames_and_hevc_closes_gops() {
+        let s = setup(&rung(Codec::H264, Profile::Baseline), &VideoSettings::default());
+        assert!(s.options.iter().any(|(_, v)| v.contains("bframes=0")));
+        let h = setup(&rung(Codec::H265, Profile::Main), &VideoSettings::default());
+        assert_eq!(h.encoder, "libx265");
+        let params = &h.options.iter().find(|(k, _)| k == "x265-params").expect("params").1;
+        assert!(params.contains("open-gop=0") && params.contains("crf=27"), "{params}");
+    }
+}

@@ -1,0 +1,178 @@
+//! `manifest.json` (what a job made, read back from the files themselves) and the record of
+//! finished rungs that lets an interrupted batch resume where it stopped.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::plan::{Plan, PlannedRung};
+use crate::preset::Preset;
+use crate::probe::MediaInfo;
+
+const DONE_FILE: &str = ".vodkit-done.json";
+
+/// Rungs finished by earlier runs: file name -> the settings that made it.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct DoneRecord {
+    files: BTreeMap<String, serde_json::Value>,
+}
+
+impl DoneRecord {
+    /// Reads the record of a title folder (empty when there is none or it is unreadable).
+    pub fn load(dir: &Path) -> Self {
+        std::fs::read(dir.join(DONE_FILE))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
+    }
+
+    /// True when `file` exists and was made from exactly these settings.
+    pub fn is_complete(&self, file: &str, key: &serde_json::Value, path: &Path) -> bool {
+        self.files.get(file) == Some(key) && path.is_file()
+    }
+
+    /// Records a finished file.
+    pub fn mark(&mut self, file: &str, key: serde_json::Value) {
+        self.files.insert(file.to_owned(), key);
+    }
+
+    /// Writes the record (atomically); a failure only costs the ability to resume.
+    pub fn save(&self, dir: &Path) {
+        let tmp = dir.join(format!("{DONE_FILE}.part"));
+        if let Ok(bytes) = serde_json::to_vec_pretty(self)
+            && std::fs::write(&tmp, bytes).is_ok()
+        {
+            let _ = std::fs::rename(&tmp, dir.join(DONE_FILE));
+        }
+    }
+}
+
+/// Everything that decides a rung's bytes: the source (path, size, modification time), the
+/// rung as planned, the shared video and audio settings, and the Vodkit version.
+pub fn fingerprint(info: &MediaInfo, preset: &Preset, plan: &Plan, rung: Option<&PlannedRung>) -> serde_json::Value {
+    let modified = std::fs::metadata(&info.path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_nanos().to_string());
+    let rung = rung.map(|r| {
+        let mut r = r.clone();
+        r.estimated_bytes = 0;
+        r.reasons.clear();
+        r
+    });
+    serde_json::json!({
+        "vodkit": env!("CARGO_PKG_VERSION"),
+        "source": info.path,
+        "source_size_bytes": info.size_bytes,
+        "source_modified_ns": modified,
+        "rung": rung,
+        "transform": plan.transform,
+        "video": preset.video,
+        "audio": plan.audio,
+        "metadata": preset.metadata,
+    })
+}
+
+/// One output file as read back from disk.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ManifestRung {
+    /// Rung name (`720p`).
+    pub name: String,
+    /// File name inside the title folder.
+    pub file: String,
+    /// Size in bytes.
+    pub size_bytes: u64,
+    /// Overall bitrate in bits per second.
+    pub bitrate_bps: Option<u64>,
+    /// Duration in seconds.
+    pub duration_secs: Option<f64>,
+    /// Picture size.
+    pub width: Option<u32>,
+    /// Picture size.
+    pub height: Option<u32>,
+    /// Video codec and profile (`h264 High`).
+    pub video_codec: Option<String>,
+    /// Audio codec (`aac LC`).
+    pub audio_codec: Option<String>,
+}
+
+/// The manifest of a title.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Asset title.
+    pub title: String,
+    /// Vodkit version that made it.
+    pub vodkit_version: String,
+    /// The output files.
+    pub rungs: Vec<ManifestRung>,
+    /// Still images, relative to the title folder.
+    pub stills: Vec<String>,
+    /// How HDR was handled, if the source was HDR or more than 8 bits.
+    pub color_conversion: Option<String>,
+    /// The source as probed.
+    pub source: MediaInfo,
+    /// The preset used.
+    pub preset: Preset,
+    /// The plan followed.
+    pub plan: Plan,
+}
+
+/// Writes `manifest.json` for a title from the files present. Returns its path.
+pub fn write(dir: &Path, info: &MediaInfo, preset: &Preset, plan: &Plan, stills: &[PathBuf]) -> Result<PathBuf, String> {
+    let mut names: Vec<(String, String)> = plan
+        .made_rungs()
+        .map(|r| (r.name.clone(), super::rung_file(plan, Some(&r.name))))
+        .collect();
+    if plan.rungs.is_empty() {
+        names.push(("audio".to_owned(), super::rung_file(plan, None)));
+    }
+    let rungs = names
+        .into_iter()
+        .filter_map(|(name, file)| {
+            let probed = crate::probe::probe(&dir.join(&file)).ok()?;
+            let video = probed.video();
+            Some(ManifestRung {
+                name,
+                file,
+                size_bytes: probed.size_bytes,
+                bitrate_bps: probed.bitrate_bps,
+                duration_secs: probed.duration_secs,
+                width: video.map(|(_, v)| v.width),
+                height: video.map(|(_, v)| v.height),
+                video_codec: video.map(|(s, _)| format!("{} {}", s.codec, s.profile.clone().unwrap_or_default())),
+                audio_codec: probed
+                    .audio()
+                    .map(|(s, _)| format!("{} {}", s.codec, s.profile.clone().unwrap_or_default())),
+            })
+        })
+        .collect();
+    let color_conversion = match (&plan.transform.hdr_to_sdr, info.video()) {
+        (Some(hdr), _) => Some(format!("{hdr} HDR tone-mapped (hable) to SDR BT.709, 8-bit")),
+        (None, Some((_, v))) if v.bit_depth.is_some_and(|d| d > 8) => {
+            Some(format!("{}-bit SDR converted to 8-bit (range kept, no tone mapping)", v.bit_depth.unwrap_or(0)))
+        }
+        _ => None,
+    };
+    let manifest = Manifest {
+        title: plan.title.clone(),
+        vodkit_version: env!("CARGO_PKG_VERSION").to_owned(),
+        rungs,
+        stills: stills
+            .iter()
+            .filter_map(|p| p.strip_prefix(dir).ok().map(|p| p.display().to_string()))
+            .collect(),
+        color_conversion,
+        source: info.clone(),
+        preset: preset.clone(),
+        plan: plan.clone(),
+    };
+    let path = dir.join("manifest.json");
+    let tmp = dir.join(".manifest.json.part");
+    let bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| e.to_string())?;
+    std::fs::write(&tmp, bytes)
+        .and_then(|()| std::fs::rename(&tmp, &path))
+        .map_err(|e| format!("writing {}: {e}", path.display()))?;
+    Ok(path)
+}

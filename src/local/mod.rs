@@ -1,0 +1,302 @@
+//! The local backend: one decode of the source feeds every rung of a [`Plan`] (each rung its
+//! own scaler, encoder and muxer on its own thread, fed through bounded channels), the audio
+//! is encoded once, stills are taken by seeking to keyframes, and a `manifest.json` records
+//! what was made. Re-running skips rungs already complete and identical.
+
+mod encoder_options;
+mod manifest;
+mod rung;
+mod source;
+pub mod stills;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+pub use encoder_options::crf;
+pub use manifest::{Manifest, ManifestRung};
+pub use source::video_filter_spec;
+
+use crate::job::{CancelToken, EventSink, JobEvent, RungProgress, Stage, Summary};
+use crate::plan::Plan;
+use crate::preset::{Container, Preset};
+use crate::probe::MediaInfo;
+
+/// Frames in flight per rung: enough to keep encoders busy, small enough to keep memory flat.
+const CHANNEL_FRAMES: usize = 8;
+/// How often progress is reported.
+const PROGRESS_INTERVAL: Duration = Duration::from_millis(200);
+
+/// Why a local encode could not run at all (rung failures are in the summary instead).
+#[derive(Debug, thiserror::Error)]
+pub enum EncodeError {
+    /// The output folder cannot be created or written.
+    #[error("cannot write to {path}: {reason}")]
+    Output {
+        /// The folder.
+        path: PathBuf,
+        /// The OS error.
+        reason: String,
+    },
+    /// The source could not be opened or decoded.
+    #[error("{path}: {reason}")]
+    Source {
+        /// The source.
+        path: PathBuf,
+        /// What failed.
+        reason: String,
+    },
+}
+
+/// Where a title's files go: `<out>/<title>/`.
+pub fn title_dir(out_dir: &Path, plan: &Plan) -> PathBuf {
+    out_dir.join(&plan.title)
+}
+
+/// The file of one rung: `<title>_<name>.mp4` (or `<title>.m4a` for audio only).
+pub fn rung_file(plan: &Plan, rung_name: Option<&str>) -> String {
+    match rung_name {
+        Some(name) => format!("{}_{name}.mp4", plan.title),
+        None => format!("{}.m4a", plan.title),
+    }
+}
+
+/// Encodes a plan into `out_dir/<title>/`. Reports events through `events`; returns the
+/// summary (also sent as the last event).
+pub fn encode(
+    info: &MediaInfo,
+    preset: &Preset,
+    plan: &Plan,
+    out_dir: &Path,
+    events: &EventSink,
+    cancel: &CancelToken,
+) -> Result<Summary, EncodeError> {
+    let started = Instant::now();
+    let dir = title_dir(out_dir, plan);
+    std::fs::create_dir_all(&dir).map_err(|e| EncodeError::Output {
+        path: dir.clone(),
+        reason: e.to_string(),
+    })?;
+    let mut done = manifest::DoneRecord::load(&dir);
+
+    // What to make, and what an earlier run already made.
+    struct Todo {
+        name: String,
+        path: PathBuf,
+        rung: Option<crate::plan::PlannedRung>,
+        key: serde_json::Value,
+    }
+    let mut todo = Vec::new();
+    let mut skipped = Vec::new();
+    let targets: Vec<Option<&crate::plan::PlannedRung>> = if preset.container == Container::M4a {
+        vec![None]
+    } else {
+        plan.made_rungs().map(Some).collect()
+    };
+    for r in targets {
+        let name = r.map_or_else(|| "audio".to_owned(), |r| r.name.clone());
+        let file = rung_file(plan, r.map(|r| r.name.as_str()));
+        let path = dir.join(&file);
+        let key = manifest::fingerprint(info, preset, plan, r);
+        if done.is_complete(&file, &key, &path) {
+            events(JobEvent::Skipped {
+                rung: name.clone(),
+                path: path.clone(),
+            });
+            skipped.push(name);
+        } else {
+            todo.push(Todo {
+                name,
+                path,
+                rung: r.cloned(),
+                key,
+            });
+        }
+    }
+    events(JobEvent::Started {
+        source: plan.source.clone(),
+        rungs: todo.iter().map(|t| t.name.clone()).collect(),
+    });
+
+    let mut made = Vec::new();
+    let mut failed = Vec::new();
+    if !todo.is_empty() {
+        events(JobEvent::Stage { stage: Stage::Encode });
+        let mut src = source::Source::open(plan).map_err(|reason| EncodeError::Source {
+            path: plan.source.clone(),
+            reason,
+        })?;
+        let audio_in = src.audio_in();
+        let metadata = if preset.metadata.keep_phone_metadata {
+            [("creation_time", &info.creation_time), ("location", &info.location)]
+                .into_iter()
+                .filter_map(|(k, v)| v.as_ref().map(|v| (k.to_owned(), v.clone())))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let counters: Vec<Arc<AtomicU64>> = todo.iter().map(|_| Arc::new(AtomicU64::new(0))).collect();
+        let totals: Vec<u64> = todo
+            .iter()
+            .map(|t| match &t.rung {
+                Some(r) => (plan.duration_secs * r.frame_rate.fps()).round().max(1.0) as u64,
+                None => 1,
+            })
+            .collect();
+        let mut senders = Vec::new();
+        let mut handles = Vec::new();
+        for (t, counter) in todo.iter().zip(&counters) {
+            let (tx, rx) = std::sync::mpsc::sync_channel(CHANNEL_FRAMES);
+            senders.push(Some(tx));
+            let job = rung::RungJob {
+                path: t.path.clone(),
+                video: t.rung.clone().map(|r| rung::VideoOut {
+                    rung: r,
+                    settings: preset.video.clone(),
+                    gop_secs: preset.video.gop_secs,
+                }),
+                audio: audio_in.clone(),
+                metadata: metadata.clone(),
+                frames_done: Arc::clone(counter),
+            };
+            let cancel = cancel.clone();
+            let handle = std::thread::Builder::new()
+                .name(format!("vodkit-rung-{}", t.name))
+                .spawn(move || rung::run(job, rx, &cancel))
+                .map_err(|e| EncodeError::Output {
+                    path: dir.clone(),
+                    reason: format!("cannot start a worker thread: {e}"),
+                })?;
+            handles.push(handle);
+        }
+
+        let mut fanout = source::Fanout { senders };
+        let mut last_report = Instant::now();
+        let mut last_counts: Vec<u64> = vec![0; todo.len()];
+        let encode_start = Instant::now();
+        let mut report = |force: bool| {
+            if !force && last_report.elapsed() < PROGRESS_INTERVAL {
+                return;
+            }
+            let dt = last_report.elapsed().as_secs_f64().max(1e-3);
+            last_report = Instant::now();
+            let elapsed = encode_start.elapsed().as_secs_f64().max(1e-3);
+            let mut rungs = Vec::new();
+            let mut overall = 0.0;
+            for (i, t) in todo.iter().enumerate() {
+                let done_frames = counters[i].load(Ordering::Relaxed).min(totals[i]);
+                let fps = (done_frames - last_counts[i].min(done_frames)) as f64 / dt;
+                last_counts[i] = done_frames;
+                let rate = t.rung.as_ref().map_or(1.0, |r| r.frame_rate.fps());
+                let speed = done_frames as f64 / rate / elapsed;
+                let share = done_frames as f64 / totals[i] as f64;
+                overall += share / todo.len() as f64;
+                let eta_secs = (done_frames > 0).then(|| elapsed / share.max(1e-6) - elapsed);
+                rungs.push(RungProgress {
+                    rung: t.name.clone(),
+                    frames_done: done_frames,
+                    frames_total: totals[i],
+                    fps,
+                    speed,
+                    eta_secs,
+                });
+            }
+            events(JobEvent::Progress { rungs, overall });
+        };
+        let run_result = src.run(&mut fanout, cancel, || report(false));
+        drop(fanout); // hang up: workers flush and finish
+        let mut outcomes = Vec::new();
+        for h in handles {
+            // A worker that panicked is a bug; report it as that rung's failure.
+            outcomes.push(h.join().unwrap_or_else(|_| Err("the worker thread crashed".to_owned())));
+        }
+        if !cancel.is_cancelled() {
+            report(true);
+        }
+        if let Err(reason) = run_result {
+            // The source failed part-way: nothing is complete; workers already removed their files.
+            for (t, outcome) in todo.iter().zip(&outcomes) {
+                if let Ok(path) = outcome {
+                    let _ = std::fs::remove_file(path);
+                }
+                failed.push((t.name.clone(), reason.clone()));
+            }
+            return Err(EncodeError::Source {
+                path: plan.source.clone(),
+                reason,
+            });
+        }
+        for (t, outcome) in todo.iter().zip(outcomes) {
+            match outcome {
+                Ok(path) if !cancel.is_cancelled() => {
+                    let size_bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+                    if let Some(file) = path.file_name() {
+                        done.mark(&file.to_string_lossy(), t.key.clone());
+                        done.save(&dir);
+                    }
+                    events(JobEvent::Output { path, size_bytes });
+                    made.push(t.name.clone());
+                }
+                Ok(path) => {
+                    // Cancelled after this rung finished writing: it is whole, but the job
+                    // was not; keep nothing that looks finished from a cancelled run.
+                    let _ = std::fs::remove_file(path);
+                }
+                Err(error) if cancel.is_cancelled() => drop(error),
+                Err(error) => {
+                    events(JobEvent::RungFailed {
+                        rung: t.name.clone(),
+                        error: error.clone(),
+                    });
+                    failed.push((t.name.clone(), error));
+                }
+            }
+        }
+    }
+
+    let cancelled = cancel.is_cancelled();
+    let mut still_paths = Vec::new();
+    if !cancelled && let Some(s) = &plan.stills {
+        events(JobEvent::Stage { stage: Stage::Stills });
+        match stills::take(plan, s, &dir.join("stills"), cancel) {
+            Ok(paths) => {
+                for p in &paths {
+                    let size_bytes = std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+                    events(JobEvent::Output {
+                        path: p.clone(),
+                        size_bytes,
+                    });
+                }
+                still_paths = paths;
+            }
+            Err(e) => events(JobEvent::Warning {
+                message: format!("stills: {e}"),
+            }),
+        }
+    }
+    if !cancelled {
+        match manifest::write(&dir, info, preset, plan, &still_paths) {
+            Ok(path) => {
+                let size_bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+                events(JobEvent::Output { path, size_bytes });
+            }
+            Err(e) => events(JobEvent::Warning {
+                message: format!("manifest: {e}"),
+            }),
+        }
+    }
+    let summary = Summary {
+        source: plan.source.clone(),
+        out_dir: dir,
+        made,
+        skipped,
+        failed,
+        cancelled,
+        wall_secs: started.elapsed().as_secs_f64(),
+    };
+    events(JobEvent::Finished {
+        summary: summary.clone(),
+    });
+    Ok(summary)
+}

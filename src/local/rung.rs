@@ -1,0 +1,299 @@
+//! One output file: a worker thread that scales the shared decoded frames to its rung's size,
+//! encodes them (x264/x265), and muxes them with the shared AAC packets into an MP4 written
+//! under a temporary name, renamed only when whole.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::Receiver;
+
+use ffmpeg_next::{Dictionary, Packet, Rational, codec, encoder, format, frame, picture, software};
+
+use super::encoder_options;
+use crate::av::ffmpeg;
+use crate::job::CancelToken;
+use crate::plan::PlannedRung;
+use crate::preset::{Codec, VideoSettings};
+
+/// What flows from the source to each rung.
+pub enum RungMsg {
+    /// A decoded, transformed picture at the source's display size, with its index in the
+    /// constant-rate source sequence.
+    Video(Arc<frame::Video>, u64),
+    /// An encoded AAC packet in the audio encoder's time base.
+    Audio(Packet),
+}
+
+/// The video half of a rung.
+pub struct VideoOut {
+    /// The planned rung.
+    pub rung: PlannedRung,
+    /// Shared encoder settings.
+    pub settings: VideoSettings,
+    /// GOP length in seconds.
+    pub gop_secs: f64,
+}
+
+/// The audio stream to mux, from the one shared encoder.
+#[derive(Clone)]
+pub struct AudioIn {
+    /// The encoder's parameters (codec, extradata, sample rate, layout).
+    pub parameters: codec::Parameters,
+    /// Time base of the packets.
+    pub time_base: Rational,
+}
+
+/// Everything a worker needs.
+pub struct RungJob {
+    /// The final path.
+    pub path: PathBuf,
+    /// Video, or `None` for an audio-only file.
+    pub video: Option<VideoOut>,
+    /// Audio, or `None` for a silent file.
+    pub audio: Option<AudioIn>,
+    /// Container metadata (creation time, location).
+    pub metadata: Vec<(String, String)>,
+    /// Frames encoded so far, read by the progress reporter.
+    pub frames_done: Arc<AtomicU64>,
+}
+
+/// Runs a rung to the end of its input. Returns the final path, or an error in words.
+/// On failure or cancel the temporary file is removed.
+pub fn run(job: RungJob, input: Receiver<RungMsg>, cancel: &CancelToken) -> Result<PathBuf, String> {
+    let tmp = temporary_path(&job.path);
+    let result = encode(&job, &tmp, input, cancel);
+    match result {
+        Ok(()) => {
+            std::fs::rename(&tmp, &job.path)
+                .map_err(|e| format!("cannot rename {} into place: {e}", tmp.display()))?;
+            Ok(job.path)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
+/// `dir/.name.mp4.part`: hidden and clearly unfinished.
+pub fn temporary_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.part"))
+}
+
+struct VideoState {
+    encoder: encoder::Video,
+    scaler: Option<software::scaling::Context>,
+    rung: PlannedRung,
+    gop_secs: f64,
+    time_base: Rational,
+    stream_tb: Rational,
+    next_index: u64,
+    last_gop: Option<u64>,
+}
+
+fn encode(job: &RungJob, tmp: &Path, input: Receiver<RungMsg>, cancel: &CancelToken) -> Result<(), String> {
+    let fail = |what: &str, e: ffmpeg::Error| format!("{what}: {e}");
+    let container = if job.video.is_some() { "mp4" } else { "ipod" };
+    let mut octx = format::output_as(tmp, container).map_err(|e| fail("creating the output", e))?;
+    let global_header = octx.format().flags().contains(format::Flags::GLOBAL_HEADER);
+
+    let mut video = match &job.video {
+        Some(v) => Some(open_video(&mut octx, v, global_header)?),
+        None => None,
+    };
+    let audio_index = match &job.audio {
+        Some(a) => {
+            let mut ost = octx
+                .add_stream(encoder::find(codec::Id::AAC))
+                .map_err(|e| fail("adding the audio stream", e))?;
+            ost.set_parameters(a.parameters.clone());
+            // SAFETY: plain field write on the stream we just added; 0 lets the muxer choose.
+            unsafe { (*ost.parameters().as_mut_ptr()).codec_tag = 0 };
+            Some(ost.index())
+        }
+        None => None,
+    };
+    let mut meta = Dictionary::new();
+    for (k, v) in &job.metadata {
+        meta.set(k, v);
+    }
+    octx.set_metadata(meta);
+    let mut opts = Dictionary::new();
+    opts.set("movflags", "+faststart");
+    octx.write_header_with(opts).map_err(|e| fail("writing the MP4 header", e))?;
+    if let Some(v) = video.as_mut() {
+        v.stream_tb = octx.stream(0).map_or(v.time_base, |s| s.time_base());
+    }
+    let audio_tb = audio_index.and_then(|i| octx.stream(i)).map(|s| s.time_base());
+
+    for msg in input.iter() {
+        if cancel.is_cancelled() {
+            return Err("cancelled".to_owned());
+        }
+        match msg {
+            RungMsg::Video(frame, index) => {
+                if let Some(v) = video.as_mut() {
+                    push_video(v, &frame, index, &mut octx, &job.frames_done)?;
+                }
+            }
+            RungMsg::Audio(mut packet) => {
+                if let (Some(i), Some(a), Some(tb)) = (audio_index, &job.audio, audio_tb) {
+                    packet.set_stream(i);
+                    packet.rescale_ts(a.time_base, tb);
+                    packet.set_position(-1);
+                    packet
+                        .write_interleaved(&mut octx)
+                        .map_err(|e| fail("writing audio", e))?;
+                }
+            }
+        }
+    }
+    // The sender hung up: either the end of the source or a cancel.
+    if cancel.is_cancelled() {
+        return Err("cancelled".to_owned());
+    }
+    if let Some(v) = video.as_mut() {
+        v.encoder.send_eof().map_err(|e| fail("flushing the encoder", e))?;
+        drain(v, &mut octx, &job.frames_done)?;
+    }
+    octx.write_trailer().map_err(|e| fail("finishing the MP4", e))?;
+    Ok(())
+}
+
+fn open_video(
+    octx: &mut format::context::Output,
+    v: &VideoOut,
+    global_header: bool,
+) -> Result<VideoState, String> {
+    let setup = encoder_options::setup(&v.rung, &v.settings);
+    let codec = encoder::find_by_name(setup.encoder).ok_or_else(|| {
+        format!(
+            "this FFmpeg has no {} encoder; install FFmpeg with {} (Debian: libavcodec-extra)",
+            setup.encoder, setup.encoder
+        )
+    })?;
+    let mut ost = octx
+        .add_stream(codec)
+        .map_err(|e| format!("adding the video stream: {e}"))?;
+    let mut enc = codec::context::Context::new_with_codec(codec)
+        .encoder()
+        .video()
+        .map_err(|e| format!("creating the encoder: {e}"))?;
+    let rate = v.rung.frame_rate;
+    let time_base = Rational::new(rate.den as i32, rate.num as i32);
+    enc.set_width(v.rung.width);
+    enc.set_height(v.rung.height);
+    enc.set_format(format::Pixel::YUV420P);
+    enc.set_time_base(time_base);
+    enc.set_frame_rate(Some(Rational::new(rate.num as i32, rate.den as i32)));
+    enc.set_aspect_ratio(Rational::new(1, 1));
+    enc.set_max_bit_rate(v.rung.max_bitrate_bps as usize);
+    enc.set_colorspace(ffmpeg::color::Space::BT709);
+    enc.set_color_range(ffmpeg::color::Range::MPEG);
+    // SAFETY: plain field writes on an encoder context that is not open yet.
+    unsafe {
+        let ctx = enc.as_mut_ptr();
+        (*ctx).color_primaries = ffmpeg::ffi::AVColorPrimaries::AVCOL_PRI_BT709;
+        (*ctx).color_trc = ffmpeg::ffi::AVColorTransferCharacteristic::AVCOL_TRC_BT709;
+        (*ctx).rc_buffer_size = i32::try_from(v.rung.buffer_bits).unwrap_or(i32::MAX);
+    }
+    if global_header {
+        enc.set_flags(codec::Flags::GLOBAL_HEADER);
+    }
+    let mut opts = Dictionary::new();
+    for (k, val) in &setup.options {
+        opts.set(k, val);
+    }
+    let encoder = enc
+        .open_with(opts)
+        .map_err(|e| format!("opening {} with profile {} level {}: {e}", setup.encoder, v.rung.profile, v.rung.level))?;
+    ost.set_parameters(&encoder);
+    ost.set_time_base(time_base);
+    if v.rung.codec == Codec::H265 {
+        // hvc1 (parameter sets in the sample entry) is what Apple players accept.
+        // SAFETY: plain field write on the stream's parameters before the header is written.
+        unsafe {
+            (*ost.parameters().as_mut_ptr()).codec_tag = u32::from_le_bytes(*b"hvc1");
+        }
+    }
+    Ok(VideoState {
+        encoder,
+        scaler: None,
+        rung: v.rung.clone(),
+        gop_secs: v.gop_secs,
+        time_base,
+        stream_tb: time_base,
+        next_index: 0,
+        last_gop: None,
+    })
+}
+
+fn push_video(
+    v: &mut VideoState,
+    frame: &frame::Video,
+    index: u64,
+    octx: &mut format::context::Output,
+    frames_done: &AtomicU64,
+) -> Result<(), String> {
+    let step = u64::from(v.rung.frame_step.max(1));
+    if index % step != 0 {
+        return Ok(());
+    }
+    if v.scaler.is_none() {
+        v.scaler = Some(
+            software::scaling::Context::get(
+                frame.format(),
+                frame.width(),
+                frame.height(),
+                format::Pixel::YUV420P,
+                v.rung.width,
+                v.rung.height,
+                software::scaling::Flags::BICUBIC,
+            )
+            .map_err(|e| format!("creating the scaler: {e}"))?,
+        );
+    }
+    let mut scaled = frame::Video::new(format::Pixel::YUV420P, v.rung.width, v.rung.height);
+    if let Some(scaler) = v.scaler.as_mut() {
+        scaler.run(frame, &mut scaled).map_err(|e| format!("scaling: {e}"))?;
+    }
+    let n = v.next_index;
+    v.next_index += 1;
+    scaled.set_pts(Some(n as i64));
+    // An IDR frame on the first frame at or after every multiple of the GOP length, in
+    // presentation time, so every rung can be cut on the same boundaries.
+    let rate = v.rung.frame_rate;
+    let secs = n as f64 * f64::from(rate.den) / f64::from(rate.num);
+    let gop = (secs / v.gop_secs + 1e-9).floor() as u64;
+    if v.last_gop != Some(gop) {
+        scaled.set_kind(picture::Type::I);
+        v.last_gop = Some(gop);
+    } else {
+        scaled.set_kind(picture::Type::None);
+    }
+    v.encoder.send_frame(&scaled).map_err(|e| format!("encoding: {e}"))?;
+    drain(v, octx, frames_done)
+}
+
+fn drain(v: &mut VideoState, octx: &mut format::context::Output, frames_done: &AtomicU64) -> Result<(), String> {
+    let mut packet = Packet::empty();
+    loop {
+        match v.encoder.receive_packet(&mut packet) {
+            Ok(()) => {
+                packet.set_stream(0);
+                packet.rescale_ts(v.time_base, v.stream_tb);
+                packet
+                    .write_interleaved(octx)
+                    .map_err(|e| format!("writing video: {e}"))?;
+                frames_done.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(ffmpeg::Error::Other { errno }) if errno == ffmpeg::util::error::EAGAIN => return Ok(()),
+            Err(ffmpeg::Error::Eof) => return Ok(()),
+            Err(e) => return Err(format!("encoding: {e}")),
+        }
+    }
+}

@@ -1,0 +1,434 @@
+//! The source side of a local encode: demux once, decode the video once through one filter
+//! graph (deinterlace, square pixels, HDR to SDR, rotation, constant rate, 8-bit 4:2:0), decode
+//! and encode the audio once (48 kHz stereo AAC-LC), and hand both to every rung.
+
+use std::sync::Arc;
+use std::sync::mpsc::SyncSender;
+
+use ffmpeg_next::{Dictionary, Packet, Rational, codec, decoder, encoder, filter, format, frame, media};
+
+use super::rung::{AudioIn, RungMsg};
+use crate::av::{self, ffmpeg};
+use crate::job::CancelToken;
+use crate::plan::{FrameRate, Plan, PlannedAudio, PictureTransform};
+
+/// The filter chain that turns decoded source pictures into upright, square-pixel, progressive,
+/// constant-rate, 8-bit 4:2:0 BT.709 pictures at the source's display size.
+pub fn video_filter_spec(t: &PictureTransform, rate: FrameRate, square: Option<(u32, u32)>) -> String {
+    let mut chain: Vec<String> = Vec::new();
+    if t.deinterlace {
+        chain.push("bwdif=mode=send_frame:parity=auto:deint=all".to_owned());
+    }
+    if let Some((w, h)) = square {
+        chain.push(format!("scale={w}:{h}:flags=bicubic"));
+    }
+    if t.hdr_to_sdr.is_some() {
+        chain.push(
+            "zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv"
+                .to_owned(),
+        );
+    }
+    match t.rotate_deg {
+        90 => chain.push("transpose=clock".to_owned()),
+        180 => chain.push("hflip,vflip".to_owned()),
+        270 => chain.push("transpose=cclock".to_owned()),
+        _ => {}
+    }
+    chain.push(format!("fps={}/{}", rate.num, rate.den));
+    chain.push("format=yuv420p".to_owned());
+    chain.push("setsar=1".to_owned());
+    chain.join(",")
+}
+
+/// Where decoded material goes: one sender per live rung.
+pub struct Fanout {
+    /// Senders; `None` once that rung has gone (failed).
+    pub senders: Vec<Option<SyncSender<RungMsg>>>,
+}
+
+impl Fanout {
+    /// Sends to every live rung; a rung that hung up is marked gone.
+    fn send(&mut self, make: impl Fn() -> RungMsg) {
+        for slot in &mut self.senders {
+            if let Some(tx) = slot
+                && tx.send(make()).is_err()
+            {
+                *slot = None;
+            }
+        }
+    }
+
+    /// True while at least one rung still listens.
+    fn any_alive(&self) -> bool {
+        self.senders.iter().any(Option::is_some)
+    }
+}
+
+/// The opened source: demuxer, decoders and filters.
+pub struct Source {
+    input: format::context::Input,
+    video: Option<VideoSide>,
+    audio: Option<AudioSide>,
+}
+
+struct VideoSide {
+    index: usize,
+    decoder: decoder::Video,
+    graph: filter::Graph,
+    frames_out: u64,
+}
+
+struct AudioSide {
+    index: usize,
+    decoder: decoder::Audio,
+    graph: filter::Graph,
+    encoder: encoder::Audio,
+    time_base: Rational,
+}
+
+impl Source {
+    /// Opens the source and sets up the decoders, filters and the audio encoder.
+    pub fn open(plan: &Plan) -> Result<Self, String> {
+        av::init();
+        let input = format::input(&plan.source).map_err(|e| format!("cannot open {}: {e}", plan.source.display()))?;
+        let video = match (plan.source_frame_rate, plan.source_display) {
+            (Some(rate), Some(display)) if !plan.rungs.is_empty() => Some(open_video(&input, plan, rate, display)?),
+            _ => None,
+        };
+        let audio = match &plan.audio {
+            Some(a) => Some(open_audio(&input, a)?),
+            None => None,
+        };
+        Ok(Self { input, video, audio })
+    }
+
+    /// The audio stream every rung muxes, if any.
+    pub fn audio_in(&self) -> Option<AudioIn> {
+        self.audio.as_ref().map(|a| AudioIn {
+            parameters: codec::Parameters::from(&a.encoder),
+            time_base: a.time_base,
+        })
+    }
+
+    /// Reads the whole source once and feeds every rung. Stops early on cancel or when every
+    /// rung has gone. `progress` is called after every packet with the source seconds read.
+    pub fn run(&mut self, fanout: &mut Fanout, cancel: &CancelToken, mut progress: impl FnMut()) -> Result<(), String> {
+        loop {
+            if cancel.is_cancelled() || !fanout.any_alive() {
+                return Ok(());
+            }
+            let packet = match av::read_packet(&mut self.input) {
+                Ok(p) => p,
+                Err(ffmpeg::Error::Eof) => break,
+                Err(ffmpeg::Error::InvalidData) => continue,
+                Err(e) => return Err(format!("reading the source: {e}")),
+            };
+            let stream = packet.stream();
+            if let Some(v) = self.video.as_mut().filter(|v| v.index == stream) {
+                // A damaged packet is skipped, as players do; the decoder resynchronises.
+                if v.decoder.send_packet(&packet).is_ok() {
+                    v.pump(fanout)?;
+                }
+            } else if let Some(a) = self.audio.as_mut().filter(|a| a.index == stream) {
+                if a.decoder.send_packet(&packet).is_ok() {
+                    a.pump(fanout)?;
+                }
+            }
+            progress();
+        }
+        if let Some(v) = self.video.as_mut() {
+            let _ = v.decoder.send_eof();
+            v.pump(fanout)?;
+            v.graph
+                .get("in")
+                .ok_or("the video filter graph lost its input")?
+                .source()
+                .flush()
+                .map_err(|e| format!("flushing the video filters: {e}"))?;
+            v.pull(fanout)?;
+        }
+        if let Some(a) = self.audio.as_mut() {
+            let _ = a.decoder.send_eof();
+            a.pump(fanout)?;
+            a.graph
+                .get("in")
+                .ok_or("the audio filter graph lost its input")?
+                .source()
+                .flush()
+                .map_err(|e| format!("flushing the audio filters: {e}"))?;
+            a.pull(fanout)?;
+            a.encoder.send_eof().map_err(|e| format!("flushing the AAC encoder: {e}"))?;
+            a.drain(fanout)?;
+        }
+        progress();
+        Ok(())
+    }
+}
+
+fn open_video(input: &format::context::Input, plan: &Plan, rate: FrameRate, display: (u32, u32)) -> Result<VideoSide, String> {
+    let stream = input
+        .streams()
+        .best(media::Type::Video)
+        .ok_or_else(|| format!("{} has no video stream", plan.source.display()))?;
+    let mut ctx = codec::context::Context::from_parameters(stream.parameters()).map_err(|e| format!("video decoder: {e}"))?;
+    // Frame threads decode in parallel; the encoders are the bottleneck either way.
+    ctx.set_threading(codec::threading::Config {
+        kind: codec::threading::Type::Frame,
+        count: 0,
+        ..Default::default()
+    });
+    let decoder = ctx.decoder().video().map_err(|e| format!("no decoder for the video: {e}"))?;
+    let tb = stream.time_base();
+    let sar = decoder.aspect_ratio();
+    let (sar_num, sar_den) = if sar.numerator() > 0 && sar.denominator() > 0 {
+        (sar.numerator(), sar.denominator())
+    } else {
+        (1, 1)
+    };
+    let args = format!(
+        "video_size={}x{}:pix_fmt={}:time_base={}/{}:pixel_aspect={sar_num}/{sar_den}",
+        decoder.width(),
+        decoder.height(),
+        av_pixel_format(decoder.format()),
+        tb.numerator(),
+        tb.denominator()
+    );
+    // Square pixels: the stored picture is resized to its display width before rotation.
+    let square = plan.transform.square_pixels.then(|| {
+        if plan.transform.rotate_deg % 180 == 90 {
+            (display.1, display.0)
+        } else {
+            display
+        }
+    });
+    let spec = video_filter_spec(&plan.transform, rate, square);
+    let graph = build_graph("buffer", &args, "buffersink", &spec, |_| {})?;
+    Ok(VideoSide {
+        index: stream.index(),
+        decoder,
+        graph,
+        frames_out: 0,
+    })
+}
+
+fn av_pixel_format(format: format::Pixel) -> i32 {
+    let raw: ffmpeg::ffi::AVPixelFormat = format.into();
+    raw as i32
+}
+
+fn open_audio(input: &format::context::Input, a: &PlannedAudio) -> Result<AudioSide, String> {
+    let stream = input
+        .stream(a.source_index)
+        .ok_or("the audio stream disappeared")?;
+    let ctx = codec::context::Context::from_parameters(stream.parameters()).map_err(|e| format!("audio decoder: {e}"))?;
+    let mut decoder = ctx.decoder().audio().map_err(|e| format!("no decoder for the audio: {e}"))?;
+    decoder.set_parameters(stream.parameters()).map_err(|e| format!("audio decoder: {e}"))?;
+    if decoder.channel_layout().is_empty() {
+        decoder.set_channel_layout(ffmpeg::ChannelLayout::default(i32::from(decoder.channels() as u8)));
+    }
+    let codec = encoder::find(codec::Id::AAC).ok_or("this FFmpeg has no AAC encoder")?;
+    let mut enc = codec::context::Context::new_with_codec(codec)
+        .encoder()
+        .audio()
+        .map_err(|e| format!("AAC encoder: {e}"))?;
+    let layout = if a.channels == 1 {
+        ffmpeg::ChannelLayout::MONO
+    } else {
+        ffmpeg::ChannelLayout::STEREO
+    };
+    enc.set_rate(a.sample_rate_hz as i32);
+    enc.set_channel_layout(layout);
+    enc.set_format(format::Sample::F32(format::sample::Type::Planar));
+    enc.set_bit_rate(a.bitrate_bps as usize);
+    enc.set_time_base(Rational::new(1, a.sample_rate_hz as i32));
+    enc.set_flags(codec::Flags::GLOBAL_HEADER);
+    let mut opts = Dictionary::new();
+    opts.set("profile", "aac_low");
+    let encoder = enc.open_with(opts).map_err(|e| format!("opening the AAC encoder: {e}"))?;
+    let frame_size = encoder.frame_size().max(1024);
+
+    let tb = stream.time_base();
+    let args = format!(
+        "time_base={}/{}:sample_rate={}:sample_fmt={}:channel_layout=0x{:x}",
+        tb.numerator(),
+        tb.denominator(),
+        decoder.rate(),
+        decoder.format().name(),
+        decoder.channel_layout().bits()
+    );
+    let spec = format!(
+        "aresample={}:async=1,aformat=sample_fmts=fltp:channel_layouts={}",
+        a.sample_rate_hz,
+        if a.channels == 1 { "mono" } else { "stereo" }
+    );
+    let graph = build_graph("abuffer", &args, "abuffersink", &spec, |g| {
+        if let Some(mut out) = g.get("out") {
+            out.sink().set_frame_size(frame_size);
+        }
+    })?;
+    Ok(AudioSide {
+        index: stream.index(),
+        decoder,
+        graph,
+        encoder,
+        time_base: Rational::new(1, a.sample_rate_hz as i32),
+    })
+}
+
+fn build_graph(
+    source: &str,
+    args: &str,
+    sink: &str,
+    spec: &str,
+    after: impl FnOnce(&mut filter::Graph),
+) -> Result<filter::Graph, String> {
+    let mut graph = filter::Graph::new();
+    let find = |name: &str| filter::find(name).ok_or_else(|| format!("this FFmpeg has no '{name}' filter"));
+    graph.add(&find(source)?, "in", args).map_err(|e| format!("filter input ({args}): {e}"))?;
+    graph.add(&find(sink)?, "out", "").map_err(|e| format!("filter output: {e}"))?;
+    graph
+        .output("in", 0)
+        .and_then(|p| p.input("out", 0))
+        .and_then(|p| p.parse(spec))
+        .map_err(|e| format!("filters '{spec}': {e}"))?;
+    after(&mut graph);
+    graph.validate().map_err(|e| format!("filters '{spec}': {e}"))?;
+    Ok(graph)
+}
+
+impl VideoSide {
+    fn pump(&mut self, fanout: &mut Fanout) -> Result<(), String> {
+        let mut decoded = frame::Video::empty();
+        loop {
+            match self.decoder.receive_frame(&mut decoded) {
+                Ok(()) => {
+                    let ts = decoded.timestamp();
+                    decoded.set_pts(ts);
+                    self.graph
+                        .get("in")
+                        .ok_or("the video filter graph lost its input")?
+                        .source()
+                        .add(&decoded)
+                        .map_err(|e| format!("video filters: {e}"))?;
+                    self.pull(fanout)?;
+                }
+                Err(ffmpeg::Error::Other { errno }) if errno == ffmpeg::util::error::EAGAIN => return Ok(()),
+                Err(ffmpeg::Error::Eof) => return Ok(()),
+                // A frame that fails to decode is dropped; the next keyframe recovers.
+                Err(ffmpeg::Error::InvalidData) => continue,
+                Err(e) => return Err(format!("decoding video: {e}")),
+            }
+        }
+    }
+
+    fn pull(&mut self, fanout: &mut Fanout) -> Result<(), String> {
+        let mut sink = self.graph.get("out").ok_or("the video filter graph lost its output")?;
+        loop {
+            let mut out = frame::Video::empty();
+            match sink.sink().frame(&mut out) {
+                Ok(()) => {
+                    let index = self.frames_out;
+                    self.frames_out += 1;
+                    let shared = Arc::new(out);
+                    fanout.send(|| RungMsg::Video(Arc::clone(&shared), index));
+                }
+                Err(ffmpeg::Error::Other { errno }) if errno == ffmpeg::util::error::EAGAIN => return Ok(()),
+                Err(ffmpeg::Error::Eof) => return Ok(()),
+                Err(e) => return Err(format!("video filters: {e}")),
+            }
+        }
+    }
+}
+
+impl AudioSide {
+    fn pump(&mut self, fanout: &mut Fanout) -> Result<(), String> {
+        let mut decoded = frame::Audio::empty();
+        loop {
+            match self.decoder.receive_frame(&mut decoded) {
+                Ok(()) => {
+                    let ts = decoded.timestamp();
+                    decoded.set_pts(ts);
+                    self.graph
+                        .get("in")
+                        .ok_or("the audio filter graph lost its input")?
+                        .source()
+                        .add(&decoded)
+                        .map_err(|e| format!("audio filters: {e}"))?;
+                    self.pull(fanout)?;
+                }
+                Err(ffmpeg::Error::Other { errno }) if errno == ffmpeg::util::error::EAGAIN => return Ok(()),
+                Err(ffmpeg::Error::Eof) => return Ok(()),
+                Err(ffmpeg::Error::InvalidData) => continue,
+                Err(e) => return Err(format!("decoding audio: {e}")),
+            }
+        }
+    }
+
+    fn pull(&mut self, fanout: &mut Fanout) -> Result<(), String> {
+        let mut sink = self.graph.get("out").ok_or("the audio filter graph lost its output")?;
+        loop {
+            let mut out = frame::Audio::empty();
+            match sink.sink().frame(&mut out) {
+                Ok(()) => {
+                    self.encoder
+                        .send_frame(&out)
+                        .map_err(|e| format!("encoding audio: {e}"))?;
+                    self.drain(fanout)?;
+                }
+                Err(ffmpeg::Error::Other { errno }) if errno == ffmpeg::util::error::EAGAIN => return Ok(()),
+                Err(ffmpeg::Error::Eof) => return Ok(()),
+                Err(e) => return Err(format!("audio filters: {e}")),
+            }
+        }
+    }
+
+    fn drain(&mut self, fanout: &mut Fanout) -> Result<(), String> {
+        let mut packet = Packet::empty();
+        loop {
+            match self.encoder.receive_packet(&mut packet) {
+                Ok(()) => fanout.send(|| RungMsg::Audio(packet.clone())),
+                Err(ffmpeg::Error::Other { errno }) if errno == ffmpeg::util::error::EAGAIN => return Ok(()),
+                Err(ffmpeg::Error::Eof) => return Ok(()),
+                Err(e) => return Err(format!("encoding audio: {e}")),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn transform() -> PictureTransform {
+        PictureTransform {
+            rotate_deg: 0,
+            deinterlace: false,
+            hdr_to_sdr: None,
+            square_pixels: false,
+            constant_rate: false,
+        }
+    }
+
+    #[test]
+    fn a_plain_source_only_gets_constant_rate_and_format() {
+        let spec = video_filter_spec(&transform(), FrameRate { num: 30000, den: 1001 }, None);
+        assert_eq!(spec, "fps=30000/1001,format=yuv420p,setsar=1");
+    }
+
+    #[test]
+    fn every_transform_in_order() {
+        let t = PictureTransform {
+            rotate_deg: 90,
+            deinterlace: true,
+            hdr_to_sdr: Some("PQ".into()),
+            square_pixels: true,
+            constant_rate: true,
+        };
+        let spec = video_filter_spec(&t, FrameRate { num: 25, den: 1 }, Some((320, 180)));
+        let order: Vec<usize> = ["bwdif", "scale=320:180", "tonemap", "transpose=clock", "fps=25/1", "format=yuv420p"]
+            .iter()
+            .map(|f| spec.find(f).unwrap_or_else(|| panic!("{f} missing in {spec}")))
+            .collect();
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{spec}");
+    }
+}

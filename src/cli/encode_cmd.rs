@@ -28,7 +28,13 @@ fn cancel_on_ctrl_c() -> CancelToken {
 }
 
 /// Encodes every file, `jobs` at a time. Returns the number of files that failed.
-pub fn run(files: &[PathBuf], preset_name: &str, out_dir: &Path, jobs: usize, out: &Output) -> usize {
+pub fn run(
+    files: &[PathBuf],
+    preset_name: &str,
+    out_dir: &Path,
+    jobs: usize,
+    out: &Output,
+) -> usize {
     let preset = match Store::open().find(preset_name) {
         Ok(e) => e.preset,
         Err(e) => {
@@ -62,10 +68,20 @@ pub fn run(files: &[PathBuf], preset_name: &str, out_dir: &Path, jobs: usize, ou
         }
     });
     let failed = failed.into_inner().unwrap_or(0);
-    if cancel.is_cancelled() { failed.max(1) } else { failed }
+    if cancel.is_cancelled() {
+        failed.max(1)
+    } else {
+        failed
+    }
 }
 
-fn encode_one(file: &Path, preset: &crate::preset::Preset, out_dir: &Path, json: bool, cancel: &CancelToken) -> Result<(), String> {
+fn encode_one(
+    file: &Path,
+    preset: &crate::preset::Preset,
+    out_dir: &Path,
+    json: bool,
+    cancel: &CancelToken,
+) -> Result<(), String> {
     let info = probe(file).map_err(|e| e.to_string())?;
     let plan = plan(&info, preset).map_err(|e| e.to_string())?;
     let title = plan.title.clone();
@@ -78,20 +94,36 @@ fn encode_one(file: &Path, preset: &crate::preset::Preset, out_dir: &Path, json:
         }
         match &event {
             JobEvent::Progress { rungs, overall } => {
-                let Ok(mut last) = last_line.lock() else { return };
+                let Ok(mut last) = last_line.lock() else {
+                    return;
+                };
                 if last.elapsed() < Duration::from_secs(1) && *overall < 1.0 {
                     return;
                 }
                 *last = Instant::now();
                 let parts: Vec<String> = rungs
                     .iter()
-                    .map(|r| format!("{} {}/{} {:.0}fps", r.rung, r.frames_done, r.frames_total, r.fps))
+                    .map(|r| {
+                        format!(
+                            "{} {}/{} {:.0}fps",
+                            r.rung, r.frames_done, r.frames_total, r.fps
+                        )
+                    })
                     .collect();
                 let eta = rungs.iter().filter_map(|r| r.eta_secs).fold(0.0, f64::max);
-                eprintln!("{title}: {:>3.0}% | {} | ETA {:.0}s", overall * 100.0, parts.join(" | "), eta);
+                eprintln!(
+                    "{title}: {:>3.0}% | {} | ETA {:.0}s",
+                    overall * 100.0,
+                    parts.join(" | "),
+                    eta
+                );
             }
             JobEvent::Output { path, size_bytes } => {
-                eprintln!("{title}: wrote {} ({})", path.display(), human_bytes(*size_bytes));
+                eprintln!(
+                    "{title}: wrote {} ({})",
+                    path.display(),
+                    human_bytes(*size_bytes)
+                );
             }
             JobEvent::Skipped { rung, path } => {
                 eprintln!("{title}: {rung} already done ({})", path.display());
@@ -101,7 +133,11 @@ fn encode_one(file: &Path, preset: &crate::preset::Preset, out_dir: &Path, json:
             JobEvent::Finished { summary } => {
                 eprintln!(
                     "{title}: {} in {:.1}s: {} made, {} skipped, {} failed -> {}",
-                    if summary.cancelled { "cancelled" } else { "done" },
+                    if summary.cancelled {
+                        "cancelled"
+                    } else {
+                        "done"
+                    },
                     summary.wall_secs,
                     summary.made.len(),
                     summary.skipped.len(),
@@ -112,13 +148,23 @@ fn encode_one(file: &Path, preset: &crate::preset::Preset, out_dir: &Path, json:
             JobEvent::Started { .. } | JobEvent::Stage { .. } => {}
         }
     });
-    let summary = local::encode(&info, preset, &plan, out_dir, &sink, cancel).map_err(|e| e.to_string())?;
+    let summary =
+        local::encode(&info, preset, &plan, out_dir, &sink, cancel).map_err(|e| e.to_string())?;
     if summary.cancelled {
         return Err(format!("{}: cancelled", file.display()));
     }
     if !summary.failed.is_empty() {
-        let list: Vec<String> = summary.failed.iter().map(|(r, e)| format!("{r}: {e}")).collect();
-        return Err(format!("{}: {} rung(s) failed: {}", file.display(), list.len(), list.join("; ")));
+        let list: Vec<String> = summary
+            .failed
+            .iter()
+            .map(|(r, e)| format!("{r}: {e}"))
+            .collect();
+        return Err(format!(
+            "{}: {} rung(s) failed: {}",
+            file.display(),
+            list.len(),
+            list.join("; ")
+        ));
     }
     Ok(())
 }

@@ -53,7 +53,9 @@ enum Command {
         json: bool,
     },
     /// Encode files locally with a preset: one MP4 per rung, stills and a manifest.json.
-    #[command(after_help = "Files are written to DIR/<title>/<title>_<height>p.mp4. Re-running the same command skips\nrungs already complete and identical, so an interrupted batch resumes. Ctrl-C cancels cleanly.\n\nExamples:\n  vodkit encode phone.mov --preset phone-share --out shared/\n  vodkit encode *.mkv --preset web-ladder --out ladders/ --jobs 2 --json")]
+    #[command(
+        after_help = "Files are written to DIR/<title>/<title>_<height>p.mp4. Re-running the same command skips\nrungs already complete and identical, so an interrupted batch resumes. Ctrl-C cancels cleanly.\n\nExamples:\n  vodkit encode phone.mov --preset phone-share --out shared/\n  vodkit encode *.mkv --preset web-ladder --out ladders/ --jobs 2 --json"
+    )]
     Encode {
         /// Source files.
         #[arg(required = true)]
@@ -72,7 +74,9 @@ enum Command {
         json: bool,
     },
     /// Take evenly spaced stills from a video (seeks to keyframes: fast on long files).
-    #[command(after_help = "Example:\n  vodkit stills movie.mp4 --count 8 --width 320 --out thumbs/")]
+    #[command(
+        after_help = "Example:\n  vodkit stills movie.mp4 --count 8 --width 320 --out thumbs/"
+    )]
     Stills {
         /// Source file.
         file: PathBuf,

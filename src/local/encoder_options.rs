@@ -119,7 +119,10 @@ mod tests {
             level: "4.2".into(),
             max_bitrate_bps: 6_000_000,
             buffer_bits: 12_000_000,
-            frame_rate: FrameRate { num: 30000, den: 1001 },
+            frame_rate: FrameRate {
+                num: 30000,
+                den: 1001,
+            },
             frame_step: 1,
             gop_frames: 60,
             estimated_bytes: 0,
@@ -139,7 +142,12 @@ mod tests {
     fn the_reference_1080p_rung() {
         let s = setup(&rung(Codec::H264, Profile::High), &VideoSettings::default());
         assert_eq!(s.encoder, "libx264");
-        let params = &s.options.iter().find(|(k, _)| k == "x264-params").expect("params").1;
+        let params = &s
+            .options
+            .iter()
+            .find(|(k, _)| k == "x264-params")
+            .expect("params")
+            .1;
         for want in [
             "keyint=60",
             "bframes=1",
@@ -150,7 +158,10 @@ mod tests {
             "vbv-init=0.9",
             "scenecut=40",
         ] {
-            assert!(params.split(':').any(|p| p == want), "{want} missing from {params}");
+            assert!(
+                params.split(':').any(|p| p == want),
+                "{want} missing from {params}"
+            );
         }
         assert!(s.options.contains(&("level".into(), "4.2".into())));
         assert!(s.options.contains(&("forced-idr".into(), "1".into())));
@@ -158,11 +169,22 @@ mod tests {
 
     #[test]
     fn baseline_has_no_b_frames_and_hevc_closes_gops() {
-        let s = setup(&rung(Codec::H264, Profile::Baseline), &VideoSettings::default());
+        let s = setup(
+            &rung(Codec::H264, Profile::Baseline),
+            &VideoSettings::default(),
+        );
         assert!(s.options.iter().any(|(_, v)| v.contains("bframes=0")));
         let h = setup(&rung(Codec::H265, Profile::Main), &VideoSettings::default());
         assert_eq!(h.encoder, "libx265");
-        let params = &h.options.iter().find(|(k, _)| k == "x265-params").expect("params").1;
-        assert!(params.contains("open-gop=0") && params.contains("crf=27"), "{params}");
+        let params = &h
+            .options
+            .iter()
+            .find(|(k, _)| k == "x265-params")
+            .expect("params")
+            .1;
+        assert!(
+            params.contains("open-gop=0") && params.contains("crf=27"),
+            "{params}"
+        );
     }
 }

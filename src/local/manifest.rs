@@ -50,7 +50,12 @@ impl DoneRecord {
 
 /// Everything that decides a rung's bytes: the source (path, size, modification time), the
 /// rung as planned, the shared video and audio settings, and the Vodkit version.
-pub fn fingerprint(info: &MediaInfo, preset: &Preset, plan: &Plan, rung: Option<&PlannedRung>) -> serde_json::Value {
+pub fn fingerprint(
+    info: &MediaInfo,
+    preset: &Preset,
+    plan: &Plan,
+    rung: Option<&PlannedRung>,
+) -> serde_json::Value {
     let modified = std::fs::metadata(&info.path)
         .and_then(|m| m.modified())
         .ok()
@@ -120,7 +125,13 @@ pub struct Manifest {
 }
 
 /// Writes `manifest.json` for a title from the files present. Returns its path.
-pub fn write(dir: &Path, info: &MediaInfo, preset: &Preset, plan: &Plan, stills: &[PathBuf]) -> Result<PathBuf, String> {
+pub fn write(
+    dir: &Path,
+    info: &MediaInfo,
+    preset: &Preset,
+    plan: &Plan,
+    stills: &[PathBuf],
+) -> Result<PathBuf, String> {
     let mut names: Vec<(String, String)> = plan
         .made_rungs()
         .map(|r| (r.name.clone(), super::rung_file(plan, Some(&r.name))))
@@ -141,7 +152,8 @@ pub fn write(dir: &Path, info: &MediaInfo, preset: &Preset, plan: &Plan, stills:
                 duration_secs: probed.duration_secs,
                 width: video.map(|(_, v)| v.width),
                 height: video.map(|(_, v)| v.height),
-                video_codec: video.map(|(s, _)| format!("{} {}", s.codec, s.profile.clone().unwrap_or_default())),
+                video_codec: video
+                    .map(|(s, _)| format!("{} {}", s.codec, s.profile.clone().unwrap_or_default())),
                 audio_codec: probed
                     .audio()
                     .map(|(s, _)| format!("{} {}", s.codec, s.profile.clone().unwrap_or_default())),
@@ -149,10 +161,13 @@ pub fn write(dir: &Path, info: &MediaInfo, preset: &Preset, plan: &Plan, stills:
         })
         .collect();
     let color_conversion = match (&plan.transform.hdr_to_sdr, info.video()) {
-        (Some(hdr), _) => Some(format!("{hdr} HDR tone-mapped (hable) to SDR BT.709, 8-bit")),
-        (None, Some((_, v))) if v.bit_depth.is_some_and(|d| d > 8) => {
-            Some(format!("{}-bit SDR converted to 8-bit (range kept, no tone mapping)", v.bit_depth.unwrap_or(0)))
-        }
+        (Some(hdr), _) => Some(format!(
+            "{hdr} HDR tone-mapped (hable) to SDR BT.709, 8-bit"
+        )),
+        (None, Some((_, v))) if v.bit_depth.is_some_and(|d| d > 8) => Some(format!(
+            "{}-bit SDR converted to 8-bit (range kept, no tone mapping)",
+            v.bit_depth.unwrap_or(0)
+        )),
         _ => None,
     };
     let manifest = Manifest {

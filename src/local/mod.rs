@@ -122,21 +122,27 @@ pub fn encode(
     let mut made = Vec::new();
     let mut failed = Vec::new();
     if !todo.is_empty() {
-        events(JobEvent::Stage { stage: Stage::Encode });
+        events(JobEvent::Stage {
+            stage: Stage::Encode,
+        });
         let mut src = source::Source::open(plan).map_err(|reason| EncodeError::Source {
             path: plan.source.clone(),
             reason,
         })?;
         let audio_in = src.audio_in();
         let metadata = if preset.metadata.keep_phone_metadata {
-            [("creation_time", &info.creation_time), ("location", &info.location)]
-                .into_iter()
-                .filter_map(|(k, v)| v.as_ref().map(|v| (k.to_owned(), v.clone())))
-                .collect()
+            [
+                ("creation_time", &info.creation_time),
+                ("location", &info.location),
+            ]
+            .into_iter()
+            .filter_map(|(k, v)| v.as_ref().map(|v| (k.to_owned(), v.clone())))
+            .collect()
         } else {
             Vec::new()
         };
-        let counters: Vec<Arc<AtomicU64>> = todo.iter().map(|_| Arc::new(AtomicU64::new(0))).collect();
+        let counters: Vec<Arc<AtomicU64>> =
+            todo.iter().map(|_| Arc::new(AtomicU64::new(0))).collect();
         let totals: Vec<u64> = todo
             .iter()
             .map(|t| match &t.rung {
@@ -209,7 +215,10 @@ pub fn encode(
         let mut outcomes = Vec::new();
         for h in handles {
             // A worker that panicked is a bug; report it as that rung's failure.
-            outcomes.push(h.join().unwrap_or_else(|_| Err("the worker thread crashed".to_owned())));
+            outcomes.push(
+                h.join()
+                    .unwrap_or_else(|_| Err("the worker thread crashed".to_owned())),
+            );
         }
         if !cancel.is_cancelled() {
             report(true);
@@ -258,7 +267,9 @@ pub fn encode(
     let cancelled = cancel.is_cancelled();
     let mut still_paths = Vec::new();
     if !cancelled && let Some(s) = &plan.stills {
-        events(JobEvent::Stage { stage: Stage::Stills });
+        events(JobEvent::Stage {
+            stage: Stage::Stills,
+        });
         match stills::take(plan, s, &dir.join("stills"), cancel) {
             Ok(paths) => {
                 for p in &paths {

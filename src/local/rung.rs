@@ -59,7 +59,11 @@ pub struct RungJob {
 
 /// Runs a rung to the end of its input. Returns the final path, or an error in words.
 /// On failure or cancel the temporary file is removed.
-pub fn run(job: RungJob, input: Receiver<RungMsg>, cancel: &CancelToken) -> Result<PathBuf, String> {
+pub fn run(
+    job: RungJob,
+    input: Receiver<RungMsg>,
+    cancel: &CancelToken,
+) -> Result<PathBuf, String> {
     let tmp = temporary_path(&job.path);
     let result = encode(&job, &tmp, input, cancel);
     match result {
@@ -95,7 +99,12 @@ struct VideoState {
     last_gop: Option<u64>,
 }
 
-fn encode(job: &RungJob, tmp: &Path, input: Receiver<RungMsg>, cancel: &CancelToken) -> Result<(), String> {
+fn encode(
+    job: &RungJob,
+    tmp: &Path,
+    input: Receiver<RungMsg>,
+    cancel: &CancelToken,
+) -> Result<(), String> {
     let fail = |what: &str, e: ffmpeg::Error| format!("{what}: {e}");
     let container = if job.video.is_some() { "mp4" } else { "ipod" };
     let mut octx = format::output_as(tmp, container).map_err(|e| fail("creating the output", e))?;
@@ -124,13 +133,16 @@ fn encode(job: &RungJob, tmp: &Path, input: Receiver<RungMsg>, cancel: &CancelTo
     octx.set_metadata(meta);
     let mut opts = Dictionary::new();
     opts.set("movflags", "+faststart");
-    octx.write_header_with(opts).map_err(|e| fail("writing the MP4 header", e))?;
+    octx.write_header_with(opts)
+        .map_err(|e| fail("writing the MP4 header", e))?;
     if let Some(v) = video.as_mut() {
         v.stream_tb = octx.stream(0).map_or(v.time_base, |s| s.time_base());
     }
-    let audio_tb = audio_index.and_then(|i| octx.stream(i)).map(|s| s.time_base());
+    let audio_tb = audio_index
+        .and_then(|i| octx.stream(i))
+        .map(|s| s.time_base());
 
-    for msg in input.iter() {
+    for msg in input {
         if cancel.is_cancelled() {
             return Err("cancelled".to_owned());
         }
@@ -157,10 +169,13 @@ fn encode(job: &RungJob, tmp: &Path, input: Receiver<RungMsg>, cancel: &CancelTo
         return Err("cancelled".to_owned());
     }
     if let Some(v) = video.as_mut() {
-        v.encoder.send_eof().map_err(|e| fail("flushing the encoder", e))?;
+        v.encoder
+            .send_eof()
+            .map_err(|e| fail("flushing the encoder", e))?;
         drain(v, &mut octx, &job.frames_done)?;
     }
-    octx.write_trailer().map_err(|e| fail("finishing the MP4", e))?;
+    octx.write_trailer()
+        .map_err(|e| fail("finishing the MP4", e))?;
     Ok(())
 }
 
@@ -208,9 +223,12 @@ fn open_video(
     for (k, val) in &setup.options {
         opts.set(k, val);
     }
-    let encoder = enc
-        .open_with(opts)
-        .map_err(|e| format!("opening {} with profile {} level {}: {e}", setup.encoder, v.rung.profile, v.rung.level))?;
+    let encoder = enc.open_with(opts).map_err(|e| {
+        format!(
+            "opening {} with profile {} level {}: {e}",
+            setup.encoder, v.rung.profile, v.rung.level
+        )
+    })?;
     ost.set_parameters(&encoder);
     ost.set_time_base(time_base);
     if v.rung.codec == Codec::H265 {
@@ -240,7 +258,7 @@ fn push_video(
     frames_done: &AtomicU64,
 ) -> Result<(), String> {
     let step = u64::from(v.rung.frame_step.max(1));
-    if index % step != 0 {
+    if !index.is_multiple_of(step) {
         return Ok(());
     }
     if v.scaler.is_none() {
@@ -259,7 +277,9 @@ fn push_video(
     }
     let mut scaled = frame::Video::new(format::Pixel::YUV420P, v.rung.width, v.rung.height);
     if let Some(scaler) = v.scaler.as_mut() {
-        scaler.run(frame, &mut scaled).map_err(|e| format!("scaling: {e}"))?;
+        scaler
+            .run(frame, &mut scaled)
+            .map_err(|e| format!("scaling: {e}"))?;
     }
     let n = v.next_index;
     v.next_index += 1;
@@ -275,11 +295,17 @@ fn push_video(
     } else {
         scaled.set_kind(picture::Type::None);
     }
-    v.encoder.send_frame(&scaled).map_err(|e| format!("encoding: {e}"))?;
+    v.encoder
+        .send_frame(&scaled)
+        .map_err(|e| format!("encoding: {e}"))?;
     drain(v, octx, frames_done)
 }
 
-fn drain(v: &mut VideoState, octx: &mut format::context::Output, frames_done: &AtomicU64) -> Result<(), String> {
+fn drain(
+    v: &mut VideoState,
+    octx: &mut format::context::Output,
+    frames_done: &AtomicU64,
+) -> Result<(), String> {
     let mut packet = Packet::empty();
     loop {
         match v.encoder.receive_packet(&mut packet) {
@@ -291,7 +317,9 @@ fn drain(v: &mut VideoState, octx: &mut format::context::Output, frames_done: &A
                     .map_err(|e| format!("writing video: {e}"))?;
                 frames_done.fetch_add(1, Ordering::Relaxed);
             }
-            Err(ffmpeg::Error::Other { errno }) if errno == ffmpeg::util::error::EAGAIN => return Ok(()),
+            Err(ffmpeg::Error::Other { errno }) if errno == ffmpeg::util::error::EAGAIN => {
+                return Ok(());
+            }
             Err(ffmpeg::Error::Eof) => return Ok(()),
             Err(e) => return Err(format!("encoding: {e}")),
         }

@@ -5,16 +5,22 @@
 use std::sync::Arc;
 use std::sync::mpsc::SyncSender;
 
-use ffmpeg_next::{Dictionary, Packet, Rational, codec, decoder, encoder, filter, format, frame, media};
+use ffmpeg_next::{
+    Dictionary, Packet, Rational, codec, decoder, encoder, filter, format, frame, media,
+};
 
 use super::rung::{AudioIn, RungMsg};
 use crate::av::{self, ffmpeg};
 use crate::job::CancelToken;
-use crate::plan::{FrameRate, Plan, PlannedAudio, PictureTransform};
+use crate::plan::{FrameRate, PictureTransform, Plan, PlannedAudio};
 
 /// The filter chain that turns decoded source pictures into upright, square-pixel, progressive,
 /// constant-rate, 8-bit 4:2:0 BT.709 pictures at the source's display size.
-pub fn video_filter_spec(t: &PictureTransform, rate: FrameRate, square: Option<(u32, u32)>) -> String {
+pub fn video_filter_spec(
+    t: &PictureTransform,
+    rate: FrameRate,
+    square: Option<(u32, u32)>,
+) -> String {
     let mut chain: Vec<String> = Vec::new();
     if t.deinterlace {
         chain.push("bwdif=mode=send_frame:parity=auto:deint=all".to_owned());
@@ -90,16 +96,23 @@ impl Source {
     /// Opens the source and sets up the decoders, filters and the audio encoder.
     pub fn open(plan: &Plan) -> Result<Self, String> {
         av::init();
-        let input = format::input(&plan.source).map_err(|e| format!("cannot open {}: {e}", plan.source.display()))?;
+        let input = format::input(&plan.source)
+            .map_err(|e| format!("cannot open {}: {e}", plan.source.display()))?;
         let video = match (plan.source_frame_rate, plan.source_display) {
-            (Some(rate), Some(display)) if !plan.rungs.is_empty() => Some(open_video(&input, plan, rate, display)?),
+            (Some(rate), Some(display)) if !plan.rungs.is_empty() => {
+                Some(open_video(&input, plan, rate, display)?)
+            }
             _ => None,
         };
         let audio = match &plan.audio {
             Some(a) => Some(open_audio(&input, a)?),
             None => None,
         };
-        Ok(Self { input, video, audio })
+        Ok(Self {
+            input,
+            video,
+            audio,
+        })
     }
 
     /// The audio stream every rung muxes, if any.
@@ -112,7 +125,12 @@ impl Source {
 
     /// Reads the whole source once and feeds every rung. Stops early on cancel or when every
     /// rung has gone. `progress` is called after every packet with the source seconds read.
-    pub fn run(&mut self, fanout: &mut Fanout, cancel: &CancelToken, mut progress: impl FnMut()) -> Result<(), String> {
+    pub fn run(
+        &mut self,
+        fanout: &mut Fanout,
+        cancel: &CancelToken,
+        mut progress: impl FnMut(),
+    ) -> Result<(), String> {
         loop {
             if cancel.is_cancelled() || !fanout.any_alive() {
                 return Ok(());
@@ -129,10 +147,10 @@ impl Source {
                 if v.decoder.send_packet(&packet).is_ok() {
                     v.pump(fanout)?;
                 }
-            } else if let Some(a) = self.audio.as_mut().filter(|a| a.index == stream) {
-                if a.decoder.send_packet(&packet).is_ok() {
-                    a.pump(fanout)?;
-                }
+            } else if let Some(a) = self.audio.as_mut().filter(|a| a.index == stream)
+                && a.decoder.send_packet(&packet).is_ok()
+            {
+                a.pump(fanout)?;
             }
             progress();
         }
@@ -157,7 +175,9 @@ impl Source {
                 .flush()
                 .map_err(|e| format!("flushing the audio filters: {e}"))?;
             a.pull(fanout)?;
-            a.encoder.send_eof().map_err(|e| format!("flushing the AAC encoder: {e}"))?;
+            a.encoder
+                .send_eof()
+                .map_err(|e| format!("flushing the AAC encoder: {e}"))?;
             a.drain(fanout)?;
         }
         progress();
@@ -165,19 +185,28 @@ impl Source {
     }
 }
 
-fn open_video(input: &format::context::Input, plan: &Plan, rate: FrameRate, display: (u32, u32)) -> Result<VideoSide, String> {
+fn open_video(
+    input: &format::context::Input,
+    plan: &Plan,
+    rate: FrameRate,
+    display: (u32, u32),
+) -> Result<VideoSide, String> {
     let stream = input
         .streams()
         .best(media::Type::Video)
         .ok_or_else(|| format!("{} has no video stream", plan.source.display()))?;
-    let mut ctx = codec::context::Context::from_parameters(stream.parameters()).map_err(|e| format!("video decoder: {e}"))?;
+    let mut ctx = codec::context::Context::from_parameters(stream.parameters())
+        .map_err(|e| format!("video decoder: {e}"))?;
     // Frame threads decode in parallel; the encoders are the bottleneck either way.
     ctx.set_threading(codec::threading::Config {
         kind: codec::threading::Type::Frame,
         count: 0,
         ..Default::default()
     });
-    let decoder = ctx.decoder().video().map_err(|e| format!("no decoder for the video: {e}"))?;
+    let decoder = ctx
+        .decoder()
+        .video()
+        .map_err(|e| format!("no decoder for the video: {e}"))?;
     let tb = stream.time_base();
     let sar = decoder.aspect_ratio();
     let (sar_num, sar_den) = if sar.numerator() > 0 && sar.denominator() > 0 {
@@ -194,13 +223,14 @@ fn open_video(input: &format::context::Input, plan: &Plan, rate: FrameRate, disp
         tb.denominator()
     );
     // Square pixels: the stored picture is resized to its display width before rotation.
-    let square = plan.transform.square_pixels.then(|| {
-        if plan.transform.rotate_deg % 180 == 90 {
+    let square = plan
+        .transform
+        .square_pixels
+        .then_some(if plan.transform.rotate_deg % 180 == 90 {
             (display.1, display.0)
         } else {
             display
-        }
-    });
+        });
     let spec = video_filter_spec(&plan.transform, rate, square);
     let graph = build_graph("buffer", &args, "buffersink", &spec, |_| {})?;
     Ok(VideoSide {
@@ -220,11 +250,19 @@ fn open_audio(input: &format::context::Input, a: &PlannedAudio) -> Result<AudioS
     let stream = input
         .stream(a.source_index)
         .ok_or("the audio stream disappeared")?;
-    let ctx = codec::context::Context::from_parameters(stream.parameters()).map_err(|e| format!("audio decoder: {e}"))?;
-    let mut decoder = ctx.decoder().audio().map_err(|e| format!("no decoder for the audio: {e}"))?;
-    decoder.set_parameters(stream.parameters()).map_err(|e| format!("audio decoder: {e}"))?;
+    let ctx = codec::context::Context::from_parameters(stream.parameters())
+        .map_err(|e| format!("audio decoder: {e}"))?;
+    let mut decoder = ctx
+        .decoder()
+        .audio()
+        .map_err(|e| format!("no decoder for the audio: {e}"))?;
+    decoder
+        .set_parameters(stream.parameters())
+        .map_err(|e| format!("audio decoder: {e}"))?;
     if decoder.channel_layout().is_empty() {
-        decoder.set_channel_layout(ffmpeg::ChannelLayout::default(i32::from(decoder.channels() as u8)));
+        decoder.set_channel_layout(ffmpeg::ChannelLayout::default(i32::from(
+            decoder.channels() as u8,
+        )));
     }
     let codec = encoder::find(codec::Id::AAC).ok_or("this FFmpeg has no AAC encoder")?;
     let mut enc = codec::context::Context::new_with_codec(codec)
@@ -244,7 +282,9 @@ fn open_audio(input: &format::context::Input, a: &PlannedAudio) -> Result<AudioS
     enc.set_flags(codec::Flags::GLOBAL_HEADER);
     let mut opts = Dictionary::new();
     opts.set("profile", "aac_low");
-    let encoder = enc.open_with(opts).map_err(|e| format!("opening the AAC encoder: {e}"))?;
+    let encoder = enc
+        .open_with(opts)
+        .map_err(|e| format!("opening the AAC encoder: {e}"))?;
     let frame_size = encoder.frame_size().max(1024);
 
     let tb = stream.time_base();
@@ -283,16 +323,24 @@ fn build_graph(
     after: impl FnOnce(&mut filter::Graph),
 ) -> Result<filter::Graph, String> {
     let mut graph = filter::Graph::new();
-    let find = |name: &str| filter::find(name).ok_or_else(|| format!("this FFmpeg has no '{name}' filter"));
-    graph.add(&find(source)?, "in", args).map_err(|e| format!("filter input ({args}): {e}"))?;
-    graph.add(&find(sink)?, "out", "").map_err(|e| format!("filter output: {e}"))?;
+    let find = |name: &str| {
+        filter::find(name).ok_or_else(|| format!("this FFmpeg has no '{name}' filter"))
+    };
+    graph
+        .add(&find(source)?, "in", args)
+        .map_err(|e| format!("filter input ({args}): {e}"))?;
+    graph
+        .add(&find(sink)?, "out", "")
+        .map_err(|e| format!("filter output: {e}"))?;
     graph
         .output("in", 0)
         .and_then(|p| p.input("out", 0))
         .and_then(|p| p.parse(spec))
         .map_err(|e| format!("filters '{spec}': {e}"))?;
     after(&mut graph);
-    graph.validate().map_err(|e| format!("filters '{spec}': {e}"))?;
+    graph
+        .validate()
+        .map_err(|e| format!("filters '{spec}': {e}"))?;
     Ok(graph)
 }
 
@@ -312,7 +360,9 @@ impl VideoSide {
                         .map_err(|e| format!("video filters: {e}"))?;
                     self.pull(fanout)?;
                 }
-                Err(ffmpeg::Error::Other { errno }) if errno == ffmpeg::util::error::EAGAIN => return Ok(()),
+                Err(ffmpeg::Error::Other { errno }) if errno == ffmpeg::util::error::EAGAIN => {
+                    return Ok(());
+                }
                 Err(ffmpeg::Error::Eof) => return Ok(()),
                 // A frame that fails to decode is dropped; the next keyframe recovers.
                 Err(ffmpeg::Error::InvalidData) => continue,
@@ -322,7 +372,10 @@ impl VideoSide {
     }
 
     fn pull(&mut self, fanout: &mut Fanout) -> Result<(), String> {
-        let mut sink = self.graph.get("out").ok_or("the video filter graph lost its output")?;
+        let mut sink = self
+            .graph
+            .get("out")
+            .ok_or("the video filter graph lost its output")?;
         loop {
             let mut out = frame::Video::empty();
             match sink.sink().frame(&mut out) {
@@ -332,7 +385,9 @@ impl VideoSide {
                     let shared = Arc::new(out);
                     fanout.send(|| RungMsg::Video(Arc::clone(&shared), index));
                 }
-                Err(ffmpeg::Error::Other { errno }) if errno == ffmpeg::util::error::EAGAIN => return Ok(()),
+                Err(ffmpeg::Error::Other { errno }) if errno == ffmpeg::util::error::EAGAIN => {
+                    return Ok(());
+                }
                 Err(ffmpeg::Error::Eof) => return Ok(()),
                 Err(e) => return Err(format!("video filters: {e}")),
             }
@@ -356,7 +411,9 @@ impl AudioSide {
                         .map_err(|e| format!("audio filters: {e}"))?;
                     self.pull(fanout)?;
                 }
-                Err(ffmpeg::Error::Other { errno }) if errno == ffmpeg::util::error::EAGAIN => return Ok(()),
+                Err(ffmpeg::Error::Other { errno }) if errno == ffmpeg::util::error::EAGAIN => {
+                    return Ok(());
+                }
                 Err(ffmpeg::Error::Eof) => return Ok(()),
                 Err(ffmpeg::Error::InvalidData) => continue,
                 Err(e) => return Err(format!("decoding audio: {e}")),
@@ -365,7 +422,10 @@ impl AudioSide {
     }
 
     fn pull(&mut self, fanout: &mut Fanout) -> Result<(), String> {
-        let mut sink = self.graph.get("out").ok_or("the audio filter graph lost its output")?;
+        let mut sink = self
+            .graph
+            .get("out")
+            .ok_or("the audio filter graph lost its output")?;
         loop {
             let mut out = frame::Audio::empty();
             match sink.sink().frame(&mut out) {
@@ -375,7 +435,9 @@ impl AudioSide {
                         .map_err(|e| format!("encoding audio: {e}"))?;
                     self.drain(fanout)?;
                 }
-                Err(ffmpeg::Error::Other { errno }) if errno == ffmpeg::util::error::EAGAIN => return Ok(()),
+                Err(ffmpeg::Error::Other { errno }) if errno == ffmpeg::util::error::EAGAIN => {
+                    return Ok(());
+                }
                 Err(ffmpeg::Error::Eof) => return Ok(()),
                 Err(e) => return Err(format!("audio filters: {e}")),
             }
@@ -387,7 +449,9 @@ impl AudioSide {
         loop {
             match self.encoder.receive_packet(&mut packet) {
                 Ok(()) => fanout.send(|| RungMsg::Audio(packet.clone())),
-                Err(ffmpeg::Error::Other { errno }) if errno == ffmpeg::util::error::EAGAIN => return Ok(()),
+                Err(ffmpeg::Error::Other { errno }) if errno == ffmpeg::util::error::EAGAIN => {
+                    return Ok(());
+                }
                 Err(ffmpeg::Error::Eof) => return Ok(()),
                 Err(e) => return Err(format!("encoding audio: {e}")),
             }
@@ -411,7 +475,14 @@ mod tests {
 
     #[test]
     fn a_plain_source_only_gets_constant_rate_and_format() {
-        let spec = video_filter_spec(&transform(), FrameRate { num: 30000, den: 1001 }, None);
+        let spec = video_filter_spec(
+            &transform(),
+            FrameRate {
+                num: 30000,
+                den: 1001,
+            },
+            None,
+        );
         assert_eq!(spec, "fps=30000/1001,format=yuv420p,setsar=1");
     }
 
@@ -425,10 +496,20 @@ mod tests {
             constant_rate: true,
         };
         let spec = video_filter_spec(&t, FrameRate { num: 25, den: 1 }, Some((320, 180)));
-        let order: Vec<usize> = ["bwdif", "scale=320:180", "tonemap", "transpose=clock", "fps=25/1", "format=yuv420p"]
-            .iter()
-            .map(|f| spec.find(f).unwrap_or_else(|| panic!("{f} missing in {spec}")))
-            .collect();
+        let order: Vec<usize> = [
+            "bwdif",
+            "scale=320:180",
+            "tonemap",
+            "transpose=clock",
+            "fps=25/1",
+            "format=yuv420p",
+        ]
+        .iter()
+        .map(|f| {
+            spec.find(f)
+                .unwrap_or_else(|| panic!("{f} missing in {spec}"))
+        })
+        .collect();
         assert!(order.windows(2).all(|w| w[0] < w[1]), "{spec}");
     }
 }

@@ -10,10 +10,16 @@ use crate::job::CancelToken;
 use crate::plan::{Plan, PlannedStills};
 
 /// Takes the planned stills into `dir` as `<title>_<n>.jpg` (1-based). Returns their paths.
-pub fn take(plan: &Plan, stills: &PlannedStills, dir: &Path, cancel: &CancelToken) -> Result<Vec<PathBuf>, String> {
+pub fn take(
+    plan: &Plan,
+    stills: &PlannedStills,
+    dir: &Path,
+    cancel: &CancelToken,
+) -> Result<Vec<PathBuf>, String> {
     av::init();
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let mut input = format::input(&plan.source).map_err(|e| format!("cannot open {}: {e}", plan.source.display()))?;
+    let mut input = format::input(&plan.source)
+        .map_err(|e| format!("cannot open {}: {e}", plan.source.display()))?;
     let stream = input
         .streams()
         .best(media::Type::Video)
@@ -85,19 +91,35 @@ fn picture_at(
 }
 
 /// Transforms and encodes one picture; returns the image file's bytes.
-fn render(plan: &Plan, stills: &PlannedStills, picture: &frame::Video, tb: Rational) -> Result<Vec<u8>, String> {
+fn render(
+    plan: &Plan,
+    stills: &PlannedStills,
+    picture: &frame::Video,
+    tb: Rational,
+) -> Result<Vec<u8>, String> {
     let mut t = plan.transform.clone();
     t.deinterlace = false; // one field of a keyframe is fine for a thumbnail
-    let rate = plan.source_frame_rate.unwrap_or(crate::plan::FrameRate { num: 25, den: 1 });
+    let rate = plan
+        .source_frame_rate
+        .unwrap_or(crate::plan::FrameRate { num: 25, den: 1 });
     let chain = super::source::video_filter_spec(&t, rate, None)
         .replace(&format!("fps={}/{},", rate.num, rate.den), "")
-        .replace("format=yuv420p", &format!("scale={}:{}:flags=lanczos,format=yuvj420p", stills.width, stills.height));
+        .replace(
+            "format=yuv420p",
+            &format!(
+                "scale={}:{}:flags=lanczos,format=yuvj420p",
+                stills.width, stills.height
+            ),
+        );
     let sar = picture.aspect_ratio();
     let args = format!(
         "video_size={}x{}:pix_fmt={}:time_base={}/{}:pixel_aspect={}/{}",
         picture.width(),
         picture.height(),
-        { let raw: ffmpeg::ffi::AVPixelFormat = picture.format().into(); raw as i32 },
+        {
+            let raw: ffmpeg::ffi::AVPixelFormat = picture.format().into();
+            raw as i32
+        },
         tb.numerator(),
         tb.denominator(),
         sar.numerator().max(1),
@@ -105,8 +127,12 @@ fn render(plan: &Plan, stills: &PlannedStills, picture: &frame::Video, tb: Ratio
     );
     let mut graph = ffmpeg::filter::Graph::new();
     let find = |n: &str| ffmpeg::filter::find(n).ok_or_else(|| format!("no '{n}' filter"));
-    graph.add(&find("buffer")?, "in", &args).map_err(|e| e.to_string())?;
-    graph.add(&find("buffersink")?, "out", "").map_err(|e| e.to_string())?;
+    graph
+        .add(&find("buffer")?, "in", &args)
+        .map_err(|e| e.to_string())?;
+    graph
+        .add(&find("buffersink")?, "out", "")
+        .map_err(|e| e.to_string())?;
     graph
         .output("in", 0)
         .and_then(|p| p.input("out", 0))
@@ -143,16 +169,26 @@ fn render(plan: &Plan, stills: &PlannedStills, picture: &frame::Video, tb: Ratio
     let mut enc = enc.open().map_err(|e| format!("image encoder: {e}"))?;
     let out = if pix == format::Pixel::RGB24 {
         let mut rgb = frame::Video::new(pix, out.width(), out.height());
-        let mut scaler = ffmpeg::software::scaling::Context::get(out.format(), out.width(), out.height(), pix, out.width(), out.height(), ffmpeg::software::scaling::Flags::BICUBIC)
-            .map_err(|e| e.to_string())?;
+        let mut scaler = ffmpeg::software::scaling::Context::get(
+            out.format(),
+            out.width(),
+            out.height(),
+            pix,
+            out.width(),
+            out.height(),
+            ffmpeg::software::scaling::Flags::BICUBIC,
+        )
+        .map_err(|e| e.to_string())?;
         scaler.run(&out, &mut rgb).map_err(|e| e.to_string())?;
         rgb
     } else {
         out
     };
-    enc.send_frame(&out).map_err(|e| format!("encoding the still: {e}"))?;
+    enc.send_frame(&out)
+        .map_err(|e| format!("encoding the still: {e}"))?;
     enc.send_eof().map_err(|e| e.to_string())?;
     let mut packet = ffmpeg::Packet::empty();
-    enc.receive_packet(&mut packet).map_err(|e| format!("encoding the still: {e}"))?;
+    enc.receive_packet(&mut packet)
+        .map_err(|e| format!("encoding the still: {e}"))?;
     Ok(packet.data().map(<[u8]>::to_vec).unwrap_or_default())
 }

@@ -215,6 +215,15 @@ fn rotated_interlaced_hdr_surround_and_silent_sources() {
                     (Some(180), Some(320))
                 );
                 assert!(v["side_data_list"].is_null(), "no rotation flag: {v}");
+                // phone-share keeps when and where the clip was shot.
+                let tags = &p["format"]["tags"];
+                assert!(
+                    tags["creation_time"]
+                        .as_str()
+                        .is_some_and(|t| t.starts_with("2024-05-01")),
+                    "{tags}"
+                );
+                assert_eq!(tags["location"], "+48.8584+002.2945/");
             }
             "progressive" => assert_ne!(v["field_order"], "tt"),
             "sdr" => {

@@ -171,6 +171,230 @@ fn bench_probe() {
     );
 }
 
+/// Encode: the web-ladder rungs that fit a 20 s 1080p source (270p at 15 fps, 360p, 480p, 720p,
+/// 1080p), through `vodkit encode` and through one ffmpeg process doing the same work
+/// (`-filter_complex split`, the same x264 settings, rate control and GOP), plus the
+/// phone-share case (1080p -> 720p) against the equivalent single ffmpeg command.
+fn bench_encode() {
+    let dir = media_dir();
+    let src = dir.join("movie-1080p.mp4");
+    ffmpeg(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=s=1920x1080:r=30000/1001:d=20",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=f=440:sample_rate=48000:d=20",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            "16",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "192k",
+        ],
+        &src,
+    );
+    let out = dir.join("out");
+    let ladder = [
+        (480, 270, 400, "main", "3.1", 2),
+        (640, 360, 700, "main", "3.1", 1),
+        (854, 480, 1000, "main", "3.1", 1),
+        (1280, 720, 3500, "high", "4.2", 1),
+        (1920, 1080, 6000, "high", "4.2", 1),
+    ];
+    let mut split = format!("[0:v]fps=30000/1001,format=yuv420p,split={}", ladder.len());
+    for i in 0..ladder.len() {
+        split.push_str(&format!("[s{i}]"));
+    }
+    for (i, (w, h, _, _, _, step)) in ladder.iter().enumerate() {
+        let decimate = if *step > 1 {
+            format!(",select='not(mod(n\\,{step}))',setpts=N/(15000/1001)/TB")
+        } else {
+            String::new()
+        };
+        split.push_str(&format!(
+            ";[s{i}]scale={w}:{h}:flags=bicubic{decimate}[v{i}]"
+        ));
+    }
+    let ffmpeg_ladder = || {
+        let mut c = Command::new("ffmpeg");
+        c.args(["-hide_banner", "-loglevel", "error", "-y", "-i"])
+            .arg(&src);
+        c.args(["-filter_complex", &split]);
+        for (i, (_, h, kbps, profile, level, step)) in ladder.iter().enumerate() {
+            let gop = 60 / step;
+            c.args(["-map", &format!("[v{i}]"), "-map", "0:a"]);
+            c.args([
+                "-c:v",
+                "libx264",
+                "-preset",
+                "medium",
+                "-profile:v",
+                profile,
+                "-level",
+                level,
+            ]);
+            c.args(["-x264-params", &format!("keyint={gop}:scenecut=40:bframes=1:ref=3:crf=23:vbv-maxrate={kbps}:vbv-bufsize={}:vbv-init=0.9", kbps * 2)]);
+            c.args(["-force_key_frames", "expr:gte(t,n_forced*2)"]);
+            c.args([
+                "-c:a",
+                "aac",
+                "-b:a",
+                "160k",
+                "-ar",
+                "48000",
+                "-ac",
+                "2",
+                "-movflags",
+                "+faststart",
+            ]);
+            c.arg(out.join(format!("ffmpeg_{h}p.mp4")));
+        }
+        c
+    };
+    let rounds = std::env::var("VODKIT_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(3);
+    compare(
+        "encode: web-ladder rungs 270p-1080p from 20 s of 1080p (vodkit encode vs one ffmpeg with split)",
+        rounds,
+        || {
+            let _ = std::fs::remove_dir_all(out.join("movie-1080p"));
+            let mut c = vodkit();
+            c.args(["encode", "--preset", "web-ladder", "--out"])
+                .arg(&out)
+                .arg(&src);
+            c
+        },
+        ffmpeg_ladder,
+    );
+    quality_table(&src, &out, &ladder.iter().map(|l| l.1).collect::<Vec<_>>());
+    compare(
+        "phone-share: 1080p -> 720p (vodkit encode vs ffmpeg -vf scale)",
+        rounds,
+        || {
+            let _ = std::fs::remove_dir_all(out.join("movie-1080p"));
+            let mut c = vodkit();
+            c.args(["encode", "--preset", "phone-share", "--out"])
+                .arg(&out)
+                .arg(&src);
+            c
+        },
+        || {
+            let mut c = Command::new("ffmpeg");
+            c.args(["-hide_banner", "-loglevel", "error", "-y", "-i"])
+                .arg(&src);
+            c.args([
+                "-vf",
+                "scale=1280:720:flags=bicubic",
+                "-c:v",
+                "libx264",
+                "-preset",
+                "medium",
+                "-profile:v",
+                "high",
+                "-level",
+                "4",
+            ]);
+            c.args([
+                "-x264-params",
+                "keyint=60:bframes=2:ref=3:crf=25:vbv-maxrate=3500:vbv-bufsize=7000:vbv-init=0.9",
+            ]);
+            c.args([
+                "-force_key_frames",
+                "expr:gte(t,n_forced*2)",
+                "-c:a",
+                "aac",
+                "-b:a",
+                "128k",
+                "-movflags",
+                "+faststart",
+            ]);
+            c.arg(out.join("ffmpeg_phone.mp4"));
+            c
+        },
+    );
+}
+
+/// PSNR of each rung against the source scaled to the rung's size, for both tools' files.
+fn quality_table(src: &Path, out: &Path, heights: &[u32]) {
+    println!(
+        "  {:<8} {:>14} {:>14} {:>12} {:>12}",
+        "rung", "vodkit PSNR", "ffmpeg PSNR", "vodkit kb/s", "ffmpeg kb/s"
+    );
+    let ours_dir = out.join("movie-1080p");
+    let _ = std::fs::remove_dir_all(&ours_dir);
+    let _ = Command::new(vodkit().get_program())
+        .args(["encode", "--preset", "web-ladder", "--out"])
+        .arg(out)
+        .arg(src)
+        .stderr(Stdio::null())
+        .status();
+    for h in heights {
+        let ours = ours_dir.join(format!("movie-1080p_{h}p.mp4"));
+        let theirs = out.join(format!("ffmpeg_{h}p.mp4"));
+        println!(
+            "  {:<8} {:>11.2} dB {:>11.2} dB {:>12.0} {:>12.0}",
+            format!("{h}p"),
+            psnr(&ours, src),
+            psnr(&theirs, src),
+            kbps(&ours),
+            kbps(&theirs)
+        );
+    }
+}
+
+fn psnr(distorted: &Path, reference: &Path) -> f64 {
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-i"])
+        .arg(distorted)
+        .arg("-i")
+        .arg(reference)
+        .args([
+            "-lavfi",
+            "[1:v][0:v]scale2ref=flags=bicubic[r][d];[d][r]psnr",
+            "-f",
+            "null",
+            "-",
+        ])
+        .output()
+        .expect("ffmpeg psnr");
+    let text = String::from_utf8_lossy(&out.stderr);
+    text.split("average:")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(f64::NAN)
+}
+
+fn kbps(path: &Path) -> f64 {
+    let out = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "format=bit_rate",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(path)
+        .output()
+        .expect("ffprobe");
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse::<f64>()
+        .unwrap_or(f64::NAN)
+        / 1000.0
+}
+
 fn main() {
     // `cargo test --benches` runs this with --bench absent; only measure under `cargo bench`.
     if !std::env::args().any(|a| a == "--bench") {
@@ -183,4 +407,5 @@ fn main() {
         .expect("cargo build");
     assert!(status.success());
     bench_probe();
+    bench_encode();
 }

@@ -184,6 +184,19 @@ pub fn read_packet(
     Ok(packet)
 }
 
+/// A new frame that shares `src`'s picture buffers (reference-counted, no copy), with its own
+/// timestamps and flags. `Clone` on `ffmpeg::frame::Video` copies the pixels instead.
+pub fn frame_ref(src: &ffmpeg::frame::Video) -> Result<ffmpeg::frame::Video, ffmpeg::Error> {
+    let mut dst = ffmpeg::frame::Video::empty();
+    // SAFETY: both frames are valid; av_frame_ref takes new references on src's buffers and
+    // copies its properties into the empty dst.
+    let rc = unsafe { ffi::av_frame_ref(dst.as_mut_ptr(), src.as_ptr()) };
+    if rc < 0 {
+        return Err(ffmpeg::Error::from(rc));
+    }
+    Ok(dst)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,15 +3,14 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use super::Output;
-use crate::job::{CancelToken, EventSink, JobEvent};
+use super::progress_view::View;
+use crate::job::CancelToken;
 use crate::local;
 use crate::plan::plan;
 use crate::preset::store::Store;
 use crate::probe::probe;
-use crate::units::human_bytes;
 
 /// Installs Ctrl-C to cancel every job (a second Ctrl-C is left to the default: exit).
 fn cancel_on_ctrl_c() -> CancelToken {
@@ -46,6 +45,7 @@ pub fn run(
     let queue = Mutex::new(files.iter());
     let failed = Mutex::new(0usize);
     let json = out.json;
+    let view = Arc::new(View::new(json));
     std::thread::scope(|scope| {
         for _ in 0..jobs.clamp(1, 16) {
             scope.spawn(|| {
@@ -56,12 +56,15 @@ pub fn run(
                     if cancel.is_cancelled() {
                         return;
                     }
-                    if let Err(e) = encode_one(file, &preset, out_dir, json, &cancel) {
+                    if let Err(e) = encode_one(file, &preset, out_dir, &view, &cancel) {
                         if let Ok(mut f) = failed.lock() {
                             *f += 1;
                         }
-                        let o = Output { json };
-                        o.error(file, &e);
+                        if json {
+                            Output { json }.error(file, &e);
+                        } else {
+                            view.line(&format!("vodkit: {e}"));
+                        }
                     }
                 }
             });
@@ -79,75 +82,12 @@ fn encode_one(
     file: &Path,
     preset: &crate::preset::Preset,
     out_dir: &Path,
-    json: bool,
+    view: &Arc<View>,
     cancel: &CancelToken,
 ) -> Result<(), String> {
     let info = probe(file).map_err(|e| e.to_string())?;
     let plan = plan(&info, preset).map_err(|e| e.to_string())?;
-    let title = plan.title.clone();
-    let last_line = Arc::new(Mutex::new(Instant::now() - Duration::from_secs(10)));
-    let sink: EventSink = Arc::new(move |event: JobEvent| {
-        if json {
-            let o = Output { json: true };
-            o.json_line(&event);
-            return;
-        }
-        match &event {
-            JobEvent::Progress { rungs, overall } => {
-                let Ok(mut last) = last_line.lock() else {
-                    return;
-                };
-                if last.elapsed() < Duration::from_secs(1) && *overall < 1.0 {
-                    return;
-                }
-                *last = Instant::now();
-                let parts: Vec<String> = rungs
-                    .iter()
-                    .map(|r| {
-                        format!(
-                            "{} {}/{} {:.0}fps",
-                            r.rung, r.frames_done, r.frames_total, r.fps
-                        )
-                    })
-                    .collect();
-                let eta = rungs.iter().filter_map(|r| r.eta_secs).fold(0.0, f64::max);
-                eprintln!(
-                    "{title}: {:>3.0}% | {} | ETA {:.0}s",
-                    overall * 100.0,
-                    parts.join(" | "),
-                    eta
-                );
-            }
-            JobEvent::Output { path, size_bytes } => {
-                eprintln!(
-                    "{title}: wrote {} ({})",
-                    path.display(),
-                    human_bytes(*size_bytes)
-                );
-            }
-            JobEvent::Skipped { rung, path } => {
-                eprintln!("{title}: {rung} already done ({})", path.display());
-            }
-            JobEvent::Warning { message } => eprintln!("{title}: warning: {message}"),
-            JobEvent::RungFailed { rung, error } => eprintln!("{title}: {rung} failed: {error}"),
-            JobEvent::Finished { summary } => {
-                eprintln!(
-                    "{title}: {} in {:.1}s: {} made, {} skipped, {} failed -> {}",
-                    if summary.cancelled {
-                        "cancelled"
-                    } else {
-                        "done"
-                    },
-                    summary.wall_secs,
-                    summary.made.len(),
-                    summary.skipped.len(),
-                    summary.failed.len(),
-                    summary.out_dir.display()
-                );
-            }
-            JobEvent::Started { .. } | JobEvent::Stage { .. } => {}
-        }
-    });
+    let sink = view.sink(&plan.title);
     let summary =
         local::encode(&info, preset, &plan, out_dir, &sink, cancel).map_err(|e| e.to_string())?;
     if summary.cancelled {

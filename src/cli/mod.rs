@@ -5,6 +5,7 @@ mod encode_cmd;
 mod plan_cmd;
 mod presets_cmd;
 mod probe_cmd;
+mod progress_view;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};

@@ -5,27 +5,28 @@
 
 mod encoder_options;
 mod manifest;
+mod progress;
 mod rung;
 mod source;
 pub mod stills;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 pub use encoder_options::crf;
 pub use manifest::{Manifest, ManifestRung};
 pub use source::video_filter_spec;
 
-use crate::job::{CancelToken, EventSink, JobEvent, RungProgress, Stage, Summary};
+use crate::job::{CancelToken, EventSink, JobEvent, Stage, Summary};
 use crate::plan::Plan;
 use crate::preset::{Container, Preset};
 use crate::probe::MediaInfo;
 
 /// Frames in flight per rung: enough to keep encoders busy, small enough to keep memory flat.
 const CHANNEL_FRAMES: usize = 8;
-/// How often progress is reported.
+/// How often progress is reported (at least four times a second).
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(200);
 
 /// Why a local encode could not run at all (rung failures are in the summary instead).
@@ -61,6 +62,24 @@ pub fn rung_file(plan: &Plan, rung_name: Option<&str>) -> String {
         None => format!("{}.m4a", plan.title),
     }
 }
+
+/// Encoder threads for a rung: the encoders run side by side, so a rung that carries a small
+/// share of the pixels gets one thread (less overhead), and the big ones let the encoder
+/// spread over the cores (they set the pace of the whole ladder).
+fn encoder_threads(rung: &crate::plan::PlannedRung, plan: &Plan) -> usize {
+    let load = |r: &crate::plan::PlannedRung| {
+        f64::from(r.width) * f64::from(r.height) * r.frame_rate.fps()
+    };
+    let total: f64 = plan.made_rungs().map(load).sum();
+    if total > 0.0 && load(rung) / total < SMALL_RUNG_SHARE {
+        1
+    } else {
+        0
+    }
+}
+
+/// Below this share of the ladder's pixels per second, a rung's encoder runs on one thread.
+const SMALL_RUNG_SHARE: f64 = 0.2;
 
 /// Encodes a plan into `out_dir/<title>/`. Reports events through `events`; returns the
 /// summary (also sent as the last event).
@@ -119,6 +138,12 @@ pub fn encode(
         rungs: todo.iter().map(|t| t.name.clone()).collect(),
     });
 
+    // Stills come from the encode's own decoded pictures when there is an encode.
+    let mut tap = plan
+        .stills
+        .as_ref()
+        .filter(|_| !todo.is_empty() && plan.source_display.is_some())
+        .map(|s| stills::Tap::new(plan, s, &dir.join("stills")));
     let mut made = Vec::new();
     let mut failed = Vec::new();
     if !todo.is_empty() {
@@ -158,6 +183,7 @@ pub fn encode(
             let job = rung::RungJob {
                 path: t.path.clone(),
                 video: t.rung.clone().map(|r| rung::VideoOut {
+                    threads: encoder_threads(&r, plan),
                     rung: r,
                     settings: preset.video.clone(),
                     gop_secs: preset.video.gop_secs,
@@ -178,51 +204,51 @@ pub fn encode(
         }
 
         let mut fanout = source::Fanout { senders };
-        let mut last_report = Instant::now();
-        let mut last_counts: Vec<u64> = vec![0; todo.len()];
-        let encode_start = Instant::now();
-        let mut report = |force: bool| {
-            if !force && last_report.elapsed() < PROGRESS_INTERVAL {
-                return;
-            }
-            let dt = last_report.elapsed().as_secs_f64().max(1e-3);
-            last_report = Instant::now();
-            let elapsed = encode_start.elapsed().as_secs_f64().max(1e-3);
-            let mut rungs = Vec::new();
-            let mut overall = 0.0;
-            for (i, t) in todo.iter().enumerate() {
-                let done_frames = counters[i].load(Ordering::Relaxed).min(totals[i]);
-                let fps = (done_frames - last_counts[i].min(done_frames)) as f64 / dt;
-                last_counts[i] = done_frames;
-                let rate = t.rung.as_ref().map_or(1.0, |r| r.frame_rate.fps());
-                let speed = done_frames as f64 / rate / elapsed;
-                let share = done_frames as f64 / totals[i] as f64;
-                overall += share / todo.len() as f64;
-                let eta_secs = (done_frames > 0).then(|| elapsed / share.max(1e-6) - elapsed);
-                rungs.push(RungProgress {
-                    rung: t.name.clone(),
-                    frames_done: done_frames,
-                    frames_total: totals[i],
-                    fps,
-                    speed,
-                    eta_secs,
+        let meter = progress::Meter::new(
+            todo.iter()
+                .zip(&counters)
+                .zip(&totals)
+                .map(|((t, done), &total)| progress::Counted {
+                    name: t.name.clone(),
+                    done: Arc::clone(done),
+                    total,
+                    fps: t.rung.as_ref().map_or(1.0, |r| r.frame_rate.fps()),
+                })
+                .collect(),
+        );
+        // A reporter ticks while the source is read and while the encoders flush.
+        let running = AtomicBool::new(true);
+        let (run_result, outcomes) = std::thread::scope(|scope| {
+            let reporter = std::thread::Builder::new()
+                .name("vodkit-progress".to_owned())
+                .spawn_scoped(scope, || {
+                    let mut meter = meter;
+                    while running.load(Ordering::Relaxed) {
+                        std::thread::sleep(PROGRESS_INTERVAL);
+                        if !cancel.is_cancelled() {
+                            events(meter.reading());
+                        }
+                    }
+                    meter
                 });
+            let run_result = src.run(&mut fanout, cancel, tap.as_mut());
+            drop(fanout); // hang up: workers flush and finish
+            let outcomes: Vec<Result<PathBuf, String>> = handles
+                .into_iter()
+                // A worker that panicked is a bug; report it as that rung's failure.
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err("the worker thread crashed".to_owned()))
+                })
+                .collect();
+            running.store(false, Ordering::Relaxed);
+            if let Ok(Ok(mut meter)) = reporter.map(|r| r.join())
+                && !cancel.is_cancelled()
+            {
+                events(meter.reading());
             }
-            events(JobEvent::Progress { rungs, overall });
-        };
-        let run_result = src.run(&mut fanout, cancel, || report(false));
-        drop(fanout); // hang up: workers flush and finish
-        let mut outcomes = Vec::new();
-        for h in handles {
-            // A worker that panicked is a bug; report it as that rung's failure.
-            outcomes.push(
-                h.join()
-                    .unwrap_or_else(|_| Err("the worker thread crashed".to_owned())),
-            );
-        }
-        if !cancel.is_cancelled() {
-            report(true);
-        }
+            (run_result, outcomes)
+        });
         if let Err(reason) = run_result {
             // The source failed part-way: nothing is complete; workers already removed their files.
             for (t, outcome) in todo.iter().zip(&outcomes) {
@@ -270,7 +296,13 @@ pub fn encode(
         events(JobEvent::Stage {
             stage: Stage::Stills,
         });
-        match stills::take(plan, s, &dir.join("stills"), cancel) {
+        let tapped = tap.filter(|t| t.error.is_none() && t.paths.len() == s.times_secs.len());
+        // Without an encode (every rung already done) or if the tap fell short, seek for them.
+        let taken = match tapped {
+            Some(t) => Ok(t.paths),
+            None => stills::take(plan, s, &dir.join("stills"), cancel),
+        };
+        match taken {
             Ok(paths) => {
                 for p in &paths {
                     let size_bytes = std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);

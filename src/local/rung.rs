@@ -32,6 +32,8 @@ pub struct VideoOut {
     pub settings: VideoSettings,
     /// GOP length in seconds.
     pub gop_secs: f64,
+    /// Encoder threads (0: as many as the encoder wants).
+    pub threads: usize,
 }
 
 /// The audio stream to mux, from the one shared encoder.
@@ -219,6 +221,11 @@ fn open_video(
     if global_header {
         enc.set_flags(codec::Flags::GLOBAL_HEADER);
     }
+    enc.set_threading(codec::threading::Config {
+        kind: codec::threading::Type::Frame,
+        count: v.threads,
+        ..Default::default()
+    });
     let mut opts = Dictionary::new();
     for (k, val) in &setup.options {
         opts.set(k, val);
@@ -261,26 +268,34 @@ fn push_video(
     if !index.is_multiple_of(step) {
         return Ok(());
     }
-    if v.scaler.is_none() {
-        v.scaler = Some(
-            software::scaling::Context::get(
-                frame.format(),
-                frame.width(),
-                frame.height(),
-                format::Pixel::YUV420P,
-                v.rung.width,
-                v.rung.height,
-                software::scaling::Flags::BICUBIC,
-            )
-            .map_err(|e| format!("creating the scaler: {e}"))?,
-        );
-    }
-    let mut scaled = frame::Video::new(format::Pixel::YUV420P, v.rung.width, v.rung.height);
-    if let Some(scaler) = v.scaler.as_mut() {
-        scaler
-            .run(frame, &mut scaled)
-            .map_err(|e| format!("scaling: {e}"))?;
-    }
+    let same_size = (frame.width(), frame.height()) == (v.rung.width, v.rung.height)
+        && frame.format() == format::Pixel::YUV420P;
+    let mut scaled = if same_size {
+        // Nothing to scale: share the decoded picture's buffers instead of copying them.
+        crate::av::frame_ref(frame).map_err(|e| format!("referencing a frame: {e}"))?
+    } else {
+        if v.scaler.is_none() {
+            v.scaler = Some(
+                software::scaling::Context::get(
+                    frame.format(),
+                    frame.width(),
+                    frame.height(),
+                    format::Pixel::YUV420P,
+                    v.rung.width,
+                    v.rung.height,
+                    software::scaling::Flags::BICUBIC,
+                )
+                .map_err(|e| format!("creating the scaler: {e}"))?,
+            );
+        }
+        let mut scaled = frame::Video::new(format::Pixel::YUV420P, v.rung.width, v.rung.height);
+        if let Some(scaler) = v.scaler.as_mut() {
+            scaler
+                .run(frame, &mut scaled)
+                .map_err(|e| format!("scaling: {e}"))?;
+        }
+        scaled
+    };
     let n = v.next_index;
     v.next_index += 1;
     scaled.set_pts(Some(n as i64));

@@ -15,11 +15,12 @@ use crate::job::CancelToken;
 use crate::plan::{FrameRate, PictureTransform, Plan, PlannedAudio};
 
 /// The filter chain that turns decoded source pictures into upright, square-pixel, progressive,
-/// constant-rate, 8-bit 4:2:0 BT.709 pictures at the source's display size.
-pub fn video_filter_spec(
+/// SDR pictures at the source's display size, followed by `tail` (what the caller needs next:
+/// constant rate and pixel format for encoding, a thumbnail size for stills).
+pub fn picture_filters(
     t: &PictureTransform,
-    rate: FrameRate,
     square: Option<(u32, u32)>,
+    tail: &[String],
 ) -> String {
     let mut chain: Vec<String> = Vec::new();
     if t.deinterlace {
@@ -40,10 +41,26 @@ pub fn video_filter_spec(
         270 => chain.push("transpose=cclock".to_owned()),
         _ => {}
     }
-    chain.push(format!("fps={}/{}", rate.num, rate.den));
-    chain.push("format=yuv420p".to_owned());
-    chain.push("setsar=1".to_owned());
+    chain.extend(tail.iter().cloned());
     chain.join(",")
+}
+
+/// The encoding chain: [`picture_filters`], then constant rate (the last frame kept), 8-bit
+/// 4:2:0 and square pixels.
+pub fn video_filter_spec(
+    t: &PictureTransform,
+    rate: FrameRate,
+    square: Option<(u32, u32)>,
+) -> String {
+    picture_filters(
+        t,
+        square,
+        &[
+            format!("fps={}/{}:eof_action=pass", rate.num, rate.den),
+            "format=yuv420p".to_owned(),
+            "setsar=1".to_owned(),
+        ],
+    )
 }
 
 /// Where decoded material goes: one sender per live rung.
@@ -82,6 +99,9 @@ struct VideoSide {
     decoder: decoder::Video,
     graph: filter::Graph,
     frames_out: u64,
+    /// End of the last decoded frame (its pts plus one frame interval), in stream time base.
+    end_pts: i64,
+    last_pts: Option<i64>,
 }
 
 struct AudioSide {
@@ -124,12 +144,13 @@ impl Source {
     }
 
     /// Reads the whole source once and feeds every rung. Stops early on cancel or when every
-    /// rung has gone. `progress` is called after every packet with the source seconds read.
+    /// rung has gone.
+    /// `stills` sees every picture on its way to the rungs.
     pub fn run(
         &mut self,
         fanout: &mut Fanout,
         cancel: &CancelToken,
-        mut progress: impl FnMut(),
+        mut stills: Option<&mut super::stills::Tap>,
     ) -> Result<(), String> {
         loop {
             if cancel.is_cancelled() || !fanout.any_alive() {
@@ -145,25 +166,27 @@ impl Source {
             if let Some(v) = self.video.as_mut().filter(|v| v.index == stream) {
                 // A damaged packet is skipped, as players do; the decoder resynchronises.
                 if v.decoder.send_packet(&packet).is_ok() {
-                    v.pump(fanout)?;
+                    v.pump(fanout, stills.as_deref_mut())?;
                 }
             } else if let Some(a) = self.audio.as_mut().filter(|a| a.index == stream)
                 && a.decoder.send_packet(&packet).is_ok()
             {
                 a.pump(fanout)?;
             }
-            progress();
         }
         if let Some(v) = self.video.as_mut() {
             let _ = v.decoder.send_eof();
-            v.pump(fanout)?;
+            v.pump(fanout, stills.as_deref_mut())?;
+            // Close at the end of the last frame (not its start), or the constant-rate filter
+            // drops it.
+            let end = v.end_pts;
             v.graph
                 .get("in")
                 .ok_or("the video filter graph lost its input")?
                 .source()
-                .flush()
+                .close(end)
                 .map_err(|e| format!("flushing the video filters: {e}"))?;
-            v.pull(fanout)?;
+            v.pull(fanout, stills)?;
         }
         if let Some(a) = self.audio.as_mut() {
             let _ = a.decoder.send_eof();
@@ -180,7 +203,6 @@ impl Source {
                 .map_err(|e| format!("flushing the AAC encoder: {e}"))?;
             a.drain(fanout)?;
         }
-        progress();
         Ok(())
     }
 }
@@ -238,6 +260,8 @@ fn open_video(
         decoder,
         graph,
         frames_out: 0,
+        end_pts: 0,
+        last_pts: None,
     })
 }
 
@@ -345,20 +369,29 @@ fn build_graph(
 }
 
 impl VideoSide {
-    fn pump(&mut self, fanout: &mut Fanout) -> Result<(), String> {
+    fn pump(
+        &mut self,
+        fanout: &mut Fanout,
+        mut stills: Option<&mut super::stills::Tap>,
+    ) -> Result<(), String> {
         let mut decoded = frame::Video::empty();
         loop {
             match self.decoder.receive_frame(&mut decoded) {
                 Ok(()) => {
                     let ts = decoded.timestamp();
                     decoded.set_pts(ts);
+                    if let Some(pts) = ts {
+                        let interval = self.last_pts.map_or(1, |last| (pts - last).max(1));
+                        self.end_pts = self.end_pts.max(pts + interval);
+                        self.last_pts = Some(pts);
+                    }
                     self.graph
                         .get("in")
                         .ok_or("the video filter graph lost its input")?
                         .source()
                         .add(&decoded)
                         .map_err(|e| format!("video filters: {e}"))?;
-                    self.pull(fanout)?;
+                    self.pull(fanout, stills.as_deref_mut())?;
                 }
                 Err(ffmpeg::Error::Other { errno }) if errno == ffmpeg::util::error::EAGAIN => {
                     return Ok(());
@@ -371,7 +404,11 @@ impl VideoSide {
         }
     }
 
-    fn pull(&mut self, fanout: &mut Fanout) -> Result<(), String> {
+    fn pull(
+        &mut self,
+        fanout: &mut Fanout,
+        mut stills: Option<&mut super::stills::Tap>,
+    ) -> Result<(), String> {
         let mut sink = self
             .graph
             .get("out")
@@ -382,6 +419,9 @@ impl VideoSide {
                 Ok(()) => {
                     let index = self.frames_out;
                     self.frames_out += 1;
+                    if let Some(tap) = stills.as_deref_mut() {
+                        tap.offer(&out, index);
+                    }
                     let shared = Arc::new(out);
                     fanout.send(|| RungMsg::Video(Arc::clone(&shared), index));
                 }
@@ -483,7 +523,10 @@ mod tests {
             },
             None,
         );
-        assert_eq!(spec, "fps=30000/1001,format=yuv420p,setsar=1");
+        assert_eq!(
+            spec,
+            "fps=30000/1001:eof_action=pass,format=yuv420p,setsar=1"
+        );
     }
 
     #[test]

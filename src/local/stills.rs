@@ -43,12 +43,7 @@ pub fn take(
         let target_pts = (t / f64::from(tb)) as i64;
         let picture = picture_at(&mut input, &mut decoder, index, target_pts)?;
         let image = render(plan, stills, &picture, tb)?;
-        let path = dir.join(format!("{}_{}.{ext}", plan.title, n + 1));
-        let tmp = dir.join(format!(".{}_{}.{ext}.part", plan.title, n + 1));
-        std::fs::write(&tmp, &image)
-            .and_then(|()| std::fs::rename(&tmp, &path))
-            .map_err(|e| format!("writing {}: {e}", path.display()))?;
-        paths.push(path);
+        paths.push(save(dir, &plan.title, n + 1, ext, &image)?);
     }
     Ok(paths)
 }
@@ -90,7 +85,7 @@ fn picture_at(
     }
 }
 
-/// Transforms and encodes one picture; returns the image file's bytes.
+/// Transforms one decoded picture (rotation, square pixels, HDR) and encodes it as an image.
 fn render(
     plan: &Plan,
     stills: &PlannedStills,
@@ -99,27 +94,14 @@ fn render(
 ) -> Result<Vec<u8>, String> {
     let mut t = plan.transform.clone();
     t.deinterlace = false; // one field of a keyframe is fine for a thumbnail
-    let rate = plan
-        .source_frame_rate
-        .unwrap_or(crate::plan::FrameRate { num: 25, den: 1 });
-    let chain = super::source::video_filter_spec(&t, rate, None)
-        .replace(&format!("fps={}/{},", rate.num, rate.den), "")
-        .replace(
-            "format=yuv420p",
-            &format!(
-                "scale={}:{}:flags=lanczos,format=yuvj420p",
-                stills.width, stills.height
-            ),
-        );
+    let chain = super::source::picture_filters(&t, None, &["format=yuv420p".to_owned()]);
     let sar = picture.aspect_ratio();
+    let raw_format: ffmpeg::ffi::AVPixelFormat = picture.format().into();
     let args = format!(
         "video_size={}x{}:pix_fmt={}:time_base={}/{}:pixel_aspect={}/{}",
         picture.width(),
         picture.height(),
-        {
-            let raw: ffmpeg::ffi::AVPixelFormat = picture.format().into();
-            raw as i32
-        },
+        raw_format as i32,
         tb.numerator(),
         tb.denominator(),
         sar.numerator().max(1),
@@ -149,46 +131,109 @@ fn render(
         .sink()
         .frame(&mut out)
         .map_err(|e| format!("still filters: {e}"))?;
+    encode_image(&out, stills)
+}
 
+/// Scales an upright picture to the still's size (Lanczos) and encodes it as JPEG or PNG.
+pub fn encode_image(picture: &frame::Video, stills: &PlannedStills) -> Result<Vec<u8>, String> {
     let (codec_id, pix) = if stills.format == "png" {
         (codec::Id::PNG, format::Pixel::RGB24)
     } else {
         (codec::Id::MJPEG, format::Pixel::YUVJ420P)
     };
+    let mut scaled = frame::Video::new(pix, stills.width, stills.height);
+    ffmpeg::software::scaling::Context::get(
+        picture.format(),
+        picture.width(),
+        picture.height(),
+        pix,
+        stills.width,
+        stills.height,
+        ffmpeg::software::scaling::Flags::LANCZOS,
+    )
+    .and_then(|mut scaler| scaler.run(picture, &mut scaled))
+    .map_err(|e| format!("scaling the still: {e}"))?;
     let codec = encoder::find(codec_id).ok_or("no image encoder")?;
     let mut enc = codec::context::Context::new_with_codec(codec)
         .encoder()
         .video()
         .map_err(|e| e.to_string())?;
-    enc.set_width(out.width());
-    enc.set_height(out.height());
+    enc.set_width(stills.width);
+    enc.set_height(stills.height);
     enc.set_format(pix);
     enc.set_time_base(Rational::new(1, 25));
+    // JPEG quality: qscale 2 (of 2-31) through the lambda FFmpeg derives it from.
     enc.set_quality(2);
-    enc.set_global_quality(2 * 118);
+    enc.set_global_quality(2 * ffmpeg::ffi::FF_QP2LAMBDA);
+    enc.set_flags(codec::Flags::QSCALE);
     let mut enc = enc.open().map_err(|e| format!("image encoder: {e}"))?;
-    let out = if pix == format::Pixel::RGB24 {
-        let mut rgb = frame::Video::new(pix, out.width(), out.height());
-        let mut scaler = ffmpeg::software::scaling::Context::get(
-            out.format(),
-            out.width(),
-            out.height(),
-            pix,
-            out.width(),
-            out.height(),
-            ffmpeg::software::scaling::Flags::BICUBIC,
-        )
-        .map_err(|e| e.to_string())?;
-        scaler.run(&out, &mut rgb).map_err(|e| e.to_string())?;
-        rgb
-    } else {
-        out
-    };
-    enc.send_frame(&out)
+    enc.send_frame(&scaled)
         .map_err(|e| format!("encoding the still: {e}"))?;
     enc.send_eof().map_err(|e| e.to_string())?;
     let mut packet = ffmpeg::Packet::empty();
     enc.receive_packet(&mut packet)
         .map_err(|e| format!("encoding the still: {e}"))?;
     Ok(packet.data().map(<[u8]>::to_vec).unwrap_or_default())
+}
+
+/// Writes image bytes as `<dir>/<title>_<n>.<ext>`, atomically.
+fn save(dir: &Path, title: &str, n: usize, ext: &str, image: &[u8]) -> Result<PathBuf, String> {
+    let path = dir.join(format!("{title}_{n}.{ext}"));
+    let tmp = dir.join(format!(".{title}_{n}.{ext}.part"));
+    std::fs::write(&tmp, image)
+        .and_then(|()| std::fs::rename(&tmp, &path))
+        .map_err(|e| format!("writing {}: {e}", path.display()))?;
+    Ok(path)
+}
+
+/// Takes the stills from the encode's own decoded pictures as they pass (no second decode):
+/// the first picture at or after each planned time.
+pub struct Tap {
+    stills: PlannedStills,
+    dir: PathBuf,
+    title: String,
+    ext: &'static str,
+    fps: f64,
+    next: usize,
+    /// Stills written so far.
+    pub paths: Vec<PathBuf>,
+    /// The first failure, if any (the encode goes on).
+    pub error: Option<String>,
+}
+
+impl Tap {
+    /// A tap for a plan's stills into `dir`.
+    pub fn new(plan: &Plan, stills: &PlannedStills, dir: &Path) -> Self {
+        Self {
+            stills: stills.clone(),
+            dir: dir.to_owned(),
+            title: plan.title.clone(),
+            ext: if stills.format == "png" { "png" } else { "jpg" },
+            fps: plan
+                .source_frame_rate
+                .map_or(25.0, crate::plan::FrameRate::fps),
+            next: 0,
+            paths: Vec::new(),
+            error: None,
+        }
+    }
+
+    /// Looks at one constant-rate picture (index `n`); saves it when a still is due.
+    pub fn offer(&mut self, picture: &frame::Video, n: u64) {
+        let t = n as f64 / self.fps;
+        while self.error.is_none()
+            && self.next < self.stills.times_secs.len()
+            && t + 1e-6 >= self.stills.times_secs[self.next]
+        {
+            self.next += 1;
+            let result = std::fs::create_dir_all(&self.dir)
+                .map_err(|e| format!("cannot create {}: {e}", self.dir.display()))
+                .and_then(|()| encode_image(picture, &self.stills))
+                .and_then(|image| save(&self.dir, &self.title, self.next, self.ext, &image));
+            match result {
+                Ok(path) => self.paths.push(path),
+                Err(e) => self.error = Some(e),
+            }
+        }
+    }
 }

@@ -405,3 +405,79 @@ fn walk(dir: &Path) -> Vec<String> {
     }
     out
 }
+
+#[test]
+fn a_failing_rung_does_not_stop_the_others() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let preset = ladder();
+    let info = vodkit::probe::probe(&common::basic()).expect("probe");
+    let mut plan = vodkit::plan::plan(&info, &preset).expect("plan");
+    // An odd width no 4:2:0 encoder accepts: that rung's encoder refuses to open.
+    let broken = plan
+        .rungs
+        .iter_mut()
+        .find(|r| r.name == "180p")
+        .expect("180p rung");
+    broken.width = 241;
+    let failures = Arc::new(Mutex::new(Vec::new()));
+    let f = Arc::clone(&failures);
+    let sink: EventSink = Arc::new(move |e| {
+        if let JobEvent::RungFailed { rung, error } = e {
+            f.lock().expect("lock").push((rung, error));
+        }
+    });
+    let summary = vodkit::local::encode(
+        &info,
+        &preset,
+        &plan,
+        dir.path(),
+        &sink,
+        &CancelToken::new(),
+    )
+    .expect("the job itself runs");
+    assert_eq!(summary.made, vec!["120p", "240p"]);
+    assert_eq!(summary.failed.len(), 1);
+    assert_eq!(summary.failed[0].0, "180p");
+    assert!(!summary.failed[0].1.is_empty());
+    assert_eq!(failures.lock().expect("lock").len(), 1);
+    let files = walk(dir.path());
+    assert!(!files.iter().any(|f| f.contains("180p")), "{files:?}");
+    assert!(files.iter().any(|f| f.ends_with("basic_240p.mp4")));
+}
+
+#[test]
+fn two_files_at_once_report_json_events() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    let (code, stdout, stderr) = common::vodkit(
+        &[
+            "encode",
+            common::basic().to_str().expect("utf-8"),
+            common::portrait().to_str().expect("utf-8"),
+            "--preset",
+            "phone-share",
+            "--out",
+            out.to_str().expect("utf-8"),
+            "--jobs",
+            "2",
+            "--json",
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let events: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    let kinds = |k: &str| events.iter().filter(|e| e["event"] == k).count();
+    assert_eq!(kinds("started"), 2);
+    assert_eq!(kinds("finished"), 2);
+    assert!(kinds("progress") >= 2, "progress is reported: {stdout}");
+    let last_progress = events
+        .iter()
+        .rfind(|e| e["event"] == "progress")
+        .expect("progress");
+    assert!(last_progress["rungs"][0]["frames_total"].as_u64() > Some(0));
+    assert!(out.join("basic/basic_240p.mp4").exists());
+    assert!(out.join("portrait/portrait_180p.mp4").exists());
+}

@@ -79,7 +79,7 @@ fn encoder_threads(rung: &crate::plan::PlannedRung, plan: &Plan) -> usize {
 }
 
 /// Below this share of the ladder's pixels per second, a rung's encoder runs on one thread.
-const SMALL_RUNG_SHARE: f64 = 0.2;
+const SMALL_RUNG_SHARE: f64 = 0.3;
 
 /// Encodes a plan into `out_dir/<title>/`. Reports events through `events`; returns the
 /// summary (also sent as the last event).

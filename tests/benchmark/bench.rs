@@ -215,7 +215,7 @@ fn bench_encode() {
     }
     for (i, (w, h, _, _, _, step)) in ladder.iter().enumerate() {
         let decimate = if *step > 1 {
-            format!(",select='not(mod(n\\,{step}))',setpts=N/(15000/1001)/TB")
+            format!(",fps=30000/{}", 1001 * step)
         } else {
             String::new()
         };
@@ -406,6 +406,12 @@ fn main() {
         .status()
         .expect("cargo build");
     assert!(status.success());
-    bench_probe();
-    bench_encode();
+    // VODKIT_BENCH=probe or =encode runs one part only.
+    let only = std::env::var("VODKIT_BENCH").unwrap_or_default();
+    if only.is_empty() || only == "probe" {
+        bench_probe();
+    }
+    if only.is_empty() || only == "encode" {
+        bench_encode();
+    }
 }

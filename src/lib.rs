@@ -9,6 +9,7 @@ pub mod cli;
 pub mod dirs;
 pub mod job;
 pub mod local;
+pub mod package;
 pub mod plan;
 pub mod preset;
 pub mod probe;

@@ -2,6 +2,7 @@
 //! lines for scripts. `vodkit` with no subcommand opens the desktop app.
 
 mod encode_cmd;
+mod package_cmd;
 mod plan_cmd;
 mod presets_cmd;
 mod probe_cmd;
@@ -71,6 +72,18 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         jobs: usize,
         /// Events as JSON lines on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Package encoded titles as HLS + DASH (sharing one set of CMAF media) and SMIL.
+    #[command(
+        after_help = "DIR is a title folder made by vodkit encode (DIR/<title>_<rung>.mp4).\nWrites DIR/index.m3u8, DIR/index.mpd, DIR/index.smil and DIR/stream/.\n\nExample:\n  vodkit package ladders/movie"
+    )]
+    Package {
+        /// Title folders.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// One JSON object per title.
         #[arg(long)]
         json: bool,
     },
@@ -156,6 +169,7 @@ pub fn run() -> ExitCode {
             jobs,
             json,
         }) => encode_cmd::run(&files, &preset, &out, jobs, &Output { json }),
+        Some(Command::Package { dirs, json }) => package_cmd::run(&dirs, &Output { json }),
         Some(Command::Stills {
             file,
             count,

@@ -1,0 +1,207 @@
+//! The DASH manifest (`index.mpd`): static, one video AdaptationSet with a Representation per
+//! rung and one audio AdaptationSet, each with a SegmentTemplate (`$Number$`) and a
+//! SegmentTimeline of the real segment durations. Written with `quick-xml`.
+
+use quick_xml::Writer;
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, Event};
+
+use super::title::{Rendition, Selection, Title};
+
+/// ISO 8601 duration with millisecond precision (`PT20.020S`).
+pub fn iso_duration(secs: f64) -> String {
+    format!("PT{:.3}S", secs.max(0.0))
+}
+
+type W = Writer<Vec<u8>>;
+
+fn open(w: &mut W, name: &str, attrs: &[(&str, String)]) -> Result<(), String> {
+    let mut el = BytesStart::new(name);
+    for (k, v) in attrs {
+        el.push_attribute((*k, v.as_str()));
+    }
+    w.write_event(Event::Start(el)).map_err(|e| e.to_string())
+}
+
+fn empty(w: &mut W, name: &str, attrs: &[(&str, String)]) -> Result<(), String> {
+    let mut el = BytesStart::new(name);
+    for (k, v) in attrs {
+        el.push_attribute((*k, v.as_str()));
+    }
+    w.write_event(Event::Empty(el)).map_err(|e| e.to_string())
+}
+
+fn close(w: &mut W, name: &str) -> Result<(), String> {
+    w.write_event(Event::End(BytesEnd::new(name)))
+        .map_err(|e| e.to_string())
+}
+
+/// The MPD for a selection of rungs.
+pub fn mpd(title: &Title, sel: &Selection) -> Result<Vec<u8>, String> {
+    let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
+    w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))
+        .map_err(|e| e.to_string())?;
+    open(
+        &mut w,
+        "MPD",
+        &[
+            ("xmlns", "urn:mpeg:dash:schema:mpd:2011".to_owned()),
+            (
+                "profiles",
+                "urn:mpeg:dash:profile:isoff-live:2011,urn:mpeg:dash:profile:cmaf:2019".to_owned(),
+            ),
+            ("type", "static".to_owned()),
+            (
+                "mediaPresentationDuration",
+                iso_duration(title.duration_secs),
+            ),
+            (
+                "minBufferTime",
+                iso_duration(title.settings.dash_min_buffer_secs),
+            ),
+        ],
+    )?;
+    open(
+        &mut w,
+        "Period",
+        &[("id", "0".to_owned()), ("start", "PT0S".to_owned())],
+    )?;
+    let rungs = title.select(sel);
+    if !rungs.is_empty() {
+        let max_w = rungs.iter().map(|r| r.width).max().unwrap_or(0);
+        let max_h = rungs.iter().map(|r| r.height).max().unwrap_or(0);
+        open(
+            &mut w,
+            "AdaptationSet",
+            &[
+                ("id", "0".to_owned()),
+                ("contentType", "video".to_owned()),
+                ("mimeType", "video/mp4".to_owned()),
+                ("segmentAlignment", "true".to_owned()),
+                ("startWithSAP", "1".to_owned()),
+                ("maxWidth", max_w.to_string()),
+                ("maxHeight", max_h.to_string()),
+            ],
+        )?;
+        for r in &rungs {
+            let mut attrs = vec![
+                ("id", r.name.clone()),
+                ("bandwidth", r.peak_bps.to_string()),
+                ("codecs", r.codec.clone()),
+                ("width", r.width.to_string()),
+                ("height", r.height.to_string()),
+                ("sar", "1:1".to_owned()),
+            ];
+            if let Some(f) = r.frame_rate {
+                attrs.push(("frameRate", frame_rate(f, r)));
+            }
+            open(&mut w, "Representation", &attrs)?;
+            template(&mut w, r)?;
+            close(&mut w, "Representation")?;
+        }
+        close(&mut w, "AdaptationSet")?;
+    }
+    if let Some(a) = &title.audio {
+        let mut attrs = vec![
+            ("id", "1".to_owned()),
+            ("contentType", "audio".to_owned()),
+            ("mimeType", "audio/mp4".to_owned()),
+            ("segmentAlignment", "true".to_owned()),
+            ("startWithSAP", "1".to_owned()),
+        ];
+        if let Some(lang) = a.track.language() {
+            attrs.push(("lang", lang));
+        }
+        open(&mut w, "AdaptationSet", &attrs)?;
+        open(
+            &mut w,
+            "Representation",
+            &[
+                ("id", a.name.clone()),
+                ("bandwidth", a.peak_bps.to_string()),
+                ("codecs", a.codec.clone()),
+                ("audioSamplingRate", a.sample_rate_hz.to_string()),
+            ],
+        )?;
+        empty(
+            &mut w,
+            "AudioChannelConfiguration",
+            &[
+                (
+                    "schemeIdUri",
+                    "urn:mpeg:dash:23003:3:audio_channel_configuration:2011".to_owned(),
+                ),
+                ("value", a.channels.to_string()),
+            ],
+        )?;
+        template(&mut w, a)?;
+        close(&mut w, "Representation")?;
+        close(&mut w, "AdaptationSet")?;
+    }
+    close(&mut w, "Period")?;
+    close(&mut w, "MPD")?;
+    let mut out = w.into_inner();
+    out.push(b'\n');
+    Ok(out)
+}
+
+/// `30000/1001` when the rate is NTSC-like, else a whole number.
+fn frame_rate(fps: f64, r: &Rendition) -> String {
+    let ts = r.track.timescale;
+    let d = r.track.samples.first().map_or(1, |s| s.duration.max(1));
+    if (fps - fps.round()).abs() < 1e-6 {
+        format!("{}", fps.round() as u64)
+    } else {
+        let g = gcd(ts, d);
+        format!("{}/{}", ts / g, d / g)
+    }
+}
+
+fn gcd(a: u32, b: u32) -> u32 {
+    if b == 0 { a.max(1) } else { gcd(b, a % b) }
+}
+
+fn template(w: &mut W, r: &Rendition) -> Result<(), String> {
+    open(
+        w,
+        "SegmentTemplate",
+        &[
+            ("timescale", r.track.timescale.to_string()),
+            ("initialization", format!("stream/{}/init.mp4", r.name)),
+            ("media", format!("stream/{}/$Number$.m4s", r.name)),
+            ("startNumber", "1".to_owned()),
+        ],
+    )?;
+    open(w, "SegmentTimeline", &[])?;
+    // Run-length: equal consecutive durations share one S element with a repeat count.
+    let mut i = 0;
+    while i < r.segments.len() {
+        let d = r.segments[i].duration;
+        let mut repeat = 0;
+        while i + repeat + 1 < r.segments.len() && r.segments[i + repeat + 1].duration == d {
+            repeat += 1;
+        }
+        let mut attrs = Vec::new();
+        if i == 0 {
+            attrs.push(("t", r.segments[0].start_dts.to_string()));
+        }
+        attrs.push(("d", d.to_string()));
+        if repeat > 0 {
+            attrs.push(("r", repeat.to_string()));
+        }
+        empty(w, "S", &attrs)?;
+        i += repeat + 1;
+    }
+    close(w, "SegmentTimeline")?;
+    close(w, "SegmentTemplate")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_in_iso_8601() {
+        assert_eq!(iso_duration(30.0), "PT30.000S");
+        assert_eq!(iso_duration(20.0204), "PT20.020S");
+    }
+}

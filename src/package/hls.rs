@@ -1,0 +1,169 @@
+//! HLS playlists: the master (`index.m3u8`) with an audio rendition group and one variant and
+//! one I-frame stream per rung, media playlists (VOD, version 7, EXT-X-MAP) and I-frame-only
+//! playlists addressing each keyframe by byte range. Written with `m3u8-rs`.
+
+use m3u8_rs::{
+    AlternativeMedia, AlternativeMediaType, ByteRange, MasterPlaylist, MediaPlaylist,
+    MediaPlaylistType, MediaSegment, Resolution, VariantStream,
+};
+
+use super::cmaf;
+use super::title::{Rendition, Selection, Title};
+
+/// Group id of the audio rendition.
+const AUDIO_GROUP: &str = "audio";
+
+/// The master playlist for a selection of rungs.
+pub fn master(title: &Title, sel: &Selection) -> Result<Vec<u8>, String> {
+    let audio = title.audio.as_ref();
+    let mut alternatives = Vec::new();
+    if let Some(a) = audio {
+        alternatives.push(AlternativeMedia {
+            media_type: AlternativeMediaType::Audio,
+            uri: Some(format!("stream/{}.m3u8", a.name)),
+            group_id: AUDIO_GROUP.to_owned(),
+            language: a.track.language(),
+            name: a.track.language().unwrap_or_else(|| "Main".to_owned()),
+            default: true,
+            autoselect: true,
+            channels: Some(a.channels.to_string()),
+            ..AlternativeMedia::default()
+        });
+    }
+    let mut variants = Vec::new();
+    let rungs = title.select(sel);
+    for r in &rungs {
+        let codecs = match audio {
+            Some(a) => format!("{},{}", r.codec, a.codec),
+            None => r.codec.clone(),
+        };
+        variants.push(VariantStream {
+            uri: format!("stream/{}.m3u8", r.name),
+            bandwidth: r.peak_bps + audio.map_or(0, |a| a.peak_bps),
+            average_bandwidth: Some(r.average_bps + audio.map_or(0, |a| a.average_bps)),
+            codecs: Some(codecs),
+            resolution: Some(Resolution {
+                width: u64::from(r.width),
+                height: u64::from(r.height),
+            }),
+            frame_rate: r.frame_rate.map(|f| (f * 1000.0).round() / 1000.0),
+            audio: audio.map(|_| AUDIO_GROUP.to_owned()),
+            ..VariantStream::default()
+        });
+    }
+    if title.settings.hls_iframe_playlists {
+        for r in &rungs {
+            variants.push(VariantStream {
+                is_i_frame: true,
+                uri: format!("stream/{}_iframes.m3u8", r.name),
+                bandwidth: iframe_bandwidth(r),
+                codecs: Some(r.codec.clone()),
+                resolution: Some(Resolution {
+                    width: u64::from(r.width),
+                    height: u64::from(r.height),
+                }),
+                ..VariantStream::default()
+            });
+        }
+    }
+    let playlist = MasterPlaylist {
+        version: Some(7),
+        variants,
+        independent_segments: true,
+        alternatives,
+        ..MasterPlaylist::default()
+    };
+    let mut out = Vec::new();
+    playlist.write_to(&mut out).map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+/// Peak bitrate of the keyframes alone, as the I-frame stream's BANDWIDTH.
+fn iframe_bandwidth(r: &Rendition) -> u64 {
+    let ts = f64::from(r.track.timescale.max(1));
+    r.segments
+        .iter()
+        .filter(|s| s.duration > 0)
+        .map(|s| {
+            let key = r
+                .track
+                .samples
+                .get(s.first)
+                .map_or(0, |k| u64::from(k.size));
+            (key as f64 * 8.0 / (s.duration as f64 / ts)) as u64
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+fn target_duration(r: &Rendition) -> u64 {
+    r.segments
+        .iter()
+        .map(|s| r.segment_secs(s).round() as u64)
+        .max()
+        .unwrap_or(1)
+        .max(1)
+}
+
+/// The media playlist of a rendition: every segment file with its duration.
+pub fn media(r: &Rendition) -> Result<Vec<u8>, String> {
+    let segments = r
+        .segments
+        .iter()
+        .enumerate()
+        .map(|(i, s)| MediaSegment {
+            uri: format!("{}/{}.m4s", r.name, i + 1),
+            duration: r.segment_secs(s) as f32,
+            map: (i == 0).then(|| m3u8_rs::Map {
+                uri: format!("{}/init.mp4", r.name),
+                ..m3u8_rs::Map::default()
+            }),
+            ..MediaSegment::empty()
+        })
+        .collect();
+    write_media(target_duration(r), segments, false)
+}
+
+/// The I-frame-only playlist: each keyframe as a byte range (its `moof`, the `mdat` header and
+/// the keyframe's data) of the segment that starts with it.
+pub fn iframes(r: &Rendition) -> Result<Vec<u8>, String> {
+    let mut segments = Vec::new();
+    for (i, s) in r.segments.iter().enumerate() {
+        let (_, key_len) = cmaf::segment_layout(&r.track, s, (i + 1) as u32)?;
+        segments.push(MediaSegment {
+            uri: format!("{}/{}.m4s", r.name, i + 1),
+            duration: r.segment_secs(s) as f32,
+            byte_range: Some(ByteRange {
+                length: key_len,
+                offset: Some(0),
+            }),
+            map: (i == 0).then(|| m3u8_rs::Map {
+                uri: format!("{}/init.mp4", r.name),
+                ..m3u8_rs::Map::default()
+            }),
+            ..MediaSegment::empty()
+        });
+    }
+    write_media(target_duration(r), segments, true)
+}
+
+fn write_media(
+    target: u64,
+    segments: Vec<MediaSegment>,
+    i_frames_only: bool,
+) -> Result<Vec<u8>, String> {
+    let playlist = MediaPlaylist {
+        version: Some(7),
+        target_duration: target,
+        media_sequence: 0,
+        segments,
+        end_list: true,
+        playlist_type: Some(MediaPlaylistType::Vod),
+        i_frames_only,
+        independent_segments: true,
+        ..MediaPlaylist::default()
+    };
+    let mut out = Vec::new();
+    playlist.write_to(&mut out).map_err(|e| e.to_string())?;
+    Ok(out)
+}

@@ -1,0 +1,228 @@
+//! Packaging: HLS and DASH from the MP4 rungs of a title, remuxed (never re-encoded) into CMAF
+//! tracks that both formats share: one init segment and 2 s fragments per rung, one audio
+//! track, `index.m3u8`, `index.mpd` and `index.smil`.
+//!
+//! Every file is rendered by [`resource`] from the title's index, the same function the HTTP
+//! server answers with, so the static files and the just-in-time answers are the same bytes.
+
+mod cmaf;
+mod codecs;
+mod dash;
+mod hls;
+pub mod mp4_index;
+mod segments;
+mod smil;
+pub mod title;
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+pub use title::{Selection, Title, load};
+
+/// Why a title could not be packaged.
+#[derive(Debug, thiserror::Error)]
+pub enum PackageError {
+    /// No `<title>_<rung>.mp4` files in the folder.
+    #[error("{dir}: no MP4 rungs named <title>_<rung>.mp4 here; run vodkit encode first")]
+    NoRungs {
+        /// The folder.
+        dir: PathBuf,
+    },
+    /// A rung file could not be read.
+    #[error("{path}: {reason}")]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// A codec we cannot package.
+    #[error("{path}: {what} cannot be packaged (H.264/H.265 video and AAC audio can)")]
+    Unsupported {
+        /// The file.
+        path: PathBuf,
+        /// What.
+        what: String,
+    },
+    /// The rungs' keyframes are not on the same boundaries.
+    #[error("{dir}: {reason}")]
+    NotAligned {
+        /// The folder.
+        dir: PathBuf,
+        /// Which rung, and where.
+        reason: String,
+    },
+    /// Writing an output failed.
+    #[error("writing {path}: {reason}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// A rendered file: its bytes and MIME type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resource {
+    /// The bytes.
+    pub bytes: Vec<u8>,
+    /// MIME type for HTTP.
+    pub mime: &'static str,
+}
+
+/// MIME types of the files a title has.
+pub fn mime_of(path: &str) -> &'static str {
+    match path.rsplit('.').next() {
+        Some("m3u8") => "application/vnd.apple.mpegurl",
+        Some("mpd") => "application/dash+xml",
+        Some("smil") => "application/smil+xml",
+        Some("m4s") => "video/iso.segment",
+        Some("mp4") if path.contains("audio/") => "audio/mp4",
+        Some("mp4") => "video/mp4",
+        Some("json") => "application/json",
+        Some("jpg") => "image/jpeg",
+        Some("html") => "text/html; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Renders the file at `path` (relative to the title folder) for a selection of rungs, or
+/// `None` when the title has no such file. Manifests honour the selection; media ignore it.
+pub fn resource(title: &Title, path: &str, sel: &Selection) -> Result<Option<Resource>, String> {
+    let bytes = match path {
+        "index.m3u8" => hls::master(title, sel)?,
+        "index.mpd" => dash::mpd(title, sel)?,
+        "index.smil" => smil::smil(title)?,
+        _ => {
+            let Some(rest) = path.strip_prefix("stream/") else {
+                return Ok(None);
+            };
+            if let Some(name) = rest.strip_suffix("_iframes.m3u8") {
+                match title.videos.iter().find(|r| r.name == name) {
+                    Some(r) => hls::iframes(r)?,
+                    None => return Ok(None),
+                }
+            } else if let Some(name) = rest.strip_suffix(".m3u8") {
+                match title.rendition(name) {
+                    Some(r) => hls::media(r)?,
+                    None => return Ok(None),
+                }
+            } else {
+                let Some((name, file)) = rest.split_once('/') else {
+                    return Ok(None);
+                };
+                let Some(r) = title.rendition(name) else {
+                    return Ok(None);
+                };
+                if file == "init.mp4" {
+                    r.init()?
+                } else if let Some(n) = file
+                    .strip_suffix(".m4s")
+                    .and_then(|n| n.parse::<usize>().ok())
+                {
+                    if n == 0 || n > r.segments.len() {
+                        return Ok(None);
+                    }
+                    r.segment(n)?
+                } else {
+                    return Ok(None);
+                }
+            }
+        }
+    };
+    Ok(Some(Resource {
+        bytes,
+        mime: mime_of(path),
+    }))
+}
+
+/// Every file of a packaged title, relative to its folder.
+pub fn files(title: &Title) -> Vec<String> {
+    let mut out = vec![
+        "index.m3u8".to_owned(),
+        "index.mpd".to_owned(),
+        "index.smil".to_owned(),
+    ];
+    for r in title.videos.iter().chain(title.audio.iter()) {
+        out.push(format!("stream/{}.m3u8", r.name));
+        if r.width > 0 && title.settings.hls_iframe_playlists {
+            out.push(format!("stream/{}_iframes.m3u8", r.name));
+        }
+        out.push(format!("stream/{}/init.mp4", r.name));
+        for n in 1..=r.segments.len() {
+            out.push(format!("stream/{}/{n}.m4s", r.name));
+        }
+    }
+    out
+}
+
+/// What packaging made.
+#[derive(Debug, Clone, Serialize)]
+pub struct Packaged {
+    /// The title folder.
+    pub dir: PathBuf,
+    /// Rungs packaged, highest first.
+    pub rungs: Vec<String>,
+    /// Files written.
+    pub files: usize,
+    /// Bytes of the MP4 rungs.
+    pub mp4_bytes: u64,
+    /// Bytes of the media written (init + segments), shared by HLS and DASH.
+    pub media_bytes: u64,
+    /// Bytes of the manifests.
+    pub manifest_bytes: u64,
+    /// Segments per rendition.
+    pub segments: usize,
+    /// Duration in seconds.
+    pub duration_secs: f64,
+}
+
+/// Packages a title folder in place: writes `stream/`, `index.m3u8`, `index.mpd` and
+/// `index.smil` next to the MP4 rungs. Files are written under temporary names and renamed.
+pub fn package(dir: &Path) -> Result<Packaged, PackageError> {
+    let title = load(dir)?;
+    let sel = Selection::default();
+    let mut media_bytes = 0;
+    let mut manifest_bytes = 0;
+    let list = files(&title);
+    for rel in &list {
+        let path = dir.join(rel);
+        let fail = |reason: String| PackageError::Write {
+            path: path.clone(),
+            reason,
+        };
+        let res = resource(&title, rel, &sel)
+            .map_err(fail)?
+            .ok_or_else(|| fail("nothing to write".to_owned()))?;
+        if rel.ends_with(".m4s") || rel.ends_with("init.mp4") {
+            media_bytes += res.bytes.len() as u64;
+        } else {
+            manifest_bytes += res.bytes.len() as u64;
+        }
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| fail(e.to_string()))?;
+        }
+        let tmp = path.with_extension("part");
+        std::fs::write(&tmp, &res.bytes)
+            .and_then(|()| std::fs::rename(&tmp, &path))
+            .map_err(|e| fail(e.to_string()))?;
+    }
+    let mut mp4_files: Vec<&str> = title
+        .videos
+        .iter()
+        .map(|r| r.source_file.as_str())
+        .collect();
+    mp4_files.dedup();
+    Ok(Packaged {
+        dir: dir.to_owned(),
+        rungs: title.videos.iter().map(|r| r.name.clone()).collect(),
+        files: list.len(),
+        mp4_bytes: title.videos.iter().map(|r| r.source_bytes).sum(),
+        media_bytes,
+        manifest_bytes,
+        segments: title.videos.first().map_or(0, |r| r.segments.len()),
+        duration_secs: title.duration_secs,
+    })
+}

@@ -1,0 +1,247 @@
+//! Reads the sample index of an MP4 file (its `moov`): for each audio and video track, where
+//! every sample is, how long it lasts, when it is shown and whether it is a keyframe. The media
+//! bytes themselves are read later, only for the samples a segment needs.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use mp4_atom::{Decode, Moov, StszSamples, Trak};
+
+/// One sample of a track.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sample {
+    /// Byte offset in the file.
+    pub offset: u64,
+    /// Size in bytes.
+    pub size: u32,
+    /// Decode time in the track's timescale.
+    pub dts: u64,
+    /// Presentation time minus decode time, with the edit list's shift applied (may be < 0).
+    pub cts_offset: i32,
+    /// Duration in the track's timescale.
+    pub duration: u32,
+    /// A random access point (IDR frame; every audio sample).
+    pub sync: bool,
+}
+
+impl Sample {
+    /// Presentation time in the track's timescale.
+    pub fn pts(&self) -> i64 {
+        self.dts as i64 + i64::from(self.cts_offset)
+    }
+}
+
+/// What a track carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrackKind {
+    /// Pictures.
+    Video,
+    /// Sound.
+    Audio,
+}
+
+/// A track with its full sample table.
+#[derive(Debug, Clone)]
+pub struct Track {
+    /// The file the samples live in.
+    pub file: PathBuf,
+    /// Video or audio.
+    pub kind: TrackKind,
+    /// Ticks per second of every time in this track.
+    pub timescale: u32,
+    /// The source `trak`, kept to build the init segment (sample entry, handler, language).
+    pub trak: Trak,
+    /// Every sample, in decode order.
+    pub samples: Vec<Sample>,
+}
+
+impl Track {
+    /// Duration in seconds (sum of sample durations).
+    pub fn duration_secs(&self) -> f64 {
+        let ticks: u64 = self.samples.iter().map(|s| u64::from(s.duration)).sum();
+        ticks as f64 / f64::from(self.timescale.max(1))
+    }
+
+    /// The ISO 639-2 language of the track, unless undetermined.
+    pub fn language(&self) -> Option<String> {
+        let lang = self.trak.mdia.mdhd.language.clone();
+        (!lang.is_empty() && lang != "und").then_some(lang)
+    }
+}
+
+/// Why an MP4 index could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {reason}")]
+pub struct IndexError {
+    /// The file.
+    pub path: PathBuf,
+    /// What is wrong.
+    pub reason: String,
+}
+
+/// Reads every audio and video track of an MP4 file.
+pub fn read(path: &Path) -> Result<Vec<Track>, IndexError> {
+    let fail = |reason: String| IndexError {
+        path: path.to_owned(),
+        reason,
+    };
+    let mut file = File::open(path).map_err(|e| fail(format!("cannot open: {e}")))?;
+    let len = file.metadata().map_err(|e| fail(e.to_string()))?.len();
+    let moov = find_moov(&mut file, len).map_err(fail)?;
+    let moov = Moov::decode(&mut moov.as_slice())
+        .map_err(|e| fail(format!("unreadable moov box: {e}")))?;
+    let mut tracks = Vec::new();
+    for trak in moov.trak {
+        let kind = match &trak.mdia.hdlr.handler.to_string()[..] {
+            "vide" => TrackKind::Video,
+            "soun" => TrackKind::Audio,
+            _ => continue,
+        };
+        let samples = samples(&trak).map_err(fail)?;
+        if let Some(last) = samples.last()
+            && last.offset + u64::from(last.size) > len
+        {
+            return Err(fail(format!(
+                "truncated: a sample ends at byte {} but the file has {len}",
+                last.offset + u64::from(last.size)
+            )));
+        }
+        tracks.push(Track {
+            file: path.to_owned(),
+            kind,
+            timescale: trak.mdia.mdhd.timescale,
+            trak,
+            samples,
+        });
+    }
+    Ok(tracks)
+}
+
+/// Walks the top-level boxes to the `moov` and returns its bytes (header included).
+fn find_moov(file: &mut File, len: u64) -> Result<Vec<u8>, String> {
+    let mut pos = 0u64;
+    while pos + 8 <= len {
+        file.seek(SeekFrom::Start(pos)).map_err(|e| e.to_string())?;
+        let mut head = [0u8; 16];
+        file.read_exact(&mut head[..8]).map_err(|e| e.to_string())?;
+        let size32 = u32::from_be_bytes([head[0], head[1], head[2], head[3]]);
+        let kind = [head[4], head[5], head[6], head[7]];
+        let size = match size32 {
+            0 => len - pos,
+            1 => {
+                file.read_exact(&mut head[8..16])
+                    .map_err(|e| e.to_string())?;
+                u64::from_be_bytes([
+                    head[8], head[9], head[10], head[11], head[12], head[13], head[14], head[15],
+                ])
+            }
+            n => u64::from(n),
+        };
+        if size < 8 || pos + size > len {
+            return Err(format!(
+                "box '{}' at byte {pos} runs past the end of the file",
+                String::from_utf8_lossy(&kind)
+            ));
+        }
+        if &kind == b"moov" {
+            let mut bytes = vec![0u8; usize::try_from(size).map_err(|_| "moov too large")?];
+            file.seek(SeekFrom::Start(pos)).map_err(|e| e.to_string())?;
+            file.read_exact(&mut bytes).map_err(|e| e.to_string())?;
+            return Ok(bytes);
+        }
+        pos += size;
+    }
+    Err("no moov box: not an MP4 file, or a fragmented one".to_owned())
+}
+
+/// Expands a track's sample tables into one entry per sample.
+fn samples(trak: &Trak) -> Result<Vec<Sample>, String> {
+    let stbl = &trak.mdia.minf.stbl;
+    let sizes: Vec<u32> = match &stbl.stsz.samples {
+        StszSamples::Identical { count, size } => vec![*size; *count as usize],
+        StszSamples::Different { sizes } => sizes.clone(),
+    };
+    let count = sizes.len();
+    let chunk_offsets: Vec<u64> = match (&stbl.stco, &stbl.co64) {
+        (Some(stco), _) => stco.entries.iter().map(|&o| u64::from(o)).collect(),
+        (None, Some(co64)) => co64.entries.clone(),
+        (None, None) => return Err("track without chunk offsets".to_owned()),
+    };
+    // Sample offsets: walk the chunks, each holding samples_per_chunk from its stsc run.
+    let mut offsets = Vec::with_capacity(count);
+    let runs = &stbl.stsc.entries;
+    for (i, run) in runs.iter().enumerate() {
+        let first = run.first_chunk.max(1) as usize;
+        let last = runs.get(i + 1).map_or(chunk_offsets.len(), |next| {
+            (next.first_chunk as usize).saturating_sub(1)
+        });
+        for chunk in first..=last {
+            let Some(&start) = chunk_offsets.get(chunk - 1) else {
+                break;
+            };
+            let mut at = start;
+            for _ in 0..run.samples_per_chunk {
+                if offsets.len() == count {
+                    break;
+                }
+                let size = sizes[offsets.len()];
+                offsets.push(at);
+                at += u64::from(size);
+            }
+        }
+    }
+    if offsets.len() != count {
+        return Err(format!(
+            "sample table lists {count} samples but its chunks hold {}",
+            offsets.len()
+        ));
+    }
+    let mut durations = Vec::with_capacity(count);
+    for e in &stbl.stts.entries {
+        durations.extend(std::iter::repeat_n(e.sample_delta, e.sample_count as usize));
+    }
+    durations.resize(count, durations.last().copied().unwrap_or(0));
+    let mut cts = Vec::with_capacity(count);
+    if let Some(ctts) = &stbl.ctts {
+        for e in &ctts.entries {
+            cts.extend(std::iter::repeat_n(
+                e.sample_offset,
+                e.sample_count as usize,
+            ));
+        }
+    }
+    cts.resize(count, 0);
+    // The edit list's media time shifts presentation so the first frame shows at zero.
+    let shift = trak
+        .edts
+        .as_ref()
+        .and_then(|e| e.elst.as_ref())
+        .and_then(|l| l.entries.iter().find_map(|e| e.media_time))
+        .unwrap_or(0) as i64;
+    let is_video = trak.mdia.hdlr.handler.to_string() == "vide";
+    let sync: Option<std::collections::HashSet<u32>> = stbl
+        .stss
+        .as_ref()
+        .map(|s| s.entries.iter().copied().collect());
+    let mut dts = 0u64;
+    let mut out = Vec::with_capacity(count);
+    for i in 0..count {
+        let sample_sync = match &sync {
+            Some(set) => set.contains(&(i as u32 + 1)),
+            None => true,
+        };
+        // Audio keeps its timing (priming is a few ms); video is shifted by the edit list.
+        let offset = if is_video { cts[i] - shift } else { cts[i] };
+        out.push(Sample {
+            offset: offsets[i],
+            size: sizes[i],
+            dts,
+            cts_offset: i32::try_from(offset).map_err(|_| "composition offset out of range")?,
+            duration: durations[i],
+            sync: sample_sync || !is_video,
+        });
+        dts += u64::from(durations[i]);
+    }
+    Ok(out)
+}

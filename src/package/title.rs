@@ -1,0 +1,338 @@
+//! A packaged title in memory: its MP4 rungs read into tracks, cut into aligned segments, with
+//! the figures manifests need (codec strings, sizes, bandwidths). Built once per title; the
+//! static writer and the HTTP server both render from it.
+
+use std::path::{Path, PathBuf};
+
+use super::mp4_index::{self, Track, TrackKind};
+use super::segments::{self, Segment};
+use super::{PackageError, cmaf, codecs};
+use crate::preset::{PackagingSettings, RungOrder};
+
+/// One video rung or the audio track, ready to package.
+#[derive(Debug, Clone)]
+pub struct Rendition {
+    /// `720p`, or `audio`.
+    pub name: String,
+    /// The MP4 file it comes from (name inside the title folder).
+    pub source_file: String,
+    /// Size of that MP4 file in bytes.
+    pub source_bytes: u64,
+    /// The track.
+    pub track: Track,
+    /// Its segments.
+    pub segments: Vec<Segment>,
+    /// RFC 6381 codec string.
+    pub codec: String,
+    /// Picture size (0 for audio).
+    pub width: u32,
+    /// Picture size (0 for audio).
+    pub height: u32,
+    /// Frames per second (video).
+    pub frame_rate: Option<f64>,
+    /// Highest segment bitrate, bits per second.
+    pub peak_bps: u64,
+    /// Average bitrate over the whole track, bits per second.
+    pub average_bps: u64,
+    /// Channels (audio).
+    pub channels: u32,
+    /// Sample rate (audio).
+    pub sample_rate_hz: u32,
+}
+
+impl Rendition {
+    /// Seconds of a segment.
+    pub fn segment_secs(&self, seg: &Segment) -> f64 {
+        seg.duration as f64 / f64::from(self.track.timescale.max(1))
+    }
+
+    /// The init segment's bytes.
+    pub fn init(&self) -> Result<Vec<u8>, String> {
+        cmaf::init_segment(&self.track)
+    }
+
+    /// Media segment `number` (1-based).
+    pub fn segment(&self, number: usize) -> Result<Vec<u8>, String> {
+        let seg = number
+            .checked_sub(1)
+            .and_then(|i| self.segments.get(i))
+            .ok_or_else(|| format!("{} has no segment {number}", self.name))?;
+        cmaf::media_segment(&self.track, seg, number as u32)
+    }
+}
+
+/// A title: its video rungs (highest bitrate first) and its audio.
+#[derive(Debug, Clone)]
+pub struct Title {
+    /// The title's name (its folder's name).
+    pub name: String,
+    /// Its folder.
+    pub dir: PathBuf,
+    /// Video rungs, highest bitrate first.
+    pub videos: Vec<Rendition>,
+    /// The audio shared by every rung, if any.
+    pub audio: Option<Rendition>,
+    /// Duration in seconds (the longest track).
+    pub duration_secs: f64,
+    /// Packaging settings (from the title's manifest.json, else the defaults).
+    pub settings: PackagingSettings,
+}
+
+/// Which rungs a manifest lists and in what order (just-in-time packaging's dynamic manifests).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Selection {
+    /// Leave out rungs taller than this (by the picture's short side).
+    pub max_height: Option<u32>,
+    /// Leave out rungs below this peak bitrate.
+    pub min_bitrate: Option<u64>,
+    /// Leave out rungs above this peak bitrate.
+    pub max_bitrate: Option<u64>,
+    /// Order of the rungs; `None` keeps the preset's.
+    pub order: Option<RungOrder>,
+}
+
+impl Title {
+    /// The rungs a selection keeps, in its order.
+    pub fn select(&self, sel: &Selection) -> Vec<&Rendition> {
+        let mut out: Vec<&Rendition> = self
+            .videos
+            .iter()
+            .filter(|r| sel.max_height.is_none_or(|h| r.width.min(r.height) <= h))
+            .filter(|r| sel.min_bitrate.is_none_or(|b| r.peak_bps >= b))
+            .filter(|r| sel.max_bitrate.is_none_or(|b| r.peak_bps <= b))
+            .collect();
+        if sel.order.unwrap_or(self.settings.rung_order) == RungOrder::Asc {
+            out.reverse();
+        }
+        out
+    }
+
+    /// A rendition by name (`720p`, `audio`).
+    pub fn rendition(&self, name: &str) -> Option<&Rendition> {
+        self.videos
+            .iter()
+            .chain(self.audio.iter())
+            .find(|r| r.name == name)
+    }
+}
+
+/// The rung files of a title folder: `<title>_<name>.mp4`, as `vodkit encode` writes them.
+fn rung_files(dir: &Path, title: &str) -> Vec<(String, PathBuf)> {
+    let prefix = format!("{title}_");
+    let mut files: Vec<(String, PathBuf)> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let rung = name.strip_prefix(&prefix)?.strip_suffix(".mp4")?.to_owned();
+            Some((rung, e.path()))
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// Packaging settings from the title's `manifest.json` (the preset it was encoded with).
+fn settings_of(dir: &Path) -> PackagingSettings {
+    std::fs::read(dir.join("manifest.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|v| serde_json::from_value(v["preset"]["packaging"].clone()).ok())
+        .unwrap_or_default()
+}
+
+/// Reads a title folder: every rung's index, cut into aligned segments.
+pub fn load(dir: &Path) -> Result<Title, PackageError> {
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| PackageError::NoRungs {
+            dir: dir.to_owned(),
+        })?;
+    let settings = settings_of(dir);
+    let files = rung_files(dir, &name);
+    if files.is_empty() {
+        return Err(PackageError::NoRungs {
+            dir: dir.to_owned(),
+        });
+    }
+    let segment_secs = settings.dash_segment_secs;
+    let mut videos = Vec::new();
+    let mut audio_track: Option<(String, u64, Track)> = None;
+    for (rung, path) in &files {
+        let tracks = mp4_index::read(path).map_err(|e| PackageError::Unreadable {
+            path: path.clone(),
+            reason: e.reason,
+        })?;
+        let source_bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        for track in tracks {
+            match track.kind {
+                TrackKind::Video => {
+                    let segments = segments::cut_video(&track, segment_secs);
+                    videos.push(video_rendition(
+                        rung,
+                        &file_name,
+                        source_bytes,
+                        track,
+                        segments,
+                    )?);
+                }
+                TrackKind::Audio if audio_track.is_none() => {
+                    audio_track = Some((file_name.clone(), source_bytes, track));
+                }
+                TrackKind::Audio => {}
+            }
+        }
+    }
+    if videos.is_empty() {
+        return Err(PackageError::NoRungs {
+            dir: dir.to_owned(),
+        });
+    }
+    // Every rung must cut on the same boundaries.
+    let cuts: Vec<(String, f64, Vec<f64>)> = videos
+        .iter()
+        .map(|r| {
+            let frame = r.frame_rate.map_or(0.0, |f| 1.0 / f);
+            (
+                r.name.clone(),
+                frame,
+                segments::cut_times(&r.track, &r.segments),
+            )
+        })
+        .collect();
+    segments::check_aligned(&cuts, segment_secs).map_err(|reason| PackageError::NotAligned {
+        dir: dir.to_owned(),
+        reason,
+    })?;
+    let reference_cuts = cuts
+        .iter()
+        .max_by_key(|c| c.2.len())
+        .map(|c| c.2.clone())
+        .unwrap_or_default();
+    let audio = match audio_track {
+        Some((file, bytes, track)) => {
+            let segs = segments::cut_at(&track, &reference_cuts);
+            Some(audio_rendition(&file, bytes, track, segs)?)
+        }
+        None => None,
+    };
+    videos.sort_by_key(|r| std::cmp::Reverse(r.peak_bps));
+    let duration_secs = videos
+        .iter()
+        .chain(audio.iter())
+        .map(|r| r.track.duration_secs())
+        .fold(0.0, f64::max);
+    Ok(Title {
+        name,
+        dir: dir.to_owned(),
+        videos,
+        audio,
+        duration_secs,
+        settings,
+    })
+}
+
+fn bitrates(track: &Track, segs: &[Segment]) -> (u64, u64) {
+    let ts = f64::from(track.timescale.max(1));
+    let peak = segs
+        .iter()
+        .filter(|s| s.duration > 0)
+        .map(|s| (s.bytes as f64 * 8.0 / (s.duration as f64 / ts)) as u64)
+        .max()
+        .unwrap_or(0);
+    let total_bytes: u64 = segs.iter().map(|s| s.bytes).sum();
+    let secs = track.duration_secs();
+    let avg = if secs > 0.0 {
+        (total_bytes as f64 * 8.0 / secs) as u64
+    } else {
+        0
+    };
+    (peak, avg)
+}
+
+fn video_rendition(
+    rung: &str,
+    file: &str,
+    source_bytes: u64,
+    track: Track,
+    segments: Vec<Segment>,
+) -> Result<Rendition, PackageError> {
+    let entry = track.trak.mdia.minf.stbl.stsd.codecs.first().cloned();
+    let codec = entry
+        .as_ref()
+        .and_then(codecs::codec_string)
+        .ok_or_else(|| PackageError::Unsupported {
+            path: track.file.clone(),
+            what: "a video codec other than H.264 or H.265".to_owned(),
+        })?;
+    let (width, height) = (
+        u32::from(track.trak.tkhd.width.integer()),
+        u32::from(track.trak.tkhd.height.integer()),
+    );
+    let frame_rate = track
+        .samples
+        .first()
+        .filter(|s| s.duration > 0)
+        .map(|s| f64::from(track.timescale) / f64::from(s.duration));
+    let (peak_bps, average_bps) = bitrates(&track, &segments);
+    Ok(Rendition {
+        name: rung.to_owned(),
+        source_file: file.to_owned(),
+        source_bytes,
+        track,
+        segments,
+        codec,
+        width,
+        height,
+        frame_rate,
+        peak_bps,
+        average_bps,
+        channels: 0,
+        sample_rate_hz: 0,
+    })
+}
+
+fn audio_rendition(
+    file: &str,
+    source_bytes: u64,
+    track: Track,
+    segments: Vec<Segment>,
+) -> Result<Rendition, PackageError> {
+    let entry = track.trak.mdia.minf.stbl.stsd.codecs.first().cloned();
+    let (channels, sample_rate_hz) = match &entry {
+        Some(mp4_atom::Codec::Mp4a(m)) => (
+            u32::from(m.audio.channel_count),
+            u32::from(m.audio.sample_rate.integer()),
+        ),
+        _ => (2, 48_000),
+    };
+    let codec = entry
+        .as_ref()
+        .and_then(codecs::codec_string)
+        .ok_or_else(|| PackageError::Unsupported {
+            path: track.file.clone(),
+            what: "an audio codec other than AAC".to_owned(),
+        })?;
+    let (peak_bps, average_bps) = bitrates(&track, &segments);
+    Ok(Rendition {
+        name: "audio".to_owned(),
+        source_file: file.to_owned(),
+        source_bytes,
+        track,
+        segments,
+        codec,
+        width: 0,
+        height: 0,
+        frame_rate: None,
+        peak_bps,
+        average_bps,
+        channels,
+        sample_rate_hz,
+    })
+}

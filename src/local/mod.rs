@@ -329,6 +329,31 @@ pub fn encode(
             }),
         }
     }
+    // Package when the preset asks for it and every rung is there.
+    let packages = preset.packaging.hls || preset.packaging.dash;
+    if !cancelled && packages && failed.is_empty() && !plan.rungs.is_empty() {
+        events(JobEvent::Stage {
+            stage: Stage::Package,
+        });
+        match crate::package::package(&dir) {
+            Ok(p) => {
+                for name in ["index.m3u8", "index.mpd", "index.smil"] {
+                    let path = dir.join(name);
+                    let size_bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+                    events(JobEvent::Output { path, size_bytes });
+                }
+                if p.media_bytes > p.mp4_bytes {
+                    events(JobEvent::Warning {
+                        message: format!(
+                            "packaged media is {:.2}x the MP4 rungs",
+                            p.media_bytes as f64 / p.mp4_bytes.max(1) as f64
+                        ),
+                    });
+                }
+            }
+            Err(e) => failed.push(("package".to_owned(), e.to_string())),
+        }
+    }
     let summary = Summary {
         source: plan.source.clone(),
         out_dir: dir,

@@ -6,6 +6,7 @@ mod package_cmd;
 mod plan_cmd;
 mod presets_cmd;
 mod probe_cmd;
+mod serve_cmd;
 mod progress_view;
 
 use std::io::Write as _;
@@ -86,6 +87,21 @@ enum Command {
         /// One JSON object per title.
         #[arg(long)]
         json: bool,
+    },
+    /// Serve every title under DIR as HLS and DASH, packaged on request from the MP4 rungs.
+    #[command(after_help = "Nothing is written to disk. Manifests take filters:\n  /<title>/index.m3u8?max_height=720&order=asc\n  /<title>/index.mpd?min_bitrate=500000&max_bitrate=4000000\nThe player page is /<title>/ (?format=dash for DASH).\n\nExample:\n  vodkit serve ladders/ --port 8080")]
+    Serve {
+        /// The folder vodkit encode wrote titles into.
+        dir: PathBuf,
+        /// Port; 0 picks a free one.
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Address to listen on; 0.0.0.0 opens it to the network.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+        /// Folder with hls.min.js and dash.all.min.js for the player page (default: a CDN).
+        #[arg(long)]
+        player_dir: Option<PathBuf>,
     },
     /// Take evenly spaced stills from a video (seeks to keyframes: fast on long files).
     #[command(
@@ -170,6 +186,12 @@ pub fn run() -> ExitCode {
             json,
         }) => encode_cmd::run(&files, &preset, &out, jobs, &Output { json }),
         Some(Command::Package { dirs, json }) => package_cmd::run(&dirs, &Output { json }),
+        Some(Command::Serve {
+            dir,
+            port,
+            bind,
+            player_dir,
+        }) => serve_cmd::run(dir, bind, port, player_dir),
         Some(Command::Stills {
             file,
             count,

@@ -16,6 +16,8 @@ deps:
 
 test-deps:
 	@packaging/install-deps.sh --test
+	@test -d tests/players/node_modules/playwright-core || \
+		npm ci --prefix tests/players --no-audit --no-fund --loglevel=error
 
 build: deps
 	$(CARGO) build --release

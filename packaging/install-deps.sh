@@ -3,11 +3,13 @@
 # Idempotent: packages already present are not touched, so a second run takes a second.
 #
 #   packaging/install-deps.sh            build + run dependencies
-#   packaging/install-deps.sh --test     also what the tests use (the ffmpeg CLI as a judge)
+#   packaging/install-deps.sh --test     also what the tests use: the ffmpeg CLI as a judge,
+#                                        Chromium and Node.js for the real-player tests
 #
 # On other systems, install by hand: the FFmpeg 5.x or 6.x development libraries
 # (libavcodec, libavformat, libavutil, libswscale, libswresample, libavfilter, libavdevice),
-# clang/libclang (for bindgen), pkg-config, and the ffmpeg/ffprobe command-line tools.
+# clang/libclang (for bindgen), pkg-config, and the ffmpeg/ffprobe command-line tools; for
+# the player tests Chromium and Node.js 18+ with npm.
 set -euo pipefail
 
 build_pkgs=(
@@ -16,11 +18,19 @@ build_pkgs=(
   libswresample-dev libavfilter-dev libavdevice-dev
 )
 test_pkgs=(ffmpeg)
+# Tools that may come from elsewhere (Node.js from NodeSource, a Chromium build): wanted only
+# when the command is missing. "command:package".
+test_cmds=(chromium:chromium node:nodejs npm:npm)
 
 want=("${build_pkgs[@]}")
 for arg in "$@"; do
   case "$arg" in
-    --test) want+=("${test_pkgs[@]}") ;;
+    --test)
+      want+=("${test_pkgs[@]}")
+      for pair in "${test_cmds[@]}"; do
+        command -v "${pair%%:*}" >/dev/null 2>&1 || want+=("${pair##*:}")
+      done
+      ;;
     *) echo "install-deps.sh: unknown option '$arg' (known: --test)" >&2; exit 2 ;;
   esac
 done

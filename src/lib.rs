@@ -12,6 +12,6 @@ pub mod local;
 pub mod package;
 pub mod plan;
 pub mod preset;
-pub mod serve;
 pub mod probe;
+pub mod serve;
 pub mod units;

@@ -6,8 +6,8 @@ mod package_cmd;
 mod plan_cmd;
 mod presets_cmd;
 mod probe_cmd;
-mod serve_cmd;
 mod progress_view;
+mod serve_cmd;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -89,7 +89,9 @@ enum Command {
         json: bool,
     },
     /// Serve every title under DIR as HLS and DASH, packaged on request from the MP4 rungs.
-    #[command(after_help = "Nothing is written to disk. Manifests take filters:\n  /<title>/index.m3u8?max_height=720&order=asc\n  /<title>/index.mpd?min_bitrate=500000&max_bitrate=4000000\nThe player page is /<title>/ (?format=dash for DASH).\n\nExample:\n  vodkit serve ladders/ --port 8080")]
+    #[command(
+        after_help = "Nothing is written to disk. Manifests take filters:\n  /<title>/index.m3u8?max_height=720&order=asc\n  /<title>/index.mpd?min_bitrate=500000&max_bitrate=4000000\nThe player page is /<title>/ (?format=dash for DASH).\n\nExample:\n  vodkit serve ladders/ --port 8080"
+    )]
     Serve {
         /// The folder vodkit encode wrote titles into.
         dir: PathBuf,

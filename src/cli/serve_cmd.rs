@@ -8,7 +8,10 @@ use crate::serve::{Config, serve};
 /// Serves until Ctrl-C. Returns 1 when the server cannot start.
 pub fn run(root: PathBuf, bind: IpAddr, port: u16, player_dir: Option<PathBuf>) -> usize {
     if !root.is_dir() {
-        eprintln!("vodkit: {} is not a folder; give the --out folder of vodkit encode", root.display());
+        eprintln!(
+            "vodkit: {} is not a folder; give the --out folder of vodkit encode",
+            root.display()
+        );
         return 1;
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -39,7 +42,9 @@ pub fn run(root: PathBuf, bind: IpAddr, port: u16, player_dir: Option<PathBuf>) 
     match result {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("vodkit: cannot serve on {bind}:{port}: {e} (is the port in use? try --port 0 for any free port)");
+            eprintln!(
+                "vodkit: cannot serve on {bind}:{port}: {e} (is the port in use? try --port 0 for any free port)"
+            );
             1
         }
     }

@@ -57,10 +57,16 @@ fn stamp(dir: &Path) -> Vec<(String, Option<SystemTime>, u64)> {
         .into_iter()
         .flatten()
         .filter_map(Result::ok)
-        .filter(|e| e.file_name().to_string_lossy().ends_with(".mp4") || e.file_name() == "manifest.json")
+        .filter(|e| {
+            e.file_name().to_string_lossy().ends_with(".mp4") || e.file_name() == "manifest.json"
+        })
         .filter_map(|e| {
             let meta = e.metadata().ok()?;
-            Some((e.file_name().to_string_lossy().into_owned(), meta.modified().ok(), meta.len()))
+            Some((
+                e.file_name().to_string_lossy().into_owned(),
+                meta.modified().ok(),
+                meta.len(),
+            ))
         })
         .collect();
     out.sort();
@@ -129,7 +135,9 @@ pub async fn serve(config: Config, ready: impl FnOnce(SocketAddr)) -> std::io::R
                 async move { Ok::<_, Infallible>(answer(state, req).await) }
             });
             // A client that hangs up mid-answer is not our error.
-            let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+            let _ = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
         });
     }
 }
@@ -167,7 +175,12 @@ async fn answer(state: Arc<State>, req: Request<Incoming>) -> Response<Full<Byte
         return finish(Body::text(StatusCode::NO_CONTENT, ""), &method, None, true);
     }
     if method != Method::GET && method != Method::HEAD {
-        return finish(Body::text(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD"), &method, None, false);
+        return finish(
+            Body::text(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD"),
+            &method,
+            None,
+            false,
+        );
     }
     let path = req.uri().path().to_owned();
     let query = req.uri().query().map(str::to_owned);
@@ -176,10 +189,15 @@ async fn answer(state: Arc<State>, req: Request<Incoming>) -> Response<Full<Byte
         .get(header::RANGE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let body = tokio::task::spawn_blocking(move || route(&state, &path, query.as_deref(), range.as_deref()))
-        .await
-        .unwrap_or_else(|_| Body::text(StatusCode::INTERNAL_SERVER_ERROR, "the request crashed"));
-    let range = req.headers().get(header::RANGE).and_then(|v| v.to_str().ok());
+    let body = tokio::task::spawn_blocking(move || {
+        route(&state, &path, query.as_deref(), range.as_deref())
+    })
+    .await
+    .unwrap_or_else(|_| Body::text(StatusCode::INTERNAL_SERVER_ERROR, "the request crashed"));
+    let range = req
+        .headers()
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok());
     finish(body, &method, range, false)
 }
 
@@ -199,7 +217,10 @@ fn route(state: &State, path: &str, query: Option<&str>, range: Option<&str>) ->
         },
         [p, file] if p == "_player" => match &state.config.player_dir {
             Some(dir) => static_file(&dir.join(file), range, "public, max-age=3600"),
-            None => Body::text(StatusCode::NOT_FOUND, "no local player folder configured (--player-dir)"),
+            None => Body::text(
+                StatusCode::NOT_FOUND,
+                "no local player folder configured (--player-dir)",
+            ),
         },
         [title] => {
             if !path.ends_with('/') {
@@ -210,7 +231,11 @@ fn route(state: &State, path: &str, query: Option<&str>, range: Option<&str>) ->
             if !state.config.root.join(title).is_dir() {
                 return Body::text(StatusCode::NOT_FOUND, format!("no title '{title}'"));
             }
-            let scripts = if state.config.player_dir.is_some() { Scripts::Local } else { Scripts::Cdn };
+            let scripts = if state.config.player_dir.is_some() {
+                Scripts::Local
+            } else {
+                Scripts::Cdn
+            };
             Body {
                 status: StatusCode::OK,
                 bytes: player::page(title, &scripts).into_bytes(),
@@ -240,10 +265,18 @@ fn route(state: &State, path: &str, query: Option<&str>, range: Option<&str>) ->
                         ranged_from: None,
                         location: None,
                     },
-                    Ok(None) => static_file(&state.config.root.join(title).join(&rel), range, "public, max-age=3600"),
+                    Ok(None) => static_file(
+                        &state.config.root.join(title).join(&rel),
+                        range,
+                        "public, max-age=3600",
+                    ),
                     Err(e) => Body::text(StatusCode::INTERNAL_SERVER_ERROR, e),
                 },
-                Ok(None) => static_file(&state.config.root.join(title).join(&rel), range, "public, max-age=3600"),
+                Ok(None) => static_file(
+                    &state.config.root.join(title).join(&rel),
+                    range,
+                    "public, max-age=3600",
+                ),
                 Err(e) => Body::text(StatusCode::UNPROCESSABLE_ENTITY, e),
             }
         }
@@ -261,7 +294,11 @@ fn static_file(path: &Path, range: Option<&str>, cache: &'static str) -> Body {
         _ => return Body::text(StatusCode::NOT_FOUND, "not found"),
     };
     let mime = package::mime_of(&path.to_string_lossy());
-    let mime = if path.extension().is_some_and(|e| e == "js") { "text/javascript" } else { mime };
+    let mime = if path.extension().is_some_and(|e| e == "js") {
+        "text/javascript"
+    } else {
+        mime
+    };
     let (start, end) = match parse_range(range, len) {
         RangeAsk::Part(r) => (r.start, r.end),
         RangeAsk::Whole => (0, len.saturating_sub(1)),
@@ -272,7 +309,14 @@ fn static_file(path: &Path, range: Option<&str>, cache: &'static str) -> Body {
             };
         }
     };
-    let mut bytes = vec![0u8; if len == 0 { 0 } else { (end - start + 1) as usize }];
+    let mut bytes = vec![
+        0u8;
+        if len == 0 {
+            0
+        } else {
+            (end - start + 1) as usize
+        }
+    ];
     if let Err(e) = file.read_exact_at(&mut bytes, start) {
         return Body::text(StatusCode::INTERNAL_SERVER_ERROR, format!("reading: {e}"));
     }
@@ -287,7 +331,12 @@ fn static_file(path: &Path, range: Option<&str>, cache: &'static str) -> Body {
 }
 
 /// Applies ranges and common headers.
-fn finish(body: Body, method: &Method, range: Option<&str>, preflight: bool) -> Response<Full<Bytes>> {
+fn finish(
+    body: Body,
+    method: &Method,
+    range: Option<&str>,
+    preflight: bool,
+) -> Response<Full<Bytes>> {
     let mut status = body.status;
     let mut content_range = None;
     let bytes = match body.ranged_from {
@@ -319,7 +368,11 @@ fn finish(body: Body, method: &Method, range: Option<&str>, preflight: bool) -> 
         _ => body.bytes,
     };
     let len = bytes.len();
-    let mut resp = Response::new(Full::new(if method == Method::HEAD { Bytes::new() } else { Bytes::from(bytes) }));
+    let mut resp = Response::new(Full::new(if method == Method::HEAD {
+        Bytes::new()
+    } else {
+        Bytes::from(bytes)
+    }));
     *resp.status_mut() = status;
     let h = resp.headers_mut();
     let set = |h: &mut hyper::HeaderMap, k: header::HeaderName, v: &str| {
@@ -332,9 +385,17 @@ fn finish(body: Body, method: &Method, range: Option<&str>, preflight: bool) -> 
     set(h, header::ACCEPT_RANGES, "bytes");
     set(h, header::CACHE_CONTROL, body.cache);
     set(h, header::ACCESS_CONTROL_ALLOW_ORIGIN, "*");
-    set(h, header::ACCESS_CONTROL_EXPOSE_HEADERS, "Content-Length, Content-Range, Accept-Ranges");
+    set(
+        h,
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        "Content-Length, Content-Range, Accept-Ranges",
+    );
     if preflight {
-        set(h, header::ACCESS_CONTROL_ALLOW_METHODS, "GET, HEAD, OPTIONS");
+        set(
+            h,
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            "GET, HEAD, OPTIONS",
+        );
         set(h, header::ACCESS_CONTROL_ALLOW_HEADERS, "Range");
         set(h, header::ACCESS_CONTROL_MAX_AGE, "86400");
     }

@@ -9,8 +9,14 @@ use crate::preset::RungOrder;
 pub fn safe_segments(path: &str) -> Option<Vec<String>> {
     let mut out = Vec::new();
     for raw in path.split('/').filter(|s| !s.is_empty()) {
-        let decoded = percent_encoding::percent_decode_str(raw).decode_utf8().ok()?;
-        if decoded == "." || decoded == ".." || decoded.contains(['/', '\\', '\0']) || decoded.starts_with('~') {
+        let decoded = percent_encoding::percent_decode_str(raw)
+            .decode_utf8()
+            .ok()?;
+        if decoded == "."
+            || decoded == ".."
+            || decoded.contains(['/', '\\', '\0'])
+            || decoded.starts_with('~')
+        {
             return None;
         }
         out.push(decoded.into_owned());
@@ -51,8 +57,14 @@ pub fn parse_range(header: Option<&str>, len: u64) -> RangeAsk {
     };
     let (a, b) = (a.trim(), b.trim());
     let range = match (a.parse::<u64>().ok(), b.parse::<u64>().ok()) {
-        (Some(start), Some(end)) if start <= end => Range { start, end: end.min(len.saturating_sub(1)) },
-        (Some(start), None) if b.is_empty() => Range { start, end: len.saturating_sub(1) },
+        (Some(start), Some(end)) if start <= end => Range {
+            start,
+            end: end.min(len.saturating_sub(1)),
+        },
+        (Some(start), None) if b.is_empty() => Range {
+            start,
+            end: len.saturating_sub(1),
+        },
         (None, Some(n)) if a.is_empty() && n > 0 => Range {
             start: len.saturating_sub(n),
             end: len.saturating_sub(1),
@@ -71,9 +83,16 @@ pub fn parse_selection(query: Option<&str>) -> Result<Selection, String> {
     let mut sel = Selection::default();
     for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let number = || value.parse::<u64>().map_err(|_| format!("{key}={value}: expected a whole number"));
+        let number = || {
+            value
+                .parse::<u64>()
+                .map_err(|_| format!("{key}={value}: expected a whole number"))
+        };
         match key {
-            "max_height" => sel.max_height = Some(u32::try_from(number()?).map_err(|_| format!("{key} too large"))?),
+            "max_height" => {
+                sel.max_height =
+                    Some(u32::try_from(number()?).map_err(|_| format!("{key} too large"))?);
+            }
             "min_bitrate" => sel.min_bitrate = Some(number()?),
             "max_bitrate" => sel.max_bitrate = Some(number()?),
             "order" => {
@@ -95,7 +114,10 @@ mod tests {
 
     #[test]
     fn paths_cannot_leave_the_folder() {
-        assert_eq!(safe_segments("/movie/index.m3u8"), Some(vec!["movie".into(), "index.m3u8".into()]));
+        assert_eq!(
+            safe_segments("/movie/index.m3u8"),
+            Some(vec!["movie".into(), "index.m3u8".into()])
+        );
         assert_eq!(safe_segments("/movie/../etc/passwd"), None);
         assert_eq!(safe_segments("/movie/%2e%2e/secret"), None);
         assert_eq!(safe_segments("/movie/%2E%2E%2Fsecret"), None);
@@ -107,11 +129,26 @@ mod tests {
     #[test]
     fn byte_ranges() {
         assert_eq!(parse_range(None, 100), RangeAsk::Whole);
-        assert_eq!(parse_range(Some("bytes=0-9"), 100), RangeAsk::Part(Range { start: 0, end: 9 }));
-        assert_eq!(parse_range(Some("bytes=90-"), 100), RangeAsk::Part(Range { start: 90, end: 99 }));
-        assert_eq!(parse_range(Some("bytes=-10"), 100), RangeAsk::Part(Range { start: 90, end: 99 }));
-        assert_eq!(parse_range(Some("bytes=50-500"), 100), RangeAsk::Part(Range { start: 50, end: 99 }));
-        assert_eq!(parse_range(Some("bytes=100-"), 100), RangeAsk::Unsatisfiable);
+        assert_eq!(
+            parse_range(Some("bytes=0-9"), 100),
+            RangeAsk::Part(Range { start: 0, end: 9 })
+        );
+        assert_eq!(
+            parse_range(Some("bytes=90-"), 100),
+            RangeAsk::Part(Range { start: 90, end: 99 })
+        );
+        assert_eq!(
+            parse_range(Some("bytes=-10"), 100),
+            RangeAsk::Part(Range { start: 90, end: 99 })
+        );
+        assert_eq!(
+            parse_range(Some("bytes=50-500"), 100),
+            RangeAsk::Part(Range { start: 50, end: 99 })
+        );
+        assert_eq!(
+            parse_range(Some("bytes=100-"), 100),
+            RangeAsk::Unsatisfiable
+        );
         assert_eq!(parse_range(Some("bytes=0-1,5-6"), 100), RangeAsk::Whole);
     }
 

@@ -278,3 +278,104 @@ pub fn vodkit(args: &[&str], config_dir: &Path) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+pub mod http;
+
+/// A `vodkit serve` running on a free port, stopped when dropped.
+pub struct Server {
+    child: std::process::Child,
+    pub port: u16,
+}
+
+impl Server {
+    pub fn start(root: &Path) -> Self {
+        use std::io::BufRead;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_vodkit"))
+            .args(["serve", "--port", "0"])
+            .arg(root)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("vodkit serve starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("the server prints its address");
+        let port = line
+            .split("http://127.0.0.1:")
+            .nth(1)
+            .and_then(|r| r.split('/').next())
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no address in {line:?}"));
+        Self { child, port }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// 640x360 H.264 + AAC at 29.97 fps, 8 s: long enough to play past two segments and switch.
+#[rustfmt::skip]
+pub fn ladder_source() -> PathBuf {
+    make("ladder_source.mp4", |out| {
+        ffmpeg(
+            &[
+                "-f", "lavfi", "-i", "testsrc2=s=640x360:r=30000/1001:d=8",
+                "-f", "lavfi", "-i", &format!("{TONE}:d=8"),
+                "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-c:a", "aac", "-b:a", "128k",
+            ],
+            out,
+        );
+    })
+}
+
+/// A packaging ladder for [`ladder_source`]: 180p at 15 fps (Main), 360p (High), 270p H.265.
+pub const STREAM_LADDER: &str = r#"
+name = "stream-test"
+[video]
+speed = "veryfast"
+[stills]
+count = 1
+[packaging]
+hls = true
+dash = true
+[[rung]]
+width = 320
+height = 180
+profile = "main"
+max_bitrate_bps = 300000
+frame_rate = 15.0
+[[rung]]
+width = 640
+height = 360
+max_bitrate_bps = 900000
+[[rung]]
+width = 480
+height = 270
+codec = "h265"
+max_bitrate_bps = 500000
+"#;
+
+/// Encodes and packages [`ladder_source`] with [`STREAM_LADDER`] into `out/ladder_source`.
+pub fn streamed_title(out: &Path) -> PathBuf {
+    let preset = std::env::temp_dir().join(format!("stream-ladder-{}.toml", unique_suffix()));
+    std::fs::write(&preset, STREAM_LADDER).expect("preset");
+    let (code, _, stderr) = vodkit(
+        &[
+            "encode",
+            ladder_source().to_str().expect("utf-8"),
+            "--preset",
+            preset.to_str().expect("utf-8"),
+            "--out",
+            out.to_str().expect("utf-8"),
+        ],
+        out,
+    );
+    let _ = std::fs::remove_file(preset);
+    assert_eq!(code, 0, "{stderr}");
+    out.join("ladder_source")
+}

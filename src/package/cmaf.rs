@@ -7,7 +7,7 @@ use std::fs::File;
 use std::os::unix::fs::FileExt;
 
 use mp4_atom::{
-    Encode, Ftyp, Mdat, Mfhd, Moof, Moov, Mvex, Mvhd, Stbl, Stsd, Tfdt, Tfhd, Traf, Trex, Trun,
+    Encode, Ftyp, Mfhd, Moof, Moov, Mvex, Mvhd, Stbl, Stsd, Tfdt, Tfhd, Traf, Trex, Trun,
     TrunEntry, TrunSamples,
 };
 
@@ -118,24 +118,76 @@ fn moof(track: &Track, seg: &Segment, sequence: u32) -> Result<Vec<u8>, String> 
     Ok(out)
 }
 
+/// The samples of a segment as runs of contiguous bytes in the MP4 file: (offset, length).
+fn byte_runs(track: &Track, seg: &Segment) -> Vec<(u64, u64)> {
+    let mut runs: Vec<(u64, u64)> = Vec::new();
+    for s in &track.samples[seg.first..seg.end] {
+        match runs.last_mut() {
+            Some((start, len)) if *start + *len == s.offset => *len += u64::from(s.size),
+            _ => runs.push((s.offset, u64::from(s.size))),
+        }
+    }
+    runs
+}
+
+/// The 8-byte `mdat` header for `payload` bytes.
+fn mdat_header(payload: u64) -> Result<[u8; 8], String> {
+    let size = u32::try_from(payload + 8).map_err(|_| "segment over 4 GiB")?;
+    let mut h = [0u8; 8];
+    h[..4].copy_from_slice(&size.to_be_bytes());
+    h[4..].copy_from_slice(b"mdat");
+    Ok(h)
+}
+
 /// A media segment: `moof` + `mdat` with the samples' bytes read from the MP4 file.
 pub fn media_segment(track: &Track, seg: &Segment, sequence: u32) -> Result<Vec<u8>, String> {
     let head = moof(track, seg, sequence)?;
     let file = File::open(&track.file)
         .map_err(|e| format!("cannot open {}: {e}", track.file.display()))?;
-    let mut data = vec![0u8; usize::try_from(seg.bytes).map_err(|_| "segment too large")?];
-    let mut at = 0usize;
-    for s in &track.samples[seg.first..seg.end] {
-        let len = s.size as usize;
-        file.read_exact_at(&mut data[at..at + len], s.offset)
-            .map_err(|e| format!("reading {} at byte {}: {e}", track.file.display(), s.offset))?;
+    let payload = usize::try_from(seg.bytes).map_err(|_| "segment too large")?;
+    let mut out = Vec::with_capacity(head.len() + 8 + payload);
+    out.extend_from_slice(&head);
+    out.extend_from_slice(&mdat_header(seg.bytes)?);
+    let mut at = out.len();
+    out.resize(at + payload, 0);
+    for (offset, len) in byte_runs(track, seg) {
+        let len = len as usize;
+        file.read_exact_at(&mut out[at..at + len], offset)
+            .map_err(|e| format!("reading {} at byte {offset}: {e}", track.file.display()))?;
         at += len;
     }
-    let mut out = head;
-    Mdat { data }
-        .encode(&mut out)
-        .map_err(|e| format!("encoding mdat: {e}"))?;
     Ok(out)
+}
+
+/// Writes the same bytes as [`media_segment`] to `out`, copying the media data file to file
+/// in the kernel (`copy_file_range`), as `cp` does, instead of through memory.
+pub fn write_media_segment(
+    track: &Track,
+    seg: &Segment,
+    sequence: u32,
+    out: &mut File,
+) -> Result<(), String> {
+    use std::io::{Read, Seek, SeekFrom, Write};
+    let head = moof(track, seg, sequence)?;
+    let mdat = mdat_header(seg.bytes)?;
+    out.write_all(&head)
+        .and_then(|()| out.write_all(&mdat))
+        .map_err(|e| e.to_string())?;
+    let mut src = File::open(&track.file)
+        .map_err(|e| format!("cannot open {}: {e}", track.file.display()))?;
+    for (offset, len) in byte_runs(track, seg) {
+        src.seek(SeekFrom::Start(offset))
+            .map_err(|e| e.to_string())?;
+        let copied = std::io::copy(&mut (&mut src).take(len), out).map_err(|e| e.to_string())?;
+        if copied != len {
+            return Err(format!(
+                "{} ends before byte {}",
+                track.file.display(),
+                offset + len
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Byte length of a media segment and of its leading part up to the end of the first sample

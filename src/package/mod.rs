@@ -179,42 +179,92 @@ pub struct Packaged {
     pub duration_secs: f64,
 }
 
+/// Writes one file of a packaged title under a temporary name, then renames it. Returns the
+/// (media, manifest) bytes written.
+fn write_file(title: &Title, dir: &Path, rel: &str) -> Result<(u64, u64), PackageError> {
+    let path = dir.join(rel);
+    let fail = |reason: String| PackageError::Write {
+        path: path.clone(),
+        reason,
+    };
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| fail(e.to_string()))?;
+    }
+    // `.name.part` next to it: unique per file (index.m3u8 and index.mpd must not share one).
+    let tmp = path.with_file_name(format!(
+        ".{}.part",
+        path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+    ));
+    // Media segments are copied file to file; everything else is rendered in memory.
+    let segment = rel
+        .strip_prefix("stream/")
+        .and_then(|r| r.split_once('/'))
+        .and_then(|(name, file)| {
+            Some((
+                title.rendition(name)?,
+                file.strip_suffix(".m4s")?.parse::<usize>().ok()?,
+            ))
+        });
+    let written = if let Some((rendition, number)) = segment {
+        let mut out = std::fs::File::create(&tmp).map_err(|e| fail(e.to_string()))?;
+        rendition.write_segment(number, &mut out).map_err(fail)?;
+        (out.metadata().map(|m| m.len()).unwrap_or(0), 0)
+    } else {
+        let res = resource(title, rel, &Selection::default())
+            .map_err(fail)?
+            .ok_or_else(|| fail("nothing to write".to_owned()))?;
+        std::fs::write(&tmp, &res.bytes).map_err(|e| fail(e.to_string()))?;
+        let len = res.bytes.len() as u64;
+        if rel.ends_with("init.mp4") {
+            (len, 0)
+        } else {
+            (0, len)
+        }
+    };
+    std::fs::rename(&tmp, &path).map_err(|e| fail(e.to_string()))?;
+    Ok(written)
+}
+
 /// Packages a title folder in place: writes `stream/`, `index.m3u8`, `index.mpd` and
 /// `index.smil` next to the MP4 rungs. Files are written under temporary names and renamed.
 pub fn package(dir: &Path) -> Result<Packaged, PackageError> {
     let title = load(dir)?;
-    let sel = Selection::default();
-    let mut media_bytes = 0;
-    let mut manifest_bytes = 0;
     let list = files(&title);
-    for rel in &list {
-        let path = dir.join(rel);
-        let fail = |reason: String| PackageError::Write {
-            path: path.clone(),
-            reason,
-        };
-        let res = resource(&title, rel, &sel)
-            .map_err(fail)?
-            .ok_or_else(|| fail("nothing to write".to_owned()))?;
-        if rel.ends_with(".m4s") || rel.ends_with("init.mp4") {
-            media_bytes += res.bytes.len() as u64;
-        } else {
-            manifest_bytes += res.bytes.len() as u64;
-        }
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| fail(e.to_string()))?;
-        }
-        let tmp = path.with_extension("part");
-        std::fs::write(&tmp, &res.bytes)
-            .and_then(|()| std::fs::rename(&tmp, &path))
-            .map_err(|e| fail(e.to_string()))?;
+    // The copies are kernel work; two writers keep the disk and both cores busy.
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4));
+    let results: Vec<Result<(u64, u64), PackageError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|w| {
+                let (title, list) = (&title, &list);
+                scope.spawn(move || {
+                    let (mut media, mut manifests) = (0, 0);
+                    for rel in list.iter().skip(w).step_by(workers) {
+                        let (m, f) = write_file(title, dir, rel)?;
+                        media += m;
+                        manifests += f;
+                    }
+                    Ok((media, manifests))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(PackageError::Write {
+                        path: dir.to_owned(),
+                        reason: "a writer thread crashed".to_owned(),
+                    })
+                })
+            })
+            .collect()
+    });
+    let (mut media_bytes, mut manifest_bytes) = (0, 0);
+    for r in results {
+        let (m, f) = r?;
+        media_bytes += m;
+        manifest_bytes += f;
     }
-    let mut mp4_files: Vec<&str> = title
-        .videos
-        .iter()
-        .map(|r| r.source_file.as_str())
-        .collect();
-    mp4_files.dedup();
     Ok(Packaged {
         dir: dir.to_owned(),
         rungs: title.videos.iter().map(|r| r.name.clone()).collect(),

@@ -53,11 +53,19 @@ impl Rendition {
 
     /// Media segment `number` (1-based).
     pub fn segment(&self, number: usize) -> Result<Vec<u8>, String> {
-        let seg = number
+        cmaf::media_segment(&self.track, self.nth(number)?, number as u32)
+    }
+
+    /// Writes media segment `number` to a file (media data copied in the kernel).
+    pub fn write_segment(&self, number: usize, out: &mut std::fs::File) -> Result<(), String> {
+        cmaf::write_media_segment(&self.track, self.nth(number)?, number as u32, out)
+    }
+
+    fn nth(&self, number: usize) -> Result<&Segment, String> {
+        number
             .checked_sub(1)
             .and_then(|i| self.segments.get(i))
-            .ok_or_else(|| format!("{} has no segment {number}", self.name))?;
-        cmaf::media_segment(&self.track, seg, number as u32)
+            .ok_or_else(|| format!("{} has no segment {number}", self.name))
     }
 }
 

@@ -395,6 +395,246 @@ fn kbps(path: &Path) -> f64 {
         / 1000.0
 }
 
+/// Packaging: the web-ladder rungs of a 10-minute 1080p title (20 s of aligned rungs, repeated
+/// with `-c copy`), through `vodkit package` (HLS + DASH sharing one set of CMAF media) and
+/// through the ffmpeg CLI making HLS (fMP4, 6 s) and DASH (2 s) from the same rungs with
+/// `-c copy`, and `cp` of the rungs as the I/O floor. Then `vodkit serve` latencies.
+fn bench_package() {
+    let dir = media_dir().join("package");
+    let title = dir.join("movie10");
+    std::fs::create_dir_all(&title).expect("dir");
+    let short = media_dir().join("package-20s");
+    std::fs::create_dir_all(&short).expect("dir");
+    let ladder = [
+        (480, 270, 2),
+        (640, 360, 1),
+        (854, 480, 1),
+        (1280, 720, 1),
+        (1920, 1080, 1),
+    ];
+    let mut rungs = Vec::new();
+    for (w, h, step) in ladder {
+        let piece = short.join(format!("{h}p.mp4"));
+        let gop = 60 / step;
+        ffmpeg(
+            &[
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc2=s=1920x1080:r=30000/1001:d=20",
+                "-f",
+                "lavfi",
+                "-i",
+                "sine=f=440:sample_rate=48000:d=20",
+                "-vf",
+                &format!("scale={w}:{h},fps=30000/{}", 1001 * step),
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-x264-params",
+                &format!("keyint={gop}:min-keyint={gop}:scenecut=0"),
+                "-c:a",
+                "aac",
+                "-b:a",
+                "160k",
+            ],
+            &piece,
+        );
+        let rung = title.join(format!("movie10_{h}p.mp4"));
+        ffmpeg(
+            &[
+                "-stream_loop",
+                "29",
+                "-i",
+                piece.to_str().expect("utf-8"),
+                "-c",
+                "copy",
+                "-movflags",
+                "+faststart",
+            ],
+            &rung,
+        );
+        rungs.push(rung);
+    }
+    let rung_bytes: u64 = rungs
+        .iter()
+        .map(|r| std::fs::metadata(r).map(|m| m.len()).unwrap_or(0))
+        .sum();
+    let ff_out = dir.join("ffmpeg-out");
+    let cp_out = dir.join("cp-out");
+    let ffmpeg_both = || {
+        let _ = std::fs::remove_dir_all(&ff_out);
+        std::fs::create_dir_all(ff_out.join("hls")).expect("dir");
+        std::fs::create_dir_all(ff_out.join("dash")).expect("dir");
+        let inputs: Vec<String> = rungs
+            .iter()
+            .map(|r| format!("-i '{}'", r.display()))
+            .collect();
+        let maps: Vec<String> = (0..rungs.len())
+            .map(|i| format!("-map {i}:v -map {i}:a"))
+            .collect();
+        let var_map: Vec<String> = (0..rungs.len()).map(|i| format!("v:{i},a:{i}")).collect();
+        let mut c = Command::new("sh");
+        c.arg("-c").arg(format!(
+            "ffmpeg -v error -y {inputs} {maps} -c copy -f hls -hls_time 6 -hls_segment_type fmp4 \
+             -hls_playlist_type vod -master_pl_name index.m3u8 -var_stream_map '{vars}' '{hls}/stream_%v.m3u8' && \
+             ffmpeg -v error -y {inputs} {maps} -c copy -f dash -seg_duration 2 -use_template 1 -use_timeline 1 '{dash}/index.mpd'",
+            inputs = inputs.join(" "),
+            maps = maps.join(" "),
+            vars = var_map.join(" "),
+            hls = ff_out.join("hls").display(),
+            dash = ff_out.join("dash").display(),
+        ));
+        c
+    };
+    compare3(
+        "package: web-ladder rungs of a 10-minute 1080p title (vodkit package vs ffmpeg HLS + DASH -c copy vs cp)",
+        3,
+        || {
+            let _ = std::fs::remove_dir_all(title.join("stream"));
+            let mut c = vodkit();
+            c.arg("package").arg(&title);
+            c
+        },
+        ffmpeg_both,
+        || {
+            let _ = std::fs::remove_dir_all(&cp_out);
+            std::fs::create_dir_all(&cp_out).expect("dir");
+            let mut c = Command::new("cp");
+            c.args(&rungs).arg(&cp_out);
+            c
+        },
+    );
+    let media: u64 = walk(&title.join("stream"));
+    println!(
+        "  bytes: MP4 rungs {:.1} MiB, vodkit media {:.1} MiB ({:.3}x, shared by HLS and DASH), ffmpeg HLS + DASH {:.1} MiB ({:.3}x)",
+        rung_bytes as f64 / 1048576.0,
+        media as f64 / 1048576.0,
+        media as f64 / rung_bytes as f64,
+        walk(&ff_out) as f64 / 1048576.0,
+        walk(&ff_out) as f64 / rung_bytes as f64,
+    );
+    bench_serve(&dir);
+}
+
+/// Like [`compare`] with a third command as the floor.
+fn compare3(
+    title: &str,
+    rounds: usize,
+    mut a: impl FnMut() -> Command,
+    mut b: impl FnMut() -> Command,
+    mut c: impl FnMut() -> Command,
+) {
+    let (mut x, mut y, mut z) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        x.push(measure(&mut a()));
+        y.push(measure(&mut b()));
+        z.push(measure(&mut c()));
+    }
+    let wall = |v: &[Cost]| median(v.iter().map(|c| c.wall_secs).collect());
+    let mem = |v: &[Cost]| median(v.iter().map(|c| c.peak_rss_mib).collect());
+    println!("\n{title} (median of {rounds}, alternating)");
+    println!(
+        "  {:<12} {:>10} {:>10} {:>10} {:>16} {:>12}",
+        "", "vodkit", "ffmpeg", "cp", "ffmpeg/vodkit", "vodkit/cp"
+    );
+    println!(
+        "  {:<12} {:>8.3} s {:>8.3} s {:>8.3} s {:>15.1}x {:>11.1}x",
+        "wall time",
+        wall(&x),
+        wall(&y),
+        wall(&z),
+        wall(&y) / wall(&x),
+        wall(&x) / wall(&z)
+    );
+    println!(
+        "  {:<12} {:>6.1} MiB {:>6.1} MiB {:>6.1} MiB",
+        "peak memory",
+        mem(&x),
+        mem(&y),
+        mem(&z)
+    );
+}
+
+fn walk(dir: &Path) -> u64 {
+    let mut total = 0;
+    for e in std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+    {
+        let p = e.path();
+        total += if p.is_dir() {
+            walk(&p)
+        } else {
+            e.metadata().map(|m| m.len()).unwrap_or(0)
+        };
+    }
+    total
+}
+
+/// `vodkit serve` over loopback: manifest latency (cold and warm) and segment throughput.
+fn bench_serve(root: &Path) {
+    use std::io::{BufRead, Read, Write};
+    let mut child = vodkit()
+        .args(["serve", "--port", "0"])
+        .arg(root)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("serve");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("address");
+    let port: u16 = line
+        .split("http://127.0.0.1:")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .and_then(|p| p.parse().ok())
+        .expect("port");
+    let fetch = |path: &str| -> (f64, usize) {
+        let start = Instant::now();
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .expect("send");
+        let mut buf = Vec::new();
+        s.read_to_end(&mut buf).expect("read");
+        (start.elapsed().as_secs_f64() * 1000.0, buf.len())
+    };
+    let (cold, _) = fetch("/movie10/index.m3u8");
+    let warm_m3u8 = median((0..50).map(|_| fetch("/movie10/index.m3u8").0).collect());
+    let warm_mpd = median((0..50).map(|_| fetch("/movie10/index.mpd").0).collect());
+    let media = median(
+        (0..30)
+            .map(|_| fetch("/movie10/stream/1080p.m3u8").0)
+            .collect(),
+    );
+    let mut seg_ms = Vec::new();
+    let mut seg_bytes = 0;
+    for n in 1..=40 {
+        let (ms, len) = fetch(&format!("/movie10/stream/1080p/{n}.m4s"));
+        seg_ms.push(ms);
+        seg_bytes += len;
+    }
+    let total_secs: f64 = seg_ms.iter().sum::<f64>() / 1000.0;
+    println!("\nserve: /movie10 over loopback (5 rungs, 300 segments each)");
+    println!("  first manifest (reads the rungs' indexes): {cold:.1} ms");
+    println!(
+        "  master playlist {warm_m3u8:.2} ms, MPD {warm_mpd:.2} ms, media playlist {media:.2} ms (median of 50/50/30)"
+    );
+    println!(
+        "  1080p segments: median {:.2} ms each, {:.0} MiB/s over 40 segments",
+        median(seg_ms.clone()),
+        seg_bytes as f64 / 1048576.0 / total_secs
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 fn main() {
     // `cargo test --benches` runs this with --bench absent; only measure under `cargo bench`.
     if !std::env::args().any(|a| a == "--bench") {
@@ -413,5 +653,8 @@ fn main() {
     }
     if only.is_empty() || only == "encode" {
         bench_encode();
+    }
+    if only.is_empty() || only == "package" {
+        bench_package();
     }
 }

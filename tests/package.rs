@@ -313,3 +313,20 @@ fn walk_bytes(dir: &Path, keep: &dyn Fn(&Path) -> bool) -> u64 {
     }
     total
 }
+
+#[test]
+fn repackaging_removes_what_an_earlier_run_left() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let title = packaged(dir.path());
+    let stray = title.join("stream/240p/99.m4s");
+    std::fs::write(&stray, b"old").expect("write");
+    // The parent folder of titles works too: every title in it is packaged.
+    let (code, stdout, stderr) = common::vodkit(
+        &["package", dir.path().to_str().expect("utf-8")],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("3 rungs, 2 segments each"), "{stdout}");
+    assert!(!stray.exists(), "a segment no manifest lists is removed");
+    assert!(title.join("stream/240p/2.m4s").exists());
+}

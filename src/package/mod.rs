@@ -179,6 +179,28 @@ pub struct Packaged {
     pub duration_secs: f64,
 }
 
+/// Removes files under `stream/` that an earlier packaging wrote and this one did not (a
+/// re-encode with fewer segments or rungs), so no manifest-less leftovers are served.
+fn remove_stale(dir: &Path, list: &[String]) {
+    let keep: std::collections::HashSet<PathBuf> = list.iter().map(|r| dir.join(r)).collect();
+    fn walk(p: &Path, keep: &std::collections::HashSet<PathBuf>) {
+        for e in std::fs::read_dir(p)
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+        {
+            let path = e.path();
+            if path.is_dir() {
+                walk(&path, keep);
+                let _ = std::fs::remove_dir(&path); // only succeeds when empty
+            } else if !keep.contains(&path) {
+                let _ = std::fs::remove_file(&path);
+            }
+        }
+    }
+    walk(&dir.join("stream"), &keep);
+}
+
 /// Writes one file of a packaged title under a temporary name, then renames it. Returns the
 /// (media, manifest) bytes written.
 fn write_file(title: &Title, dir: &Path, rel: &str) -> Result<(u64, u64), PackageError> {
@@ -193,7 +215,9 @@ fn write_file(title: &Title, dir: &Path, rel: &str) -> Result<(u64, u64), Packag
     // `.name.part` next to it: unique per file (index.m3u8 and index.mpd must not share one).
     let tmp = path.with_file_name(format!(
         ".{}.part",
-        path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+        path.file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default()
     ));
     // Media segments are copied file to file; everything else is rendered in memory.
     let segment = rel
@@ -265,6 +289,7 @@ pub fn package(dir: &Path) -> Result<Packaged, PackageError> {
         media_bytes += m;
         manifest_bytes += f;
     }
+    remove_stale(dir, &list);
     Ok(Packaged {
         dir: dir.to_owned(),
         rungs: title.videos.iter().map(|r| r.name.clone()).collect(),

@@ -390,20 +390,10 @@ fn packet_durations(path: &Path) -> Vec<i64> {
 }
 
 fn walk(dir: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .filter_map(Result::ok)
-    {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p.display().to_string());
-        }
-    }
-    out
+    common::files_under(dir)
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect()
 }
 
 #[test]
@@ -480,4 +470,48 @@ fn two_files_at_once_report_json_events() {
     assert!(last_progress["rungs"][0]["frames_total"].as_u64() > Some(0));
     assert!(out.join("basic/basic_240p.mp4").exists());
     assert!(out.join("portrait/portrait_180p.mp4").exists());
+}
+
+#[test]
+fn ctrl_c_in_the_cli_cancels_cleanly() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_vodkit"))
+        .args([
+            "encode",
+            common::ladder_source().to_str().expect("utf-8"),
+            "--preset",
+            "web-ladder",
+            "--json",
+            "--out",
+        ])
+        .arg(&out)
+        .env("VODKIT_CONFIG_DIR", dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("vodkit starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    // Wait until the encode is under way, then press Ctrl-C.
+    for line in lines.by_ref() {
+        if line.expect("line").contains("\"event\":\"progress\"") {
+            break;
+        }
+    }
+    // SAFETY: sending SIGINT to our own child process.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let status = child.wait().expect("exits");
+    assert!(
+        !status.success(),
+        "a cancelled encode does not report success"
+    );
+    let files = walk(&out);
+    assert!(
+        files.iter().all(|f| !f.ends_with(".mp4")
+            && !f.ends_with(".part")
+            && !f.ends_with("manifest.json")),
+        "{files:?}"
+    );
 }

@@ -298,20 +298,11 @@ fn misaligned_rungs_are_refused() {
 }
 
 fn walk_bytes(dir: &Path, keep: &dyn Fn(&Path) -> bool) -> u64 {
-    let mut total = 0;
-    for e in std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .filter_map(Result::ok)
-    {
-        let p = e.path();
-        if p.is_dir() {
-            total += walk_bytes(&p, keep);
-        } else if keep(&p) {
-            total += e.metadata().map(|m| m.len()).unwrap_or(0);
-        }
-    }
-    total
+    common::files_under(dir)
+        .iter()
+        .filter(|p| keep(p))
+        .map(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
+        .sum()
 }
 
 #[test]

@@ -153,19 +153,8 @@ fn http_details_players_rely_on() {
 }
 
 fn list(dir: &std::path::Path) -> Vec<String> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .filter_map(Result::ok)
-    {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(list(&p));
-        } else {
-            out.push(p.display().to_string());
-        }
-    }
-    out.sort();
-    out
+    common::files_under(dir)
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect()
 }

@@ -4,7 +4,7 @@
 CARGO ?= cargo
 SAMPLE_DIR := target/sample
 
-.PHONY: run test deps test-deps build lint unit bench clean-sample help
+.PHONY: run demo test deps test-deps build lint unit bench help
 
 help:
 	@echo "make run    install deps, build, and start Vodkit"
@@ -22,14 +22,20 @@ test-deps:
 build: deps
 	$(CARGO) build --release
 
-# Until the desktop app lands, `make run` shows the command line on a generated sample clip.
-run: build test-deps
+# Opens the desktop app. Without a display (a server, an SSH session) it says so and shows the
+# command line on a generated sample instead.
+run: build
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then ./target/release/vodkit; else \
+		./target/release/vodkit; \
+		echo; echo "Showing the command line instead, on a generated sample:"; \
+		$(MAKE) --no-print-directory demo; fi
+
+demo: build test-deps
 	@mkdir -p $(SAMPLE_DIR)
 	@test -s $(SAMPLE_DIR)/sample.mp4 || ffmpeg -hide_banner -loglevel error -y \
 		-f lavfi -i testsrc2=s=1920x1080:r=30000/1001:d=10 \
 		-f lavfi -i sine=f=440:sample_rate=48000:d=10 \
 		-c:v libx264 -preset veryfast -c:a aac $(SAMPLE_DIR)/sample.mp4
-	./target/release/vodkit presets
 	./target/release/vodkit probe $(SAMPLE_DIR)/sample.mp4
 	./target/release/vodkit plan $(SAMPLE_DIR)/sample.mp4 --preset web-ladder
 

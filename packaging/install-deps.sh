@@ -8,7 +8,8 @@
 #
 # On other systems, install by hand: the FFmpeg 5.x or 6.x development libraries
 # (libavcodec, libavformat, libavutil, libswscale, libswresample, libavfilter, libavdevice),
-# clang/libclang (for bindgen), pkg-config, and the ffmpeg/ffprobe command-line tools; for
+# clang/libclang (for bindgen), pkg-config, GTK 3 (file dialogs), and the ffmpeg/ffprobe
+# command-line tools; for the window test Xvfb and Mesa's OpenGL; for
 # the player tests Chromium and Node.js 18+ with npm.
 set -euo pipefail
 
@@ -16,8 +17,9 @@ build_pkgs=(
   pkg-config clang libclang-dev
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
   libswresample-dev libavfilter-dev libavdevice-dev
+  libgtk-3-dev
 )
-test_pkgs=(ffmpeg)
+test_pkgs=(ffmpeg xvfb xauth libgl1-mesa-dri libegl1)
 # Tools that may come from elsewhere (Node.js from NodeSource, a Chromium build): wanted only
 # when the command is missing. "command:package".
 test_cmds=(chromium:chromium node:nodejs npm:npm)

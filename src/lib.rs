@@ -7,6 +7,7 @@
 pub mod av;
 pub mod cli;
 pub mod dirs;
+pub mod gui;
 pub mod job;
 pub mod local;
 pub mod package;

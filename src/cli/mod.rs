@@ -125,6 +125,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Open the desktop app (the same as no command), optionally with files already added.
+    Gui {
+        /// Videos or folders to add.
+        files: Vec<PathBuf>,
+    },
     /// List, show, import, export or delete presets.
     #[command(
         after_help = "Examples:\n  vodkit presets\n  vodkit presets show web-ladder\n  vodkit presets export web-ladder --out mine.toml\n  vodkit presets import mine.toml"
@@ -169,11 +174,20 @@ impl Output {
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let failed = match cli.command {
-        None => {
-            eprintln!("vodkit: the desktop app is not part of this build yet; use a command:\n");
-            let _ = <Cli as clap::CommandFactory>::command().print_help();
-            0
-        }
+        None => match crate::gui::run(Vec::new()) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("vodkit: {e}");
+                1
+            }
+        },
+        Some(Command::Gui { files }) => match crate::gui::run(files) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("vodkit: {e}");
+                1
+            }
+        },
         Some(Command::Probe { files, json }) => probe_cmd::run(&files, &mut Output { json }),
         Some(Command::Plan {
             files,

@@ -16,8 +16,56 @@ pub fn take(
     dir: &Path,
     cancel: &CancelToken,
 ) -> Result<Vec<PathBuf>, String> {
-    av::init();
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let ext = if stills.format == "png" { "png" } else { "jpg" };
+    let mut paths = Vec::new();
+    for (n, picture) in pictures(plan, stills, cancel)?.iter().enumerate() {
+        let image = encode_image(picture, stills)?;
+        paths.push(save(dir, &plan.title, n + 1, ext, &image)?);
+    }
+    Ok(paths)
+}
+
+/// The planned stills as RGBA pixels (width, height, bytes), for thumbnails in the app.
+/// Pictures that cannot be read are left out.
+pub fn rgba(plan: &Plan, stills: &PlannedStills) -> Vec<(usize, usize, Vec<u8>)> {
+    let Ok(pictures) = pictures(plan, stills, &CancelToken::new()) else {
+        return Vec::new();
+    };
+    pictures
+        .iter()
+        .filter_map(|p| {
+            let mut out = frame::Video::new(format::Pixel::RGBA, stills.width, stills.height);
+            ffmpeg::software::scaling::Context::get(
+                p.format(),
+                p.width(),
+                p.height(),
+                format::Pixel::RGBA,
+                stills.width,
+                stills.height,
+                ffmpeg::software::scaling::Flags::BILINEAR,
+            )
+            .and_then(|mut s| s.run(p, &mut out))
+            .ok()?;
+            // Rows may be padded: copy width * 4 bytes of each.
+            let (w, h, stride) = (stills.width as usize, stills.height as usize, out.stride(0));
+            let data = out.data(0);
+            let mut pixels = Vec::with_capacity(w * h * 4);
+            for row in 0..h {
+                pixels.extend_from_slice(&data[row * stride..row * stride + w * 4]);
+            }
+            Some((w, h, pixels))
+        })
+        .collect()
+}
+
+/// Seeks to each planned time and returns the upright pictures there.
+fn pictures(
+    plan: &Plan,
+    stills: &PlannedStills,
+    cancel: &CancelToken,
+) -> Result<Vec<frame::Video>, String> {
+    av::init();
     let mut input = format::input(&plan.source)
         .map_err(|e| format!("cannot open {}: {e}", plan.source.display()))?;
     let stream = input
@@ -27,9 +75,8 @@ pub fn take(
     let index = stream.index();
     let params = stream.parameters();
     let tb = stream.time_base();
-    let ext = if stills.format == "png" { "png" } else { "jpg" };
-    let mut paths = Vec::new();
-    for (n, &t) in stills.times_secs.iter().enumerate() {
+    let mut out = Vec::new();
+    for &t in &stills.times_secs {
         if cancel.is_cancelled() {
             break;
         }
@@ -42,10 +89,9 @@ pub fn take(
             .map_err(|e| format!("video decoder: {e}"))?;
         let target_pts = (t / f64::from(tb)) as i64;
         let picture = picture_at(&mut input, &mut decoder, index, target_pts)?;
-        let image = render(plan, stills, &picture, tb)?;
-        paths.push(save(dir, &plan.title, n + 1, ext, &image)?);
+        out.push(upright(plan, &picture, tb)?);
     }
-    Ok(paths)
+    Ok(out)
 }
 
 /// Decodes from the keyframe the seek landed on up to the first picture at or after
@@ -85,13 +131,8 @@ fn picture_at(
     }
 }
 
-/// Transforms one decoded picture (rotation, square pixels, HDR) and encodes it as an image.
-fn render(
-    plan: &Plan,
-    stills: &PlannedStills,
-    picture: &frame::Video,
-    tb: Rational,
-) -> Result<Vec<u8>, String> {
+/// Transforms one decoded picture: rotation, square pixels, HDR to SDR.
+fn upright(plan: &Plan, picture: &frame::Video, tb: Rational) -> Result<frame::Video, String> {
     let mut t = plan.transform.clone();
     t.deinterlace = false; // one field of a keyframe is fine for a thumbnail
     let chain = super::source::picture_filters(&t, None, &["format=yuv420p".to_owned()]);
@@ -131,7 +172,7 @@ fn render(
         .sink()
         .frame(&mut out)
         .map_err(|e| format!("still filters: {e}"))?;
-    encode_image(&out, stills)
+    Ok(out)
 }
 
 /// Scales an upright picture to the still's size (Lanczos) and encodes it as JPEG or PNG.

@@ -1,0 +1,917 @@
+//! The app's state and its one frame of UI: the file list with its drop zone, the inspector
+//! (probe info, stills, the plan), the toolbar (backend, preset, output folder, start) and the
+//! queue. Slow work goes to the [`Worker`]; the UI only drains its events.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+
+use egui::{Color32, RichText};
+
+use super::editor::PresetEditor;
+use super::settings::{Backend, Settings};
+use super::worker::{UiEvent, Worker};
+use crate::job::{CancelToken, JobEvent, RungProgress, Stage, Summary};
+use crate::plan::{Plan, RungStatus};
+use crate::preset::Preset;
+use crate::preset::store::{Entry, Origin, Store};
+use crate::probe::MediaInfo;
+use crate::units::{clock, human_bitrate, human_bytes};
+
+/// What is known of a file in the list.
+pub enum FileStatus {
+    /// Being probed.
+    Probing,
+    /// Probed.
+    Ready(Box<MediaInfo>),
+    /// Cannot be read: why.
+    Failed(String),
+}
+
+/// A file in the list.
+pub struct FileItem {
+    /// The file.
+    pub path: PathBuf,
+    /// Probe state.
+    pub status: FileStatus,
+    /// Stills as textures, once loaded.
+    pub stills: Vec<egui::TextureHandle>,
+}
+
+impl FileItem {
+    fn name(&self) -> String {
+        self.path.file_name().map_or_else(
+            || self.path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    }
+}
+
+/// Where a job is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobState {
+    /// Waiting for a free slot.
+    Queued,
+    /// Running.
+    Running,
+    /// Finished: what was made.
+    Done(Summary),
+    /// Cancelled.
+    Cancelled,
+    /// Failed: why.
+    Failed(String),
+}
+
+/// A job in the queue.
+pub struct JobItem {
+    /// Id for events.
+    pub id: u64,
+    /// The source.
+    pub source: PathBuf,
+    /// Its probe.
+    info: MediaInfo,
+    /// The preset.
+    preset: Preset,
+    /// The output folder.
+    out_dir: PathBuf,
+    /// Current stage.
+    pub stage: Option<Stage>,
+    /// Per-rung progress.
+    pub rungs: Vec<RungProgress>,
+    /// 0-1.
+    pub overall: f64,
+    /// State.
+    pub state: JobState,
+    cancel: CancelToken,
+    show_details: bool,
+}
+
+/// The whole app.
+pub struct VodkitApp {
+    worker: Worker,
+    /// Files in the list.
+    pub files: Vec<FileItem>,
+    /// The selected file.
+    pub selected: Option<usize>,
+    /// Remembered settings.
+    pub settings: Settings,
+    /// Presets to choose from.
+    pub presets: Vec<Entry>,
+    /// The queue.
+    pub jobs: Vec<JobItem>,
+    next_job: u64,
+    /// The status line.
+    pub status: String,
+    editor: Option<PresetEditor>,
+    show_cloud: bool,
+    saved_settings: Settings,
+    queue: VecDeque<u64>,
+}
+
+impl VodkitApp {
+    /// A new app; `wake` is called from worker threads when there is news for the UI.
+    pub fn new(settings: Settings, wake: impl Fn() + Send + Sync + 'static) -> Self {
+        let (presets, broken) = Store::open().list();
+        let status = broken
+            .first()
+            .map(|b| format!("preset {} skipped: {}", b.path.display(), b.error))
+            .unwrap_or_default();
+        Self {
+            worker: Worker::new(wake),
+            files: Vec::new(),
+            selected: None,
+            saved_settings: settings.clone(),
+            settings,
+            presets,
+            jobs: Vec::new(),
+            next_job: 1,
+            status,
+            editor: None,
+            show_cloud: false,
+            queue: VecDeque::new(),
+        }
+    }
+
+    /// Adds files (folders are scanned in the background); duplicates are ignored.
+    pub fn add_paths(&mut self, paths: Vec<PathBuf>) {
+        let (dirs, files): (Vec<PathBuf>, Vec<PathBuf>) =
+            paths.into_iter().partition(|p| p.is_dir());
+        if !dirs.is_empty() {
+            self.worker.expand(dirs);
+        }
+        for path in files {
+            if self.files.iter().any(|f| f.path == path) {
+                continue;
+            }
+            self.worker.probe(path.clone());
+            self.files.push(FileItem {
+                path,
+                status: FileStatus::Probing,
+                stills: Vec::new(),
+            });
+            if self.selected.is_none() {
+                self.selected = Some(self.files.len() - 1);
+            }
+        }
+    }
+
+    fn preset(&self) -> Option<&Preset> {
+        self.presets
+            .iter()
+            .map(|e| &e.preset)
+            .find(|p| p.name == self.settings.preset)
+            .or_else(|| self.presets.first().map(|e| &e.preset))
+    }
+
+    /// Queues the selected file, or every ready file when none is selected.
+    pub fn start(&mut self) {
+        let Some(preset) = self.preset().cloned() else {
+            self.status = "no preset to encode with".to_owned();
+            return;
+        };
+        if self.settings.backend == Backend::Cloud {
+            self.status =
+                "the cloud backend is not available in this build yet; choose Local".to_owned();
+            return;
+        }
+        let picked: Vec<usize> = match self.selected {
+            Some(i) => vec![i],
+            None => (0..self.files.len()).collect(),
+        };
+        let mut queued = 0;
+        for i in picked {
+            let FileStatus::Ready(info) = &self.files[i].status else {
+                continue;
+            };
+            let id = self.next_job;
+            self.next_job += 1;
+            self.jobs.push(JobItem {
+                id,
+                source: self.files[i].path.clone(),
+                info: (**info).clone(),
+                preset: preset.clone(),
+                out_dir: self.settings.output_dir.clone(),
+                stage: None,
+                rungs: Vec::new(),
+                overall: 0.0,
+                state: JobState::Queued,
+                cancel: CancelToken::new(),
+                show_details: false,
+            });
+            self.queue.push_back(id);
+            queued += 1;
+        }
+        self.status = match queued {
+            0 => "nothing ready to start: add a file and wait for it to be read".to_owned(),
+            1 => "1 job queued".to_owned(),
+            n => format!("{n} jobs queued"),
+        };
+        self.launch();
+    }
+
+    /// Starts queued jobs while slots are free.
+    fn launch(&mut self) {
+        let running = self
+            .jobs
+            .iter()
+            .filter(|j| j.state == JobState::Running)
+            .count();
+        let mut free = self.settings.jobs_at_once.max(1).saturating_sub(running);
+        while free > 0 {
+            let Some(id) = self.queue.pop_front() else {
+                break;
+            };
+            let Some(job) = self
+                .jobs
+                .iter_mut()
+                .find(|j| j.id == id && j.state == JobState::Queued)
+            else {
+                continue;
+            };
+            job.state = JobState::Running;
+            self.worker.encode(
+                job.id,
+                job.info.clone(),
+                job.preset.clone(),
+                job.out_dir.clone(),
+                job.cancel.clone(),
+            );
+            free -= 1;
+        }
+    }
+
+    /// Cancels a job (a queued one never starts).
+    pub fn cancel(&mut self, id: u64) {
+        if let Some(job) = self.jobs.iter_mut().find(|j| j.id == id) {
+            job.cancel.cancel();
+            if job.state == JobState::Queued {
+                job.state = JobState::Cancelled;
+            }
+        }
+    }
+
+    /// Drains the worker's events. Never blocks.
+    fn drain(&mut self, ctx: &egui::Context) {
+        while let Ok(event) = self.worker.inbox.try_recv() {
+            match event {
+                UiEvent::Probed(path, result) => {
+                    if let Some(f) = self.files.iter_mut().find(|f| f.path == path) {
+                        f.status = match result {
+                            Ok(info) => FileStatus::Ready(Box::new(info)),
+                            Err(e) => FileStatus::Failed(e),
+                        };
+                    }
+                }
+                UiEvent::Stills(path, images) => {
+                    if let Some(f) = self.files.iter_mut().find(|f| f.path == path) {
+                        f.stills = images
+                            .into_iter()
+                            .enumerate()
+                            .map(|(i, (w, h, px))| {
+                                let image = egui::ColorImage::from_rgba_unmultiplied([w, h], &px);
+                                ctx.load_texture(
+                                    format!("{}#{i}", path.display()),
+                                    image,
+                                    egui::TextureOptions::LINEAR,
+                                )
+                            })
+                            .collect();
+                    }
+                }
+                UiEvent::Found(paths) => self.add_paths(paths),
+                UiEvent::OutputPicked(dir) => self.settings.output_dir = dir,
+                UiEvent::Status(s) => self.status = s,
+                UiEvent::Presets(list) => self.presets = list,
+                UiEvent::Job(id, event) => {
+                    if let Some(job) = self.jobs.iter_mut().find(|j| j.id == id) {
+                        match event {
+                            JobEvent::Stage { stage } => job.stage = Some(stage),
+                            JobEvent::Progress { rungs, overall } => {
+                                job.rungs = rungs;
+                                job.overall = overall;
+                            }
+                            JobEvent::Warning { message } => self.status = message,
+                            _ => {}
+                        }
+                    }
+                }
+                UiEvent::JobEnded(id, result) => {
+                    if let Some(job) = self.jobs.iter_mut().find(|j| j.id == id) {
+                        job.state = match result {
+                            Ok(s) if s.cancelled => JobState::Cancelled,
+                            Ok(s) if !s.failed.is_empty() => JobState::Failed(
+                                s.failed
+                                    .iter()
+                                    .map(|(r, e)| format!("{r}: {e}"))
+                                    .collect::<Vec<_>>()
+                                    .join("\n"),
+                            ),
+                            Ok(s) => {
+                                job.overall = 1.0;
+                                JobState::Done(s)
+                            }
+                            Err(e) => JobState::Failed(e),
+                        };
+                    }
+                    self.launch();
+                }
+            }
+        }
+    }
+
+    /// One frame of the whole app.
+    pub fn show(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        self.drain(&ctx);
+        self.keyboard(&ctx);
+        self.drop_zone(&ctx);
+        if self.jobs.iter().any(|j| j.state == JobState::Running) {
+            // Progress arrives from workers; keep the bars moving smoothly meanwhile.
+            ctx.request_repaint_after(std::time::Duration::from_millis(250));
+        }
+
+        egui::Panel::top("toolbar").show(ui, |ui| self.toolbar(ui));
+        egui::Panel::bottom("queue")
+            .resizable(true)
+            .default_size(220.0)
+            .show(ui, |ui| self.queue_view(ui));
+        egui::Panel::left("files")
+            .resizable(true)
+            .default_size(420.0)
+            .show(ui, |ui| self.file_list(ui));
+        egui::CentralPanel::default().show(ui, |ui| self.inspector(ui));
+
+        if let Some(editor) = &mut self.editor {
+            let mut open = true;
+            if let Some(action) = editor.window(&ctx, &mut open) {
+                super::editor::apply(action, &self.worker);
+            }
+            if !open {
+                self.editor = None;
+            }
+        }
+        if self.show_cloud {
+            self.cloud_window(&ctx);
+        }
+        if self.settings != self.saved_settings {
+            self.settings.save_in_background();
+            self.saved_settings = self.settings.clone();
+        }
+    }
+
+    fn keyboard(&mut self, ctx: &egui::Context) {
+        let (open, start, delete, escape) = ctx.input(|i| {
+            (
+                i.modifiers.command && i.key_pressed(egui::Key::O),
+                i.modifiers.command && i.key_pressed(egui::Key::Enter),
+                i.key_pressed(egui::Key::Delete),
+                i.key_pressed(egui::Key::Escape),
+            )
+        });
+        if open {
+            self.worker.pick(false);
+        }
+        if start {
+            self.start();
+        }
+        if delete
+            && !ctx.egui_wants_keyboard_input()
+            && let Some(i) = self.selected.take()
+            && i < self.files.len()
+        {
+            self.files.remove(i);
+        }
+        if escape {
+            self.editor = None;
+            self.show_cloud = false;
+        }
+    }
+
+    fn drop_zone(&mut self, ctx: &egui::Context) {
+        let (hovering, dropped) = ctx.input(|i| {
+            (
+                !i.raw.hovered_files.is_empty(),
+                i.raw
+                    .dropped_files
+                    .iter()
+                    .map(|f| f.path().to_owned())
+                    .collect::<Vec<_>>(),
+            )
+        });
+        if !dropped.is_empty() {
+            self.add_paths(dropped);
+        }
+        if hovering {
+            let painter = ctx.layer_painter(egui::LayerId::new(
+                egui::Order::Foreground,
+                egui::Id::unique("drop"),
+            ));
+            let rect = ctx.content_rect();
+            painter.rect_filled(rect, 8.0, Color32::from_rgba_unmultiplied(40, 110, 200, 60));
+            painter.rect_stroke(
+                rect.shrink(4.0),
+                8.0,
+                egui::Stroke::new(3.0, Color32::from_rgb(40, 110, 200)),
+                egui::StrokeKind::Inside,
+            );
+            painter.text(
+                rect.center(),
+                egui::Align2::CENTER_CENTER,
+                "Drop videos or folders to add them",
+                egui::FontId::proportional(24.0),
+                ctx.global_style().visuals.strong_text_color(),
+            );
+        }
+    }
+
+    fn toolbar(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal_wrapped(|ui| {
+            if ui.button("Add files…").on_hover_text("Ctrl+O").clicked() {
+                self.worker.pick(false);
+            }
+            if ui.button("Add folder…").clicked() {
+                self.worker.pick(true);
+            }
+            ui.separator();
+            ui.label("Backend:");
+            ui.radio_value(&mut self.settings.backend, Backend::Local, "Local");
+            ui.add_enabled(
+                false,
+                egui::RadioButton::new(
+                    self.settings.backend == Backend::Cloud,
+                    "Cloud: AWS MediaConvert",
+                ),
+            )
+            .on_disabled_hover_text(
+                "The cloud backend (S3 + MediaConvert) is not part of this build yet.",
+            );
+            if ui.button("Cloud settings…").clicked() {
+                self.show_cloud = true;
+            }
+            ui.separator();
+            let current = self.preset().map(|p| p.name.clone()).unwrap_or_default();
+            egui::ComboBox::from_label("Preset")
+                .selected_text(current)
+                .show_ui(ui, |ui| {
+                    for e in &self.presets {
+                        let label = match e.origin {
+                            Origin::Builtin => e.preset.name.clone(),
+                            Origin::User(_) => format!("{} (yours)", e.preset.name),
+                        };
+                        ui.selectable_value(
+                            &mut self.settings.preset,
+                            e.preset.name.clone(),
+                            label,
+                        )
+                        .on_hover_text(&e.preset.description);
+                    }
+                });
+            if ui.button("Edit presets…").clicked() {
+                self.editor = Some(PresetEditor::new(self.preset().cloned().unwrap_or_else(
+                    || {
+                        crate::preset::store::builtins()
+                            .into_iter()
+                            .next()
+                            .unwrap_or_else(|| self.presets[0].preset.clone())
+                    },
+                )));
+            }
+            ui.separator();
+            ui.label("Output:");
+            ui.label(RichText::new(self.settings.output_dir.display().to_string()).monospace());
+            if ui.button("Choose…").clicked() {
+                self.worker.pick_output();
+            }
+            ui.separator();
+            ui.add(
+                egui::DragValue::new(&mut self.settings.jobs_at_once)
+                    .range(1..=8)
+                    .prefix("jobs at once: "),
+            );
+            let ready = self
+                .files
+                .iter()
+                .any(|f| matches!(f.status, FileStatus::Ready(_)));
+            if ui
+                .add_enabled(ready, egui::Button::new(RichText::new("Start").strong()))
+                .on_hover_text("Ctrl+Enter: the selected file, or all files when none is selected")
+                .clicked()
+            {
+                self.start();
+            }
+        });
+        if !self.status.is_empty() {
+            ui.label(RichText::new(&self.status).weak());
+        }
+    }
+
+    fn file_list(&mut self, ui: &mut egui::Ui) {
+        ui.heading(format!("Files ({})", self.files.len()));
+        if self.files.is_empty() {
+            ui.add_space(40.0);
+            ui.vertical_centered(|ui| {
+                ui.label("Drag videos or folders here, or use Add files… (Ctrl+O)");
+            });
+            return;
+        }
+        let mut remove = None;
+        egui::ScrollArea::vertical()
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                egui::Grid::new("file-grid")
+                    .striped(true)
+                    .num_columns(6)
+                    .show(ui, |ui| {
+                        for h in ["Name", "Duration", "Size", "Codec", "File size", "Status"] {
+                            ui.label(RichText::new(h).strong());
+                        }
+                        ui.end_row();
+                        for (i, f) in self.files.iter().enumerate() {
+                            let selected = self.selected == Some(i);
+                            if ui.selectable_label(selected, f.name()).clicked() {
+                                self.selected = if selected { None } else { Some(i) };
+                            }
+                            match &f.status {
+                                FileStatus::Probing => {
+                                    ui.label("");
+                                    ui.label("");
+                                    ui.label("");
+                                    ui.label("");
+                                    ui.horizontal(|ui| {
+                                        ui.spinner();
+                                        ui.label("reading");
+                                    });
+                                }
+                                FileStatus::Ready(info) => {
+                                    ui.label(
+                                        info.duration_secs.map_or_else(|| "?".to_owned(), clock),
+                                    );
+                                    ui.label(info.video().map_or_else(
+                                        || "audio".to_owned(),
+                                        |(_, v)| {
+                                            format!("{}x{}", v.display_width, v.display_height)
+                                        },
+                                    ));
+                                    ui.label(info.video().map_or_else(
+                                        || {
+                                            info.audio()
+                                                .map_or_else(String::new, |(s, _)| s.codec.clone())
+                                        },
+                                        |(s, _)| s.codec.clone(),
+                                    ));
+                                    ui.label(human_bytes(info.size_bytes));
+                                    ui.label("ready");
+                                }
+                                FileStatus::Failed(e) => {
+                                    ui.label("");
+                                    ui.label("");
+                                    ui.label("");
+                                    ui.label("");
+                                    ui.label(
+                                        RichText::new("cannot read")
+                                            .color(Color32::from_rgb(200, 60, 60)),
+                                    )
+                                    .on_hover_text(e);
+                                }
+                            }
+                            ui.end_row();
+                        }
+                    });
+            });
+        if let Some(i) = self.selected
+            && ui.button("Remove selected (Delete)").clicked()
+        {
+            remove = Some(i);
+        }
+        if let Some(i) = remove {
+            self.files.remove(i);
+            self.selected = None;
+        }
+    }
+
+    fn inspector(&mut self, ui: &mut egui::Ui) {
+        let Some(file) = self.selected.and_then(|i| self.files.get(i)) else {
+            ui.label("Select a file to see what it holds and what the preset will make of it.");
+            return;
+        };
+        ui.heading(file.path.display().to_string());
+        match &file.status {
+            FileStatus::Probing => {
+                ui.spinner();
+            }
+            FileStatus::Failed(e) => {
+                ui.label(
+                    RichText::new(format!("Cannot read this file: {e}"))
+                        .color(Color32::from_rgb(200, 60, 60)),
+                );
+            }
+            FileStatus::Ready(info) => {
+                let info = info.as_ref();
+                egui::ScrollArea::vertical()
+                    .auto_shrink([false, false])
+                    .show(ui, |ui| {
+                        if !file.stills.is_empty() {
+                            ui.horizontal(|ui| {
+                                for t in &file.stills {
+                                    ui.add(egui::Image::new(t).max_height(90.0));
+                                }
+                            });
+                        }
+                        probe_view(ui, info);
+                        ui.separator();
+                        if let Some(preset) = self.preset() {
+                            match crate::plan::plan(info, preset) {
+                                Ok(plan) => plan_view(ui, &plan),
+                                Err(e) => {
+                                    ui.label(
+                                        RichText::new(e.to_string())
+                                            .color(Color32::from_rgb(200, 60, 60)),
+                                    );
+                                }
+                            }
+                        }
+                    });
+            }
+        }
+    }
+
+    fn queue_view(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            ui.heading("Queue");
+            let running = self
+                .jobs
+                .iter()
+                .any(|j| matches!(j.state, JobState::Running | JobState::Queued));
+            if ui
+                .add_enabled(running, egui::Button::new("Cancel all"))
+                .clicked()
+            {
+                let ids: Vec<u64> = self.jobs.iter().map(|j| j.id).collect();
+                for id in ids {
+                    self.cancel(id);
+                }
+            }
+            if ui.button("Remove finished").clicked() {
+                self.jobs
+                    .retain(|j| matches!(j.state, JobState::Running | JobState::Queued));
+            }
+        });
+        let mut cancel = None;
+        let mut open = None;
+        egui::ScrollArea::vertical()
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                for job in &mut self.jobs {
+                    let name = job
+                        .source
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    ui.horizontal(|ui| {
+                        ui.label(RichText::new(&name).strong());
+                        let state = match &job.state {
+                            JobState::Queued => "queued".to_owned(),
+                            JobState::Running => job.stage.map_or_else(
+                                || "starting".to_owned(),
+                                |s| format!("{s:?}").to_lowercase(),
+                            ),
+                            JobState::Done(s) => format!("done in {:.1} s", s.wall_secs),
+                            JobState::Cancelled => "cancelled".to_owned(),
+                            JobState::Failed(_) => "failed".to_owned(),
+                        };
+                        ui.label(state);
+                        ui.add(
+                            egui::ProgressBar::new(job.overall as f32)
+                                .desired_width(200.0)
+                                .show_percentage(),
+                        );
+                        match &job.state {
+                            JobState::Running | JobState::Queued => {
+                                if ui.button(format!("Cancel {name}")).clicked() {
+                                    cancel = Some(job.id);
+                                }
+                            }
+                            JobState::Done(s) => {
+                                if ui.button("Open folder").clicked() {
+                                    open = Some(s.out_dir.clone());
+                                }
+                                ui.label(format!(
+                                    "{} made, {} skipped",
+                                    s.made.len(),
+                                    s.skipped.len()
+                                ));
+                            }
+                            JobState::Failed(e) => {
+                                ui.label(
+                                    RichText::new(e.lines().next().unwrap_or(""))
+                                        .color(Color32::from_rgb(200, 60, 60)),
+                                );
+                                ui.toggle_value(&mut job.show_details, "details");
+                            }
+                            JobState::Cancelled => {}
+                        }
+                    });
+                    if job.state == JobState::Running {
+                        for r in &job.rungs {
+                            ui.horizontal(|ui| {
+                                ui.add_space(16.0);
+                                ui.label(format!("{:>6}", r.rung));
+                                let share = r.frames_done as f32 / r.frames_total.max(1) as f32;
+                                ui.add(
+                                    egui::ProgressBar::new(share)
+                                        .desired_width(180.0)
+                                        .text(format!("{}/{}", r.frames_done, r.frames_total)),
+                                );
+                                ui.label(format!(
+                                    "{:.0} fps, {:.2}x, ETA {}",
+                                    r.fps,
+                                    r.speed,
+                                    r.eta_secs
+                                        .map_or_else(|| "-".to_owned(), |e| format!("{e:.0} s"))
+                                ));
+                            });
+                        }
+                    }
+                    if let (JobState::Failed(e), true) = (&job.state, job.show_details) {
+                        ui.label(RichText::new(e).monospace());
+                    }
+                }
+            });
+        if let Some(id) = cancel {
+            self.cancel(id);
+        }
+        if let Some(dir) = open {
+            self.worker.open_folder(dir);
+        }
+    }
+
+    fn cloud_window(&mut self, ctx: &egui::Context) {
+        let mut open = true;
+        egui::Window::new("Cloud settings").open(&mut open).show(ctx, |ui| {
+            ui.label("AWS S3 + Elemental MediaConvert. Credentials come from the AWS credential chain (environment, profile, SSO, instance role); Vodkit never stores them.");
+            let c = &mut self.settings.cloud;
+            egui::Grid::new("cloud").num_columns(2).show(ui, |ui| {
+                for (label, value) in [
+                    ("AWS profile", &mut c.profile),
+                    ("Region", &mut c.region),
+                    ("Bucket", &mut c.bucket),
+                    ("MediaConvert role ARN", &mut c.role_arn),
+                    ("Endpoint URL (optional)", &mut c.endpoint),
+                ] {
+                    let name = ui.label(label);
+                    ui.add(egui::TextEdit::singleline(value).desired_width(320.0)).labelled_by(name.id);
+                    ui.end_row();
+                }
+            });
+            ui.add_enabled(false, egui::Button::new("Test connection"))
+                .on_disabled_hover_text("Needs the cloud backend, which is not part of this build yet.");
+        });
+        self.show_cloud = open;
+    }
+}
+
+fn probe_view(ui: &mut egui::Ui, info: &MediaInfo) {
+    egui::Grid::new("probe").num_columns(2).show(ui, |ui| {
+        let mut row = |k: &str, v: String| {
+            ui.label(RichText::new(k).weak());
+            ui.label(v);
+            ui.end_row();
+        };
+        row(
+            "Container",
+            info.container_long
+                .clone()
+                .unwrap_or_else(|| info.container.clone()),
+        );
+        row(
+            "Duration",
+            info.duration_secs
+                .map_or_else(|| "unknown".to_owned(), clock),
+        );
+        row("Size", human_bytes(info.size_bytes));
+        row(
+            "Bitrate",
+            info.bitrate_bps
+                .map_or_else(|| "unknown".to_owned(), human_bitrate),
+        );
+        if let Some(t) = &info.creation_time {
+            row("Recorded", t.clone());
+        }
+        if let Some(l) = &info.location {
+            row("Location", l.clone());
+        }
+        if let Some((s, v)) = info.video() {
+            row(
+                "Video",
+                format!(
+                    "{} {} {}x{}{}, {:.3} fps{}",
+                    s.codec,
+                    s.profile.clone().unwrap_or_default(),
+                    v.width,
+                    v.height,
+                    if v.rotation_deg != 0 {
+                        format!(" (shown {}x{})", v.display_width, v.display_height)
+                    } else {
+                        String::new()
+                    },
+                    v.avg_frame_rate.unwrap_or(0.0),
+                    if v.variable_frame_rate {
+                        " variable"
+                    } else {
+                        ""
+                    }
+                ),
+            );
+            row(
+                "Colour",
+                format!(
+                    "{} {}-bit {}",
+                    v.pixel_format.clone().unwrap_or_default(),
+                    v.bit_depth.unwrap_or(8),
+                    v.color_transfer.clone().unwrap_or_default()
+                ),
+            );
+        }
+        if let Some((s, a)) = info.audio() {
+            row(
+                "Audio",
+                format!(
+                    "{} {} Hz {}{}",
+                    s.codec,
+                    a.sample_rate_hz,
+                    a.channel_layout
+                        .clone()
+                        .unwrap_or_else(|| format!("{} ch", a.channels)),
+                    s.language
+                        .as_ref()
+                        .map_or_else(String::new, |l| format!(" [{l}]"))
+                ),
+            );
+        }
+    });
+    for w in &info.warnings {
+        ui.label(RichText::new(format!("Note: {w}")).color(Color32::from_rgb(200, 140, 30)));
+    }
+}
+
+fn plan_view(ui: &mut egui::Ui, plan: &Plan) {
+    ui.label(RichText::new(format!("Plan with {}", plan.preset)).strong());
+    egui::Grid::new("plan")
+        .striped(true)
+        .num_columns(7)
+        .show(ui, |ui| {
+            for h in [
+                "Rung", "Size", "Codec", "Max rate", "fps", "Status", "Estimate",
+            ] {
+                ui.label(RichText::new(h).strong());
+            }
+            ui.end_row();
+            for r in &plan.rungs {
+                let (status, color) = match r.status {
+                    RungStatus::Kept => ("kept", Color32::from_rgb(60, 160, 60)),
+                    RungStatus::Resized => ("resized", Color32::from_rgb(60, 120, 200)),
+                    RungStatus::Capped => ("capped", Color32::from_rgb(200, 140, 30)),
+                    RungStatus::Dropped => ("dropped", Color32::GRAY),
+                };
+                ui.label(if r.is_made() {
+                    r.name.clone()
+                } else {
+                    format!("#{}", r.preset_index + 1)
+                });
+                ui.label(format!("{}x{}", r.width, r.height));
+                ui.label(format!("{} {} {}", r.codec, r.profile, r.level));
+                ui.label(human_bitrate(r.max_bitrate_bps));
+                ui.label(r.frame_rate.to_string());
+                ui.label(RichText::new(status).color(color))
+                    .on_hover_text(r.reasons.join("\n"));
+                ui.label(if r.is_made() {
+                    human_bytes(r.estimated_bytes)
+                } else {
+                    "-".to_owned()
+                });
+                ui.end_row();
+                for why in &r.reasons {
+                    ui.label("");
+                    ui.label(RichText::new(why).weak().small());
+                    ui.end_row();
+                }
+            }
+        });
+    if let Some(a) = &plan.audio {
+        ui.label(format!(
+            "Audio: AAC-LC {}, {} Hz, {} ch{}",
+            human_bitrate(a.bitrate_bps),
+            a.sample_rate_hz,
+            a.channels,
+            a.remix
+                .as_ref()
+                .map_or_else(String::new, |r| format!(" ({r})"))
+        ));
+    }
+    ui.label(format!(
+        "Estimated total: {}",
+        human_bytes(plan.estimated_bytes)
+    ));
+    for w in &plan.warnings {
+        ui.label(RichText::new(format!("Note: {w}")).color(Color32::from_rgb(200, 140, 30)));
+    }
+}

@@ -1,0 +1,62 @@
+//! The desktop app (eframe/egui): drop videos in, inspect them, pick a backend and a preset,
+//! follow the queue. `vodkit` with no arguments opens it.
+
+mod app;
+mod editor;
+mod settings;
+mod worker;
+
+pub use app::{FileStatus, JobState, VodkitApp};
+pub use editor::{Action, PresetEditor};
+pub use settings::{Backend, Settings};
+pub use worker::{is_video, scan};
+
+/// eframe's side of the app: hands every frame to [`VodkitApp::show`].
+struct Window {
+    app: VodkitApp,
+}
+
+impl eframe::App for Window {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let size = ui.ctx().content_rect().size();
+        self.app.settings.window_size = [size.x, size.y];
+        self.app.show(ui);
+    }
+}
+
+/// True when a display server is reachable (X11 or Wayland).
+pub fn has_display() -> bool {
+    ["DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()))
+}
+
+/// Opens the window and runs until it is closed. Returns a message when it cannot.
+pub fn run(files: Vec<std::path::PathBuf>) -> Result<(), String> {
+    if !has_display() {
+        return Err("no display: the desktop app needs X11 or Wayland (DISPLAY or WAYLAND_DISPLAY is not set).\n\
+                    On a server, use the command line (vodkit --help), or run under Xvfb: xvfb-run -a vodkit"
+            .to_owned());
+    }
+    let settings = Settings::load();
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("Vodkit")
+            .with_app_id("vodkit")
+            .with_inner_size(settings.window_size)
+            .with_min_inner_size([720.0, 480.0])
+            .with_drag_and_drop(true),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "Vodkit",
+        options,
+        Box::new(move |cc| {
+            let ctx = cc.egui_ctx.clone();
+            let mut app = VodkitApp::new(settings, move || ctx.request_repaint());
+            app.add_paths(files);
+            Ok(Box::new(Window { app }))
+        }),
+    )
+    .map_err(|e| format!("the window could not open: {e}"))
+}

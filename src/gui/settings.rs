@@ -1,0 +1,100 @@
+//! What the app remembers between runs (window size, output folder, backend, preset, cloud
+//! settings, jobs at once), as JSON in the config folder. Never secrets.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// Where encodes run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Backend {
+    /// On this machine through the FFmpeg libraries.
+    #[default]
+    Local,
+    /// AWS S3 + Elemental MediaConvert.
+    Cloud,
+}
+
+/// Cloud settings (no credentials: those come from the AWS credential chain).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CloudSettings {
+    /// AWS profile name.
+    pub profile: String,
+    /// Region.
+    pub region: String,
+    /// Bucket for sources and outputs.
+    pub bucket: String,
+    /// MediaConvert role ARN.
+    pub role_arn: String,
+    /// S3-compatible endpoint URL, if not AWS.
+    pub endpoint: String,
+}
+
+/// Remembered settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Window size in points.
+    pub window_size: [f32; 2],
+    /// Output folder.
+    pub output_dir: PathBuf,
+    /// Backend.
+    pub backend: Backend,
+    /// Last preset.
+    pub preset: String,
+    /// Jobs run at once.
+    pub jobs_at_once: usize,
+    /// Cloud settings.
+    pub cloud: CloudSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        let videos = directories::UserDirs::new()
+            .and_then(|d| d.video_dir().map(|v| v.to_owned()))
+            .unwrap_or_else(|| PathBuf::from("."));
+        Self {
+            window_size: [1200.0, 780.0],
+            output_dir: videos.join("Vodkit"),
+            backend: Backend::Local,
+            preset: "phone-share".to_owned(),
+            jobs_at_once: 1,
+            cloud: CloudSettings::default(),
+        }
+    }
+}
+
+fn path() -> Option<PathBuf> {
+    crate::dirs::config_dir().map(|d| d.join("settings.json"))
+}
+
+impl Settings {
+    /// Loads the settings (defaults when there are none or they cannot be read). Called once,
+    /// before the window opens.
+    pub fn load() -> Self {
+        path()
+            .and_then(|p| std::fs::read(p).ok())
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
+    }
+
+    /// Saves in the background, so the UI thread never touches the disk.
+    pub fn save_in_background(&self) {
+        let Some(path) = path() else { return };
+        let Ok(bytes) = serde_json::to_vec_pretty(self) else {
+            return;
+        };
+        let _ = std::thread::Builder::new()
+            .name("vodkit-settings".to_owned())
+            .spawn(move || {
+                if let Some(dir) = path.parent() {
+                    let _ = std::fs::create_dir_all(dir);
+                }
+                let tmp = path.with_extension("json.part");
+                if std::fs::write(&tmp, bytes).is_ok() {
+                    let _ = std::fs::rename(&tmp, &path);
+                }
+            });
+    }
+}

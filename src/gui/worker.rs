@@ -1,0 +1,269 @@
+//! Everything slow the app does, off the UI thread: probing, stills, planning input, folder
+//! scans, file dialogs and encodes. The UI sends requests and drains [`UiEvent`]s at the start
+//! of each frame; workers wake it through the repaint callback.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender, channel};
+
+use crate::job::{CancelToken, EventSink, JobEvent, Summary};
+use crate::probe::MediaInfo;
+
+/// What the background reports to the UI.
+pub enum UiEvent {
+    /// A file was probed.
+    Probed(PathBuf, Result<MediaInfo, String>),
+    /// Stills of a file, as RGBA pictures (width, height, pixels).
+    Stills(PathBuf, Vec<(usize, usize, Vec<u8>)>),
+    /// Files found in dropped or picked folders, or picked in a dialog.
+    Found(Vec<PathBuf>),
+    /// An output folder was picked.
+    OutputPicked(PathBuf),
+    /// An event of a running job.
+    Job(u64, JobEvent),
+    /// A job ended (the summary is also sent as a `Finished` event when it ran).
+    JobEnded(u64, Result<Summary, String>),
+    /// A note for the status line (dialogs, opening folders).
+    Status(String),
+    /// The preset list changed.
+    Presets(Vec<crate::preset::store::Entry>),
+}
+
+/// Sends events to the UI and wakes it.
+#[derive(Clone)]
+pub struct Outbox {
+    tx: Sender<UiEvent>,
+    wake: Arc<dyn Fn() + Send + Sync>,
+}
+
+impl Outbox {
+    /// Sends one event; a closed UI is not an error.
+    pub fn send(&self, event: UiEvent) {
+        let _ = self.tx.send(event);
+        (self.wake)();
+    }
+}
+
+/// The app's background side.
+pub struct Worker {
+    outbox: Outbox,
+    /// Events for the UI.
+    pub inbox: Receiver<UiEvent>,
+}
+
+/// File name extensions treated as video when a folder is scanned.
+pub const VIDEO_EXTENSIONS: [&str; 14] = [
+    "mp4", "mov", "m4v", "mkv", "webm", "avi", "mts", "m2ts", "ts", "mpg", "mpeg", "wmv", "flv",
+    "3gp",
+];
+
+/// True when a path names a video file by its extension.
+pub fn is_video(path: &Path) -> bool {
+    path.extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .is_some_and(|e| VIDEO_EXTENSIONS.contains(&e.as_str()))
+}
+
+/// Every video file under a folder, recursively, sorted.
+pub fn scan(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d)
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+        {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if is_video(&p) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn spawn(name: &str, f: impl FnOnce() + Send + 'static) {
+    // A thread that cannot start leaves its request unanswered; the UI shows it pending.
+    let _ = std::thread::Builder::new().name(name.to_owned()).spawn(f);
+}
+
+impl Worker {
+    /// A worker whose events wake the UI through `wake`.
+    pub fn new(wake: impl Fn() + Send + Sync + 'static) -> Self {
+        let (tx, inbox) = channel();
+        Self {
+            outbox: Outbox {
+                tx,
+                wake: Arc::new(wake),
+            },
+            inbox,
+        }
+    }
+
+    /// Probes a file, then takes a strip of stills from it.
+    pub fn probe(&self, path: PathBuf) {
+        let out = self.outbox.clone();
+        spawn("vodkit-probe", move || {
+            let result = crate::probe::probe(&path).map_err(|e| e.to_string());
+            let stills_plan = result.as_ref().ok().and_then(|info| {
+                let mut preset = crate::preset::store::builtins().into_iter().next()?;
+                preset.stills.count = 4;
+                preset.stills.width = 160;
+                preset.stills.format = crate::preset::StillFormat::Png;
+                crate::plan::plan(info, &preset).ok()
+            });
+            out.send(UiEvent::Probed(path.clone(), result));
+            if let Some(plan) = stills_plan
+                && let Some(s) = &plan.stills
+            {
+                let images = crate::local::stills::rgba(&plan, s);
+                out.send(UiEvent::Stills(path, images));
+            }
+        });
+    }
+
+    /// Adds dropped or picked paths: files as they are, folders scanned for videos.
+    pub fn expand(&self, paths: Vec<PathBuf>) {
+        let out = self.outbox.clone();
+        spawn("vodkit-scan", move || {
+            let mut found = Vec::new();
+            for p in paths {
+                if p.is_dir() {
+                    found.extend(scan(&p));
+                } else {
+                    found.push(p);
+                }
+            }
+            out.send(UiEvent::Found(found));
+        });
+    }
+
+    /// Shows a file dialog (files or a folder) without blocking the UI.
+    pub fn pick(&self, folder: bool) {
+        let out = self.outbox.clone();
+        spawn("vodkit-dialog", move || {
+            let picked = if folder {
+                rfd::FileDialog::new().pick_folder().map(|f| vec![f])
+            } else {
+                rfd::FileDialog::new()
+                    .add_filter("Video", &VIDEO_EXTENSIONS)
+                    .add_filter("All files", &["*"])
+                    .pick_files()
+            };
+            if let Some(paths) = picked {
+                let mut found = Vec::new();
+                for p in paths {
+                    if p.is_dir() {
+                        found.extend(scan(&p));
+                    } else {
+                        found.push(p);
+                    }
+                }
+                out.send(UiEvent::Found(found));
+            }
+        });
+    }
+
+    /// Asks for the output folder.
+    pub fn pick_output(&self) {
+        let out = self.outbox.clone();
+        spawn("vodkit-dialog", move || {
+            if let Some(dir) = rfd::FileDialog::new().pick_folder() {
+                out.send(UiEvent::OutputPicked(dir));
+            }
+        });
+    }
+
+    /// Opens a folder in the desktop's file manager.
+    pub fn open_folder(&self, dir: PathBuf) {
+        let out = self.outbox.clone();
+        spawn("vodkit-open", move || {
+            if let Err(e) = std::process::Command::new("xdg-open").arg(&dir).status() {
+                out.send(UiEvent::Status(format!(
+                    "cannot open {}: {e}",
+                    dir.display()
+                )));
+            }
+        });
+    }
+
+    /// Saves, deletes, imports or exports a preset, then sends the new list and a status line.
+    pub fn preset_action(&self, action: super::editor::Action) {
+        use super::editor::Action;
+        let out = self.outbox.clone();
+        spawn("vodkit-presets", move || {
+            let store = crate::preset::store::Store::open();
+            let status = match action {
+                Action::Save(p) => store
+                    .save(&p, true)
+                    .map(|path| format!("saved '{}' to {}", p.name, path.display()))
+                    .unwrap_or_else(|e| e.to_string()),
+                Action::Delete(name) => store
+                    .delete(&name)
+                    .map(|path| format!("deleted {}", path.display()))
+                    .unwrap_or_else(|e| e.to_string()),
+                Action::Import => match rfd::FileDialog::new()
+                    .add_filter("Preset", &["toml"])
+                    .pick_file()
+                {
+                    Some(f) => store
+                        .import(&f, false)
+                        .map(|(p, _)| format!("imported '{}'", p.name))
+                        .unwrap_or_else(|e| e.to_string()),
+                    None => return,
+                },
+                Action::Export(p) => match rfd::FileDialog::new()
+                    .set_file_name(format!("{}.toml", p.name))
+                    .save_file()
+                {
+                    Some(f) => std::fs::write(&f, p.to_toml())
+                        .map(|()| format!("exported to {}", f.display()))
+                        .unwrap_or_else(|e| format!("cannot write {}: {e}", f.display())),
+                    None => return,
+                },
+            };
+            out.send(UiEvent::Presets(store.list().0));
+            out.send(UiEvent::Status(status));
+        });
+    }
+
+    /// Runs a local encode job; events come back tagged with `id`.
+    pub fn encode(
+        &self,
+        id: u64,
+        info: MediaInfo,
+        preset: crate::preset::Preset,
+        out_dir: PathBuf,
+        cancel: CancelToken,
+    ) {
+        let out = self.outbox.clone();
+        spawn("vodkit-job", move || {
+            let result = crate::plan::plan(&info, &preset)
+                .map_err(|e| e.to_string())
+                .and_then(|plan| {
+                    let events_out = out.clone();
+                    let sink: EventSink = Arc::new(move |e| events_out.send(UiEvent::Job(id, e)));
+                    crate::local::encode(&info, &preset, &plan, &out_dir, &sink, &cancel)
+                        .map_err(|e| e.to_string())
+                });
+            out.send(UiEvent::JobEnded(id, result));
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn videos_by_extension() {
+        assert!(is_video(Path::new("a/IMG_0042.MOV")));
+        assert!(is_video(Path::new("b.mkv")));
+        assert!(!is_video(Path::new("notes.txt")));
+        assert!(!is_video(Path::new("folder")));
+    }
+}

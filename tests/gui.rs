@@ -1,0 +1,189 @@
+//! The desktop app driven by egui_kittest, by role and label, as a person would: drop clips
+//! (through the raw input's hovered and dropped files), see them read, select one, see its
+//! rungs for two presets, start, follow progress to 100 % and find the outputs, cancel a second
+//! job and see nothing finished left behind, drop a broken file and see its error. The preset
+//! editor shows an invalid rung's problem inline.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use vodkit::gui::{FileStatus, JobState, PresetEditor, Settings, VodkitApp};
+
+#[derive(Debug)]
+struct Dropped(PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+fn drop_files(harness: &mut Harness<'_, VodkitApp>, files: &[PathBuf]) {
+    harness.input_mut().hovered_files = files
+        .iter()
+        .map(|p| egui::HoveredFile {
+            path: Some(p.clone()),
+            ..Default::default()
+        })
+        .collect();
+    harness.run_steps(3);
+    harness.input_mut().hovered_files.clear();
+    harness.input_mut().dropped_files = files
+        .iter()
+        .map(|p| Arc::new(Dropped(p.clone())) as _)
+        .collect();
+    harness.run_steps(2);
+}
+
+/// Steps the app (its workers run on their own threads) until `done` or a minute passes.
+fn step_until(harness: &mut Harness<'_, VodkitApp>, what: &str, done: impl Fn(&VodkitApp) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !done(harness.state()) {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        harness.run_steps(1);
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    harness.run_steps(2);
+}
+
+fn app(out: &Path) -> Harness<'static, VodkitApp> {
+    let settings = Settings {
+        output_dir: out.to_owned(),
+        preset: "web-ladder".to_owned(),
+        ..Settings::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_ui_state(
+            |ui, app: &mut VodkitApp| app.show(ui),
+            VodkitApp::new(settings, || {}),
+        );
+    harness.run_steps(2);
+    harness
+}
+
+#[test]
+fn drop_inspect_encode_cancel_and_errors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    let mut harness = app(&out);
+    harness.get_by_label_contains("Drag videos or folders here");
+
+    // Two clips dropped: both are read in the background and listed.
+    let (basic, long) = (common::basic(), common::ladder_source());
+    drop_files(&mut harness, &[basic.clone(), long]);
+    step_until(&mut harness, "both clips probed", |a| {
+        a.files.len() == 2
+            && a.files
+                .iter()
+                .all(|f| matches!(f.status, FileStatus::Ready(_)))
+    });
+    harness.get_by_label("basic.mp4");
+    harness.get_by_label("ladder_source.mp4");
+    // Dropping the same file again adds nothing.
+    drop_files(&mut harness, std::slice::from_ref(&basic));
+    assert_eq!(harness.state().files.len(), 2);
+
+    // The first is selected: its probe and its web-ladder plan are shown.
+    harness.get_by_label("basic.mp4").click();
+    harness.run_steps(2);
+    if harness.state().selected != Some(0) {
+        harness.get_by_label("basic.mp4").click();
+        harness.run_steps(2);
+    }
+    assert_eq!(harness.state().selected, Some(0));
+    harness.get_by_label("Plan with web-ladder");
+    assert!(
+        harness.query_all_by_label("dropped").count() >= 4,
+        "the large rungs are dropped"
+    );
+    harness.get_by_label("240p");
+    // phone-share: one rung, resized to the source.
+    harness.state_mut().settings.preset = "phone-share".to_owned();
+    harness.run_steps(2);
+    harness.get_by_label("Plan with phone-share");
+    harness.get_by_label("resized");
+
+    // Start: progress reaches 100 % and the outputs exist.
+    harness.get_by_label("Start").click();
+    harness.run_steps(2);
+    step_until(&mut harness, "the job to finish", |a| {
+        a.jobs
+            .first()
+            .is_some_and(|j| matches!(j.state, JobState::Done(_) | JobState::Failed(_)))
+    });
+    let job = &harness.state().jobs[0];
+    assert!(matches!(job.state, JobState::Done(_)), "{:?}", job.state);
+    assert!((job.overall - 1.0).abs() < 1e-9);
+    assert!(out.join("basic/basic_240p.mp4").exists());
+    harness.get_by_label("Open folder");
+
+    // A second job on the longer clip, cancelled while it runs: nothing finished is left.
+    harness.get_by_label("ladder_source.mp4").click();
+    harness.run_steps(2);
+    harness.state_mut().settings.preset = "web-ladder".to_owned();
+    harness.get_by_label("Start").click();
+    step_until(&mut harness, "the second job to run", |a| {
+        a.jobs
+            .get(1)
+            .is_some_and(|j| j.state == JobState::Running && j.overall > 0.0)
+    });
+    harness.get_by_label("Cancel ladder_source.mp4").click();
+    step_until(&mut harness, "the cancel", |a| {
+        a.jobs.get(1).is_some_and(|j| j.state != JobState::Running)
+    });
+    assert_eq!(harness.state().jobs[1].state, JobState::Cancelled);
+    harness.get_by_label("cancelled");
+    let leftovers: Vec<PathBuf> = common::files_under(&out.join("ladder_source"))
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "mp4" || e == "part"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+
+    // A broken file shows its error.
+    drop_files(&mut harness, &[common::zero_bytes()]);
+    step_until(&mut harness, "the broken file to be read", |a| {
+        a.files
+            .iter()
+            .any(|f| matches!(f.status, FileStatus::Failed(_)))
+    });
+    harness.get_by_label("cannot read");
+    harness.get_by_label("zero.mp4").click();
+    harness.run_steps(2);
+    harness.get_by_label_contains("is empty (0 bytes)");
+}
+
+#[test]
+fn the_preset_editor_shows_an_invalid_rung_inline() {
+    let mut preset = vodkit::preset::store::builtins()
+        .into_iter()
+        .find(|p| p.name == "phone-share")
+        .expect("phone-share");
+    preset.name = "my-share".to_owned();
+    preset.rungs[0].width = 1281;
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1000.0, 700.0))
+        .build_ui_state(
+            |ui, editor: &mut PresetEditor| {
+                let mut open = true;
+                let _ = editor.window(ui.ctx(), &mut open);
+            },
+            PresetEditor::new(preset),
+        );
+    harness.run_steps(3);
+    harness.get_by_label_contains("rung 1: width: (1281x720) 1281 is odd");
+    // Fixing it makes the preset valid again.
+    harness.state_mut().preset.rungs[0].width = 1280;
+    harness.run_steps(3);
+    harness.get_by_label("Valid: ready to save");
+    assert!(harness.query_by_label_contains("is odd").is_none());
+}

@@ -657,6 +657,7 @@ impl VodkitApp {
         });
         let mut cancel = None;
         let mut open = None;
+        let mut play: Option<PathBuf> = None;
         egui::ScrollArea::vertical()
             .auto_shrink([false, false])
             .show(ui, |ui| {
@@ -693,6 +694,16 @@ impl VodkitApp {
                             JobState::Done(s) => {
                                 if ui.button("Open folder").clicked() {
                                     open = Some(s.out_dir.clone());
+                                }
+                                if s.out_dir.join("index.m3u8").exists()
+                                    && ui
+                                        .button("Play")
+                                        .on_hover_text(
+                                            "HLS and DASH in your browser, served by vodkit serve",
+                                        )
+                                        .clicked()
+                                {
+                                    play = Some(s.out_dir.clone());
                                 }
                                 ui.label(format!(
                                     "{} made, {} skipped",
@@ -741,6 +752,12 @@ impl VodkitApp {
         }
         if let Some(dir) = open {
             self.worker.open_folder(dir);
+        }
+        if let Some(title_dir) = play
+            && let (Some(root), Some(title)) = (title_dir.parent(), title_dir.file_name())
+        {
+            self.worker
+                .play(root.to_owned(), title.to_string_lossy().into_owned());
         }
     }
 

@@ -47,6 +47,8 @@ impl Outbox {
 /// The app's background side.
 pub struct Worker {
     outbox: Outbox,
+    /// The address of the player server once started (one per app, for every output folder).
+    player: Arc<std::sync::Mutex<Option<(PathBuf, std::net::SocketAddr)>>>,
     /// Events for the UI.
     pub inbox: Receiver<UiEvent>,
 }
@@ -100,6 +102,7 @@ impl Worker {
                 tx,
                 wake: Arc::new(wake),
             },
+            player: Arc::default(),
             inbox,
         }
     }
@@ -228,6 +231,58 @@ impl Worker {
             };
             out.send(UiEvent::Presets(store.list().0));
             out.send(UiEvent::Status(status));
+        });
+    }
+
+    /// Plays a title in the browser: starts `vodkit serve` on the output folder (once, on a free
+    /// loopback port) and opens the title's player page.
+    pub fn play(&self, root: PathBuf, title: String) {
+        let out = self.outbox.clone();
+        let player = Arc::clone(&self.player);
+        spawn("vodkit-play", move || {
+            let running = player
+                .lock()
+                .ok()
+                .and_then(|p| p.clone())
+                .filter(|(r, _)| *r == root);
+            let addr = match running {
+                Some((_, addr)) => addr,
+                None => {
+                    let (tx, rx) = std::sync::mpsc::channel();
+                    let config = crate::serve::Config {
+                        root: root.clone(),
+                        addr: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+                        player_dir: None,
+                    };
+                    spawn("vodkit-player-server", move || {
+                        let Ok(rt) = tokio::runtime::Builder::new_multi_thread()
+                            .worker_threads(1)
+                            .enable_all()
+                            .build()
+                        else {
+                            return;
+                        };
+                        let _ = rt.block_on(crate::serve::serve(config, move |a| {
+                            let _ = tx.send(a);
+                        }));
+                    });
+                    let Ok(addr) = rx.recv_timeout(std::time::Duration::from_secs(5)) else {
+                        out.send(UiEvent::Status(
+                            "the player server did not start".to_owned(),
+                        ));
+                        return;
+                    };
+                    if let Ok(mut p) = player.lock() {
+                        *p = Some((root, addr));
+                    }
+                    addr
+                }
+            };
+            let url = format!("http://{addr}/{title}/");
+            match std::process::Command::new("xdg-open").arg(&url).status() {
+                Ok(_) => out.send(UiEvent::Status(format!("playing {url}"))),
+                Err(e) => out.send(UiEvent::Status(format!("open {url} in a browser ({e})"))),
+            }
         });
     }
 

@@ -91,6 +91,10 @@ fn drop_inspect_encode_cancel_and_errors() {
     harness.get_by_label("ladder_source.mp4");
     // Dropping the same file again adds nothing.
     drop_files(&mut harness, std::slice::from_ref(&basic));
+    for _ in 0..20 {
+        harness.run_steps(1);
+        std::thread::sleep(Duration::from_millis(20));
+    }
     assert_eq!(harness.state().files.len(), 2);
 
     // The first is selected: its probe and its web-ladder plan are shown.

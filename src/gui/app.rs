@@ -131,13 +131,16 @@ impl VodkitApp {
         }
     }
 
-    /// Adds files (folders are scanned in the background); duplicates are ignored.
+    /// Adds dropped or picked paths. Folders are scanned and files checked in the background
+    /// (the UI thread never touches the disk); the files arrive as [`UiEvent::Found`].
     pub fn add_paths(&mut self, paths: Vec<PathBuf>) {
-        let (dirs, files): (Vec<PathBuf>, Vec<PathBuf>) =
-            paths.into_iter().partition(|p| p.is_dir());
-        if !dirs.is_empty() {
-            self.worker.expand(dirs);
+        if !paths.is_empty() {
+            self.worker.expand(paths);
         }
+    }
+
+    /// Lists files (already expanded) and starts probing them; duplicates are ignored.
+    fn add_files(&mut self, files: Vec<PathBuf>) {
         for path in files {
             if self.files.iter().any(|f| f.path == path) {
                 continue;
@@ -277,7 +280,7 @@ impl VodkitApp {
                             .collect();
                     }
                 }
-                UiEvent::Found(paths) => self.add_paths(paths),
+                UiEvent::Found(paths) => self.add_files(paths),
                 UiEvent::OutputPicked(dir) => self.settings.output_dir = dir,
                 UiEvent::Status(s) => self.status = s,
                 UiEvent::Presets(list) => self.presets = list,
@@ -695,7 +698,9 @@ impl VodkitApp {
                                 if ui.button("Open folder").clicked() {
                                     open = Some(s.out_dir.clone());
                                 }
-                                if s.out_dir.join("index.m3u8").exists()
+                                let packaged =
+                                    job.preset.packaging.hls || job.preset.packaging.dash;
+                                if packaged
                                     && ui
                                         .button("Play")
                                         .on_hover_text(

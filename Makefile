@@ -4,12 +4,13 @@
 CARGO ?= cargo
 SAMPLE_DIR := target/sample
 
-.PHONY: run demo test deps test-deps build lint unit bench help
+.PHONY: run demo test deps test-deps build lint unit bench package help
 
 help:
 	@echo "make run    install deps, build, and start Vodkit"
 	@echo "make test   install test deps, lint, and run every test"
 	@echo "make bench  measure Vodkit against the ffmpeg tools on generated media"
+	@echo "make package  build a Debian package (target/debian/)"
 
 deps:
 	@packaging/install-deps.sh
@@ -18,6 +19,7 @@ test-deps:
 	@packaging/install-deps.sh --test
 	@test -d tests/players/node_modules/playwright-core || \
 		npm ci --prefix tests/players --no-audit --no-fund --loglevel=error
+	@command -v cargo-deb >/dev/null 2>&1 || cargo install cargo-deb --version 3.8.0 --locked
 
 build: deps
 	$(CARGO) build --release
@@ -47,6 +49,11 @@ unit: test-deps
 	$(CARGO) test --locked
 
 test: lint unit
+
+# A Debian package (target/debian/vodkit_<version>_<arch>.deb) with the binary, the desktop entry,
+# the icons, the man page and shell completions.
+package: build
+	packaging/build-deb.sh release
 
 bench: test-deps
 	$(CARGO) bench --locked --bench vodkit_bench

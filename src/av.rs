@@ -197,6 +197,27 @@ pub fn frame_ref(src: &ffmpeg::frame::Video) -> Result<ffmpeg::frame::Video, ffm
     Ok(dst)
 }
 
+/// The FFmpeg libraries this binary runs on, as `libavcodec 59.37.100, ...`.
+pub fn library_versions() -> String {
+    let split = |v: u32| format!("{}.{}.{}", v >> 16, (v >> 8) & 0xff, v & 0xff);
+    // SAFETY: the *_version functions only return a constant.
+    let versions = unsafe {
+        [
+            ("libavcodec", ffi::avcodec_version()),
+            ("libavformat", ffi::avformat_version()),
+            ("libavutil", ffi::avutil_version()),
+            ("libavfilter", ffi::avfilter_version()),
+            ("libswscale", ffi::swscale_version()),
+            ("libswresample", ffi::swresample_version()),
+        ]
+    };
+    versions
+        .iter()
+        .map(|(name, v)| format!("{name} {}", split(*v)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -125,7 +125,17 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print shell completions (bash, zsh, fish, elvish, powershell) to stdout.
+    #[command(after_help = "Example:\n  vodkit completions bash > /etc/bash_completion.d/vodkit")]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to stdout.
+    #[command(after_help = "Example:\n  vodkit man | man -l -")]
+    Man,
     /// Open the desktop app (the same as no command), optionally with files already added.
+    #[command(after_help = "Examples:\n  vodkit gui\n  vodkit gui ~/Videos/holiday/")]
     Gui {
         /// Videos or folders to add.
         files: Vec<PathBuf>,
@@ -170,9 +180,24 @@ impl Output {
     }
 }
 
+/// The CLI definition with the version line naming the FFmpeg libraries in use.
+pub fn command() -> clap::Command {
+    let version = format!(
+        "{}\nFFmpeg libraries: {}",
+        env!("CARGO_PKG_VERSION"),
+        crate::av::library_versions()
+    );
+    <Cli as clap::CommandFactory>::command().version(version)
+}
+
 /// Runs the command line; returns the process exit code (1 when any file failed).
 pub fn run() -> ExitCode {
-    let cli = Cli::parse();
+    crate::av::init();
+    let matches = command().get_matches();
+    let cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     let failed = match cli.command {
         None => match crate::gui::run(Vec::new()) {
             Ok(()) => 0,
@@ -182,6 +207,21 @@ pub fn run() -> ExitCode {
             }
         },
         Some(Command::Gui { files }) => match crate::gui::run(files) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("vodkit: {e}");
+                1
+            }
+        },
+        Some(Command::Completions { shell }) => {
+            clap_complete::generate(shell, &mut command(), "vodkit", &mut std::io::stdout());
+            0
+        }
+        Some(Command::Man) => match clap_mangen::Man::new(
+            <Cli as clap::CommandFactory>::command().version(env!("CARGO_PKG_VERSION")),
+        )
+        .render(&mut std::io::stdout())
+        {
             Ok(()) => 0,
             Err(e) => {
                 eprintln!("vodkit: {e}");

@@ -31,6 +31,12 @@ pub fn has_display() -> bool {
         .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()))
 }
 
+/// The window icon (the 256 px PNG of assets/icons, compiled in).
+fn icon() -> egui::IconData {
+    eframe::icon_data::from_png_bytes(include_bytes!("../../assets/icons/vodkit-256.png"))
+        .unwrap_or_default()
+}
+
 /// Opens the window and runs until it is closed. Returns a message when it cannot.
 pub fn run(files: Vec<std::path::PathBuf>) -> Result<(), String> {
     if !has_display() {
@@ -45,7 +51,8 @@ pub fn run(files: Vec<std::path::PathBuf>) -> Result<(), String> {
             .with_app_id("vodkit")
             .with_inner_size(settings.window_size)
             .with_min_inner_size([720.0, 480.0])
-            .with_drag_and_drop(true),
+            .with_drag_and_drop(true)
+            .with_icon(icon()),
         ..Default::default()
     };
     eframe::run_native(

@@ -19,10 +19,10 @@ build_pkgs=(
   libswresample-dev libavfilter-dev libavdevice-dev
   libgtk-3-dev
 )
-test_pkgs=(ffmpeg xvfb xauth libgl1-mesa-dri libegl1 dpkg-dev)
+test_pkgs=(ffmpeg xvfb xauth libgl1-mesa-dri libegl1 dpkg-dev python3-venv)
 # Tools that may come from elsewhere (Node.js from NodeSource, a Chromium build): wanted only
 # when the command is missing. "command:package".
-test_cmds=(chromium:chromium node:nodejs npm:npm)
+test_cmds=(chromium:chromium node:nodejs npm:npm python3:python3)
 
 want=("${build_pkgs[@]}")
 for arg in "$@"; do

@@ -6,6 +6,7 @@
 
 pub mod av;
 pub mod cli;
+pub mod cloud;
 pub mod dirs;
 pub mod gui;
 pub mod job;

@@ -1,6 +1,7 @@
 //! The command line: subcommands over the library, rendered as text for people or as JSON
 //! lines for scripts. `vodkit` with no subcommand opens the desktop app.
 
+mod cloud_cmd;
 mod encode_cmd;
 mod package_cmd;
 mod plan_cmd;
@@ -125,6 +126,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The cloud backend (AWS S3 + Elemental MediaConvert).
+    #[command(
+        after_help = "Example:\n  vodkit cloud job-json movie.mov --preset web-ladder --bucket my-vod --role arn:aws:iam::123456789012:role/MediaConvertRole"
+    )]
+    Cloud {
+        #[command(subcommand)]
+        action: cloud_cmd::Action,
+    },
     /// Print shell completions (bash, zsh, fish, elvish, powershell) to stdout.
     #[command(after_help = "Example:\n  vodkit completions bash > /etc/bash_completion.d/vodkit")]
     Completions {
@@ -213,6 +222,7 @@ pub fn run() -> ExitCode {
                 1
             }
         },
+        Some(Command::Cloud { action }) => cloud_cmd::run(action, &Output { json: true }),
         Some(Command::Completions { shell }) => {
             clap_complete::generate(shell, &mut command(), "vodkit", &mut std::io::stdout());
             0

@@ -398,3 +398,28 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// 3840x2160 at 29.97 fps, 1 s, rich enough (CRF 12) that no web-ladder rung is capped.
+#[rustfmt::skip]
+pub fn uhd() -> PathBuf {
+    make("uhd.mp4", |out| {
+        ffmpeg(
+            &[
+                "-f", "lavfi", "-i", "testsrc2=s=3840x2160:r=30000/1001:d=1",
+                "-f", "lavfi", "-i", &format!("{TONE}:d=1"),
+                "-c:v", "libx264", "-preset", "ultrafast", "-crf", "12", "-c:a", "aac",
+            ],
+            out,
+        );
+    })
+}
+
+/// The Python with botocore made by `make test-deps` (target/pyenv).
+pub fn pyenv_python() -> PathBuf {
+    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/pyenv/bin/python");
+    assert!(
+        python.exists(),
+        "target/pyenv is missing: run `make test-deps` (a venv with botocore for the MediaConvert model)"
+    );
+    python
+}

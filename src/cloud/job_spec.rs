@@ -1,0 +1,409 @@
+//! A MediaConvert CreateJob request from a plan: one MP4 output per made rung with the reference
+//! pipeline's settings (QVBR at the preset's quality level capped at the rung's max bitrate, HRD
+//! buffer, 2 s closed GOP, B-frames, reference frames, CABAC, adaptive quantisation, scene change
+//! detection, profile and level; H.265 tagged hvc1), AAC-LC audio, MP4 with the index first, a
+//! frame-capture output for the stills, and user metadata naming the source.
+//!
+//! Member names are the API reference's (`Settings`, `OutputGroups`, ...), as the console's job
+//! JSON and `--cli-input-json` use them.
+
+use serde_json::{Value, json};
+
+use crate::plan::{Plan, PlannedRung};
+use crate::preset::{AdaptiveQuantization, Codec, Preset, Profile};
+
+/// Where the job reads and writes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobTarget {
+    /// S3 bucket.
+    pub bucket: String,
+    /// Key prefix (no leading or trailing slash needed).
+    pub prefix: String,
+    /// IAM role MediaConvert assumes.
+    pub role_arn: String,
+    /// Queue ARN, if not the default queue.
+    pub queue: Option<String>,
+}
+
+impl JobTarget {
+    fn key(&self, rest: &str) -> String {
+        let prefix = self.prefix.trim_matches('/');
+        if prefix.is_empty() {
+            rest.to_owned()
+        } else {
+            format!("{prefix}/{rest}")
+        }
+    }
+
+    /// `s3://bucket/prefix/inputs/<file name>`: where the source is uploaded.
+    pub fn input_url(&self, plan: &Plan) -> String {
+        let name = plan
+            .source
+            .file_name()
+            .map_or_else(|| plan.title.clone(), |n| n.to_string_lossy().into_owned());
+        format!(
+            "s3://{}/{}",
+            self.bucket,
+            self.key(&format!("inputs/{name}"))
+        )
+    }
+
+    /// `s3://bucket/prefix/outputs/<title>/`: where the rungs and stills go.
+    pub fn output_url(&self, plan: &Plan) -> String {
+        format!(
+            "s3://{}/{}/",
+            self.bucket,
+            self.key(&format!("outputs/{}", plan.title))
+        )
+    }
+}
+
+/// MediaConvert's name for an H.264 level (`4.2` → `LEVEL_4_2`); levels it does not list
+/// (1b, 6 and up) become `AUTO`.
+fn h264_level(level: &str) -> String {
+    const KNOWN: [&str; 16] = [
+        "1", "1.1", "1.2", "1.3", "2", "2.1", "2.2", "3", "3.1", "3.2", "4", "4.1", "4.2", "5",
+        "5.1", "5.2",
+    ];
+    if KNOWN.contains(&level) {
+        format!("LEVEL_{}", level.replace('.', "_"))
+    } else {
+        "AUTO".to_owned()
+    }
+}
+
+fn aq(mode: AdaptiveQuantization) -> &'static str {
+    match mode {
+        AdaptiveQuantization::Off => "OFF",
+        AdaptiveQuantization::Low => "LOW",
+        AdaptiveQuantization::Medium => "MEDIUM",
+        AdaptiveQuantization::High => "HIGH",
+        AdaptiveQuantization::Higher => "HIGHER",
+        AdaptiveQuantization::Max => "MAX",
+    }
+}
+
+fn enabled(on: bool) -> &'static str {
+    if on { "ENABLED" } else { "DISABLED" }
+}
+
+fn codec_settings(r: &PlannedRung, p: &Preset, source_rate_changed: bool) -> Value {
+    let v = &p.video;
+    let buffer = i64::try_from(r.buffer_bits).unwrap_or(i64::MAX);
+    let fill = i64::from(v.hrd_initial_fill_percent);
+    let rate = |settings: &mut serde_json::Map<String, Value>| {
+        if source_rate_changed {
+            settings.insert("FramerateControl".into(), json!("SPECIFIED"));
+            settings.insert("FramerateNumerator".into(), json!(r.frame_rate.num));
+            settings.insert("FramerateDenominator".into(), json!(r.frame_rate.den));
+            settings.insert(
+                "FramerateConversionAlgorithm".into(),
+                json!("DUPLICATE_DROP"),
+            );
+        } else {
+            settings.insert("FramerateControl".into(), json!("INITIALIZE_FROM_SOURCE"));
+        }
+    };
+    match r.codec {
+        Codec::H264 => {
+            let mut s = serde_json::Map::new();
+            let baseline = r.profile == Profile::Baseline;
+            for (k, val) in [
+                ("RateControlMode", json!("QVBR")),
+                (
+                    "QvbrSettings",
+                    json!({ "QvbrQualityLevel": v.quality_level }),
+                ),
+                ("MaxBitrate", json!(r.max_bitrate_bps)),
+                ("HrdBufferSize", json!(buffer.min(1_152_000_000))),
+                ("HrdBufferInitialFillPercentage", json!(fill)),
+                ("GopSize", json!(v.gop_secs)),
+                ("GopSizeUnits", json!("SECONDS")),
+                ("GopClosedCadence", json!(i64::from(v.closed_gop))),
+                (
+                    "NumberBFramesBetweenReferenceFrames",
+                    json!(if baseline { 0 } else { v.b_frames.min(7) }),
+                ),
+                (
+                    "NumberReferenceFrames",
+                    json!(v.reference_frames.clamp(1, 6)),
+                ),
+                (
+                    "CodecProfile",
+                    json!(match r.profile {
+                        Profile::Baseline => "BASELINE",
+                        Profile::Main => "MAIN",
+                        Profile::High => "HIGH",
+                    }),
+                ),
+                ("CodecLevel", json!(h264_level(&r.level))),
+                (
+                    "EntropyEncoding",
+                    json!(if baseline { "CAVLC" } else { "CABAC" }),
+                ),
+                ("Slices", json!(1)),
+                ("AdaptiveQuantization", json!(aq(v.adaptive_quantization))),
+                (
+                    "SpatialAdaptiveQuantization",
+                    json!(enabled(
+                        v.adaptive_quantization != AdaptiveQuantization::Off
+                    )),
+                ),
+                (
+                    "TemporalAdaptiveQuantization",
+                    json!(enabled(
+                        v.adaptive_quantization != AdaptiveQuantization::Off
+                    )),
+                ),
+                (
+                    "FlickerAdaptiveQuantization",
+                    json!(enabled(
+                        v.adaptive_quantization != AdaptiveQuantization::Off
+                    )),
+                ),
+                (
+                    "SceneChangeDetect",
+                    json!(enabled(v.scene_change_detection)),
+                ),
+                ("InterlaceMode", json!("PROGRESSIVE")),
+                ("ParControl", json!("SPECIFIED")),
+                ("ParNumerator", json!(1)),
+                ("ParDenominator", json!(1)),
+                ("QualityTuningLevel", json!("SINGLE_PASS_HQ")),
+                ("Syntax", json!("DEFAULT")),
+            ] {
+                s.insert(k.into(), val);
+            }
+            rate(&mut s);
+            json!({ "Codec": "H_264", "H264Settings": Value::Object(s) })
+        }
+        Codec::H265 => {
+            let mut s = serde_json::Map::new();
+            for (k, val) in [
+                ("RateControlMode", json!("QVBR")),
+                (
+                    "QvbrSettings",
+                    json!({ "QvbrQualityLevel": v.quality_level }),
+                ),
+                ("MaxBitrate", json!(r.max_bitrate_bps)),
+                ("HrdBufferSize", json!(buffer.min(1_466_400_000))),
+                ("HrdBufferInitialFillPercentage", json!(fill)),
+                ("GopSize", json!(v.gop_secs)),
+                ("GopSizeUnits", json!("SECONDS")),
+                ("GopClosedCadence", json!(i64::from(v.closed_gop))),
+                (
+                    "NumberBFramesBetweenReferenceFrames",
+                    json!(v.b_frames.min(7)),
+                ),
+                (
+                    "NumberReferenceFrames",
+                    json!(v.reference_frames.clamp(1, 6)),
+                ),
+                ("CodecProfile", json!("MAIN_MAIN")),
+                ("CodecLevel", json!("AUTO")),
+                ("Tiles", json!("ENABLED")),
+                ("Slices", json!(1)),
+                ("AdaptiveQuantization", json!(aq(v.adaptive_quantization))),
+                (
+                    "SpatialAdaptiveQuantization",
+                    json!(enabled(
+                        v.adaptive_quantization != AdaptiveQuantization::Off
+                    )),
+                ),
+                (
+                    "TemporalAdaptiveQuantization",
+                    json!(enabled(
+                        v.adaptive_quantization != AdaptiveQuantization::Off
+                    )),
+                ),
+                (
+                    "FlickerAdaptiveQuantization",
+                    json!(enabled(
+                        v.adaptive_quantization != AdaptiveQuantization::Off
+                    )),
+                ),
+                (
+                    "SceneChangeDetect",
+                    json!(enabled(v.scene_change_detection)),
+                ),
+                ("InterlaceMode", json!("PROGRESSIVE")),
+                ("ParControl", json!("SPECIFIED")),
+                ("ParNumerator", json!(1)),
+                ("ParDenominator", json!(1)),
+                ("QualityTuningLevel", json!("SINGLE_PASS_HQ")),
+                ("WriteMp4PackagingType", json!("HVC1")),
+            ] {
+                s.insert(k.into(), val);
+            }
+            rate(&mut s);
+            json!({ "Codec": "H_265", "H265Settings": Value::Object(s) })
+        }
+    }
+}
+
+fn preprocessors(plan: &Plan) -> Option<Value> {
+    let mut p = serde_json::Map::new();
+    if plan.transform.deinterlace {
+        p.insert(
+            "Deinterlacer".into(),
+            json!({ "Algorithm": "INTERPOLATE", "Mode": "DEINTERLACE", "Control": "NORMAL" }),
+        );
+    }
+    if plan.transform.hdr_to_sdr.is_some() {
+        p.insert(
+            "ColorCorrector".into(),
+            json!({ "ColorSpaceConversion": "FORCE_709", "HdrToSdrToneMapper": "PRESERVE_DETAILS" }),
+        );
+    }
+    (!p.is_empty()).then_some(Value::Object(p))
+}
+
+fn audio_description(plan: &Plan) -> Option<Value> {
+    let a = plan.audio.as_ref()?;
+    Some(json!({
+        "AudioSourceName": "Audio Selector 1",
+        "LanguageCodeControl": "FOLLOW_INPUT",
+        "CodecSettings": {
+            "Codec": "AAC",
+            "AacSettings": {
+                "Bitrate": a.bitrate_bps,
+                "CodingMode": if a.channels == 1 { "CODING_MODE_1_0" } else { "CODING_MODE_2_0" },
+                "SampleRate": a.sample_rate_hz,
+                "CodecProfile": "LC",
+                "RateControlMode": "CBR",
+                "RawFormat": "NONE",
+                "Specification": "MPEG4",
+            }
+        }
+    }))
+}
+
+/// The CreateJob request for a plan, with the source already at [`JobTarget::input_url`].
+pub fn create_job_request(plan: &Plan, preset: &Preset, target: &JobTarget) -> Value {
+    let source_rate = plan.source_frame_rate;
+    let mut outputs = Vec::new();
+    for r in plan.made_rungs() {
+        let mut video = json!({
+            "Width": r.width,
+            "Height": r.height,
+            "ScalingBehavior": "STRETCH_TO_OUTPUT",
+            "AntiAlias": "ENABLED",
+            "Sharpness": 50,
+            "AfdSignaling": "NONE",
+            "RespondToAfd": "NONE",
+            "ColorMetadata": "INSERT",
+            "TimecodeInsertion": "DISABLED",
+            "DropFrameTimecode": "ENABLED",
+            "CodecSettings": codec_settings(r, preset, source_rate != Some(r.frame_rate) || plan.transform.constant_rate),
+        });
+        if let Some(p) = preprocessors(plan) {
+            video["VideoPreprocessors"] = p;
+        }
+        let mut output = json!({
+            "NameModifier": format!("_{}", r.name),
+            "ContainerSettings": {
+                "Container": "MP4",
+                "Mp4Settings": {
+                    "MoovPlacement": "PROGRESSIVE_DOWNLOAD",
+                    "FreeSpaceBox": "EXCLUDE",
+                    "CslgAtom": "INCLUDE",
+                    "AudioDuration": "DEFAULT_CODEC_DURATION",
+                }
+            },
+            "VideoDescription": video,
+        });
+        if let Some(a) = audio_description(plan) {
+            output["AudioDescriptions"] = json!([a]);
+        }
+        outputs.push(output);
+    }
+    let output_url = target.output_url(plan);
+    let mut groups = vec![json!({
+        "Name": "File Group",
+        "OutputGroupSettings": {
+            "Type": "FILE_GROUP_SETTINGS",
+            "FileGroupSettings": { "Destination": format!("{output_url}{}", plan.title) }
+        },
+        "Outputs": outputs,
+    })];
+    if let Some(s) = &plan.stills
+        && !s.times_secs.is_empty()
+        && plan.duration_secs > 0.0
+    {
+        // One capture every (duration / count) seconds, the first a half interval in.
+        let count = s.times_secs.len() as u32;
+        let interval = (plan.duration_secs / f64::from(count)).max(1.0).round() as u32;
+        groups.push(json!({
+            "Name": "Stills",
+            "OutputGroupSettings": {
+                "Type": "FILE_GROUP_SETTINGS",
+                "FileGroupSettings": { "Destination": format!("{output_url}stills/{}", plan.title) }
+            },
+            "Outputs": [{
+                "NameModifier": "_still",
+                "ContainerSettings": { "Container": "RAW" },
+                "VideoDescription": {
+                    "Width": s.width,
+                    "Height": s.height,
+                    "ScalingBehavior": "STRETCH_TO_OUTPUT",
+                    "CodecSettings": {
+                        "Codec": "FRAME_CAPTURE",
+                        "FrameCaptureSettings": {
+                            "FramerateNumerator": 1,
+                            "FramerateDenominator": interval,
+                            "MaxCaptures": count,
+                            "Quality": 80,
+                        }
+                    }
+                }
+            }],
+        }));
+    }
+    let mut input = json!({
+        "FileInput": target.input_url(plan),
+        "TimecodeSource": "ZEROBASED",
+        "VideoSelector": { "Rotate": "AUTO" },
+    });
+    if plan.audio.is_some() {
+        input["AudioSelectors"] = json!({ "Audio Selector 1": { "DefaultSelection": "DEFAULT" } });
+    }
+    let mut request = json!({
+        "Role": target.role_arn,
+        "UserMetadata": {
+            "source": plan.source.display().to_string(),
+            "title": plan.title,
+            "preset": preset.name,
+            "createdBy": format!("vodkit {}", env!("CARGO_PKG_VERSION")),
+        },
+        "StatusUpdateInterval": "SECONDS_10",
+        "AccelerationSettings": { "Mode": "DISABLED" },
+        "Settings": {
+            "TimecodeConfig": { "Source": "ZEROBASED" },
+            "Inputs": [input],
+            "OutputGroups": groups,
+        },
+    });
+    if let Some(q) = &target.queue {
+        request["Queue"] = json!(q);
+    }
+    request
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_and_urls() {
+        assert_eq!(h264_level("4.2"), "LEVEL_4_2");
+        assert_eq!(h264_level("3"), "LEVEL_3");
+        assert_eq!(h264_level("6.1"), "AUTO");
+        let t = JobTarget {
+            bucket: "b".into(),
+            prefix: "/vod/".into(),
+            role_arn: "arn:aws:iam::123456789012:role/MC".into(),
+            queue: None,
+        };
+        assert_eq!(t.key("inputs/x.mov"), "vod/inputs/x.mov");
+    }
+}

@@ -89,45 +89,66 @@ fn enabled(on: bool) -> &'static str {
 
 fn codec_settings(r: &PlannedRung, p: &Preset, source_rate_changed: bool) -> Value {
     let v = &p.video;
+    let aq_on = enabled(v.adaptive_quantization != AdaptiveQuantization::Off);
+    let baseline = r.codec == Codec::H264 && r.profile == Profile::Baseline;
+    // What H.264 and H.265 share: QVBR under the rung's cap, HRD buffer, GOP, references,
+    // adaptive quantisation, scene cuts, progressive square pixels.
+    let mut s = serde_json::Map::new();
+    for (k, val) in [
+        ("RateControlMode", json!("QVBR")),
+        (
+            "QvbrSettings",
+            json!({ "QvbrQualityLevel": v.quality_level }),
+        ),
+        ("MaxBitrate", json!(r.max_bitrate_bps)),
+        (
+            "HrdBufferInitialFillPercentage",
+            json!(i64::from(v.hrd_initial_fill_percent)),
+        ),
+        ("GopSize", json!(v.gop_secs)),
+        ("GopSizeUnits", json!("SECONDS")),
+        ("GopClosedCadence", json!(i64::from(v.closed_gop))),
+        (
+            "NumberBFramesBetweenReferenceFrames",
+            json!(if baseline { 0 } else { v.b_frames.min(7) }),
+        ),
+        (
+            "NumberReferenceFrames",
+            json!(v.reference_frames.clamp(1, 6)),
+        ),
+        ("Slices", json!(1)),
+        ("AdaptiveQuantization", json!(aq(v.adaptive_quantization))),
+        ("SpatialAdaptiveQuantization", json!(aq_on)),
+        ("TemporalAdaptiveQuantization", json!(aq_on)),
+        ("FlickerAdaptiveQuantization", json!(aq_on)),
+        (
+            "SceneChangeDetect",
+            json!(enabled(v.scene_change_detection)),
+        ),
+        ("InterlaceMode", json!("PROGRESSIVE")),
+        ("ParControl", json!("SPECIFIED")),
+        ("ParNumerator", json!(1)),
+        ("ParDenominator", json!(1)),
+        ("QualityTuningLevel", json!("SINGLE_PASS_HQ")),
+    ] {
+        s.insert(k.into(), val);
+    }
+    if source_rate_changed {
+        s.insert("FramerateControl".into(), json!("SPECIFIED"));
+        s.insert("FramerateNumerator".into(), json!(r.frame_rate.num));
+        s.insert("FramerateDenominator".into(), json!(r.frame_rate.den));
+        s.insert(
+            "FramerateConversionAlgorithm".into(),
+            json!("DUPLICATE_DROP"),
+        );
+    } else {
+        s.insert("FramerateControl".into(), json!("INITIALIZE_FROM_SOURCE"));
+    }
     let buffer = i64::try_from(r.buffer_bits).unwrap_or(i64::MAX);
-    let fill = i64::from(v.hrd_initial_fill_percent);
-    let rate = |settings: &mut serde_json::Map<String, Value>| {
-        if source_rate_changed {
-            settings.insert("FramerateControl".into(), json!("SPECIFIED"));
-            settings.insert("FramerateNumerator".into(), json!(r.frame_rate.num));
-            settings.insert("FramerateDenominator".into(), json!(r.frame_rate.den));
-            settings.insert(
-                "FramerateConversionAlgorithm".into(),
-                json!("DUPLICATE_DROP"),
-            );
-        } else {
-            settings.insert("FramerateControl".into(), json!("INITIALIZE_FROM_SOURCE"));
-        }
-    };
     match r.codec {
         Codec::H264 => {
-            let mut s = serde_json::Map::new();
-            let baseline = r.profile == Profile::Baseline;
             for (k, val) in [
-                ("RateControlMode", json!("QVBR")),
-                (
-                    "QvbrSettings",
-                    json!({ "QvbrQualityLevel": v.quality_level }),
-                ),
-                ("MaxBitrate", json!(r.max_bitrate_bps)),
                 ("HrdBufferSize", json!(buffer.min(1_152_000_000))),
-                ("HrdBufferInitialFillPercentage", json!(fill)),
-                ("GopSize", json!(v.gop_secs)),
-                ("GopSizeUnits", json!("SECONDS")),
-                ("GopClosedCadence", json!(i64::from(v.closed_gop))),
-                (
-                    "NumberBFramesBetweenReferenceFrames",
-                    json!(if baseline { 0 } else { v.b_frames.min(7) }),
-                ),
-                (
-                    "NumberReferenceFrames",
-                    json!(v.reference_frames.clamp(1, 6)),
-                ),
                 (
                     "CodecProfile",
                     json!(match r.profile {
@@ -141,101 +162,22 @@ fn codec_settings(r: &PlannedRung, p: &Preset, source_rate_changed: bool) -> Val
                     "EntropyEncoding",
                     json!(if baseline { "CAVLC" } else { "CABAC" }),
                 ),
-                ("Slices", json!(1)),
-                ("AdaptiveQuantization", json!(aq(v.adaptive_quantization))),
-                (
-                    "SpatialAdaptiveQuantization",
-                    json!(enabled(
-                        v.adaptive_quantization != AdaptiveQuantization::Off
-                    )),
-                ),
-                (
-                    "TemporalAdaptiveQuantization",
-                    json!(enabled(
-                        v.adaptive_quantization != AdaptiveQuantization::Off
-                    )),
-                ),
-                (
-                    "FlickerAdaptiveQuantization",
-                    json!(enabled(
-                        v.adaptive_quantization != AdaptiveQuantization::Off
-                    )),
-                ),
-                (
-                    "SceneChangeDetect",
-                    json!(enabled(v.scene_change_detection)),
-                ),
-                ("InterlaceMode", json!("PROGRESSIVE")),
-                ("ParControl", json!("SPECIFIED")),
-                ("ParNumerator", json!(1)),
-                ("ParDenominator", json!(1)),
-                ("QualityTuningLevel", json!("SINGLE_PASS_HQ")),
                 ("Syntax", json!("DEFAULT")),
             ] {
                 s.insert(k.into(), val);
             }
-            rate(&mut s);
             json!({ "Codec": "H_264", "H264Settings": Value::Object(s) })
         }
         Codec::H265 => {
-            let mut s = serde_json::Map::new();
             for (k, val) in [
-                ("RateControlMode", json!("QVBR")),
-                (
-                    "QvbrSettings",
-                    json!({ "QvbrQualityLevel": v.quality_level }),
-                ),
-                ("MaxBitrate", json!(r.max_bitrate_bps)),
                 ("HrdBufferSize", json!(buffer.min(1_466_400_000))),
-                ("HrdBufferInitialFillPercentage", json!(fill)),
-                ("GopSize", json!(v.gop_secs)),
-                ("GopSizeUnits", json!("SECONDS")),
-                ("GopClosedCadence", json!(i64::from(v.closed_gop))),
-                (
-                    "NumberBFramesBetweenReferenceFrames",
-                    json!(v.b_frames.min(7)),
-                ),
-                (
-                    "NumberReferenceFrames",
-                    json!(v.reference_frames.clamp(1, 6)),
-                ),
                 ("CodecProfile", json!("MAIN_MAIN")),
                 ("CodecLevel", json!("AUTO")),
                 ("Tiles", json!("ENABLED")),
-                ("Slices", json!(1)),
-                ("AdaptiveQuantization", json!(aq(v.adaptive_quantization))),
-                (
-                    "SpatialAdaptiveQuantization",
-                    json!(enabled(
-                        v.adaptive_quantization != AdaptiveQuantization::Off
-                    )),
-                ),
-                (
-                    "TemporalAdaptiveQuantization",
-                    json!(enabled(
-                        v.adaptive_quantization != AdaptiveQuantization::Off
-                    )),
-                ),
-                (
-                    "FlickerAdaptiveQuantization",
-                    json!(enabled(
-                        v.adaptive_quantization != AdaptiveQuantization::Off
-                    )),
-                ),
-                (
-                    "SceneChangeDetect",
-                    json!(enabled(v.scene_change_detection)),
-                ),
-                ("InterlaceMode", json!("PROGRESSIVE")),
-                ("ParControl", json!("SPECIFIED")),
-                ("ParNumerator", json!(1)),
-                ("ParDenominator", json!(1)),
-                ("QualityTuningLevel", json!("SINGLE_PASS_HQ")),
                 ("WriteMp4PackagingType", json!("HVC1")),
             ] {
                 s.insert(k.into(), val);
             }
-            rate(&mut s);
             json!({ "Codec": "H_265", "H265Settings": Value::Object(s) })
         }
     }

@@ -88,6 +88,19 @@ pub fn scan(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// Files as they are and folders scanned for videos.
+fn expand_all(paths: Vec<PathBuf>) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            found.extend(scan(&p));
+        } else {
+            found.push(p);
+        }
+    }
+    found
+}
+
 fn spawn(name: &str, f: impl FnOnce() + Send + 'static) {
     // A thread that cannot start leaves its request unanswered; the UI shows it pending.
     let _ = std::thread::Builder::new().name(name.to_owned()).spawn(f);
@@ -133,15 +146,7 @@ impl Worker {
     pub fn expand(&self, paths: Vec<PathBuf>) {
         let out = self.outbox.clone();
         spawn("vodkit-scan", move || {
-            let mut found = Vec::new();
-            for p in paths {
-                if p.is_dir() {
-                    found.extend(scan(&p));
-                } else {
-                    found.push(p);
-                }
-            }
-            out.send(UiEvent::Found(found));
+            out.send(UiEvent::Found(expand_all(paths)));
         });
     }
 
@@ -158,15 +163,7 @@ impl Worker {
                     .pick_files()
             };
             if let Some(paths) = picked {
-                let mut found = Vec::new();
-                for p in paths {
-                    if p.is_dir() {
-                        found.extend(scan(&p));
-                    } else {
-                        found.push(p);
-                    }
-                }
-                out.send(UiEvent::Found(found));
+                out.send(UiEvent::Found(expand_all(paths)));
             }
         });
     }

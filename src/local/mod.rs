@@ -342,7 +342,8 @@ pub fn encode(
                     let size_bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
                     events(JobEvent::Output { path, size_bytes });
                 }
-                if p.media_bytes > p.mp4_bytes {
+                // The packaging target: HLS + DASH media within 1.05x the MP4 rungs.
+                if p.media_bytes as f64 > 1.05 * p.mp4_bytes as f64 {
                     events(JobEvent::Warning {
                         message: format!(
                             "packaged media is {:.2}x the MP4 rungs",

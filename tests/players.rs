@@ -24,7 +24,7 @@ fn play(player: &str, manifest: &str, static_dir: Option<&Path>) -> Value {
     );
     let mut cmd = Command::new("node");
     cmd.arg(players_dir().join("play.mjs"))
-        .args([player, manifest, "--seconds", "8"]);
+        .args([player, manifest, "--seconds", "12"]);
     if let Some(dir) = static_dir {
         cmd.arg("--static").arg(dir);
     }

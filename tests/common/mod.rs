@@ -318,14 +318,14 @@ impl Drop for Server {
     }
 }
 
-/// 640x360 H.264 + AAC at 29.97 fps, 8 s: long enough to play past two segments and switch.
+/// 640x360 H.264 + AAC at 29.97 fps, 12 s: long enough to play past two segments, switch, and keep playing on a busy machine.
 #[rustfmt::skip]
 pub fn ladder_source() -> PathBuf {
     make("ladder_source.mp4", |out| {
         ffmpeg(
             &[
-                "-f", "lavfi", "-i", "testsrc2=s=640x360:r=30000/1001:d=8",
-                "-f", "lavfi", "-i", &format!("{TONE}:d=8"),
+                "-f", "lavfi", "-i", "testsrc2=s=640x360:r=30000/1001:d=12",
+                "-f", "lavfi", "-i", &format!("{TONE}:d=12"),
                 "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-c:a", "aac", "-b:a", "128k",
             ],
             out,

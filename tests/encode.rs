@@ -515,3 +515,44 @@ fn ctrl_c_in_the_cli_cancels_cleanly() {
         "{files:?}"
     );
 }
+
+#[test]
+fn podcast_audio_extracts_the_sound_and_refuses_silent_sources() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    let (code, _, stderr) = common::vodkit(
+        &[
+            "encode",
+            common::surround().to_str().expect("utf-8"),
+            "--preset",
+            "podcast-audio",
+            "--out",
+            out.to_str().expect("utf-8"),
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let p = common::ffprobe(&out.join("surround/surround.m4a"));
+    let streams = p["streams"].as_array().expect("streams");
+    assert_eq!(streams.len(), 1, "audio only: {p}");
+    assert_eq!(streams[0]["codec_name"], "aac");
+    assert_eq!(streams[0]["channels"], 2, "5.1 is downmixed");
+    assert_eq!(streams[0]["sample_rate"], "48000");
+
+    let (code, _, stderr) = common::vodkit(
+        &[
+            "encode",
+            common::no_audio().to_str().expect("utf-8"),
+            "--preset",
+            "podcast-audio",
+            "--out",
+            out.to_str().expect("utf-8"),
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("no_audio.mp4 has no audio stream"),
+        "{stderr}"
+    );
+}

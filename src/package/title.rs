@@ -264,6 +264,23 @@ fn bitrates(track: &Track, segs: &[Segment]) -> (u64, u64) {
     (peak, avg)
 }
 
+/// The codec string of a track's sample entry, or why it cannot be packaged.
+fn codec_of(track: &Track, unsupported: &str) -> Result<String, PackageError> {
+    track
+        .trak
+        .mdia
+        .minf
+        .stbl
+        .stsd
+        .codecs
+        .first()
+        .and_then(codecs::codec_string)
+        .ok_or_else(|| PackageError::Unsupported {
+            path: track.file.clone(),
+            what: unsupported.to_owned(),
+        })
+}
+
 fn video_rendition(
     rung: &str,
     file: &str,
@@ -271,14 +288,7 @@ fn video_rendition(
     track: Track,
     segments: Vec<Segment>,
 ) -> Result<Rendition, PackageError> {
-    let entry = track.trak.mdia.minf.stbl.stsd.codecs.first().cloned();
-    let codec = entry
-        .as_ref()
-        .and_then(codecs::codec_string)
-        .ok_or_else(|| PackageError::Unsupported {
-            path: track.file.clone(),
-            what: "a video codec other than H.264 or H.265".to_owned(),
-        })?;
+    let codec = codec_of(&track, "a video codec other than H.264 or H.265")?;
     let (width, height) = (
         u32::from(track.trak.tkhd.width.integer()),
         u32::from(track.trak.tkhd.height.integer()),
@@ -320,13 +330,7 @@ fn audio_rendition(
         ),
         _ => (2, 48_000),
     };
-    let codec = entry
-        .as_ref()
-        .and_then(codecs::codec_string)
-        .ok_or_else(|| PackageError::Unsupported {
-            path: track.file.clone(),
-            what: "an audio codec other than AAC".to_owned(),
-        })?;
+    let codec = codec_of(&track, "an audio codec other than AAC")?;
     let (peak_bps, average_bps) = bitrates(&track, &segments);
     Ok(Rendition {
         name: "audio".to_owned(),

@@ -55,7 +55,19 @@ fn step_until(harness: &mut Harness<'_, VodkitApp>, what: &str, done: impl Fn(&V
     harness.run_steps(2);
 }
 
+/// Keeps the app's settings and presets away from the real config folder.
+fn private_config() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("gui-config");
+        let _ = std::fs::remove_dir_all(&dir);
+        // SAFETY: set once, before any app in this test binary reads it.
+        unsafe { std::env::set_var("VODKIT_CONFIG_DIR", dir) };
+    });
+}
+
 fn app(out: &Path) -> Harness<'static, VodkitApp> {
+    private_config();
     let settings = Settings {
         output_dir: out.to_owned(),
         preset: "web-ladder".to_owned(),
@@ -164,6 +176,17 @@ fn drop_inspect_encode_cancel_and_errors() {
     harness.get_by_label("zero.mp4").click();
     harness.run_steps(2);
     harness.get_by_label_contains("is empty (0 bytes)");
+
+    // A changed setting is remembered once the settings have settled.
+    harness.state_mut().settings.jobs_at_once = 3;
+    let saved = Path::new(env!("CARGO_TARGET_TMPDIR")).join("gui-config/settings.json");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !saved.exists() && Instant::now() < deadline {
+        harness.run_steps(1);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let text = std::fs::read_to_string(&saved).expect("settings saved");
+    assert!(text.contains("\"jobs_at_once\": 3"), "{text}");
 }
 
 #[test]

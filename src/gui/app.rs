@@ -104,6 +104,8 @@ pub struct VodkitApp {
     editor: Option<PresetEditor>,
     show_cloud: bool,
     saved_settings: Settings,
+    /// Settings changed but not saved yet, and since when they have been unchanged.
+    pending_settings: Option<(Settings, std::time::Instant)>,
     queue: VecDeque<u64>,
 }
 
@@ -120,6 +122,7 @@ impl VodkitApp {
             files: Vec::new(),
             selected: None,
             saved_settings: settings.clone(),
+            pending_settings: None,
             settings,
             presets,
             jobs: Vec::new(),
@@ -355,9 +358,31 @@ impl VodkitApp {
         if self.show_cloud {
             self.cloud_window(&ctx);
         }
-        if self.settings != self.saved_settings {
-            self.settings.save_in_background();
-            self.saved_settings = self.settings.clone();
+        self.save_settings_when_settled(&ctx);
+    }
+
+    /// Saves the settings once they have stopped changing for a second, so dragging the window
+    /// edge or a value writes the file once, not every frame.
+    fn save_settings_when_settled(&mut self, ctx: &egui::Context) {
+        const SETTLE: std::time::Duration = std::time::Duration::from_secs(1);
+        if self.settings == self.saved_settings {
+            self.pending_settings = None;
+            return;
+        }
+        match &self.pending_settings {
+            Some((pending, since)) if *pending == self.settings => {
+                if since.elapsed() >= SETTLE {
+                    self.settings.save_in_background();
+                    self.saved_settings = self.settings.clone();
+                    self.pending_settings = None;
+                } else {
+                    ctx.request_repaint_after(SETTLE);
+                }
+            }
+            _ => {
+                self.pending_settings = Some((self.settings.clone(), std::time::Instant::now()));
+                ctx.request_repaint_after(SETTLE);
+            }
         }
     }
 

@@ -12,51 +12,11 @@ use serde_json::Value;
 use vodkit::job::{CancelToken, EventSink, JobEvent};
 use vodkit::preset::Preset;
 
-/// A small two-rung ladder (one at 15 fps) plus an H.265 rung, for 320x240 clips (whose
-/// video runs at about 300 kb/s: every rung stays below it, so none is capped away).
-const LADDER: &str = r#"
-name = "test-ladder"
-[video]
-speed = "veryfast"
-[stills]
-count = 2
-width = 160
-[[rung]]
-width = 160
-height = 120
-profile = "main"
-level = "3.1"
-max_bitrate_bps = 80000
-frame_rate = 15.0
-[[rung]]
-width = 320
-height = 240
-profile = "high"
-level = "auto"
-max_bitrate_bps = 250000
-[[rung]]
-width = 240
-height = 180
-codec = "h265"
-max_bitrate_bps = 150000
-"#;
-
 fn ladder() -> Preset {
-    Preset::from_toml(LADDER, "test").expect("test preset")
+    common::small_ladder()
 }
 
-fn encode(
-    file: &Path,
-    preset: &Preset,
-    out: &Path,
-    cancel: &CancelToken,
-    on_event: impl Fn(&JobEvent) + Send + Sync + 'static,
-) -> Result<vodkit::job::Summary, String> {
-    let info = vodkit::probe::probe(file).map_err(|e| e.to_string())?;
-    let plan = vodkit::plan::plan(&info, preset).map_err(|e| e.to_string())?;
-    let sink: EventSink = Arc::new(move |e| on_event(&e));
-    vodkit::local::encode(&info, preset, &plan, out, &sink, cancel).map_err(|e| e.to_string())
-}
+use common::encode_with as encode;
 
 fn frames(path: &Path) -> Vec<(f64, bool)> {
     let out = std::process::Command::new("ffprobe")

@@ -6,44 +6,17 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
 
-use vodkit::job::{CancelToken, EventSink};
-use vodkit::preset::Preset;
+use vodkit::job::CancelToken;
 
-const LADDER: &str = r#"
-name = "pack-test"
-[video]
-speed = "veryfast"
-[stills]
-count = 1
-[packaging]
-hls = true
-dash = true
-[[rung]]
-width = 160
-height = 120
-profile = "main"
-max_bitrate_bps = 80000
-frame_rate = 15.0
-[[rung]]
-width = 320
-height = 240
-max_bitrate_bps = 250000
-[[rung]]
-width = 240
-height = 180
-codec = "h265"
-max_bitrate_bps = 150000
-"#;
-
-/// Encodes (and so packages) the 4 s basic clip with the test ladder; returns the title folder.
+/// Encodes (and so packages) the 4 s basic clip with the small test ladder, packaging on;
+/// returns the title folder.
 fn packaged(out: &Path) -> PathBuf {
-    let preset = Preset::from_toml(LADDER, "test").expect("preset");
-    let info = vodkit::probe::probe(&common::basic()).expect("probe");
-    let plan = vodkit::plan::plan(&info, &preset).expect("plan");
-    let sink: EventSink = Arc::new(|_| {});
-    let summary = vodkit::local::encode(&info, &preset, &plan, out, &sink, &CancelToken::new())
+    let mut preset = common::small_ladder();
+    preset.packaging.hls = true;
+    preset.packaging.dash = true;
+    preset.stills.count = 1;
+    let summary = common::encode_with(&common::basic(), &preset, out, &CancelToken::new(), |_| {})
         .expect("encode");
     assert!(summary.failed.is_empty(), "{:?}", summary.failed);
     out.join("basic")

@@ -423,3 +423,52 @@ pub fn pyenv_python() -> PathBuf {
     );
     python
 }
+
+/// A small ladder for the 320x240 clips, whose video runs at about 300 kb/s (every rung stays
+/// below it, so none is capped away): 160x120 at 15 fps (Main 3.1), 320x240 (High, level
+/// auto) and 240x180 in H.265. No packaging; tests that package turn it on.
+pub const SMALL_LADDER: &str = r#"
+name = "test-ladder"
+[video]
+speed = "veryfast"
+[stills]
+count = 2
+width = 160
+[[rung]]
+width = 160
+height = 120
+profile = "main"
+level = "3.1"
+max_bitrate_bps = 80000
+frame_rate = 15.0
+[[rung]]
+width = 320
+height = 240
+profile = "high"
+level = "auto"
+max_bitrate_bps = 250000
+[[rung]]
+width = 240
+height = 180
+codec = "h265"
+max_bitrate_bps = 150000
+"#;
+
+/// [`SMALL_LADDER`] as a preset.
+pub fn small_ladder() -> vodkit::preset::Preset {
+    vodkit::preset::Preset::from_toml(SMALL_LADDER, "test ladder").expect("test preset")
+}
+
+/// Probes, plans and encodes a file through the library, handing every event to `on_event`.
+pub fn encode_with(
+    file: &Path,
+    preset: &vodkit::preset::Preset,
+    out: &Path,
+    cancel: &vodkit::job::CancelToken,
+    on_event: impl Fn(&vodkit::job::JobEvent) + Send + Sync + 'static,
+) -> Result<vodkit::job::Summary, String> {
+    let info = vodkit::probe::probe(file).map_err(|e| e.to_string())?;
+    let plan = vodkit::plan::plan(&info, preset).map_err(|e| e.to_string())?;
+    let sink: vodkit::job::EventSink = std::sync::Arc::new(move |e| on_event(&e));
+    vodkit::local::encode(&info, preset, &plan, out, &sink, cancel).map_err(|e| e.to_string())
+}

@@ -43,7 +43,13 @@ pub struct Config {
 struct Cached {
     title: Arc<Title>,
     stamp: Vec<(String, Option<SystemTime>, u64)>,
+    /// When the stamp was last compared with the folder.
+    checked: std::time::Instant,
 }
+
+/// How long a title is trusted before its folder is looked at again (a player fetches many
+/// segments a second; re-reading the folder for each would be wasted work).
+const RECHECK: std::time::Duration = std::time::Duration::from_secs(1);
 
 struct State {
     config: Config,
@@ -76,15 +82,22 @@ fn stamp(dir: &Path) -> Vec<(String, Option<SystemTime>, u64)> {
 impl State {
     /// The title, read once and kept while its files do not change.
     fn title(&self, name: &str) -> Result<Option<Arc<Title>>, String> {
+        if let Ok(cache) = self.titles.lock()
+            && let Some(c) = cache.get(name)
+            && c.checked.elapsed() < RECHECK
+        {
+            return Ok(Some(Arc::clone(&c.title)));
+        }
         let dir = self.config.root.join(name);
         if !dir.is_dir() {
             return Ok(None);
         }
         let now = stamp(&dir);
-        if let Ok(cache) = self.titles.lock()
-            && let Some(c) = cache.get(name)
+        if let Ok(mut cache) = self.titles.lock()
+            && let Some(c) = cache.get_mut(name)
             && c.stamp == now
         {
+            c.checked = std::time::Instant::now();
             return Ok(Some(Arc::clone(&c.title)));
         }
         let title = match package::load(&dir) {
@@ -98,6 +111,7 @@ impl State {
                 Cached {
                     title: Arc::clone(&title),
                     stamp: now,
+                    checked: std::time::Instant::now(),
                 },
             );
         }

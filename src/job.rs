@@ -112,6 +112,28 @@ pub enum JobEvent {
         /// Why, in words.
         error: String,
     },
+    /// Bytes sent to or fetched from the cloud, at most five times a second.
+    Transfer {
+        /// What moves (`s3://bucket/key`).
+        name: String,
+        /// Bytes done, including those an interrupted earlier run sent.
+        done_bytes: u64,
+        /// Bytes in all.
+        total_bytes: u64,
+        /// Bytes per second in this run.
+        bytes_per_sec: f64,
+    },
+    /// A cloud job's state as the cloud service reports it (sent when it changes).
+    CloudJob {
+        /// The service's job id.
+        job_id: String,
+        /// `SUBMITTED`, `PROGRESSING`, `COMPLETE`, `CANCELED` or `ERROR`.
+        status: String,
+        /// `PROBING`, `TRANSCODING` or `UPLOADING`, while it runs.
+        phase: Option<String>,
+        /// Percent complete, 0-100.
+        percent: u32,
+    },
     /// The job ended.
     Finished {
         /// What was made, and what failed.

@@ -184,3 +184,894 @@ fn the_reference_settings_member_by_member() {
         5
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// S3 against moto's server, MediaConvert against a stand-in that records what the SDK sends.
+
+use std::sync::{Arc, Mutex};
+
+use common::aws::{ENV, FakeMediaConvert, Fault, FaultProxy, Moto, s3_client, sdk_config, step};
+use vodkit::cloud::submit::{SubmitOptions, submit};
+use vodkit::cloud::upload::{UploadOptions, upload};
+use vodkit::cloud::{Clients, CloudError, CloudSettings};
+use vodkit::job::{CancelToken, EventSink, JobEvent};
+
+const MIB: u64 = 1024 * 1024;
+
+fn sha256_hex(path: &Path) -> String {
+    let out = Command::new("sha256sum")
+        .arg(path)
+        .output()
+        .expect("sha256sum");
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .expect("sum")
+        .to_owned()
+}
+
+async fn make_bucket(endpoint: &str, bucket: &str) -> aws_sdk_s3::Client {
+    let s3 = s3_client(endpoint).await;
+    s3.create_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("create bucket");
+    s3
+}
+
+/// The JSON lines of a `--json` run.
+fn json_lines(stdout: &str) -> Vec<Value> {
+    stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+async fn no_multipart_uploads_left(s3: &aws_sdk_s3::Client, bucket: &str) {
+    let open = s3
+        .list_multipart_uploads()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("list multipart uploads");
+    assert!(
+        open.uploads().is_empty(),
+        "orphan uploads: {:?}",
+        open.uploads()
+    );
+}
+
+async fn object_sha256(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, dir: &Path) -> String {
+    let got = s3
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .expect("get object");
+    let bytes = got.body.collect().await.expect("body").into_bytes();
+    let path = dir.join("downloaded.bin");
+    std::fs::write(&path, &bytes).expect("write");
+    sha256_hex(&path)
+}
+
+fn upload_args<'a>(file: &'a str, endpoint: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "cloud",
+        "upload",
+        file,
+        "--bucket",
+        "uploads",
+        "--prefix",
+        "vod",
+        "--endpoint-url",
+        endpoint,
+        "--part-size-mib",
+        "5",
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multipart_upload_with_progress_then_skipped_when_present() {
+    let moto = Moto::start();
+    let s3 = make_bucket(&moto.url(), "uploads").await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = common::noisy();
+    let size = std::fs::metadata(&source).expect("meta").len();
+    assert!(
+        size > 15 * MIB,
+        "the noisy clip should need several parts ({size} bytes)"
+    );
+    let before = sha256_hex(&source);
+    let url = moto.url();
+    let file = source.to_str().expect("utf-8");
+
+    let (code, stdout, stderr) =
+        common::vodkit_env(&upload_args(file, &url, &[]), dir.path(), &ENV);
+    assert_eq!(code, 0, "{stderr}");
+    let lines = json_lines(&stdout);
+    let done: Vec<u64> = lines
+        .iter()
+        .filter(|l| l["event"] == "transfer")
+        .map(|l| l["done_bytes"].as_u64().expect("done"))
+        .collect();
+    assert!(done.len() >= 2, "progress by bytes: {stdout}");
+    assert!(
+        done.windows(2).all(|w| w[0] <= w[1]),
+        "progress never goes back: {done:?}"
+    );
+    assert_eq!(done.last().copied(), Some(size));
+    let result = lines.last().expect("result line");
+    assert_eq!(result["outcome"], "uploaded", "{result}");
+    assert_eq!(result["parts"].as_u64(), Some(size.div_ceil(5 * MIB)));
+    assert_eq!(result["sha256"], before.as_str());
+
+    let key = "vod/inputs/noisy.mp4";
+    let head = s3
+        .head_object()
+        .bucket("uploads")
+        .key(key)
+        .send()
+        .await
+        .expect("head");
+    assert_eq!(head.content_length(), Some(size as i64));
+    assert_eq!(head.content_type(), Some("video/mp4"));
+    assert_eq!(
+        head.metadata()
+            .and_then(|m| m.get("vodkit-sha256"))
+            .map(String::as_str),
+        Some(before.as_str())
+    );
+    assert_eq!(object_sha256(&s3, "uploads", key, dir.path()).await, before);
+    no_multipart_uploads_left(&s3, "uploads").await;
+
+    // Again: the same object is there, nothing is sent.
+    let (code, stdout, stderr) =
+        common::vodkit_env(&upload_args(file, &url, &[]), dir.path(), &ENV);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        json_lines(&stdout).last().expect("result")["outcome"],
+        "already_there"
+    );
+    // Text mode says so in words.
+    let (code, stdout, _) = common::vodkit_env(
+        &[
+            "cloud",
+            "upload",
+            file,
+            "--bucket",
+            "uploads",
+            "--prefix",
+            "vod",
+            "--endpoint-url",
+            &url,
+        ],
+        dir.path(),
+        &ENV,
+    );
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("already there (same size and SHA-256), skipped"),
+        "{stdout}"
+    );
+    assert_eq!(sha256_hex(&source), before, "the source is never modified");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttling_answers_are_retried() {
+    let moto = Moto::start();
+    let s3 = make_bucket(&moto.url(), "uploads").await;
+    let proxy = FaultProxy::start(moto.port, Fault::SlowDown(3));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = common::noisy();
+    let file = source.to_str().expect("utf-8");
+    let url = proxy.url();
+    let (code, stdout, stderr) =
+        common::vodkit_env(&upload_args(file, &url, &[]), dir.path(), &ENV);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(proxy.injected.load(std::sync::atomic::Ordering::SeqCst), 3);
+    assert_eq!(
+        json_lines(&stdout).last().expect("result")["outcome"],
+        "uploaded"
+    );
+    assert_eq!(
+        object_sha256(&s3, "uploads", "vod/inputs/noisy.mp4", dir.path()).await,
+        sha256_hex(&source)
+    );
+    no_multipart_uploads_left(&s3, "uploads").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_killed_midway_resumes_with_the_parts_already_sent() {
+    use std::sync::atomic::Ordering;
+    let moto = Moto::start();
+    let s3 = make_bucket(&moto.url(), "uploads").await;
+    let proxy = FaultProxy::start(moto.port, Fault::StallAfter(2));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = common::noisy();
+    let size = std::fs::metadata(&source).expect("meta").len();
+    let file = source.to_str().expect("utf-8");
+    let url = proxy.url();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_vodkit"))
+        .args(upload_args(file, &url, &["--parts-in-flight", "2"]))
+        .env("VODKIT_CONFIG_DIR", dir.path())
+        .envs(ENV)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("vodkit starts");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while proxy.passed.load(Ordering::SeqCst) < 2 || proxy.stalled.load(Ordering::SeqCst) < 1 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the upload did not get going"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.kill().expect("kill");
+    let _ = child.wait();
+    let records: Vec<_> = std::fs::read_dir(dir.path().join("uploads"))
+        .expect("an upload record was kept")
+        .collect();
+    assert_eq!(records.len(), 1);
+    let record_path = records[0].as_ref().expect("entry").path();
+    let record = std::fs::read(&record_path).expect("record");
+
+    // The network is back: the two parts on S3 are not sent again.
+    proxy.heal();
+    let (code, stdout, stderr) =
+        common::vodkit_env(&upload_args(file, &url, &[]), dir.path(), &ENV);
+    assert_eq!(code, 0, "{stderr}");
+    let lines = json_lines(&stdout);
+    let result = lines.last().expect("result");
+    assert_eq!(result["outcome"], "uploaded", "{result}");
+    assert_eq!(result["resumed_parts"], 2, "{stdout}");
+    assert_eq!(result["parts"].as_u64(), Some(size.div_ceil(5 * MIB)));
+    let first = lines
+        .iter()
+        .find(|l| l["event"] == "transfer")
+        .expect("progress");
+    assert_eq!(
+        first["done_bytes"].as_u64(),
+        Some(10 * MIB),
+        "starts from the parts sent"
+    );
+    assert_eq!(
+        object_sha256(&s3, "uploads", "vod/inputs/noisy.mp4", dir.path()).await,
+        sha256_hex(&source)
+    );
+    no_multipart_uploads_left(&s3, "uploads").await;
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("uploads"))
+            .expect("dir")
+            .count(),
+        0,
+        "the record is removed once the upload completes"
+    );
+
+    // A record whose upload S3 no longer has (expired, aborted elsewhere): S3 answers
+    // NoSuchUpload (moto answers 500, so a proxy plays S3's answer) and the upload starts again
+    // instead of failing forever.
+    std::fs::write(&record_path, &record).expect("restore the old record");
+    s3.delete_object()
+        .bucket("uploads")
+        .key("vod/inputs/noisy.mp4")
+        .send()
+        .await
+        .expect("delete");
+    proxy.set_fault(Fault::NoSuchUpload(1));
+    let (code, stdout, stderr) = common::vodkit_env(
+        &upload_args(file, &url, &["--parts-in-flight", "1"]),
+        dir.path(),
+        &ENV,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let lines = json_lines(&stdout);
+    assert!(
+        lines.iter().any(|l| l["event"] == "warning"
+            && l["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("no longer on S3; starting again"))),
+        "{stdout}"
+    );
+    assert_eq!(lines.last().expect("result")["resumed_parts"], 0);
+    assert_eq!(
+        object_sha256(&s3, "uploads", "vod/inputs/noisy.mp4", dir.path()).await,
+        sha256_hex(&source)
+    );
+}
+
+fn settings_for(moto: &Moto, mc: Option<&FakeMediaConvert>) -> CloudSettings {
+    CloudSettings {
+        bucket: "vod-bucket".into(),
+        prefix: "vod".into(),
+        role_arn: ROLE.into(),
+        endpoint: moto.url(),
+        mediaconvert_endpoint: mc.map(FakeMediaConvert::url).unwrap_or_default(),
+        ..CloudSettings::default()
+    }
+}
+
+fn recorder() -> (EventSink, Arc<Mutex<Vec<JobEvent>>>) {
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let e = Arc::clone(&events);
+    let sink: EventSink = Arc::new(move |ev| e.lock().expect("lock").push(ev));
+    (sink, events)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_an_upload_aborts_it_and_leaves_nothing() {
+    use std::sync::atomic::Ordering;
+    let moto = Moto::start();
+    let s3 = make_bucket(&moto.url(), "vod-bucket").await;
+    let proxy = FaultProxy::start(moto.port, Fault::StallAfter(1));
+    let mut settings = settings_for(&moto, None);
+    settings.endpoint = proxy.url();
+    let clients = Clients::from_sdk_config(&sdk_config().await, &settings).expect("clients");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let options = UploadOptions {
+        part_size_bytes: 5 * MIB,
+        parts_in_flight: 2,
+        records_dir: Some(dir.path().join("uploads")),
+    };
+    let cancel = CancelToken::new();
+    let c = cancel.clone();
+    let passed = Arc::clone(&proxy.passed);
+    let sink: EventSink = Arc::new(move |e| {
+        if matches!(e, JobEvent::Transfer { .. }) && passed.load(Ordering::SeqCst) >= 1 {
+            c.cancel();
+        }
+    });
+    let result = upload(
+        &clients,
+        &common::noisy(),
+        "vod/inputs/noisy.mp4",
+        &options,
+        &sink,
+        &cancel,
+    )
+    .await;
+    assert_eq!(result, Err(CloudError::Cancelled));
+    no_multipart_uploads_left(&s3, "vod-bucket").await;
+    let listed = s3
+        .list_objects_v2()
+        .bucket("vod-bucket")
+        .send()
+        .await
+        .expect("list");
+    assert!(
+        listed.contents().is_empty(),
+        "no object after a cancelled upload"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("uploads"))
+            .expect("dir")
+            .count(),
+        0
+    );
+}
+
+/// Puts stand-ins for what MediaConvert writes: one MP4 per rung and two stills.
+async fn put_outputs(s3: &aws_sdk_s3::Client, plan: &vodkit::plan::Plan) -> Vec<(String, u64)> {
+    let mut put = Vec::new();
+    for (i, r) in plan.made_rungs().enumerate() {
+        let key = format!("vod/outputs/{t}/{t}_{}.mp4", r.name, t = plan.title);
+        let size = 10_000 * (i as u64 + 1);
+        s3.put_object()
+            .bucket("vod-bucket")
+            .key(&key)
+            .body(vec![0u8; size as usize].into())
+            .send()
+            .await
+            .expect("put");
+        put.push((key, size));
+    }
+    for n in 0..2 {
+        let key = format!(
+            "vod/outputs/{t}/stills/{t}_still.000000{n}.jpg",
+            t = plan.title
+        );
+        s3.put_object()
+            .bucket("vod-bucket")
+            .key(&key)
+            .body(vec![1u8; 500].into())
+            .send()
+            .await
+            .expect("put");
+        put.push((key, 500));
+    }
+    put
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_submitted_job_reports_progress_and_writes_the_smil() {
+    let moto = Moto::start();
+    let s3 = make_bucket(&moto.url(), "vod-bucket").await;
+    let mc = FakeMediaConvert::start(vec![
+        step("PROGRESSING", 10, Some("PROBING")),
+        step("PROGRESSING", 60, Some("TRANSCODING")),
+        step("COMPLETE", 100, None),
+    ]);
+    let clients = Clients::from_sdk_config(&sdk_config().await, &settings_for(&moto, Some(&mc)))
+        .expect("clients");
+    let source = common::basic();
+    let info = vodkit::probe::probe(&source).expect("probe");
+    let preset = common::small_ladder();
+    let plan = vodkit::plan::plan(&info, &preset).expect("plan");
+    let put = put_outputs(&s3, &plan).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let options = SubmitOptions {
+        upload: UploadOptions {
+            records_dir: Some(dir.path().join("uploads")),
+            ..UploadOptions::default()
+        },
+        poll: std::time::Duration::from_millis(20),
+        wait: true,
+    };
+    let (sink, events) = recorder();
+    let done = submit(
+        &clients,
+        &plan,
+        &preset,
+        &options,
+        &sink,
+        &CancelToken::new(),
+    )
+    .await
+    .expect("the job completes");
+    assert_eq!(done.job_id, "1764403200000-test01");
+    assert_eq!(
+        done.output_url,
+        format!("s3://vod-bucket/vod/outputs/{}/", plan.title)
+    );
+
+    // The source went up first.
+    let head = s3
+        .head_object()
+        .bucket("vod-bucket")
+        .key(format!(
+            "vod/inputs/{}",
+            source.file_name().expect("name").to_string_lossy()
+        ))
+        .send()
+        .await
+        .expect("the source is on S3");
+    assert_eq!(
+        head.content_length(),
+        Some(std::fs::metadata(&source).expect("meta").len() as i64)
+    );
+
+    // The events a local encode would send, plus the cloud job's states.
+    let events = events.lock().expect("lock").clone();
+    let kinds: Vec<String> = events
+        .iter()
+        .map(|e| {
+            serde_json::to_value(e).expect("json")["event"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(kinds.first().map(String::as_str), Some("started"));
+    assert_eq!(kinds.last().map(String::as_str), Some("finished"));
+    let states: Vec<(String, Option<String>, u32)> = events
+        .iter()
+        .filter_map(|e| match e {
+            JobEvent::CloudJob {
+                status,
+                phase,
+                percent,
+                ..
+            } => Some((status.clone(), phase.clone(), *percent)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        states,
+        vec![
+            ("PROGRESSING".into(), Some("PROBING".into()), 10),
+            ("PROGRESSING".into(), Some("TRANSCODING".into()), 60),
+            ("COMPLETE".into(), None, 100),
+        ]
+    );
+    let overall: Vec<f64> = events
+        .iter()
+        .filter_map(|e| match e {
+            JobEvent::Progress { overall, rungs } => {
+                assert_eq!(rungs.len(), plan.made_rungs().count(), "one entry per rung");
+                Some(*overall)
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(overall, vec![0.1, 0.6, 1.0]);
+    let JobEvent::Finished { summary } = events.last().expect("finished") else {
+        panic!("the last event is the summary");
+    };
+    let rungs: Vec<String> = plan.made_rungs().map(|r| r.name.clone()).collect();
+    assert_eq!(summary.made, rungs);
+    assert!(summary.failed.is_empty());
+
+    // index.smil next to the rungs, with their sizes and bitrates.
+    let smil_key = format!("vod/outputs/{t}/index.smil", t = plan.title);
+    assert!(
+        done.outputs
+            .contains(&format!("s3://vod-bucket/{smil_key}"))
+    );
+    let got = s3
+        .get_object()
+        .bucket("vod-bucket")
+        .key(&smil_key)
+        .send()
+        .await
+        .expect("smil");
+    let smil = String::from_utf8(
+        got.body
+            .collect()
+            .await
+            .expect("body")
+            .into_bytes()
+            .to_vec(),
+    )
+    .expect("utf-8");
+    for (r, (key, size)) in plan.made_rungs().zip(&put) {
+        let src = key.rsplit('/').next().expect("name");
+        let bitrate = (*size as f64 * 8.0 / plan.duration_secs) as u64;
+        let expected = format!(
+            "<video src=\"{src}\" system-bitrate=\"{bitrate}\" width=\"{}\" height=\"{}\">",
+            r.width, r.height
+        );
+        assert!(smil.contains(&expected), "{expected} in\n{smil}");
+        assert!(
+            smil.contains(&format!("<param name=\"size\" value=\"{size}\"")),
+            "{smil}"
+        );
+    }
+
+    // What the SDK sent: a signed CreateJob whose body passes the official model.
+    let requests = mc.requests();
+    let create = requests
+        .iter()
+        .find(|r| r.method == "POST" && r.target == "/2017-08-29/jobs")
+        .expect("CreateJob was sent");
+    let auth = create.header("authorization").unwrap_or_default();
+    assert!(auth.starts_with("AWS4-HMAC-SHA256 "), "{auth}");
+    assert!(
+        auth.contains("/us-east-1/mediaconvert/aws4_request"),
+        "{auth}"
+    );
+    let body: Value = serde_json::from_slice(&create.body).expect("JSON body");
+    assert_eq!(body["role"], ROLE);
+    assert!(
+        body["clientRequestToken"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty())
+    );
+    assert_eq!(body["userMetadata"]["title"], plan.title.as_str());
+    assert_eq!(
+        body["settings"]["inputs"][0]["fileInput"],
+        format!(
+            "s3://vod-bucket/vod/inputs/{}",
+            source.file_name().expect("n").to_string_lossy()
+        )
+    );
+    let outputs = body["settings"]["outputGroups"][0]["outputs"]
+        .as_array()
+        .expect("outputs");
+    assert_eq!(outputs.len(), rungs.len());
+    let wire = dir.path().join("create-job-wire.json");
+    std::fs::write(&wire, &create.body).expect("write");
+    let out = Command::new(common::pyenv_python())
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cloud/validate_mediaconvert.py"))
+        .arg("--wire")
+        .arg(&wire)
+        .output()
+        .expect("python runs");
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "violations of the MediaConvert model:\n{report}"
+    );
+    // Polled until complete, then stopped.
+    let polls = requests
+        .iter()
+        .filter(|r| r.method == "GET" && r.target.starts_with("/2017-08-29/jobs/"))
+        .count();
+    assert_eq!(polls, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_job_says_why_with_mediaconverts_code() {
+    let moto = Moto::start();
+    let _s3 = make_bucket(&moto.url(), "vod-bucket").await;
+    let mc = FakeMediaConvert::start(vec![
+        step("PROGRESSING", 5, Some("PROBING")),
+        common::aws::Step {
+            status: "ERROR",
+            percent: 5,
+            phase: None,
+            error: Some((1030, "Failed probe/open: [Failed to open input file]")),
+        },
+    ]);
+    let clients = Clients::from_sdk_config(&sdk_config().await, &settings_for(&moto, Some(&mc)))
+        .expect("clients");
+    let info = vodkit::probe::probe(&common::basic()).expect("probe");
+    let preset = common::small_ladder();
+    let plan = vodkit::plan::plan(&info, &preset).expect("plan");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let options = SubmitOptions {
+        upload: UploadOptions {
+            records_dir: Some(dir.path().into()),
+            ..UploadOptions::default()
+        },
+        poll: std::time::Duration::from_millis(20),
+        wait: true,
+    };
+    let (sink, events) = recorder();
+    let err = submit(
+        &clients,
+        &plan,
+        &preset,
+        &options,
+        &sink,
+        &CancelToken::new(),
+    )
+    .await
+    .expect_err("the job fails");
+    let text = err.to_string();
+    assert!(text.contains("1764403200000-test01"), "{text}");
+    assert!(text.contains("error 1030: Failed probe/open"), "{text}");
+    let last_state = events
+        .lock()
+        .expect("lock")
+        .iter()
+        .rev()
+        .find_map(|e| match e {
+            JobEvent::CloudJob { status, .. } => Some(status.clone()),
+            _ => None,
+        });
+    assert_eq!(last_state.as_deref(), Some("ERROR"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_a_running_job_cancels_it_on_mediaconvert() {
+    let moto = Moto::start();
+    let _s3 = make_bucket(&moto.url(), "vod-bucket").await;
+    let mc = FakeMediaConvert::start(vec![step("PROGRESSING", 30, Some("TRANSCODING"))]);
+    let clients = Clients::from_sdk_config(&sdk_config().await, &settings_for(&moto, Some(&mc)))
+        .expect("clients");
+    let info = vodkit::probe::probe(&common::basic()).expect("probe");
+    let preset = common::small_ladder();
+    let plan = vodkit::plan::plan(&info, &preset).expect("plan");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let options = SubmitOptions {
+        upload: UploadOptions {
+            records_dir: Some(dir.path().into()),
+            ..UploadOptions::default()
+        },
+        poll: std::time::Duration::from_millis(20),
+        wait: true,
+    };
+    let cancel = CancelToken::new();
+    let c = cancel.clone();
+    let sink: EventSink = Arc::new(move |e| {
+        if matches!(e, JobEvent::CloudJob { .. }) {
+            c.cancel();
+        }
+    });
+    let result = submit(&clients, &plan, &preset, &options, &sink, &cancel).await;
+    assert_eq!(result.map(|_| ()), Err(CloudError::Cancelled));
+    assert!(mc.cancelled(), "CancelJob reached MediaConvert");
+    assert!(
+        mc.requests()
+            .iter()
+            .any(|r| r.method == "DELETE" && r.target == "/2017-08-29/jobs/1764403200000-test01")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_checks_submits_lists_and_downloads() {
+    let moto = Moto::start();
+    let s3 = make_bucket(&moto.url(), "vod-bucket").await;
+    let mc = FakeMediaConvert::start(vec![
+        step("PROGRESSING", 50, Some("TRANSCODING")),
+        step("COMPLETE", 100, None),
+    ]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (moto_url, mc_url) = (moto.url(), mc.url());
+    let common_args = [
+        "--bucket",
+        "vod-bucket",
+        "--prefix",
+        "vod",
+        "--role",
+        ROLE,
+        "--endpoint-url",
+        moto_url.as_str(),
+        "--mediaconvert-endpoint-url",
+        mc_url.as_str(),
+    ];
+    let run = |args: &[&str]| {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend_from_slice(&common_args);
+        common::vodkit_env(&all, dir.path(), &ENV)
+    };
+
+    let (code, stdout, stderr) = run(&["cloud", "check"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    for what in [
+        "credentials",
+        "bucket vod-bucket",
+        "write to s3://vod-bucket/vod/",
+        "MediaConvert",
+        "role",
+    ] {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.starts_with("ok") && l.contains(what)),
+            "{what}:\n{stdout}"
+        );
+    }
+
+    let source = common::basic();
+    let info = vodkit::probe::probe(&source).expect("probe");
+    let preset_path = dir.path().join("test-ladder.toml");
+    std::fs::write(&preset_path, common::SMALL_LADDER).expect("preset");
+    let plan = vodkit::plan::plan(&info, &common::small_ladder()).expect("plan");
+    let put = put_outputs(&s3, &plan).await;
+    let out_dir = dir.path().join("downloads");
+    let (code, stdout, stderr) = run(&[
+        "cloud",
+        "submit",
+        source.to_str().expect("utf-8"),
+        "--preset",
+        preset_path.to_str().expect("utf-8"),
+        "--poll-secs",
+        "0.02",
+        "--download",
+        out_dir.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("job 1764403200000-test01 complete"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("MediaConvert job 1764403200000-test01: COMPLETE"),
+        "{stderr}"
+    );
+    for (key, size) in &put {
+        let rel = key.trim_start_matches(&format!("vod/outputs/{}/", plan.title));
+        let local = out_dir.join(&plan.title).join(rel);
+        assert_eq!(
+            std::fs::metadata(&local).map(|m| m.len()).ok(),
+            Some(*size),
+            "{}",
+            local.display()
+        );
+    }
+    assert!(out_dir.join(&plan.title).join("index.smil").exists());
+    assert!(
+        common::files_under(&out_dir)
+            .iter()
+            .all(|f| !f.to_string_lossy().ends_with(".part")),
+        "no partial files are left"
+    );
+
+    let (code, stdout, stderr) = run(&["cloud", "status"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("1764403200000-test01") && stdout.contains("COMPLETE"),
+        "{stdout}"
+    );
+    assert!(stdout.contains(&plan.title), "{stdout}");
+
+    let again = dir.path().join("again");
+    let (code, stdout, stderr) = run(&[
+        "cloud",
+        "download",
+        "1764403200000-test01",
+        "--out",
+        again.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains(&format!("{} files in", put.len() + 1)),
+        "{stdout}"
+    );
+    assert!(again.join("stills").is_dir());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_name_the_file_or_the_missing_setting() {
+    let moto = Moto::start();
+    let _s3 = make_bucket(&moto.url(), "vod-bucket").await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = moto.url();
+
+    // Not a video, and empty: refused before anything is sent.
+    for bad in [common::text_file(), common::zero_bytes()] {
+        let (code, _, stderr) = common::vodkit_env(
+            &[
+                "cloud",
+                "upload",
+                bad.to_str().expect("utf-8"),
+                "--bucket",
+                "vod-bucket",
+                "--endpoint-url",
+                &url,
+            ],
+            dir.path(),
+            &ENV,
+        );
+        assert_eq!(code, 1);
+        assert!(stderr.contains(&bad.display().to_string()), "{stderr}");
+    }
+    // A bucket that does not exist.
+    let (code, stdout, _) = common::vodkit_env(
+        &[
+            "cloud",
+            "check",
+            "--bucket",
+            "no-such-bucket",
+            "--endpoint-url",
+            &url,
+        ],
+        dir.path(),
+        &ENV,
+    );
+    assert_ne!(code, 0);
+    assert!(
+        stdout.contains("bucket 'no-such-bucket' does not exist"),
+        "{stdout}"
+    );
+    // No bucket at all.
+    let (code, _, stderr) = common::vodkit_env(
+        &[
+            "cloud",
+            "upload",
+            common::basic().to_str().expect("utf-8"),
+            "--endpoint-url",
+            &url,
+        ],
+        dir.path(),
+        &ENV,
+    );
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("no S3 bucket set: pass --bucket"),
+        "{stderr}"
+    );
+    // No credentials anywhere.
+    let no_creds: Vec<(&str, &str)> = ENV
+        .iter()
+        .copied()
+        .filter(|(k, _)| !k.starts_with("AWS_ACCESS") && !k.starts_with("AWS_SECRET"))
+        .collect();
+    let out = Command::new(env!("CARGO_BIN_EXE_vodkit"))
+        .args([
+            "cloud",
+            "upload",
+            common::basic().to_str().expect("utf-8"),
+            "--bucket",
+            "vod-bucket",
+            "--endpoint-url",
+            &url,
+        ])
+        .env("VODKIT_CONFIG_DIR", dir.path())
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .envs(no_creds)
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr.contains("no AWS credentials found"), "{stderr}");
+}

@@ -1,19 +1,149 @@
-//! `vodkit cloud ...`: the cloud backend from a shell. So far `job-json`, which prints the
-//! MediaConvert CreateJob request a preset makes for a file.
+//! `vodkit cloud ...`: the cloud backend from a shell: check, upload, submit, status, cancel,
+//! download and job-json. Every command takes the same AWS options; settings saved by the app
+//! are the defaults.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 
 use super::Output;
-use crate::cloud::{JobTarget, create_job_request};
+use super::encode_cmd::cancel_on_ctrl_c;
+use super::progress_view::View;
+use crate::cloud::submit::{SubmitOptions, submit};
+use crate::cloud::upload::{UploadOptions, UploadOutcome, upload};
+use crate::cloud::{Clients, CloudError, CloudSettings, JobTarget, create_job_request};
 use crate::plan::plan;
 use crate::preset::store::Store;
 use crate::probe::probe;
+use crate::units::human_bytes;
+
+/// Where and as whom: each option overrides the app's saved Cloud settings.
+#[derive(Debug, Clone, Args)]
+pub struct AwsArgs {
+    /// S3 bucket for the sources and outputs.
+    #[arg(long, global = true)]
+    bucket: Option<String>,
+    /// Key prefix inside the bucket (sources go to PREFIX/inputs/, outputs to PREFIX/outputs/).
+    #[arg(long, global = true)]
+    prefix: Option<String>,
+    /// IAM role ARN MediaConvert assumes.
+    #[arg(long, global = true)]
+    role: Option<String>,
+    /// MediaConvert queue ARN (default queue when absent).
+    #[arg(long, global = true)]
+    queue: Option<String>,
+    /// AWS region (default: the profile's or AWS_REGION).
+    #[arg(long, global = true)]
+    region: Option<String>,
+    /// AWS profile (default: AWS_PROFILE or `default`).
+    #[arg(long, global = true)]
+    profile: Option<String>,
+    /// S3-compatible endpoint (MinIO, ...); path-style addressing is used. AWS_ENDPOINT_URL works too.
+    #[arg(long, global = true)]
+    endpoint_url: Option<String>,
+    /// MediaConvert endpoint URL (default: the region's).
+    #[arg(long, global = true)]
+    mediaconvert_endpoint_url: Option<String>,
+    /// Print JSON lines instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+impl AwsArgs {
+    fn settings(&self) -> CloudSettings {
+        let mut s = CloudSettings::saved();
+        let set = |field: &mut String, value: &Option<String>| {
+            if let Some(v) = value {
+                v.clone_into(field);
+            }
+        };
+        set(&mut s.bucket, &self.bucket);
+        set(&mut s.prefix, &self.prefix);
+        set(&mut s.role_arn, &self.role);
+        set(&mut s.queue, &self.queue);
+        set(&mut s.region, &self.region);
+        set(&mut s.profile, &self.profile);
+        set(&mut s.endpoint, &self.endpoint_url);
+        set(
+            &mut s.mediaconvert_endpoint,
+            &self.mediaconvert_endpoint_url,
+        );
+        s
+    }
+}
 
 /// Cloud commands.
 #[derive(Debug, Subcommand)]
 pub enum Action {
+    /// Check credentials, the bucket (reachable, writable), MediaConvert and the role.
+    #[command(after_help = "Example:\n  vodkit cloud check --bucket my-vod --region eu-west-1")]
+    Check,
+    /// Upload sources to s3://BUCKET/PREFIX/inputs/ (multipart, resumable, skipped when there).
+    #[command(
+        after_help = "An interrupted upload continues where it stopped when the same command runs again.\n\nExample:\n  vodkit cloud upload *.mov --bucket my-vod --prefix vod"
+    )]
+    Upload {
+        /// Source files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Part size in MiB (at least 5).
+        #[arg(long, default_value_t = 16)]
+        part_size_mib: u64,
+        /// Parts sent at once.
+        #[arg(long, default_value_t = 4)]
+        parts_in_flight: usize,
+    },
+    /// Upload sources and transcode them on MediaConvert with a preset.
+    #[command(
+        after_help = "Outputs go to s3://BUCKET/PREFIX/outputs/<title>/ with index.smil next to the rungs.\nCtrl-C cancels the upload or the MediaConvert job.\n\nExamples:\n  vodkit cloud submit movie.mov --preset web-ladder --bucket my-vod \\\n    --role arn:aws:iam::123456789012:role/MediaConvertRole\n  vodkit cloud submit *.mov --preset web-ladder --no-wait"
+    )]
+    Submit {
+        /// Source files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Preset name or path to a .toml file.
+        #[arg(long, short)]
+        preset: String,
+        /// Return once the job is created instead of following it.
+        #[arg(long)]
+        no_wait: bool,
+        /// Seconds between progress requests to MediaConvert.
+        #[arg(long, default_value_t = 5.0)]
+        poll_secs: f64,
+        /// Download the outputs into DIR/<title>/ when the job completes.
+        #[arg(long)]
+        download: Option<PathBuf>,
+    },
+    /// List recent jobs, or show one.
+    #[command(
+        after_help = "Examples:\n  vodkit cloud status\n  vodkit cloud status 1700000000000-abc123"
+    )]
+    Status {
+        /// A job id.
+        job: Option<String>,
+        /// How many recent jobs to list (at most 20).
+        #[arg(long, default_value_t = 20)]
+        max: i32,
+    },
+    /// Cancel a job.
+    #[command(after_help = "Example:\n  vodkit cloud cancel 1700000000000-abc123")]
+    Cancel {
+        /// The job id.
+        job: String,
+    },
+    /// Download a job's outputs (rungs, stills, index.smil).
+    #[command(
+        after_help = "Example:\n  vodkit cloud download 1700000000000-abc123 --out ladders/movie"
+    )]
+    Download {
+        /// The job id.
+        job: String,
+        /// Folder to write into.
+        #[arg(long, short)]
+        out: PathBuf,
+    },
     /// Print the MediaConvert CreateJob request for a file, as `aws mediaconvert create-job
     /// --cli-input-json` and the console's job JSON take it.
     #[command(
@@ -25,59 +155,314 @@ pub enum Action {
         /// Preset name or path to a .toml file.
         #[arg(long, short)]
         preset: String,
-        /// S3 bucket for the source and outputs.
-        #[arg(long)]
-        bucket: String,
-        /// Key prefix inside the bucket.
-        #[arg(long, default_value = "")]
-        prefix: String,
-        /// IAM role ARN MediaConvert assumes.
-        #[arg(long)]
-        role: String,
-        /// MediaConvert queue ARN (default queue when absent).
-        #[arg(long)]
-        queue: Option<String>,
     },
 }
 
-/// Runs a cloud command. Returns 1 on failure.
-pub fn run(action: Action, out: &Output) -> usize {
+fn connect(rt: &tokio::runtime::Runtime, settings: &CloudSettings) -> Result<Clients, CloudError> {
+    rt.block_on(Clients::connect(settings))
+}
+
+/// Runs a cloud command. Returns the number of failures.
+pub fn run(action: Action, aws: &AwsArgs) -> usize {
+    let out = Output { json: aws.json };
+    let settings = aws.settings();
+    if let Action::JobJson { file, preset } = &action {
+        return job_json(file, preset, &settings, &out);
+    }
+    let rt = match Clients::runtime() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("vodkit: {e}");
+            return 1;
+        }
+    };
+    let clients = match connect(&rt, &settings) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("vodkit: {e}");
+            return 1;
+        }
+    };
     match action {
-        Action::JobJson {
-            file,
-            preset,
-            bucket,
-            prefix,
-            role,
-            queue,
-        } => {
-            let result = Store::open()
-                .find(&preset)
-                .map_err(|e| e.to_string())
-                .and_then(|entry| {
-                    let info = probe(&file).map_err(|e| e.to_string())?;
-                    let p = plan(&info, &entry.preset).map_err(|e| e.to_string())?;
-                    let target = JobTarget {
-                        bucket,
-                        prefix,
-                        role_arn: role,
-                        queue,
-                    };
-                    Ok(create_job_request(&p, &entry.preset, &target))
-                });
-            match result {
-                Ok(request) => {
+        Action::JobJson { .. } => 0,
+        Action::Check => {
+            let lines = rt.block_on(crate::cloud::check::check(&clients));
+            let failed = lines.iter().filter(|l| !l.ok).count();
+            for l in &lines {
+                if out.json {
+                    out.json_line(l);
+                } else {
                     out.text(&format!(
-                        "{}\n",
-                        serde_json::to_string_pretty(&request).unwrap_or_default()
+                        "{:<4} {}: {}\n",
+                        if l.ok { "ok" } else { "FAIL" },
+                        l.what,
+                        l.detail
                     ));
+                }
+            }
+            failed
+        }
+        Action::Upload {
+            files,
+            part_size_mib,
+            parts_in_flight,
+        } => {
+            let options = UploadOptions {
+                part_size_bytes: part_size_mib.saturating_mul(1024 * 1024),
+                parts_in_flight,
+                ..UploadOptions::default()
+            };
+            let cancel = cancel_on_ctrl_c();
+            let view = Arc::new(View::new(aws.json));
+            let mut failed = 0;
+            for file in &files {
+                if cancel.is_cancelled() {
+                    break;
+                }
+                let result = check_source(file).and_then(|()| {
+                    let name = file_name(file);
+                    let key = settings.key(&format!("inputs/{name}"));
+                    let sink = view.sink(&name);
+                    rt.block_on(upload(&clients, file, &key, &options, &sink, &cancel))
+                });
+                match result {
+                    Ok(u) => {
+                        if out.json {
+                            out.json_line(&u);
+                        } else {
+                            let how = match u.outcome {
+                                UploadOutcome::AlreadyThere => {
+                                    "already there (same size and SHA-256), skipped".to_owned()
+                                }
+                                UploadOutcome::Uploaded {
+                                    parts,
+                                    resumed_parts: 0,
+                                } => format!("uploaded in {parts} part(s)"),
+                                UploadOutcome::Uploaded {
+                                    parts,
+                                    resumed_parts,
+                                } => format!(
+                                    "uploaded in {parts} parts, resuming after {resumed_parts} sent earlier"
+                                ),
+                            };
+                            out.text(&format!(
+                                "{} -> {} ({}): {how}\n",
+                                file.display(),
+                                u.url(),
+                                human_bytes(u.size_bytes)
+                            ));
+                        }
+                    }
+                    Err(e) => {
+                        failed += 1;
+                        report_error(&out, file, &e);
+                    }
+                }
+            }
+            failed
+        }
+        Action::Submit {
+            files,
+            preset,
+            no_wait,
+            poll_secs,
+            download,
+        } => {
+            let preset = match Store::open().find(&preset) {
+                Ok(e) => e.preset,
+                Err(e) => {
+                    eprintln!("vodkit: {e}");
+                    return files.len().max(1);
+                }
+            };
+            let options = SubmitOptions {
+                upload: UploadOptions::default(),
+                poll: Duration::from_secs_f64(poll_secs.clamp(0.01, 600.0)),
+                wait: !no_wait,
+            };
+            let cancel = cancel_on_ctrl_c();
+            let view = Arc::new(View::new(aws.json));
+            let mut failed = 0;
+            for file in &files {
+                if cancel.is_cancelled() {
+                    break;
+                }
+                let result = (|| {
+                    let info = probe(file).map_err(|e| CloudError::new(e.to_string()))?;
+                    let p = plan(&info, &preset).map_err(|e| CloudError::new(e.to_string()))?;
+                    let sink = view.sink(&p.title);
+                    let done =
+                        rt.block_on(submit(&clients, &p, &preset, &options, &sink, &cancel))?;
+                    if let Some(dir) = &download
+                        && done.summary.is_some()
+                    {
+                        let dest = crate::cloud::outputs::destination_dir(&done.output_url)
+                            .map(|(b, k)| vec![format!("s3://{b}/{k}")])
+                            .unwrap_or_default();
+                        rt.block_on(crate::cloud::outputs::download(
+                            &clients,
+                            &dest,
+                            &dir.join(&p.title),
+                            &sink,
+                            &cancel,
+                        ))?;
+                    }
+                    Ok(done)
+                })();
+                match result {
+                    Ok(done) => {
+                        if out.json {
+                            out.json_line(&done);
+                        } else if done.summary.is_none() {
+                            out.text(&format!(
+                                "{}: MediaConvert job {} created; follow it with `vodkit cloud status {}`\n",
+                                file.display(),
+                                done.job_id,
+                                done.job_id
+                            ));
+                        } else {
+                            out.text(&format!(
+                                "{}: job {} complete; {} outputs in {}\n",
+                                file.display(),
+                                done.job_id,
+                                done.outputs.len(),
+                                done.output_url
+                            ));
+                        }
+                    }
+                    Err(e) => {
+                        failed += 1;
+                        report_error(&out, file, &e);
+                    }
+                }
+            }
+            failed
+        }
+        Action::Status { job, max } => {
+            let rows = match &job {
+                Some(id) => rt
+                    .block_on(crate::cloud::mediaconvert::get_job(&clients, id))
+                    .map(|r| vec![r]),
+                None => rt.block_on(crate::cloud::mediaconvert::list_jobs(&clients, max)),
+            };
+            match rows {
+                Ok(rows) => {
+                    for r in &rows {
+                        if out.json {
+                            out.json_line(r);
+                        } else {
+                            out.text(&format!(
+                                "{:<28} {:<11} {:>3}% {:<12} {:<20} {}{}\n",
+                                r.id,
+                                r.status,
+                                r.percent,
+                                r.phase.as_deref().unwrap_or("-"),
+                                r.created_at.as_deref().unwrap_or("-"),
+                                r.title,
+                                r.error
+                                    .as_deref()
+                                    .map(|e| format!("  ({e})"))
+                                    .unwrap_or_default()
+                            ));
+                        }
+                    }
+                    if rows.is_empty() && !out.json {
+                        out.text("no MediaConvert jobs in this region\n");
+                    }
                     0
                 }
                 Err(e) => {
-                    out.error(&file, &e);
+                    eprintln!("vodkit: {e}");
                     1
                 }
             }
+        }
+        Action::Cancel { job } => {
+            match rt.block_on(crate::cloud::mediaconvert::cancel_job(&clients, &job)) {
+                Ok(()) => {
+                    out.text(&format!("cancelled MediaConvert job {job}\n"));
+                    0
+                }
+                Err(e) => {
+                    eprintln!("vodkit: {e}");
+                    1
+                }
+            }
+        }
+        Action::Download { job, out: dir } => {
+            let cancel = cancel_on_ctrl_c();
+            let view = Arc::new(View::new(aws.json));
+            let sink = view.sink(&job);
+            let result = rt.block_on(async {
+                let row = crate::cloud::mediaconvert::get_job(&clients, &job).await?;
+                if row.status != "COMPLETE" {
+                    return Err(CloudError::new(format!(
+                        "job {job} is {} ({}%); download it once it is COMPLETE",
+                        row.status, row.percent
+                    )));
+                }
+                crate::cloud::outputs::download(&clients, &row.destinations, &dir, &sink, &cancel)
+                    .await
+            });
+            match result {
+                Ok(files) => {
+                    if !out.json {
+                        out.text(&format!("{} files in {}\n", files.len(), dir.display()));
+                    }
+                    0
+                }
+                Err(e) => {
+                    eprintln!("vodkit: {e}");
+                    1
+                }
+            }
+        }
+    }
+}
+
+fn file_name(file: &Path) -> String {
+    file.file_name().map_or_else(
+        || file.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// Refuses what is not a readable video before anything is sent.
+fn check_source(file: &Path) -> Result<(), CloudError> {
+    probe(file)
+        .map(|_| ())
+        .map_err(|e| CloudError::new(e.to_string()))
+}
+
+fn report_error(out: &Output, file: &Path, e: &CloudError) {
+    let text = match e {
+        CloudError::Cancelled => format!("{}: cancelled", file.display()),
+        CloudError::Failed(m) => m.clone(),
+    };
+    out.error(file, &text);
+}
+
+fn job_json(file: &Path, preset: &str, settings: &CloudSettings, out: &Output) -> usize {
+    let result = Store::open()
+        .find(preset)
+        .map_err(|e| e.to_string())
+        .and_then(|entry| {
+            let target = JobTarget::from_settings(settings).map_err(|e| e.to_string())?;
+            let info = probe(file).map_err(|e| e.to_string())?;
+            let p = plan(&info, &entry.preset).map_err(|e| e.to_string())?;
+            Ok(create_job_request(&p, &entry.preset, &target))
+        });
+    match result {
+        Ok(request) => {
+            out.text(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&request).unwrap_or_default()
+            ));
+            0
+        }
+        Err(e) => {
+            out.error(file, &e);
+            1
         }
     }
 }

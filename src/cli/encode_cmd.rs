@@ -13,7 +13,7 @@ use crate::preset::store::Store;
 use crate::probe::probe;
 
 /// Installs Ctrl-C to cancel every job (a second Ctrl-C is left to the default: exit).
-fn cancel_on_ctrl_c() -> CancelToken {
+pub(super) fn cancel_on_ctrl_c() -> CancelToken {
     let token = CancelToken::new();
     let t = token.clone();
     let _ = ctrlc::set_handler(move || {

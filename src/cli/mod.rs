@@ -128,11 +128,13 @@ enum Command {
     },
     /// The cloud backend (AWS S3 + Elemental MediaConvert).
     #[command(
-        after_help = "Example:\n  vodkit cloud job-json movie.mov --preset web-ladder --bucket my-vod --role arn:aws:iam::123456789012:role/MediaConvertRole"
+        after_help = "Credentials come from the standard AWS chain (environment, --profile, SSO, instance role);\nbucket, prefix, role, queue, region and endpoints default to the app's Cloud settings.\n\nExamples:\n  vodkit cloud check --bucket my-vod --region eu-west-1\n  vodkit cloud submit movie.mov --preset web-ladder --bucket my-vod \\\n    --role arn:aws:iam::123456789012:role/MediaConvertRole\n  vodkit cloud status\n  vodkit cloud download JOB_ID --out ladders/movie"
     )]
     Cloud {
         #[command(subcommand)]
         action: cloud_cmd::Action,
+        #[command(flatten)]
+        aws: Box<cloud_cmd::AwsArgs>,
     },
     /// Print shell completions (bash, zsh, fish, elvish, powershell) to stdout.
     #[command(after_help = "Example:\n  vodkit completions bash > /etc/bash_completion.d/vodkit")]
@@ -222,7 +224,7 @@ pub fn run() -> ExitCode {
                 1
             }
         },
-        Some(Command::Cloud { action }) => cloud_cmd::run(action, &Output { json: true }),
+        Some(Command::Cloud { action, aws }) => cloud_cmd::run(action, &aws),
         Some(Command::Completions { shell }) => {
             clap_complete::generate(shell, &mut command(), "vodkit", &mut std::io::stdout());
             0

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::Output;
-use crate::job::{EventSink, JobEvent};
+use crate::job::{EventSink, JobEvent, Stage};
 use crate::units::human_bytes;
 
 /// Shared by every job of one command, so bars of parallel jobs stack.
@@ -145,7 +145,59 @@ impl View {
                     summary.out_dir.display()
                 ));
             }
-            JobEvent::Stage { .. } => {}
+            JobEvent::Stage { stage } => {
+                if matches!(stage, Stage::Upload | Stage::Transcode) {
+                    self.line(&format!("{title}: {}", stage_name(*stage)));
+                }
+            }
+            JobEvent::Transfer {
+                name,
+                done_bytes,
+                total_bytes,
+                bytes_per_sec,
+            } => {
+                if let Some(m) = &self.bars {
+                    let bar = s.bars.entry(name.clone()).or_insert_with(|| {
+                        let bar = m.add(ProgressBar::new(*total_bytes));
+                        bar.set_style(
+                            ProgressStyle::with_template(
+                                "{prefix:>16} [{bar:32.cyan/blue}] {bytes:>10}/{total_bytes:10} {binary_bytes_per_sec} ETA {eta}",
+                            )
+                            .unwrap_or_else(|_| ProgressStyle::default_bar())
+                            .progress_chars("=> "),
+                        );
+                        bar.set_prefix(format!("{title} upload"));
+                        bar
+                    });
+                    bar.set_length(*total_bytes);
+                    bar.set_position(*done_bytes);
+                } else if s.last_line.elapsed() >= Duration::from_secs(1)
+                    || done_bytes == total_bytes
+                {
+                    s.last_line = Instant::now();
+                    self.line(&format!(
+                        "{title}: {name} {:>3.0}% {} of {} at {}/s",
+                        *done_bytes as f64 * 100.0 / (*total_bytes).max(1) as f64,
+                        human_bytes(*done_bytes),
+                        human_bytes(*total_bytes),
+                        human_bytes(*bytes_per_sec as u64)
+                    ));
+                }
+            }
+            JobEvent::CloudJob {
+                job_id,
+                status,
+                phase,
+                percent,
+            } => {
+                let phase = phase
+                    .as_deref()
+                    .map(|p| format!(" ({p})"))
+                    .unwrap_or_default();
+                self.line(&format!(
+                    "{title}: MediaConvert job {job_id}: {status}{phase} {percent}%"
+                ));
+            }
         }
     }
 }
@@ -153,4 +205,15 @@ impl View {
 struct State {
     bars: HashMap<String, ProgressBar>,
     last_line: Instant,
+}
+
+fn stage_name(stage: Stage) -> &'static str {
+    match stage {
+        Stage::Probe => "probing",
+        Stage::Encode => "encoding",
+        Stage::Stills => "taking stills",
+        Stage::Package => "packaging",
+        Stage::Upload => "uploading the source",
+        Stage::Transcode => "transcoding on MediaConvert",
+    }
 }

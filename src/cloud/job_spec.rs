@@ -26,6 +26,16 @@ pub struct JobTarget {
 }
 
 impl JobTarget {
+    /// The target of saved or given settings; an error names what is missing.
+    pub fn from_settings(s: &super::CloudSettings) -> Result<Self, super::CloudError> {
+        Ok(Self {
+            bucket: s.require_bucket()?.to_owned(),
+            prefix: s.prefix.clone(),
+            role_arn: s.require_role()?.to_owned(),
+            queue: (!s.queue.trim().is_empty()).then(|| s.queue.trim().to_owned()),
+        })
+    }
+
     fn key(&self, rest: &str) -> String {
         let prefix = self.prefix.trim_matches('/');
         if prefix.is_empty() {

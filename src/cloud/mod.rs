@@ -1,8 +1,27 @@
-//! The cloud backend (AWS S3 + Elemental MediaConvert). So far: the MediaConvert job built from
-//! the same [`Plan`](crate::plan::Plan) the local backend encodes, as the JSON that
-//! `aws mediaconvert create-job --cli-input-json` and the console take. Upload, submission and
-//! job polling come next.
+//! The cloud backend: AWS S3 + Elemental MediaConvert running the same [`Plan`](crate::plan::Plan)
+//! the local backend encodes.
+//!
+//! - [`settings`]: bucket, prefix, role, queue, region, profile, endpoints (never credentials).
+//! - [`clients`]: the SDK clients through the standard credential chain.
+//! - [`upload`]: resumable multipart upload of a source.
+//! - [`job_spec`] and [`wire`]: the CreateJob request, as the console takes it and as it travels.
+//! - [`mediaconvert`]: create, follow, cancel and list jobs.
+//! - [`outputs`]: a job's outputs, `index.smil`, downloads.
+//! - [`submit`]: the whole job, with the events a local encode reports.
+//! - [`check`]: is everything reachable, in words.
 
+pub mod check;
+pub mod clients;
+mod errors;
 pub mod job_spec;
+pub mod mediaconvert;
+pub mod outputs;
+pub mod settings;
+pub mod submit;
+pub mod upload;
+pub mod wire;
 
+pub use clients::Clients;
+pub use errors::CloudError;
 pub use job_spec::{JobTarget, create_job_request};
+pub use settings::CloudSettings;

@@ -83,6 +83,10 @@ pub struct JobItem {
     pub state: JobState,
     cancel: CancelToken,
     show_details: bool,
+    /// Cloud settings when the job runs on MediaConvert; `None` for local jobs.
+    cloud: Option<crate::cloud::CloudSettings>,
+    /// The latest cloud state in words (upload bytes, MediaConvert status).
+    pub cloud_status: String,
 }
 
 /// The whole app.
@@ -103,6 +107,8 @@ pub struct VodkitApp {
     pub status: String,
     editor: Option<PresetEditor>,
     show_cloud: bool,
+    /// The last connection test: `None` while one runs.
+    cloud_check: Option<Vec<crate::cloud::check::CheckLine>>,
     saved_settings: Settings,
     /// Settings changed but not saved yet, and since when they have been unchanged.
     pending_settings: Option<(Settings, std::time::Instant)>,
@@ -130,6 +136,7 @@ impl VodkitApp {
             status,
             editor: None,
             show_cloud: false,
+            cloud_check: Some(Vec::new()),
             queue: VecDeque::new(),
         }
     }
@@ -174,11 +181,17 @@ impl VodkitApp {
             self.status = "no preset to encode with".to_owned();
             return;
         };
-        if self.settings.backend == Backend::Cloud {
-            self.status =
-                "the cloud backend is not available in this build yet; choose Local".to_owned();
-            return;
-        }
+        let cloud = if self.settings.backend == Backend::Cloud {
+            let c = self.settings.cloud.clone();
+            if let Err(e) = crate::cloud::JobTarget::from_settings(&c) {
+                self.status = e.to_string();
+                self.show_cloud = true;
+                return;
+            }
+            Some(c)
+        } else {
+            None
+        };
         let picked: Vec<usize> = match self.selected {
             Some(i) => vec![i],
             None => (0..self.files.len()).collect(),
@@ -202,6 +215,8 @@ impl VodkitApp {
                 state: JobState::Queued,
                 cancel: CancelToken::new(),
                 show_details: false,
+                cloud: cloud.clone(),
+                cloud_status: String::new(),
             });
             self.queue.push_back(id);
             queued += 1;
@@ -234,13 +249,22 @@ impl VodkitApp {
                 continue;
             };
             job.state = JobState::Running;
-            self.worker.encode(
-                job.id,
-                job.info.clone(),
-                job.preset.clone(),
-                job.out_dir.clone(),
-                job.cancel.clone(),
-            );
+            match &job.cloud {
+                Some(cloud) => self.worker.cloud_job(
+                    job.id,
+                    job.info.clone(),
+                    job.preset.clone(),
+                    cloud.clone(),
+                    job.cancel.clone(),
+                ),
+                None => self.worker.encode(
+                    job.id,
+                    job.info.clone(),
+                    job.preset.clone(),
+                    job.out_dir.clone(),
+                    job.cancel.clone(),
+                ),
+            }
             free -= 1;
         }
     }
@@ -286,6 +310,7 @@ impl VodkitApp {
                 UiEvent::Found(paths) => self.add_files(paths),
                 UiEvent::OutputPicked(dir) => self.settings.output_dir = dir,
                 UiEvent::Status(s) => self.status = s,
+                UiEvent::CloudCheck(lines) => self.cloud_check = Some(lines),
                 UiEvent::Presets(list) => self.presets = list,
                 UiEvent::Job(id, event) => {
                     if let Some(job) = self.jobs.iter_mut().find(|j| j.id == id) {
@@ -296,6 +321,31 @@ impl VodkitApp {
                                 job.overall = overall;
                             }
                             JobEvent::Warning { message } => self.status = message,
+                            JobEvent::Transfer {
+                                done_bytes,
+                                total_bytes,
+                                bytes_per_sec,
+                                ..
+                            } => {
+                                job.overall = done_bytes as f64 / total_bytes.max(1) as f64;
+                                job.cloud_status = format!(
+                                    "uploaded {} of {} ({}/s)",
+                                    human_bytes(done_bytes),
+                                    human_bytes(total_bytes),
+                                    human_bytes(bytes_per_sec as u64)
+                                );
+                            }
+                            JobEvent::CloudJob {
+                                job_id,
+                                status,
+                                phase,
+                                percent,
+                            } => {
+                                job.cloud_status = format!(
+                                    "MediaConvert job {job_id}: {status}{} {percent}%",
+                                    phase.map(|p| format!(" ({p})")).unwrap_or_default()
+                                );
+                            }
                             _ => {}
                         }
                     }
@@ -462,15 +512,13 @@ impl VodkitApp {
             ui.separator();
             ui.label("Backend:");
             ui.radio_value(&mut self.settings.backend, Backend::Local, "Local");
-            ui.add_enabled(
-                false,
-                egui::RadioButton::new(
-                    self.settings.backend == Backend::Cloud,
-                    "Cloud: AWS MediaConvert",
-                ),
+            ui.radio_value(
+                &mut self.settings.backend,
+                Backend::Cloud,
+                "Cloud: AWS MediaConvert",
             )
-            .on_disabled_hover_text(
-                "The cloud backend (S3 + MediaConvert) is not part of this build yet.",
+            .on_hover_text(
+                "Uploads the source to S3 and transcodes it on MediaConvert with the same preset",
             );
             if ui.button("Cloud settings…").clicked() {
                 self.show_cloud = true;
@@ -719,6 +767,13 @@ impl VodkitApp {
                                     cancel = Some(job.id);
                                 }
                             }
+                            JobState::Done(s) if job.cloud.is_some() => {
+                                ui.label(format!(
+                                    "{} rungs in {}",
+                                    s.made.len(),
+                                    s.out_dir.display()
+                                ));
+                            }
                             JobState::Done(s) => {
                                 if ui.button("Open folder").clicked() {
                                     open = Some(s.out_dir.clone());
@@ -751,6 +806,12 @@ impl VodkitApp {
                             JobState::Cancelled => {}
                         }
                     });
+                    if job.state == JobState::Running && !job.cloud_status.is_empty() {
+                        ui.horizontal(|ui| {
+                            ui.add_space(16.0);
+                            ui.label(&job.cloud_status);
+                        });
+                    }
                     if job.state == JobState::Running {
                         for r in &job.rungs {
                             ui.horizontal(|ui| {
@@ -801,16 +862,46 @@ impl VodkitApp {
                     ("AWS profile", &mut c.profile),
                     ("Region", &mut c.region),
                     ("Bucket", &mut c.bucket),
+                    ("Key prefix", &mut c.prefix),
                     ("MediaConvert role ARN", &mut c.role_arn),
-                    ("Endpoint URL (optional)", &mut c.endpoint),
+                    ("Queue ARN (optional)", &mut c.queue),
+                    ("S3 endpoint URL (optional)", &mut c.endpoint),
+                    ("MediaConvert endpoint URL (optional)", &mut c.mediaconvert_endpoint),
                 ] {
                     let name = ui.label(label);
                     ui.add(egui::TextEdit::singleline(value).desired_width(320.0)).labelled_by(name.id);
                     ui.end_row();
                 }
             });
-            ui.add_enabled(false, egui::Button::new("Test connection"))
-                .on_disabled_hover_text("Needs the cloud backend, which is not part of this build yet.");
+            ui.horizontal(|ui| {
+                let testing = self.cloud_check.is_none();
+                if ui
+                    .add_enabled(!testing, egui::Button::new("Test connection"))
+                    .on_hover_text("Checks the credentials, the bucket (read and write), MediaConvert and the role")
+                    .clicked()
+                {
+                    self.cloud_check = None;
+                    self.worker.cloud_check(self.settings.cloud.clone());
+                }
+                if testing {
+                    ui.spinner();
+                    ui.label("testing…");
+                }
+            });
+            if let Some(lines) = &self.cloud_check {
+                egui::Grid::new("cloud-check").num_columns(3).show(ui, |ui| {
+                    for l in lines {
+                        ui.label(if l.ok {
+                            RichText::new("ok").color(Color32::from_rgb(40, 150, 60))
+                        } else {
+                            RichText::new("FAIL").color(Color32::from_rgb(200, 60, 60))
+                        });
+                        ui.label(&l.what);
+                        ui.label(&l.detail);
+                        ui.end_row();
+                    }
+                });
+            }
         });
         self.show_cloud = open;
     }

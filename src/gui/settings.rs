@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::cloud::CloudSettings;
+
 /// Where encodes run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum Backend {
@@ -13,22 +15,6 @@ pub enum Backend {
     Local,
     /// AWS S3 + Elemental MediaConvert.
     Cloud,
-}
-
-/// Cloud settings (no credentials: those come from the AWS credential chain).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct CloudSettings {
-    /// AWS profile name.
-    pub profile: String,
-    /// Region.
-    pub region: String,
-    /// Bucket for sources and outputs.
-    pub bucket: String,
-    /// MediaConvert role ARN.
-    pub role_arn: String,
-    /// S3-compatible endpoint URL, if not AWS.
-    pub endpoint: String,
 }
 
 /// Remembered settings.

@@ -27,6 +27,8 @@ pub enum UiEvent {
     Status(String),
     /// The preset list changed.
     Presets(Vec<crate::preset::store::Entry>),
+    /// The result of a cloud connection test.
+    CloudCheck(Vec<crate::cloud::check::CheckLine>),
 }
 
 /// Sends events to the UI and wakes it.
@@ -303,6 +305,77 @@ impl Worker {
                         .map_err(|e| e.to_string())
                 });
             out.send(UiEvent::JobEnded(id, result));
+        });
+    }
+}
+
+impl Worker {
+    /// Runs a cloud job (upload, MediaConvert, outputs); events come back tagged with `id`.
+    pub fn cloud_job(
+        &self,
+        id: u64,
+        info: MediaInfo,
+        preset: crate::preset::Preset,
+        settings: crate::cloud::CloudSettings,
+        cancel: CancelToken,
+    ) {
+        use crate::cloud::{Clients, CloudError};
+        let out = self.outbox.clone();
+        spawn("vodkit-cloud-job", move || {
+            let result = (|| {
+                let plan = crate::plan::plan(&info, &preset).map_err(|e| e.to_string())?;
+                let events_out = out.clone();
+                let sink: EventSink = Arc::new(move |e| events_out.send(UiEvent::Job(id, e)));
+                let rt = Clients::runtime().map_err(|e| e.to_string())?;
+                let done = rt.block_on(async {
+                    let clients = Clients::connect(&settings).await?;
+                    let options = crate::cloud::submit::SubmitOptions::default();
+                    crate::cloud::submit::submit(&clients, &plan, &preset, &options, &sink, &cancel)
+                        .await
+                });
+                match done {
+                    Ok(d) => d
+                        .summary
+                        .ok_or_else(|| "the job was not followed".to_owned()),
+                    Err(CloudError::Cancelled) => Ok(Summary {
+                        source: plan.source,
+                        out_dir: PathBuf::new(),
+                        made: Vec::new(),
+                        skipped: Vec::new(),
+                        failed: Vec::new(),
+                        cancelled: true,
+                        wall_secs: 0.0,
+                    }),
+                    Err(e) => Err(e.to_string()),
+                }
+            })();
+            out.send(UiEvent::JobEnded(id, result));
+        });
+    }
+
+    /// Tests the cloud settings in the background.
+    pub fn cloud_check(&self, settings: crate::cloud::CloudSettings) {
+        use crate::cloud::Clients;
+        let out = self.outbox.clone();
+        spawn("vodkit-cloud-check", move || {
+            let lines = match Clients::runtime() {
+                Ok(rt) => rt.block_on(async {
+                    match Clients::connect(&settings).await {
+                        Ok(c) => crate::cloud::check::check(&c).await,
+                        Err(e) => vec![crate::cloud::check::CheckLine {
+                            what: "settings".to_owned(),
+                            ok: false,
+                            detail: e.to_string(),
+                        }],
+                    }
+                }),
+                Err(e) => vec![crate::cloud::check::CheckLine {
+                    what: "runtime".to_owned(),
+                    ok: false,
+                    detail: e.to_string(),
+                }],
+            };
+            out.send(UiEvent::CloudCheck(lines));
         });
     }
 }

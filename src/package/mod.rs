@@ -11,7 +11,7 @@ mod dash;
 mod hls;
 pub mod mp4_index;
 mod segments;
-mod smil;
+pub mod smil;
 pub mod title;
 
 use std::path::{Path, PathBuf};

@@ -2,7 +2,11 @@
 service model that ships in botocore (data/mediaconvert/2017-08-29/service-2.json.gz):
 required members, unknown members, types, enums, min/max and string patterns.
 
-Usage: python validate_mediaconvert.py FILE.json...   (prints one line per violation; exit 1 if any)
+Usage: python validate_mediaconvert.py [--wire] FILE.json...
+  (prints one line per violation; exit 1 if any)
+
+With --wire the files hold the request body as sent over HTTP: members named by their
+`locationName` (lowerCamelCase) as MediaConvert's REST-JSON protocol has them.
 """
 import gzip
 import json
@@ -26,6 +30,17 @@ def load_model():
     raise SystemExit("no MediaConvert service model in botocore")
 
 
+WIRE = False
+
+
+def member_names(shape):
+    """Member key as it appears in the JSON -> (member name, member)."""
+    members = shape.get("members", {})
+    if not WIRE:
+        return {name: (name, m) for name, m in members.items()}
+    return {m.get("locationName", name): (name, m) for name, m in members.items()}
+
+
 def validate(model, shape_name, value, path, errors):
     shape = model["shapes"][shape_name]
     kind = shape["type"]
@@ -33,15 +48,16 @@ def validate(model, shape_name, value, path, errors):
         if not isinstance(value, dict):
             errors.append(f"{path}: expected an object for {shape_name}")
             return
-        members = shape.get("members", {})
+        keys = member_names(shape)
+        present = {keys[k][0] for k in value if k in keys}
         for req in shape.get("required", []):
-            if req not in value:
+            if req not in present:
                 errors.append(f"{path}: missing required member {req}")
         for key, item in value.items():
-            if key not in members:
+            if key not in keys:
                 errors.append(f"{path}.{key}: unknown member of {shape_name}")
                 continue
-            validate(model, members[key]["shape"], item, f"{path}.{key}", errors)
+            validate(model, keys[key][1]["shape"], item, f"{path}.{key}", errors)
     elif kind == "list":
         if not isinstance(value, list):
             errors.append(f"{path}: expected a list")
@@ -91,7 +107,12 @@ def main():
     model = load_model()
     input_shape = model["operations"]["CreateJob"]["input"]["shape"]
     failed = False
-    for name in sys.argv[1:]:
+    global WIRE
+    files = sys.argv[1:]
+    if files and files[0] == "--wire":
+        WIRE = True
+        files = files[1:]
+    for name in files:
         with open(name) as f:
             request = json.load(f)
         errors = []

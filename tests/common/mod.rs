@@ -279,6 +279,7 @@ pub fn vodkit(args: &[&str], config_dir: &Path) -> (i32, String, String) {
     )
 }
 
+pub mod aws;
 pub mod http;
 
 /// A `vodkit serve` running on a free port, stopped when dropped.
@@ -471,4 +472,35 @@ pub fn encode_with(
     let plan = vodkit::plan::plan(&info, preset).map_err(|e| e.to_string())?;
     let sink: vodkit::job::EventSink = std::sync::Arc::new(move |e| on_event(&e));
     vodkit::local::encode(&info, preset, &plan, out, &sink, cancel).map_err(|e| e.to_string())
+}
+
+/// 320x240 of noise, lossless H.264 + AAC, 8 s: about 19 MB that do not compress, so uploads
+/// need several 5 MiB parts.
+#[rustfmt::skip]
+pub fn noisy() -> PathBuf {
+    make("noisy.mp4", |out| {
+        ffmpeg(
+            &[
+                "-f", "lavfi", "-i", "testsrc2=s=320x240:r=30:d=8,noise=alls=100:allf=t",
+                "-f", "lavfi", "-i", &format!("{TONE}:d=8"),
+                "-c:v", "libx264", "-preset", "ultrafast", "-qp", "0", "-c:a", "aac",
+            ],
+            out,
+        );
+    })
+}
+
+/// `vodkit` with extra environment variables.
+pub fn vodkit_env(args: &[&str], config_dir: &Path, env: &[(&str, &str)]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_vodkit"))
+        .args(args)
+        .env("VODKIT_CONFIG_DIR", config_dir)
+        .envs(env.iter().copied())
+        .output()
+        .expect("vodkit runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }

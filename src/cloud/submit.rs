@@ -1,0 +1,172 @@
+//! A cloud job from start to end, reporting the same events as a local encode: upload the
+//! source (skipped when already there), create the MediaConvert job built from the plan, follow
+//! it, and on completion list the outputs and write `index.smil` next to them.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::clients::Clients;
+use super::outputs::{Object, list_objects, parse_s3_url, put_smil, rung_key, smil_for};
+use super::upload::{UploadOptions, Uploaded, upload};
+use super::{CloudError, JobTarget, create_job_request, mediaconvert};
+use crate::job::{CancelToken, EventSink, JobEvent, Stage, Summary};
+use crate::plan::Plan;
+use crate::preset::Preset;
+
+/// How a cloud job runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubmitOptions {
+    /// Upload tuning.
+    pub upload: UploadOptions,
+    /// How often to ask MediaConvert for progress.
+    pub poll: Duration,
+    /// Follow the job to its end (false: return once it is created).
+    pub wait: bool,
+}
+
+impl Default for SubmitOptions {
+    fn default() -> Self {
+        Self {
+            upload: UploadOptions::default(),
+            poll: Duration::from_secs(5),
+            wait: true,
+        }
+    }
+}
+
+/// What a cloud job did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Submitted {
+    /// The uploaded source.
+    pub source: Uploaded,
+    /// The MediaConvert job id.
+    pub job_id: String,
+    /// Where the outputs go (`s3://bucket/prefix/outputs/<title>/`).
+    pub output_url: String,
+    /// The outputs found once the job completed (empty when not followed).
+    pub outputs: Vec<String>,
+    /// The end of the job, when it was followed.
+    pub summary: Option<Summary>,
+}
+
+/// Runs a plan on MediaConvert. See the module documentation.
+pub async fn submit(
+    clients: &Clients,
+    plan: &Plan,
+    preset: &Preset,
+    options: &SubmitOptions,
+    sink: &EventSink,
+    cancel: &CancelToken,
+) -> Result<Submitted, CloudError> {
+    let started = Instant::now();
+    let named = |e: String| CloudError::new(format!("{}: {e}", plan.source.display()));
+    if plan.made_rungs().next().is_none() {
+        return Err(named(format!(
+            "preset '{}' makes no video rungs from this file; the cloud backend runs video presets",
+            preset.name
+        )));
+    }
+    let target = JobTarget::from_settings(&clients.settings)?;
+    let input_url = target.input_url(plan);
+    let (_, input_key) = parse_s3_url(&input_url)
+        .ok_or_else(|| CloudError::new(format!("bad input URL {input_url}")))?;
+    sink(JobEvent::Started {
+        source: plan.source.clone(),
+        rungs: plan.made_rungs().map(|r| r.name.clone()).collect(),
+    });
+    sink(JobEvent::Stage {
+        stage: Stage::Upload,
+    });
+    let source = upload(
+        clients,
+        &plan.source,
+        &input_key,
+        &options.upload,
+        sink,
+        cancel,
+    )
+    .await
+    .map_err(|e| match e {
+        CloudError::Cancelled => e,
+        CloudError::Failed(m) if m.starts_with(&plan.source.display().to_string()) => {
+            CloudError::Failed(m)
+        }
+        CloudError::Failed(m) => named(m),
+    })?;
+    if cancel.is_cancelled() {
+        return Err(CloudError::Cancelled);
+    }
+    sink(JobEvent::Stage {
+        stage: Stage::Transcode,
+    });
+    let request = create_job_request(plan, preset, &target);
+    let job_id = mediaconvert::create_job(clients, &request).await?;
+    let output_url = target.output_url(plan);
+    let mut submitted = Submitted {
+        source,
+        job_id: job_id.clone(),
+        output_url: output_url.clone(),
+        outputs: Vec::new(),
+        summary: None,
+    };
+    if !options.wait {
+        return Ok(submitted);
+    }
+    mediaconvert::follow(clients, &job_id, plan, options.poll, sink, cancel).await?;
+
+    let (bucket, dir_key) = parse_s3_url(&output_url)
+        .ok_or_else(|| CloudError::new(format!("bad output URL {output_url}")))?;
+    let objects = list_objects(clients, &bucket, &dir_key).await?;
+    let smil = smil_for(plan, &dir_key, &objects).map_err(CloudError::new)?;
+    let smil_key = put_smil(clients, &bucket, &dir_key, smil.clone()).await?;
+    let mut summary = Summary {
+        source: plan.source.clone(),
+        out_dir: PathBuf::from(&output_url),
+        made: Vec::new(),
+        skipped: Vec::new(),
+        failed: Vec::new(),
+        cancelled: false,
+        wall_secs: 0.0,
+    };
+    for r in plan.made_rungs() {
+        let key = rung_key(&dir_key, &plan.title, &r.name);
+        match objects.iter().find(|o| o.key == key) {
+            Some(_) => summary.made.push(r.name.clone()),
+            None => {
+                let error = format!("s3://{bucket}/{key} is not among the job's outputs");
+                sink(JobEvent::RungFailed {
+                    rung: r.name.clone(),
+                    error: error.clone(),
+                });
+                summary.failed.push((r.name.clone(), error));
+            }
+        }
+    }
+    let smil_object = Object {
+        key: smil_key.clone(),
+        size_bytes: smil.len() as u64,
+    };
+    let listed = objects
+        .iter()
+        .filter(|o| o.key != smil_key)
+        .chain(std::iter::once(&smil_object));
+    for o in listed {
+        if o.key.ends_with(".vodkit-check") {
+            continue;
+        }
+        let url = format!("s3://{bucket}/{}", o.key);
+        sink(JobEvent::Output {
+            path: PathBuf::from(&url),
+            size_bytes: o.size_bytes,
+        });
+        submitted.outputs.push(url);
+    }
+    summary.wall_secs = started.elapsed().as_secs_f64();
+    sink(JobEvent::Finished {
+        summary: summary.clone(),
+    });
+    submitted.summary = Some(summary);
+    Ok(submitted)
+}

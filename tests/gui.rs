@@ -2,7 +2,8 @@
 //! (through the raw input's hovered and dropped files), see them read, select one, see its
 //! rungs for two presets, start, follow progress to 100 % and find the outputs, cancel a second
 //! job and see nothing finished left behind, drop a broken file and see its error. The preset
-//! editor shows an invalid rung's problem inline.
+//! editor shows an invalid rung's problem inline. The cloud backend tests its connection and
+//! runs a job against moto's S3 server and a MediaConvert stand-in.
 
 mod common;
 
@@ -61,8 +62,14 @@ fn private_config() {
     ONCE.call_once(|| {
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("gui-config");
         let _ = std::fs::remove_dir_all(&dir);
-        // SAFETY: set once, before any app in this test binary reads it.
-        unsafe { std::env::set_var("VODKIT_CONFIG_DIR", dir) };
+        // SAFETY: set once, before any app in this test binary reads them. The AWS variables
+        // give the cloud backend static test credentials (no profile files, no instance role).
+        unsafe {
+            std::env::set_var("VODKIT_CONFIG_DIR", dir);
+            for (k, v) in common::aws::ENV {
+                std::env::set_var(k, v);
+            }
+        }
     });
 }
 
@@ -213,4 +220,118 @@ fn the_preset_editor_shows_an_invalid_rung_inline() {
     harness.run_steps(3);
     harness.get_by_label("Valid: ready to save");
     assert!(harness.query_by_label_contains("is odd").is_none());
+}
+
+/// Steps the app until a label containing `text` is shown.
+fn step_until_label(harness: &mut Harness<'_, VodkitApp>, text: &str) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while harness.query_by_label_contains(text).is_none() {
+        assert!(Instant::now() < deadline, "timed out waiting for '{text}'");
+        harness.run_steps(1);
+        std::thread::sleep(Duration::from_millis(30));
+    }
+}
+
+#[test]
+fn the_cloud_backend_tests_its_connection_and_runs_a_job() {
+    use common::aws::{FakeMediaConvert, Moto, s3_client, step};
+    private_config();
+    let moto = Moto::start();
+    let mc = FakeMediaConvert::start(vec![
+        step("PROGRESSING", 40, Some("TRANSCODING")),
+        step("COMPLETE", 100, None),
+    ]);
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let s3 = rt.block_on(s3_client(&moto.url()));
+    rt.block_on(s3.create_bucket().bucket("gui-vod").send())
+        .expect("bucket");
+    // What MediaConvert would write for phone-share on the basic clip.
+    let source = common::basic();
+    let preset = vodkit::preset::store::builtins()
+        .into_iter()
+        .find(|p| p.name == "phone-share")
+        .expect("phone-share");
+    let plan =
+        vodkit::plan::plan(&vodkit::probe::probe(&source).expect("probe"), &preset).expect("plan");
+    for r in plan.made_rungs() {
+        rt.block_on(
+            s3.put_object()
+                .bucket("gui-vod")
+                .key(format!("vod/outputs/basic/basic_{}.mp4", r.name))
+                .body(vec![0u8; 50_000].into())
+                .send(),
+        )
+        .expect("put");
+    }
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let settings = Settings {
+        output_dir: dir.path().to_owned(),
+        preset: "phone-share".to_owned(),
+        backend: vodkit::gui::Backend::Cloud,
+        cloud: vodkit::cloud::CloudSettings {
+            bucket: "gui-vod".into(),
+            prefix: "vod".into(),
+            role_arn: "arn:aws:iam::123456789012:role/MediaConvertRole".into(),
+            endpoint: moto.url(),
+            mediaconvert_endpoint: mc.url(),
+            ..Default::default()
+        },
+        ..Settings::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_ui_state(
+            |ui, app: &mut VodkitApp| app.show(ui),
+            VodkitApp::new(settings, || {}),
+        );
+    harness.run_steps(2);
+
+    // Test connection, in the Cloud settings window.
+    harness.get_by_label("Cloud settings…").click();
+    harness.run_steps(2);
+    harness.get_by_label("Test connection").click();
+    harness.run_steps(1);
+    step_until_label(&mut harness, "reachable in us-east-1");
+    harness.get_by_label("bucket gui-vod");
+    harness.get_by_label_contains("write to s3://gui-vod/vod/");
+    assert!(
+        harness.query_by_label("FAIL").is_none(),
+        "every check passes"
+    );
+
+    // A job: upload, MediaConvert, outputs with the SMIL.
+    drop_files(&mut harness, std::slice::from_ref(&source));
+    step_until(&mut harness, "the clip probed", |a| {
+        a.files
+            .iter()
+            .all(|f| matches!(f.status, FileStatus::Ready(_)))
+            && !a.files.is_empty()
+    });
+    harness.get_by_label("Start").click();
+    harness.run_steps(2);
+    step_until(&mut harness, "the cloud job to finish", |a| {
+        a.jobs
+            .first()
+            .is_some_and(|j| matches!(j.state, JobState::Done(_) | JobState::Failed(_)))
+    });
+    let job = &harness.state().jobs[0];
+    assert!(matches!(job.state, JobState::Done(_)), "{:?}", job.state);
+    harness.get_by_label_contains("s3://gui-vod/vod/outputs/basic/");
+    let smil = rt
+        .block_on(
+            s3.get_object()
+                .bucket("gui-vod")
+                .key("vod/outputs/basic/index.smil")
+                .send(),
+        )
+        .expect("index.smil written next to the outputs");
+    assert!(smil.content_length().unwrap_or(0) > 0);
+    let source_key = rt.block_on(
+        s3.head_object()
+            .bucket("gui-vod")
+            .key("vod/inputs/basic.mp4")
+            .send(),
+    );
+    assert!(source_key.is_ok(), "the source was uploaded");
 }

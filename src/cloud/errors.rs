@@ -153,3 +153,108 @@ fn region_mismatch(cx: &Context<'_>, bucket: &str, actual: Option<&str>) -> Stri
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_s3::operation::head_bucket::HeadBucketError;
+    use aws_smithy_runtime_api::client::result::ConnectorError;
+    use aws_smithy_runtime_api::http::StatusCode;
+    use aws_smithy_types::body::SdkBody;
+    use aws_smithy_types::error::ErrorMetadata;
+
+    fn service(status: u16, code: &str, message: &str, region: Option<&str>) -> CloudError {
+        let meta = ErrorMetadata::builder().code(code).message(message).build();
+        let mut raw = HttpResponse::new(
+            StatusCode::try_from(status).expect("status"),
+            SdkBody::empty(),
+        );
+        if let Some(r) = region {
+            raw.headers_mut()
+                .insert("x-amz-bucket-region", r.to_owned());
+        }
+        let err = SdkError::service_error(HeadBucketError::generic(meta), raw);
+        explain(
+            &err,
+            &Context {
+                doing: "uploading s3://my-vod/a.mov",
+                permission: "s3:PutObject on arn:aws:s3:::my-vod/a.mov",
+                bucket: Some("my-vod"),
+                region: "us-east-1",
+            },
+        )
+    }
+
+    #[test]
+    fn service_errors_say_what_to_do() {
+        let e = service(403, "AccessDenied", "Access Denied", None).to_string();
+        assert!(
+            e.contains(
+                "access denied: the credentials need s3:PutObject on arn:aws:s3:::my-vod/a.mov"
+            ),
+            "{e}"
+        );
+        let e = service(301, "PermanentRedirect", "", Some("eu-west-1")).to_string();
+        assert!(
+            e.contains(
+                "bucket 'my-vod' is in region eu-west-1, not us-east-1: pass --region eu-west-1"
+            ),
+            "{e}"
+        );
+        let e = service(404, "NoSuchBucket", "", None).to_string();
+        assert!(e.contains("bucket 'my-vod' does not exist"), "{e}");
+        let e = service(400, "ExpiredToken", "", None).to_string();
+        assert!(e.contains("aws sso login"), "{e}");
+        let e = service(403, "InvalidAccessKeyId", "", None).to_string();
+        assert!(e.contains("AWS does not know this access key"), "{e}");
+        let e = service(
+            400,
+            "BadRequestException",
+            "Unable to assume role arn:aws:iam::1:role/x",
+            None,
+        )
+        .to_string();
+        assert!(
+            e.contains("MediaConvert cannot use the role")
+                && e.contains("mediaconvert.amazonaws.com"),
+            "{e}"
+        );
+        let e = service(
+            500,
+            "InternalError",
+            "We encountered an internal error",
+            None,
+        )
+        .to_string();
+        assert_eq!(
+            e,
+            "uploading s3://my-vod/a.mov failed: InternalError (HTTP 500): We encountered an internal error"
+        );
+    }
+
+    #[test]
+    fn unreachable_and_credentials_errors() {
+        let cx = Context {
+            doing: "reaching MediaConvert",
+            permission: "mediaconvert:ListQueues",
+            bucket: None,
+            region: "eu-west-1",
+        };
+        let err: SdkError<HeadBucketError, HttpResponse> =
+            SdkError::dispatch_failure(ConnectorError::io("connection refused".into()));
+        let e = explain(&err, &cx).to_string();
+        assert!(
+            e.starts_with("reaching MediaConvert: cannot reach AWS"),
+            "{e}"
+        );
+        assert!(e.contains("the region (eu-west-1)"), "{e}");
+        let err: SdkError<HeadBucketError, HttpResponse> = SdkError::construction_failure(
+            "an identity resolver failed: no credentials in the chain",
+        );
+        let e = explain(&err, &cx).to_string();
+        assert!(
+            e.contains("no AWS credentials found") && e.contains("aws configure"),
+            "{e}"
+        );
+    }
+}

@@ -1,14 +1,28 @@
-//! MediaConvert jobs from presets: the CreateJob request `vodkit cloud job-json` prints is
-//! validated against the official service model (botocore's, installed by `make test-deps`) with
-//! zero violations for every built-in preset on several sources, and the reference pipeline's
-//! settings are checked member by member.
+//! The cloud backend without AWS.
+//!
+//! - MediaConvert jobs from presets: the CreateJob request `vodkit cloud job-json` prints, and
+//!   its wire form, are validated against the official service model (botocore's, installed by
+//!   `make test-deps`) with zero violations for every built-in preset on several sources; the
+//!   reference pipeline's settings are checked member by member.
+//! - S3 against moto's S3 server: multipart upload with progress, skip when present, retries on
+//!   injected 503 SlowDown, an upload killed midway and resumed, an upload S3 forgot restarted,
+//!   cancel leaving no multipart upload behind.
+//! - MediaConvert against a stand-in that records what the SDK sends and replays GetJob
+//!   answers: a signed CreateJob valid against the model, progress events, the SMIL, a failed
+//!   job's code and message, cancel, and the command line's check/submit/status/download.
 
 mod common;
 
 use std::path::Path;
 use std::process::Command;
+use std::sync::{Arc, Mutex};
 
+use common::aws::{ENV, FakeMediaConvert, Fault, FaultProxy, Moto, s3_client, sdk_config, step};
 use serde_json::Value;
+use vodkit::cloud::submit::{SubmitOptions, submit};
+use vodkit::cloud::upload::{UploadOptions, upload};
+use vodkit::cloud::{Clients, CloudError, CloudSettings};
+use vodkit::job::{CancelToken, EventSink, JobEvent};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/MediaConvertRole";
 
@@ -37,6 +51,7 @@ fn job_json(file: &Path, preset: &str, config: &Path) -> Value {
 fn every_builtin_preset_makes_a_valid_job_on_several_sources() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut files = Vec::new();
+    let mut wire_files = Vec::new();
     let sources = [
         common::uhd(),
         common::basic(),
@@ -53,6 +68,10 @@ fn every_builtin_preset_makes_a_valid_job_on_several_sources() {
             let path = dir.path().join(format!("{stem}-{preset}.json"));
             std::fs::write(&path, serde_json::to_vec_pretty(&job).expect("json")).expect("write");
             files.push(path);
+            let wire = dir.path().join(format!("{stem}-{preset}.wire.json"));
+            let body = vodkit::cloud::wire::to_wire(&job);
+            std::fs::write(&wire, serde_json::to_vec(&body).expect("json")).expect("write");
+            wire_files.push(wire);
         }
     }
     let out = Command::new(common::pyenv_python())
@@ -68,6 +87,23 @@ fn every_builtin_preset_makes_a_valid_job_on_several_sources() {
     assert_eq!(
         report.lines().filter(|l| l.ends_with(": valid")).count(),
         files.len(),
+        "{report}"
+    );
+    // The same requests as they travel (lowerCamelCase member names) are valid too.
+    let out = Command::new(common::pyenv_python())
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cloud/validate_mediaconvert.py"))
+        .arg("--wire")
+        .args(&wire_files)
+        .output()
+        .expect("python runs");
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "violations in the wire form:\n{report}"
+    );
+    assert_eq!(
+        report.lines().filter(|l| l.ends_with(": valid")).count(),
+        wire_files.len(),
         "{report}"
     );
 }
@@ -187,14 +223,6 @@ fn the_reference_settings_member_by_member() {
 
 // ---------------------------------------------------------------------------------------------
 // S3 against moto's server, MediaConvert against a stand-in that records what the SDK sends.
-
-use std::sync::{Arc, Mutex};
-
-use common::aws::{ENV, FakeMediaConvert, Fault, FaultProxy, Moto, s3_client, sdk_config, step};
-use vodkit::cloud::submit::{SubmitOptions, submit};
-use vodkit::cloud::upload::{UploadOptions, upload};
-use vodkit::cloud::{Clients, CloudError, CloudSettings};
-use vodkit::job::{CancelToken, EventSink, JobEvent};
 
 const MIB: u64 = 1024 * 1024;
 

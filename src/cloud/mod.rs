@@ -16,6 +16,7 @@ mod errors;
 pub mod job_spec;
 pub mod mediaconvert;
 pub mod outputs;
+mod part_body;
 pub mod settings;
 pub mod submit;
 pub mod upload;

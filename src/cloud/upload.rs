@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use aws_sdk_s3::primitives::{ByteStream, Length};
+use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -26,6 +26,7 @@ use tokio::task::JoinSet;
 use super::CloudError;
 use super::clients::Clients;
 use super::errors::{Context, explain};
+use super::part_body::{counted, read_part};
 use crate::job::{CancelToken, EventSink, JobEvent};
 
 /// S3's smallest part (all but the last).
@@ -325,7 +326,6 @@ pub async fn upload(
                 .and_then(|m| m.get(SHA256_METADATA_KEY))
                 .is_some_and(|s| *s == sha256);
             if same_size && same_sum {
-                progress.report(size_bytes);
                 return Ok(Uploaded {
                     bucket,
                     key: key.to_owned(),
@@ -556,7 +556,8 @@ impl Run<'_> {
             .filter(|p| record.has(p.number))
             .map(|p| p.len)
             .sum();
-        let sent = Arc::new(AtomicU64::new(resumed_bytes));
+        let mut completed_bytes = resumed_bytes;
+        let mut in_flight_parts: Vec<(i32, u64, Arc<AtomicU64>)> = Vec::new();
         let progress = Progress {
             name: self.url.to_owned(),
             total_bytes: record.size_bytes,
@@ -577,22 +578,29 @@ impl Run<'_> {
         loop {
             while tasks.len() < in_flight {
                 let Some(part) = todo.next() else { break };
-                tasks.spawn(send_part(
-                    clients.clone(),
-                    record.clone(),
-                    part,
-                    Arc::clone(&sent),
-                ));
+                let sent = Arc::new(AtomicU64::new(0));
+                in_flight_parts.push((part.number, part.len, Arc::clone(&sent)));
+                tasks.spawn(send_part(clients.clone(), record.clone(), part, sent));
             }
+            let sent_now = |completed: u64, parts: &[(i32, u64, Arc<AtomicU64>)]| {
+                completed
+                    + parts
+                        .iter()
+                        .map(|(_, len, sent)| sent.load(Ordering::Relaxed).min(*len))
+                        .sum::<u64>()
+            };
             if tasks.is_empty() {
                 break;
             }
             tokio::select! {
                 joined = tasks.join_next() => match joined {
                     Some(Ok(Ok(part))) => {
+                        if let Some(i) = in_flight_parts.iter().position(|p| p.0 == part.number) {
+                            completed_bytes += in_flight_parts.swap_remove(i).1;
+                        }
                         record.parts.push(part);
                         save_record(self.record_file, &record).map_err(Stop::Error)?;
-                        progress.report(sent.load(Ordering::Relaxed));
+                        progress.report(sent_now(completed_bytes, &in_flight_parts));
                     }
                     Some(Ok(Err((_, Stop::Gone)))) => {
                         tasks.abort_all();
@@ -622,7 +630,7 @@ impl Run<'_> {
                         let _ = std::fs::remove_file(self.record_file);
                         return Err(Stop::Error(CloudError::Cancelled));
                     }
-                    progress.report(sent.load(Ordering::Relaxed));
+                    progress.report(sent_now(completed_bytes, &in_flight_parts));
                 }
             }
         }
@@ -703,13 +711,10 @@ async fn send_part(
     sent: Arc<AtomicU64>,
 ) -> Result<RecordedPart, (i32, Stop)> {
     let fail = |e: String| (part.number, Stop::Error(CloudError::new(e)));
-    let body = ByteStream::read_from()
-        .path(&record.file)
-        .offset(part.offset)
-        .length(Length::Exact(part.len))
-        .build()
+    let data = read_part(&record.file, part.offset, part.len)
         .await
         .map_err(|e| fail(format!("{}: {e}", record.file.display())))?;
+    let body = counted(data, sent);
     let out = clients
         .s3
         .upload_part()
@@ -745,7 +750,6 @@ async fn send_part(
                 )),
             )
         })?;
-    sent.fetch_add(part.len, Ordering::Relaxed);
     Ok(RecordedPart {
         number: part.number,
         e_tag: out.e_tag().unwrap_or_default().to_owned(),

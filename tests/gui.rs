@@ -327,6 +327,17 @@ fn the_cloud_backend_tests_its_connection_and_runs_a_job() {
         )
         .expect("index.smil written next to the outputs");
     assert!(smil.content_length().unwrap_or(0) > 0);
+    // Download: the outputs land in the output folder under the title.
+    harness.get_by_label("Download").click();
+    harness.run_steps(1);
+    step_until(&mut harness, "the download", |a| {
+        a.status.starts_with("downloaded")
+    });
+    assert!(
+        dir.path().join("basic/index.smil").exists(),
+        "{}",
+        harness.state().status
+    );
     let source_key = rt.block_on(
         s3.head_object()
             .bucket("gui-vod")

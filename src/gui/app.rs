@@ -734,6 +734,7 @@ impl VodkitApp {
         let mut cancel = None;
         let mut open = None;
         let mut play: Option<PathBuf> = None;
+        let mut download = None;
         egui::ScrollArea::vertical()
             .auto_shrink([false, false])
             .show(ui, |ui| {
@@ -768,6 +769,19 @@ impl VodkitApp {
                                 }
                             }
                             JobState::Done(s) if job.cloud.is_some() => {
+                                if ui
+                                    .button("Download")
+                                    .on_hover_text(
+                                        "Fetch the rungs, stills and SMIL into the output folder",
+                                    )
+                                    .clicked()
+                                {
+                                    download = Some((
+                                        job.cloud.clone().unwrap_or_default(),
+                                        s.out_dir.display().to_string(),
+                                        job.out_dir.join(s.out_dir.file_name().unwrap_or_default()),
+                                    ));
+                                }
                                 ui.label(format!(
                                     "{} rungs in {}",
                                     s.made.len(),
@@ -843,6 +857,10 @@ impl VodkitApp {
         }
         if let Some(dir) = open {
             self.worker.open_folder(dir);
+        }
+        if let Some((settings, url, dir)) = download {
+            self.status = format!("downloading {url} to {}…", dir.display());
+            self.worker.cloud_download(settings, url, dir);
         }
         if let Some(title_dir) = play
             && let (Some(root), Some(title)) = (title_dir.parent(), title_dir.file_name())

@@ -353,6 +353,33 @@ impl Worker {
         });
     }
 
+    /// Downloads a cloud job's outputs (`s3://.../outputs/<title>/`) into `dir`; reports the
+    /// result on the status line.
+    pub fn cloud_download(&self, settings: crate::cloud::CloudSettings, url: String, dir: PathBuf) {
+        use crate::cloud::Clients;
+        let out = self.outbox.clone();
+        spawn("vodkit-cloud-download", move || {
+            let quiet: EventSink = Arc::new(|_| {});
+            let result = Clients::runtime().and_then(|rt| {
+                rt.block_on(async {
+                    let clients = Clients::connect(&settings).await?;
+                    crate::cloud::outputs::download(
+                        &clients,
+                        &[url],
+                        &dir,
+                        &quiet,
+                        &CancelToken::new(),
+                    )
+                    .await
+                })
+            });
+            out.send(UiEvent::Status(match result {
+                Ok(files) => format!("downloaded {} files to {}", files.len(), dir.display()),
+                Err(e) => format!("download failed: {e}"),
+            }));
+        });
+    }
+
     /// Tests the cloud settings in the background.
     pub fn cloud_check(&self, settings: crate::cloud::CloudSettings) {
         use crate::cloud::Clients;

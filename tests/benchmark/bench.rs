@@ -58,6 +58,17 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn compare(
     title: &str,
     rounds: usize,
+    ours: impl FnMut() -> Command,
+    theirs: impl FnMut() -> Command,
+) {
+    compare_with(title, "ffmpeg", rounds, ours, theirs);
+}
+
+/// [`compare`] against a tool named `them`.
+fn compare_with(
+    title: &str,
+    them: &str,
+    rounds: usize,
     mut ours: impl FnMut() -> Command,
     mut theirs: impl FnMut() -> Command,
 ) {
@@ -76,7 +87,10 @@ fn compare(
     println!("\n{title} (median of {rounds}, alternating)");
     println!(
         "  {:<12} {:>12} {:>12} {:>16}",
-        "", "vodkit", "ffmpeg", "vodkit/ffmpeg"
+        "",
+        "vodkit",
+        them,
+        format!("vodkit/{them}")
     );
     for (name, f, unit) in rows {
         let (x, y) = (pick(&a, f), pick(&b, f));
@@ -646,7 +660,7 @@ fn main() {
         .status()
         .expect("cargo build");
     assert!(status.success());
-    // VODKIT_BENCH=probe or =encode runs one part only.
+    // VODKIT_BENCH=probe, encode, package or upload runs one part only.
     let only = std::env::var("VODKIT_BENCH").unwrap_or_default();
     if only.is_empty() || only == "probe" {
         bench_probe();
@@ -657,4 +671,124 @@ fn main() {
     if only.is_empty() || only == "package" {
         bench_package();
     }
+    if only.is_empty() || only == "upload" {
+        bench_upload();
+    }
+}
+
+/// Upload: a 380 MiB video to moto's S3 server on this machine, `vodkit cloud upload` against
+/// boto3's s3transfer (the engine of `aws s3 cp`), both with 16 MiB parts, four in flight. Each
+/// round writes a new key, so nothing is skipped.
+fn bench_upload() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let python = root.join("target/pyenv/bin/python");
+    let moto = root.join("target/pyenv/bin/moto_server");
+    if !moto.exists() {
+        println!("\nupload: skipped (run `make test-deps` for moto)");
+        return;
+    }
+    let dir = media_dir();
+    let noise = dir.join("noise-8s.mp4");
+    ffmpeg(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=s=320x240:r=30:d=8,noise=alls=100:allf=t",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-qp",
+            "0",
+        ],
+        &noise,
+    );
+    let big = dir.join("upload-380mib.mp4");
+    if !big.exists() {
+        let status = Command::new("ffmpeg")
+            .args([
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-y",
+                "-stream_loop",
+                "9",
+                "-i",
+            ])
+            .arg(&noise)
+            .args(["-c", "copy"])
+            .arg(&big)
+            .status()
+            .expect("ffmpeg");
+        assert!(status.success());
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("port");
+    let mut server = Command::new(&moto)
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("moto starts");
+    let endpoint = format!("http://127.0.0.1:{port}");
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let boto = |code: &str| {
+        let mut c = Command::new(&python);
+        c.args(["-c", code]);
+        c
+    };
+    let client = format!(
+        "import boto3; from boto3.s3.transfer import TransferConfig; \
+         s3 = boto3.client('s3', endpoint_url='{endpoint}', aws_access_key_id='t', \
+         aws_secret_access_key='t', region_name='us-east-1')"
+    );
+    assert!(
+        boto(&format!("{client}; s3.create_bucket(Bucket='bench')"))
+            .status()
+            .expect("python")
+            .success()
+    );
+    let config = dir.join("upload-config");
+    let rounds = std::env::var("VODKIT_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(3);
+    let mut ours_round = 0;
+    let mut theirs_round = 0;
+    compare_with(
+        "upload: 380 MiB to S3 (moto on this machine), 16 MiB parts, 4 in flight",
+        "boto3",
+        rounds,
+        || {
+            ours_round += 1;
+            let mut c = vodkit();
+            c.args(["cloud", "upload"])
+                .arg(&big)
+                .args(["--bucket", "bench", "--prefix", &format!("v{ours_round}")])
+                .args(["--endpoint-url", &endpoint, "--part-size-mib", "16"])
+                .args(["--parts-in-flight", "4"])
+                .env("VODKIT_CONFIG_DIR", &config)
+                .env("AWS_ACCESS_KEY_ID", "t")
+                .env("AWS_SECRET_ACCESS_KEY", "t")
+                .env("AWS_REGION", "us-east-1")
+                .env("AWS_EC2_METADATA_DISABLED", "true");
+            c
+        },
+        || {
+            theirs_round += 1;
+            boto(&format!(
+                "{client}; s3.upload_file('{}', 'bench', 'b{theirs_round}/big.mp4', \
+                 Config=TransferConfig(multipart_threshold=16*1024*1024, \
+                 multipart_chunksize=16*1024*1024, max_concurrency=4))",
+                big.display()
+            ))
+        },
+    );
+    let _ = server.kill();
+    let _ = server.wait();
 }

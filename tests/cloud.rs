@@ -991,6 +991,30 @@ async fn the_command_line_checks_submits_lists_and_downloads() {
         "no partial files are left"
     );
 
+    // Several files at once, without waiting: a job each, reported in the order given.
+    let no_audio = common::no_audio();
+    let (code, stdout, stderr) = run(&[
+        "cloud",
+        "submit",
+        source.to_str().expect("utf-8"),
+        no_audio.to_str().expect("utf-8"),
+        "--preset",
+        preset_path.to_str().expect("utf-8"),
+        "--no-wait",
+        "--jobs",
+        "2",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    for (line, file) in lines.iter().zip([&source, &no_audio]) {
+        assert!(
+            line.starts_with(&format!("{}: MediaConvert job ", file.display()))
+                && line.contains("created; follow it with `vodkit cloud status"),
+            "{line}"
+        );
+    }
+
     let (code, stdout, stderr) = run(&["cloud", "status"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(

@@ -11,7 +11,7 @@ use clap::{Args, Subcommand};
 use super::Output;
 use super::encode_cmd::cancel_on_ctrl_c;
 use super::progress_view::View;
-use crate::cloud::submit::{SubmitOptions, submit};
+use crate::cloud::submit::{SubmitOptions, Submitted, submit};
 use crate::cloud::upload::{UploadOptions, UploadOutcome, upload};
 use crate::cloud::{Clients, CloudError, CloudSettings, JobTarget, create_job_request};
 use crate::plan::plan;
@@ -115,6 +115,9 @@ pub enum Action {
         /// Download the outputs into DIR/<title>/ when the job completes.
         #[arg(long)]
         download: Option<PathBuf>,
+        /// Sources uploaded and followed at once.
+        #[arg(long, default_value_t = 4)]
+        jobs: usize,
     },
     /// List recent jobs, or show one.
     #[command(
@@ -267,6 +270,7 @@ pub fn run(action: Action, aws: &AwsArgs) -> usize {
             no_wait,
             poll_secs,
             download,
+            jobs,
         } => {
             let preset = match Store::open().find(&preset) {
                 Ok(e) => e.preset,
@@ -282,61 +286,17 @@ pub fn run(action: Action, aws: &AwsArgs) -> usize {
             };
             let cancel = cancel_on_ctrl_c();
             let view = Arc::new(View::new(aws.json));
-            let mut failed = 0;
-            for file in &files {
-                if cancel.is_cancelled() {
-                    break;
-                }
-                let result = (|| {
-                    let info = probe(file).map_err(|e| CloudError::new(e.to_string()))?;
-                    let p = plan(&info, &preset).map_err(|e| CloudError::new(e.to_string()))?;
-                    let sink = view.sink(&p.title);
-                    let done =
-                        rt.block_on(submit(&clients, &p, &preset, &options, &sink, &cancel))?;
-                    if let Some(dir) = &download
-                        && done.summary.is_some()
-                    {
-                        let dest = crate::cloud::outputs::destination_dir(&done.output_url)
-                            .map(|(b, k)| vec![format!("s3://{b}/{k}")])
-                            .unwrap_or_default();
-                        rt.block_on(crate::cloud::outputs::download(
-                            &clients,
-                            &dest,
-                            &dir.join(&p.title),
-                            &sink,
-                            &cancel,
-                        ))?;
-                    }
-                    Ok(done)
-                })();
-                match result {
-                    Ok(done) => {
-                        if out.json {
-                            out.json_line(&done);
-                        } else if done.summary.is_none() {
-                            out.text(&format!(
-                                "{}: MediaConvert job {} created; follow it with `vodkit cloud status {}`\n",
-                                file.display(),
-                                done.job_id,
-                                done.job_id
-                            ));
-                        } else {
-                            out.text(&format!(
-                                "{}: job {} complete; {} outputs in {}\n",
-                                file.display(),
-                                done.job_id,
-                                done.outputs.len(),
-                                done.output_url
-                            ));
-                        }
-                    }
-                    Err(e) => {
-                        failed += 1;
-                        report_error(&out, file, &e);
-                    }
-                }
-            }
-            failed
+            let run = SubmitRun {
+                rt: &rt,
+                clients: &clients,
+                preset: &preset,
+                options: &options,
+                download: download.as_deref(),
+                view: &view,
+                cancel: &cancel,
+                out: &out,
+            };
+            run.all(&files, jobs)
         }
         Action::Status { job, max } => {
             let rows = match &job {
@@ -416,6 +376,108 @@ pub fn run(action: Action, aws: &AwsArgs) -> usize {
                     1
                 }
             }
+        }
+    }
+}
+
+/// `vodkit cloud submit` over many files: `jobs` at a time, each uploaded, submitted, followed
+/// and (with `--download`) fetched; results print in the order the files were given.
+struct SubmitRun<'a> {
+    rt: &'a tokio::runtime::Runtime,
+    clients: &'a Clients,
+    preset: &'a crate::preset::Preset,
+    options: &'a SubmitOptions,
+    download: Option<&'a Path>,
+    view: &'a Arc<View>,
+    cancel: &'a crate::job::CancelToken,
+    out: &'a Output,
+}
+
+impl SubmitRun<'_> {
+    fn all(&self, files: &[PathBuf], jobs: usize) -> usize {
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let results: Vec<std::sync::Mutex<Option<Result<Submitted, CloudError>>>> =
+            files.iter().map(|_| std::sync::Mutex::new(None)).collect();
+        std::thread::scope(|scope| {
+            for _ in 0..jobs.clamp(1, 16).min(files.len()) {
+                scope.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        let Some(file) = files.get(i) else { return };
+                        if self.cancel.is_cancelled() {
+                            return;
+                        }
+                        let r = self.one(file);
+                        if let Ok(mut slot) = results[i].lock() {
+                            *slot = Some(r);
+                        }
+                    }
+                });
+            }
+        });
+        let mut failed = 0;
+        for (file, slot) in files.iter().zip(results) {
+            let Some(result) = slot.into_inner().ok().flatten() else {
+                continue;
+            };
+            match result {
+                Ok(done) => self.print(file, &done),
+                Err(e) => {
+                    failed += 1;
+                    report_error(self.out, file, &e);
+                }
+            }
+        }
+        failed
+    }
+
+    fn one(&self, file: &Path) -> Result<Submitted, CloudError> {
+        let info = probe(file).map_err(|e| CloudError::new(e.to_string()))?;
+        let p = plan(&info, self.preset).map_err(|e| CloudError::new(e.to_string()))?;
+        let sink = self.view.sink(&p.title);
+        let done = self.rt.block_on(submit(
+            self.clients,
+            &p,
+            self.preset,
+            self.options,
+            &sink,
+            self.cancel,
+        ))?;
+        if let Some(dir) = self.download
+            && done.summary.is_some()
+        {
+            let dest = crate::cloud::outputs::destination_dir(&done.output_url)
+                .map(|(b, k)| vec![format!("s3://{b}/{k}")])
+                .unwrap_or_default();
+            self.rt.block_on(crate::cloud::outputs::download(
+                self.clients,
+                &dest,
+                &dir.join(&p.title),
+                &sink,
+                self.cancel,
+            ))?;
+        }
+        Ok(done)
+    }
+
+    fn print(&self, file: &Path, done: &Submitted) {
+        if self.out.json {
+            self.out.json_line(done);
+        } else if done.summary.is_none() {
+            self.out.text(&format!(
+                "{}: MediaConvert job {} created; follow it with `vodkit cloud status {}`\n",
+                file.display(),
+                done.job_id,
+                done.job_id
+            ));
+        } else {
+            self.out.text(&format!(
+                "{}: job {} complete; {} outputs in {}\n",
+                file.display(),
+                done.job_id,
+                done.outputs.len(),
+                done.output_url
+            ));
         }
     }
 }

@@ -65,9 +65,21 @@ kill $app
 wait $app 2>/dev/null
 true
 "#;
-    let clips = [common::ladder_source(), common::rotated(), common::zero_bytes()];
+    let clips = [
+        common::ladder_source(),
+        common::rotated(),
+        common::zero_bytes(),
+    ];
     let status = Command::new("xvfb-run")
-        .args(["-a", "-s", "-screen 0 1280x800x24", "sh", "-c", script, "sh"])
+        .args([
+            "-a",
+            "-s",
+            "-screen 0 1280x800x24",
+            "sh",
+            "-c",
+            script,
+            "sh",
+        ])
         .args(&clips)
         .env("VODKIT", env!("CARGO_BIN_EXE_vodkit"))
         .env("OUT", &shot)
@@ -76,7 +88,9 @@ true
         .status()
         .expect("xvfb-run is installed by make test-deps");
     assert!(status.success());
-    let image = image::open(&shot).expect("the window settled within 30 s").to_rgba8();
+    let image = image::open(&shot)
+        .expect("the window settled within 30 s")
+        .to_rgba8();
     assert_eq!((image.width(), image.height()), (1200, 780));
     let keep = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/screenshots");
     if std::fs::create_dir_all(&keep).is_ok() {

@@ -26,7 +26,7 @@ use tokio::task::JoinSet;
 use super::CloudError;
 use super::clients::Clients;
 use super::errors::{Context, explain};
-use super::part_body::{counted, read_part};
+use super::part_body::counted_part;
 use crate::job::{CancelToken, EventSink, JobEvent};
 
 /// S3's smallest part (all but the last).
@@ -711,10 +711,9 @@ async fn send_part(
     sent: Arc<AtomicU64>,
 ) -> Result<RecordedPart, (i32, Stop)> {
     let fail = |e: String| (part.number, Stop::Error(CloudError::new(e)));
-    let data = read_part(&record.file, part.offset, part.len)
+    let body = counted_part(&record.file, part.offset, part.len, sent)
         .await
         .map_err(|e| fail(format!("{}: {e}", record.file.display())))?;
-    let body = counted(data, sent);
     let out = clients
         .s3
         .upload_part()

@@ -772,7 +772,8 @@ fn bench_upload() {
                 .args(["--bucket", "bench", "--prefix", &format!("v{ours_round}")])
                 .args(["--endpoint-url", &endpoint, "--part-size-mib", "16"])
                 .args(["--parts-in-flight", "4"])
-                .env("VODKIT_CONFIG_DIR", &config)
+                // A fresh config folder: no checksum remembered from an earlier round.
+                .env("VODKIT_CONFIG_DIR", config.join(ours_round.to_string()))
                 .env("AWS_ACCESS_KEY_ID", "t")
                 .env("AWS_SECRET_ACCESS_KEY", "t")
                 .env("AWS_REGION", "us-east-1")

@@ -445,7 +445,9 @@ async fn an_upload_killed_midway_resumes_with_the_parts_already_sent() {
         .spawn()
         .expect("vodkit starts");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    while proxy.passed.load(Ordering::SeqCst) < 2 || proxy.stalled.load(Ordering::SeqCst) < 1 {
+    // Parts 3 and 4 are only started once parts 1 and 2 are in the record: both held means both
+    // recorded.
+    while proxy.passed.load(Ordering::SeqCst) < 2 || proxy.stalled.load(Ordering::SeqCst) < 2 {
         assert!(
             std::time::Instant::now() < deadline,
             "the upload did not get going"

@@ -1,0 +1,367 @@
+//! Sending a source to S3: multipart with several parts in flight, progress by bytes, retries
+//! with backoff (the SDK's standard retry policy, [`super::clients::MAX_ATTEMPTS`] attempts on
+//! throttling, 5xx answers and dropped connections), resumable across restarts, skipped when the
+//! same object is already there, and aborted cleanly when cancelled.
+//!
+//! Resuming: the multipart upload's id is written to a record in the config folder before the
+//! first part is sent, and each part is added as S3 acknowledges it (its ETag and CRC32 are what
+//! completing the upload needs). A later run for the same file, bucket and key sends only the
+//! parts missing. A record whose file changed since (size, time or checksum) is discarded and
+//! its upload aborted; an upload S3 no longer has (expired, aborted elsewhere) starts again.
+//!
+//! Sameness: every object Vodkit uploads carries the source's SHA-256 in its metadata
+//! (`x-amz-meta-vodkit-sha256`); an object with the same size and checksum is not sent again.
+
+mod checksum;
+mod multipart;
+mod record;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use aws_sdk_s3::primitives::ByteStream;
+use serde::Serialize;
+
+use super::CloudError;
+use super::clients::Clients;
+use super::errors::{Context, explain};
+use crate::job::{CancelToken, EventSink, JobEvent};
+use checksum::{known_sha256, remember_sha256, sha256_of};
+pub use multipart::part_size_for;
+use multipart::{Run, Stop, abort, create};
+use record::{Record, load_record, modified_unix_ns, record_path, save_record};
+
+/// S3's smallest part (all but the last).
+pub const MIN_PART_SIZE_BYTES: u64 = 5 * 1024 * 1024;
+/// The object metadata key holding the source's SHA-256 (hex).
+pub const SHA256_METADATA_KEY: &str = "vodkit-sha256";
+
+/// How an upload runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadOptions {
+    /// Part size in bytes (at least 5 MiB; raised so a file needs at most 10,000 parts).
+    pub part_size_bytes: u64,
+    /// Parts sent at once.
+    pub parts_in_flight: usize,
+    /// Where records of unfinished uploads are kept (default: `uploads/` in the config folder).
+    pub records_dir: Option<PathBuf>,
+}
+
+impl Default for UploadOptions {
+    fn default() -> Self {
+        Self {
+            part_size_bytes: 16 * 1024 * 1024,
+            parts_in_flight: 4,
+            records_dir: crate::dirs::config_dir().map(|d| d.join("uploads")),
+        }
+    }
+}
+
+/// What happened to the object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "outcome")]
+pub enum UploadOutcome {
+    /// Sent now: in `parts` parts, `resumed_parts` of which an earlier run had sent.
+    Uploaded {
+        /// Parts in all.
+        parts: u32,
+        /// Parts already on S3 from an interrupted run.
+        resumed_parts: u32,
+    },
+    /// The same object (size and SHA-256) was already there.
+    AlreadyThere,
+}
+
+/// An object on S3 holding a source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Uploaded {
+    /// Bucket.
+    pub bucket: String,
+    /// Key.
+    pub key: String,
+    /// Size in bytes.
+    pub size_bytes: u64,
+    /// SHA-256 of the content, hex.
+    pub sha256: String,
+    /// Sent now or already there.
+    #[serde(flatten)]
+    pub outcome: UploadOutcome,
+}
+
+impl Uploaded {
+    /// `s3://bucket/key`.
+    pub fn url(&self) -> String {
+        format!("s3://{}/{}", self.bucket, self.key)
+    }
+}
+
+pub(super) fn content_type(path: &Path) -> &'static str {
+    match path
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .as_deref()
+    {
+        Some("mp4" | "m4v") => "video/mp4",
+        Some("mov") => "video/quicktime",
+        Some("mkv") => "video/x-matroska",
+        Some("webm") => "video/webm",
+        Some("ts" | "mts" | "m2ts") => "video/mp2t",
+        Some("mxf") => "application/mxf",
+        _ => "application/octet-stream",
+    }
+}
+
+pub(super) struct Progress<'a> {
+    pub(super) name: String,
+    pub(super) total_bytes: u64,
+    pub(super) started: Instant,
+    pub(super) base_bytes: u64,
+    pub(super) sink: &'a EventSink,
+}
+
+impl Progress<'_> {
+    pub(super) fn report(&self, done_bytes: u64) {
+        let secs = self.started.elapsed().as_secs_f64().max(1e-3);
+        (self.sink)(JobEvent::Transfer {
+            name: self.name.clone(),
+            done_bytes,
+            total_bytes: self.total_bytes,
+            bytes_per_sec: done_bytes.saturating_sub(self.base_bytes) as f64 / secs,
+        });
+    }
+}
+
+/// Uploads `file` to `key` in the settings' bucket. See the module documentation.
+pub async fn upload(
+    clients: &Clients,
+    file: &Path,
+    key: &str,
+    options: &UploadOptions,
+    sink: &EventSink,
+    cancel: &CancelToken,
+) -> Result<Uploaded, CloudError> {
+    let bucket = clients.settings.require_bucket()?.to_owned();
+    let named = |e: String| CloudError::new(format!("{}: {e}", file.display()));
+    let meta = std::fs::metadata(file).map_err(|e| named(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(named("not a file".to_owned()));
+    }
+    let size_bytes = meta.len();
+    if size_bytes == 0 {
+        return Err(named(
+            "the file is empty (0 bytes); nothing to upload".to_owned(),
+        ));
+    }
+    let modified = modified_unix_ns(&meta);
+    let url = format!("s3://{bucket}/{key}");
+    let sha256 = match known_sha256(options, file, size_bytes, modified) {
+        Some(sum) => sum,
+        None => {
+            let sum = sha256_of(file).await.map_err(|e| named(e.to_string()))?;
+            remember_sha256(options, file, size_bytes, modified, &sum);
+            sum
+        }
+    };
+    if cancel.is_cancelled() {
+        return Err(CloudError::Cancelled);
+    }
+    let region = clients.region.clone();
+    let progress = Progress {
+        name: url.clone(),
+        total_bytes: size_bytes,
+        started: Instant::now(),
+        base_bytes: 0,
+        sink,
+    };
+
+    // Already there?
+    match clients
+        .s3
+        .head_object()
+        .bucket(&bucket)
+        .key(key)
+        .send()
+        .await
+    {
+        Ok(head) => {
+            let same_size = head.content_length() == i64::try_from(size_bytes).ok();
+            let same_sum = head
+                .metadata()
+                .and_then(|m| m.get(SHA256_METADATA_KEY))
+                .is_some_and(|s| *s == sha256);
+            if same_size && same_sum {
+                return Ok(Uploaded {
+                    bucket,
+                    key: key.to_owned(),
+                    size_bytes,
+                    sha256,
+                    outcome: UploadOutcome::AlreadyThere,
+                });
+            }
+            sink(JobEvent::Warning {
+                message: format!("{url} exists with other content; replacing it"),
+            });
+        }
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => {}
+        Err(e) => {
+            return Err(explain(
+                &e,
+                &Context {
+                    doing: &format!("checking {url}"),
+                    permission: &format!("s3:GetObject on arn:aws:s3:::{bucket}/{key}"),
+                    bucket: Some(&bucket),
+                    region: &region,
+                },
+            ));
+        }
+    }
+
+    let part_size = part_size_for(size_bytes, options.part_size_bytes);
+    let put_perm = format!("s3:PutObject on arn:aws:s3:::{bucket}/{key}");
+    let put_cx = |doing: &str| -> String { format!("{doing} {url}") };
+    if size_bytes <= part_size {
+        // One request; nothing to resume.
+        let body = ByteStream::from_path(file)
+            .await
+            .map_err(|e| named(e.to_string()))?;
+        let send = clients
+            .s3
+            .put_object()
+            .bucket(&bucket)
+            .key(key)
+            .content_type(content_type(file))
+            .metadata(SHA256_METADATA_KEY, &sha256)
+            .body(body)
+            .send();
+        let result = tokio::select! {
+            r = send => r,
+            () = cancelled(cancel) => return Err(CloudError::Cancelled),
+        };
+        result.map_err(|e| {
+            explain(
+                &e,
+                &Context {
+                    doing: &put_cx("uploading"),
+                    permission: &put_perm,
+                    bucket: Some(&bucket),
+                    region: &region,
+                },
+            )
+        })?;
+        progress.report(size_bytes);
+        return Ok(Uploaded {
+            bucket,
+            key: key.to_owned(),
+            size_bytes,
+            sha256,
+            outcome: UploadOutcome::Uploaded {
+                parts: 1,
+                resumed_parts: 0,
+            },
+        });
+    }
+
+    let records_dir = options.records_dir.as_deref().ok_or_else(|| {
+        CloudError::new(
+            "no config folder to keep the upload record in (set HOME or VODKIT_CONFIG_DIR)",
+        )
+    })?;
+    let record_file = record_path(records_dir, clients, &bucket, key);
+    let wanted = Record {
+        bucket: bucket.clone(),
+        key: key.to_owned(),
+        upload_id: String::new(),
+        file: file.to_owned(),
+        size_bytes,
+        modified_unix_ns: modified,
+        sha256: sha256.clone(),
+        part_size_bytes: part_size,
+        parts: Vec::new(),
+    };
+    let mut earlier = match load_record(&record_file) {
+        Some(old) if old.same_upload_as(&wanted) => Some(old),
+        Some(old) => {
+            sink(JobEvent::Warning {
+                message: format!(
+                    "{} changed since its upload to {url} was interrupted; starting again",
+                    file.display()
+                ),
+            });
+            let _ = abort(clients, &old).await;
+            let _ = std::fs::remove_file(&record_file);
+            None
+        }
+        None => None,
+    };
+    loop {
+        let resuming = earlier.is_some();
+        let record = match earlier.take() {
+            Some(r) => r,
+            None => {
+                let id = create(clients, &wanted, file).await?;
+                let r = Record {
+                    upload_id: id,
+                    ..wanted.clone()
+                };
+                save_record(&record_file, &r)?;
+                r
+            }
+        };
+        let run = Run {
+            clients,
+            record_file: &record_file,
+            options,
+            sink,
+            cancel,
+            url: &url,
+        };
+        match run.send(record).await {
+            Ok(outcome) => {
+                let _ = std::fs::remove_file(&record_file);
+                return Ok(Uploaded {
+                    bucket,
+                    key: key.to_owned(),
+                    size_bytes,
+                    sha256,
+                    outcome,
+                });
+            }
+            Err(Stop::Gone) if resuming => {
+                // Expired or aborted elsewhere: the parts sent earlier are lost.
+                sink(JobEvent::Warning {
+                    message: format!(
+                        "the interrupted upload of {url} is no longer on S3; starting again"
+                    ),
+                });
+                let _ = std::fs::remove_file(&record_file);
+            }
+            Err(Stop::Gone) => {
+                let _ = std::fs::remove_file(&record_file);
+                return Err(CloudError::new(format!(
+                    "S3 lost the multipart upload of {url} while it ran (aborted by a lifecycle rule \
+                     or another tool?); run it again"
+                )));
+            }
+            Err(Stop::Error(e)) => return Err(e),
+        }
+    }
+}
+
+/// Resolves once the token is cancelled (checked every 100 ms).
+pub(crate) async fn cancelled(cancel: &CancelToken) {
+    while !cancel.is_cancelled() {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_types_by_extension() {
+        assert_eq!(content_type(Path::new("a.MOV")), "video/quicktime");
+        assert_eq!(content_type(Path::new("a.mp4")), "video/mp4");
+        assert_eq!(content_type(Path::new("a")), "application/octet-stream");
+    }
+}

@@ -1,0 +1,385 @@
+//! Sending the parts of a multipart upload: several in flight, each recorded as S3 acknowledges
+//! it, then completing the upload; creating and aborting uploads; S3's part limits.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart};
+use tokio::task::JoinSet;
+
+use super::super::CloudError;
+use super::super::clients::Clients;
+use super::super::errors::{Context, explain};
+use super::super::part_body::counted_part;
+use super::record::{Record, RecordedPart, modified_unix_ns, save_record};
+use super::{
+    MIN_PART_SIZE_BYTES, Progress, SHA256_METADATA_KEY, UploadOptions, UploadOutcome, content_type,
+};
+use crate::job::{CancelToken, EventSink};
+
+/// S3's largest part count.
+const MAX_PARTS: u64 = 10_000;
+
+/// The part size for a file: the wanted size, at least 5 MiB, raised (in whole MiB) so the file
+/// fits in 10,000 parts.
+pub fn part_size_for(size_bytes: u64, wanted_bytes: u64) -> u64 {
+    const MIB: u64 = 1024 * 1024;
+    let needed = size_bytes.div_ceil(MAX_PARTS).div_ceil(MIB) * MIB;
+    wanted_bytes.max(MIN_PART_SIZE_BYTES).max(needed)
+}
+
+/// One part to send.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Part {
+    pub(super) number: i32,
+    pub(super) offset: u64,
+    pub(super) len: u64,
+}
+
+pub(super) fn parts_of(size_bytes: u64, part_size_bytes: u64) -> Vec<Part> {
+    let mut parts = Vec::new();
+    let mut offset = 0;
+    let mut number = 1;
+    while offset < size_bytes {
+        let len = part_size_bytes.min(size_bytes - offset);
+        parts.push(Part {
+            number,
+            offset,
+            len,
+        });
+        offset += len;
+        number += 1;
+    }
+    parts
+}
+
+/// Why sending the parts stopped.
+pub(super) enum Stop {
+    /// The multipart upload does not exist (any more).
+    Gone,
+    /// Cancelled or failed.
+    Error(CloudError),
+}
+
+fn is_gone<E: aws_sdk_s3::error::ProvideErrorMetadata>(
+    e: &aws_smithy_runtime_api::client::result::SdkError<
+        E,
+        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+    >,
+) -> bool {
+    e.as_service_error()
+        .and_then(aws_sdk_s3::error::ProvideErrorMetadata::code)
+        == Some("NoSuchUpload")
+}
+
+pub(super) async fn create(
+    clients: &Clients,
+    wanted: &Record,
+    file: &Path,
+) -> Result<String, CloudError> {
+    let url = format!("s3://{}/{}", wanted.bucket, wanted.key);
+    let created = clients
+        .s3
+        .create_multipart_upload()
+        .bucket(&wanted.bucket)
+        .key(&wanted.key)
+        .content_type(content_type(file))
+        .metadata(SHA256_METADATA_KEY, &wanted.sha256)
+        .checksum_algorithm(ChecksumAlgorithm::Crc32)
+        .send()
+        .await
+        .map_err(|e| {
+            explain(
+                &e,
+                &Context {
+                    doing: &format!("starting the upload of {url}"),
+                    permission: &format!(
+                        "s3:PutObject on arn:aws:s3:::{}/{}",
+                        wanted.bucket, wanted.key
+                    ),
+                    bucket: Some(&wanted.bucket),
+                    region: &clients.region,
+                },
+            )
+        })?;
+    created
+        .upload_id()
+        .map(str::to_owned)
+        .ok_or_else(|| CloudError::new(format!("S3 gave no upload id for {url}")))
+}
+
+/// One pass over the parts of a recorded multipart upload.
+pub(super) struct Run<'a> {
+    pub(super) clients: &'a Clients,
+    pub(super) record_file: &'a Path,
+    pub(super) options: &'a UploadOptions,
+    pub(super) sink: &'a EventSink,
+    pub(super) cancel: &'a CancelToken,
+    pub(super) url: &'a str,
+}
+
+impl Run<'_> {
+    /// Sends the parts the record does not hold, several at once, recording each as S3
+    /// acknowledges it, then completes the upload.
+    pub(super) async fn send(&self, mut record: Record) -> Result<UploadOutcome, Stop> {
+        let clients = self.clients;
+        let all_parts = parts_of(record.size_bytes, record.part_size_bytes);
+        let resumed_parts = record.parts.len() as u32;
+        let resumed_bytes: u64 = all_parts
+            .iter()
+            .filter(|p| record.has(p.number))
+            .map(|p| p.len)
+            .sum();
+        let mut completed_bytes = resumed_bytes;
+        let mut in_flight_parts: Vec<(i32, u64, Arc<AtomicU64>)> = Vec::new();
+        let progress = Progress {
+            name: self.url.to_owned(),
+            total_bytes: record.size_bytes,
+            started: Instant::now(),
+            base_bytes: resumed_bytes,
+            sink: self.sink,
+        };
+        progress.report(resumed_bytes);
+        let mut todo = all_parts
+            .iter()
+            .filter(|p| !record.has(p.number))
+            .copied()
+            .collect::<Vec<_>>()
+            .into_iter();
+        let mut tasks: JoinSet<Result<RecordedPart, (i32, Stop)>> = JoinSet::new();
+        let in_flight = self.options.parts_in_flight.max(1);
+        let mut tick = tokio::time::interval(Duration::from_millis(200));
+        loop {
+            while tasks.len() < in_flight {
+                let Some(part) = todo.next() else { break };
+                let sent = Arc::new(AtomicU64::new(0));
+                in_flight_parts.push((part.number, part.len, Arc::clone(&sent)));
+                tasks.spawn(send_part(clients.clone(), record.clone(), part, sent));
+            }
+            let sent_now = |completed: u64, parts: &[(i32, u64, Arc<AtomicU64>)]| {
+                completed
+                    + parts
+                        .iter()
+                        .map(|(_, len, sent)| sent.load(Ordering::Relaxed).min(*len))
+                        .sum::<u64>()
+            };
+            if tasks.is_empty() {
+                break;
+            }
+            tokio::select! {
+                joined = tasks.join_next() => match joined {
+                    Some(Ok(Ok(part))) => {
+                        if let Some(i) = in_flight_parts.iter().position(|p| p.0 == part.number) {
+                            completed_bytes += in_flight_parts.swap_remove(i).1;
+                        }
+                        record.parts.push(part);
+                        save_record(self.record_file, &record).map_err(Stop::Error)?;
+                        progress.report(sent_now(completed_bytes, &in_flight_parts));
+                    }
+                    Some(Ok(Err((_, Stop::Gone)))) => {
+                        tasks.abort_all();
+                        return Err(Stop::Gone);
+                    }
+                    Some(Ok(Err((number, Stop::Error(e))))) => {
+                        tasks.abort_all();
+                        return Err(Stop::Error(CloudError::new(format!(
+                            "{e}. Part {number} of {} failed after {} attempts; {} parts are on S3 \
+                             and the upload continues from there when you run it again",
+                            all_parts.len(),
+                            super::super::clients::MAX_ATTEMPTS,
+                            record.parts.len()
+                        ))));
+                    }
+                    Some(Err(e)) => {
+                        tasks.abort_all();
+                        return Err(Stop::Error(CloudError::new(format!("upload task failed: {e}"))));
+                    }
+                    None => {}
+                },
+                _ = tick.tick() => {
+                    if self.cancel.is_cancelled() {
+                        tasks.abort_all();
+                        while tasks.join_next().await.is_some() {}
+                        abort(clients, &record).await.map_err(Stop::Error)?;
+                        let _ = std::fs::remove_file(self.record_file);
+                        return Err(Stop::Error(CloudError::Cancelled));
+                    }
+                    progress.report(sent_now(completed_bytes, &in_flight_parts));
+                }
+            }
+        }
+
+        // The file must not have changed under us.
+        let changed = std::fs::metadata(&record.file).map_or(true, |m| {
+            m.len() != record.size_bytes || modified_unix_ns(&m) != record.modified_unix_ns
+        });
+        if changed {
+            abort(clients, &record).await.map_err(Stop::Error)?;
+            let _ = std::fs::remove_file(self.record_file);
+            return Err(Stop::Error(CloudError::new(format!(
+                "{}: the file changed while it was uploading; the upload was aborted, run it again",
+                record.file.display()
+            ))));
+        }
+        let mut parts: Vec<CompletedPart> = record
+            .parts
+            .iter()
+            .map(|p| {
+                CompletedPart::builder()
+                    .part_number(p.number)
+                    .e_tag(&p.e_tag)
+                    .set_checksum_crc32(p.checksum_crc32.clone())
+                    .build()
+            })
+            .collect();
+        parts.sort_by_key(|p| p.part_number());
+        clients
+            .s3
+            .complete_multipart_upload()
+            .bucket(&record.bucket)
+            .key(&record.key)
+            .upload_id(&record.upload_id)
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(parts))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| {
+                if is_gone(&e) {
+                    return Stop::Gone;
+                }
+                Stop::Error(explain(
+                    &e,
+                    &Context {
+                        doing: &format!("finishing the upload of {}", self.url),
+                        permission: &format!(
+                            "s3:PutObject on arn:aws:s3:::{}/{}",
+                            record.bucket, record.key
+                        ),
+                        bucket: Some(&record.bucket),
+                        region: &clients.region,
+                    },
+                ))
+            })?;
+        progress.report(record.size_bytes);
+        Ok(UploadOutcome::Uploaded {
+            parts: all_parts.len() as u32,
+            resumed_parts,
+        })
+    }
+}
+
+async fn send_part(
+    clients: Clients,
+    record: Record,
+    part: Part,
+    sent: Arc<AtomicU64>,
+) -> Result<RecordedPart, (i32, Stop)> {
+    let fail = |e: String| (part.number, Stop::Error(CloudError::new(e)));
+    let body = counted_part(&record.file, part.offset, part.len, sent)
+        .await
+        .map_err(|e| fail(format!("{}: {e}", record.file.display())))?;
+    let out = clients
+        .s3
+        .upload_part()
+        .bucket(&record.bucket)
+        .key(&record.key)
+        .upload_id(&record.upload_id)
+        .part_number(part.number)
+        .content_length(i64::try_from(part.len).unwrap_or(i64::MAX))
+        .checksum_algorithm(ChecksumAlgorithm::Crc32)
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| {
+            if is_gone(&e) {
+                return (part.number, Stop::Gone);
+            }
+            (
+                part.number,
+                Stop::Error(explain(
+                    &e,
+                    &Context {
+                        doing: &format!(
+                            "uploading part {} of s3://{}/{}",
+                            part.number, record.bucket, record.key
+                        ),
+                        permission: &format!(
+                            "s3:PutObject on arn:aws:s3:::{}/{}",
+                            record.bucket, record.key
+                        ),
+                        bucket: Some(&record.bucket),
+                        region: &clients.region,
+                    },
+                )),
+            )
+        })?;
+    Ok(RecordedPart {
+        number: part.number,
+        e_tag: out.e_tag().unwrap_or_default().to_owned(),
+        checksum_crc32: out.checksum_crc32().map(str::to_owned),
+    })
+}
+
+pub(super) async fn abort(clients: &Clients, record: &Record) -> Result<(), CloudError> {
+    clients
+        .s3
+        .abort_multipart_upload()
+        .bucket(&record.bucket)
+        .key(&record.key)
+        .upload_id(&record.upload_id)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            explain(
+                &e,
+                &Context {
+                    doing: &format!(
+                        "aborting the upload of s3://{}/{} (delete it with `aws s3api abort-multipart-upload`)",
+                        record.bucket, record.key
+                    ),
+                    permission: &format!(
+                        "s3:AbortMultipartUpload on arn:aws:s3:::{}/{}",
+                        record.bucket, record.key
+                    ),
+                    bucket: Some(&record.bucket),
+                    region: &clients.region,
+                },
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn part_sizes_respect_s3_limits() {
+        const MIB: u64 = 1024 * 1024;
+        assert_eq!(part_size_for(100 * MIB, 16 * MIB), 16 * MIB);
+        assert_eq!(part_size_for(100 * MIB, MIB), 5 * MIB);
+        // 200 GiB in 16 MiB parts would be 12,800 parts: raised to 21 MiB.
+        let big = 200 * 1024 * MIB;
+        let size = part_size_for(big, 16 * MIB);
+        assert!(big.div_ceil(size) <= MAX_PARTS);
+        assert_eq!(size % MIB, 0);
+    }
+
+    #[test]
+    fn parts_cover_the_file_exactly() {
+        let parts = parts_of(12, 5);
+        assert_eq!(
+            parts
+                .iter()
+                .map(|p| (p.number, p.offset, p.len))
+                .collect::<Vec<_>>(),
+            vec![(1, 0, 5), (2, 5, 5), (3, 10, 2)]
+        );
+        assert!(parts_of(0, 5).is_empty());
+    }
+}

@@ -1,0 +1,98 @@
+//! The local record of an unfinished multipart upload: which file, which bucket and key, the
+//! upload id and the parts S3 acknowledged, so a later run can send only what is missing.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::super::CloudError;
+use super::super::clients::Clients;
+
+/// The local record of an unfinished multipart upload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(super) struct Record {
+    pub(super) bucket: String,
+    pub(super) key: String,
+    pub(super) upload_id: String,
+    pub(super) file: PathBuf,
+    pub(super) size_bytes: u64,
+    pub(super) modified_unix_ns: u128,
+    pub(super) sha256: String,
+    pub(super) part_size_bytes: u64,
+    /// Parts S3 acknowledged, in the order they finished.
+    pub(super) parts: Vec<RecordedPart>,
+}
+
+/// A part S3 acknowledged (its ETag and checksum are needed to complete the upload).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(super) struct RecordedPart {
+    pub(super) number: i32,
+    pub(super) e_tag: String,
+    pub(super) checksum_crc32: Option<String>,
+}
+
+impl Record {
+    /// The same file, bucket, key and part size: its parts can be reused.
+    pub(super) fn same_upload_as(&self, other: &Record) -> bool {
+        (
+            &self.bucket,
+            &self.key,
+            &self.file,
+            self.size_bytes,
+            self.modified_unix_ns,
+            &self.sha256,
+            self.part_size_bytes,
+        ) == (
+            &other.bucket,
+            &other.key,
+            &other.file,
+            other.size_bytes,
+            other.modified_unix_ns,
+            &other.sha256,
+            other.part_size_bytes,
+        )
+    }
+
+    pub(super) fn has(&self, number: i32) -> bool {
+        self.parts.iter().any(|p| p.number == number)
+    }
+}
+
+pub(super) fn record_path(dir: &Path, clients: &Clients, bucket: &str, key: &str) -> PathBuf {
+    let mut h = Sha256::new();
+    for part in [clients.settings.endpoint.trim(), bucket, key] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    let name = format!("{:x}", h.finalize());
+    dir.join(format!("{}.json", &name[..32]))
+}
+
+pub(super) fn load_record(path: &Path) -> Option<Record> {
+    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+}
+
+pub(super) fn save_record(path: &Path, record: &Record) -> Result<(), CloudError> {
+    let write = || -> std::io::Result<()> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let tmp = path.with_extension("json.part");
+        std::fs::write(&tmp, serde_json::to_vec_pretty(record).unwrap_or_default())?;
+        std::fs::rename(&tmp, path)
+    };
+    write().map_err(|e| {
+        CloudError::new(format!(
+            "cannot write the upload record {}: {e} (needed to resume an interrupted upload)",
+            path.display()
+        ))
+    })
+}
+
+pub(super) fn modified_unix_ns(meta: &std::fs::Metadata) -> u128 {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos())
+}

@@ -7,9 +7,17 @@ mod common;
 
 use std::path::Path;
 use std::process::Command;
+use std::sync::Mutex;
+
+/// `xvfb-run -a` picks the first free display number without a lock, so two started at once can
+/// pick the same one and one app then waits forever: the Xvfb tests take turns.
+static XVFB: Mutex<()> = Mutex::new(());
 
 #[test]
 fn the_window_opens_and_draws() {
+    let _turn = XVFB
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let dir = tempfile::tempdir().expect("tempdir");
     let shot = dir.path().join("main.png");
     let clips = [common::basic(), common::rotated(), common::zero_bytes()];
@@ -42,6 +50,9 @@ fn the_window_opens_and_draws() {
 /// apart are the same: probes, stills and plans are in). Kept in assets/screenshots/main.png.
 #[test]
 fn a_settled_window_for_the_readme() {
+    let _turn = XVFB
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(
         dir.path().join("settings.json"),

@@ -13,6 +13,11 @@ pub fn config_dir() -> Option<PathBuf> {
     directories::ProjectDirs::from("org", "vodkit", "vodkit").map(|d| d.config_dir().to_owned())
 }
 
+/// The app's settings file (`settings.json` in the config folder).
+pub fn settings_file() -> Option<PathBuf> {
+    config_dir().map(|d| d.join("settings.json"))
+}
+
 /// The folder of user presets inside the config folder.
 pub fn presets_dir() -> Option<PathBuf> {
     config_dir().map(|d| d.join("presets"))

@@ -8,9 +8,8 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand};
 
-use super::Output;
-use super::encode_cmd::cancel_on_ctrl_c;
 use super::progress_view::View;
+use super::{Output, cancel_on_ctrl_c};
 use crate::cloud::submit::{SubmitOptions, Submitted, submit};
 use crate::cloud::upload::{UploadOptions, UploadOutcome, upload};
 use crate::cloud::{Clients, CloudError, CloudSettings, JobTarget, create_job_request};
@@ -446,12 +445,9 @@ impl SubmitRun<'_> {
         if let Some(dir) = self.download
             && done.summary.is_some()
         {
-            let dest = crate::cloud::outputs::destination_dir(&done.output_url)
-                .map(|(b, k)| vec![format!("s3://{b}/{k}")])
-                .unwrap_or_default();
             self.rt.block_on(crate::cloud::outputs::download(
                 self.clients,
-                &dest,
+                std::slice::from_ref(&done.output_url),
                 &dir.join(&p.title),
                 &sink,
                 self.cancel,

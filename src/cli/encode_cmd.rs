@@ -4,27 +4,13 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use super::Output;
 use super::progress_view::View;
+use super::{Output, cancel_on_ctrl_c};
 use crate::job::CancelToken;
 use crate::local;
 use crate::plan::plan;
 use crate::preset::store::Store;
 use crate::probe::probe;
-
-/// Installs Ctrl-C to cancel every job (a second Ctrl-C is left to the default: exit).
-pub(super) fn cancel_on_ctrl_c() -> CancelToken {
-    let token = CancelToken::new();
-    let t = token.clone();
-    let _ = ctrlc::set_handler(move || {
-        if t.is_cancelled() {
-            std::process::exit(130);
-        }
-        eprintln!("\nvodkit: cancelling (unfinished files are removed)...");
-        t.cancel();
-    });
-    token
-}
 
 /// Encodes every file, `jobs` at a time. Returns the number of files that failed.
 pub fn run(

@@ -164,6 +164,20 @@ enum Command {
     },
 }
 
+/// Installs Ctrl-C to cancel every job (a second Ctrl-C is left to the default: exit).
+fn cancel_on_ctrl_c() -> crate::job::CancelToken {
+    let token = crate::job::CancelToken::new();
+    let t = token.clone();
+    let _ = ctrlc::set_handler(move || {
+        if t.is_cancelled() {
+            std::process::exit(130);
+        }
+        eprintln!("\nvodkit: cancelling (unfinished files are removed)...");
+        t.cancel();
+    });
+    token
+}
+
 /// Where command output goes: stdout for results, stderr for errors; JSON lines or text.
 pub struct Output {
     /// JSON lines instead of text.

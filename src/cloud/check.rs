@@ -7,7 +7,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use serde::Serialize;
 
 use super::clients::Clients;
-use super::errors::{Context, explain};
+use super::errors::On;
 
 /// One checked thing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -69,16 +69,13 @@ pub async fn check(clients: &Clients) -> Vec<CheckLine> {
             lines.push(line(
                 format!("bucket {bucket}"),
                 head.map(|_| "reachable".to_owned()).map_err(|e| {
-                    explain(
-                        &e,
-                        &Context {
-                            doing: "reaching the bucket",
-                            permission: &format!("s3:ListBucket on arn:aws:s3:::{bucket}"),
-                            bucket: Some(bucket),
-                            region: &clients.region,
-                        },
-                    )
-                    .to_string()
+                    clients
+                        .explain(
+                            &e,
+                            "reaching the bucket",
+                            On::Bucket("s3:ListBucket", bucket),
+                        )
+                        .to_string()
                 }),
             ));
             if reachable {
@@ -92,16 +89,13 @@ pub async fn check(clients: &Clients) -> Vec<CheckLine> {
                     .send()
                     .await;
                 let writable = put.map(|_| ()).map_err(|e| {
-                    explain(
-                        &e,
-                        &Context {
-                            doing: "writing a test object",
-                            permission: &format!("s3:PutObject on arn:aws:s3:::{bucket}/{key}"),
-                            bucket: Some(bucket),
-                            region: &clients.region,
-                        },
-                    )
-                    .to_string()
+                    clients
+                        .explain(
+                            &e,
+                            "writing a test object",
+                            On::Object("s3:PutObject", bucket, &key),
+                        )
+                        .to_string()
                 });
                 if writable.is_ok() {
                     let _ = clients
@@ -131,16 +125,13 @@ pub async fn check(clients: &Clients) -> Vec<CheckLine> {
         queues
             .map(|_| format!("reachable in {}", clients.region))
             .map_err(|e| {
-                explain(
-                    &e,
-                    &Context {
-                        doing: "reaching MediaConvert",
-                        permission: "mediaconvert:ListQueues",
-                        bucket: None,
-                        region: &clients.region,
-                    },
-                )
-                .to_string()
+                clients
+                    .explain(
+                        &e,
+                        "reaching MediaConvert",
+                        On::MediaConvert("mediaconvert:ListQueues"),
+                    )
+                    .to_string()
             }),
     ));
     lines.push(line(

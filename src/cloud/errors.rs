@@ -24,7 +24,7 @@ impl CloudError {
 }
 
 /// What was being done, for the message.
-pub(crate) struct Context<'a> {
+struct Context<'a> {
     /// "uploading s3://b/k", "creating the MediaConvert job", ...
     pub doing: &'a str,
     /// The IAM permission the operation needs ("s3:PutObject on arn:aws:s3:::b/k").
@@ -43,8 +43,53 @@ fn lower_chain(err: &(dyn std::error::Error + 'static)) -> String {
     format!("{}", DisplayErrorContext(err)).to_lowercase()
 }
 
+/// What an operation acted on: the permission an "access denied" names comes from it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum On<'a> {
+    /// An S3 object: the action (`s3:PutObject`), the bucket and the key.
+    Object(&'static str, &'a str, &'a str),
+    /// An S3 bucket: the action (`s3:ListBucket`) and the bucket.
+    Bucket(&'static str, &'a str),
+    /// MediaConvert: the permission(s) needed.
+    MediaConvert(&'static str),
+}
+
+impl super::Clients {
+    /// An SDK error in words: what failed while `doing` something `on` a resource, why, and
+    /// what to do.
+    pub(crate) fn explain<E>(
+        &self,
+        err: &SdkError<E, HttpResponse>,
+        doing: &str,
+        on: On<'_>,
+    ) -> CloudError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let (permission, bucket) = match on {
+            On::Object(action, bucket, key) => (
+                format!("{action} on arn:aws:s3:::{bucket}/{key}"),
+                Some(bucket),
+            ),
+            On::Bucket(action, bucket) => {
+                (format!("{action} on arn:aws:s3:::{bucket}"), Some(bucket))
+            }
+            On::MediaConvert(permission) => (permission.to_owned(), None),
+        };
+        explain(
+            err,
+            &Context {
+                doing,
+                permission: &permission,
+                bucket,
+                region: &self.region,
+            },
+        )
+    }
+}
+
 /// An SDK error in words.
-pub(crate) fn explain<E>(err: &SdkError<E, HttpResponse>, cx: &Context<'_>) -> CloudError
+fn explain<E>(err: &SdkError<E, HttpResponse>, cx: &Context<'_>) -> CloudError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {

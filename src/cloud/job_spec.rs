@@ -37,12 +37,7 @@ impl JobTarget {
     }
 
     fn key(&self, rest: &str) -> String {
-        let prefix = self.prefix.trim_matches('/');
-        if prefix.is_empty() {
-            rest.to_owned()
-        } else {
-            format!("{prefix}/{rest}")
-        }
+        super::settings::prefixed_key(&self.prefix, rest)
     }
 
     /// `s3://bucket/prefix/inputs/<file name>`: where the source is uploaded.

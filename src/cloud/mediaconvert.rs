@@ -15,20 +15,10 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::clients::Clients;
-use super::errors::{Context, explain};
-use super::upload::cancelled;
+use super::errors::On;
 use super::{CloudError, wire};
 use crate::job::{CancelToken, EventSink, JobEvent, RungProgress};
 use crate::plan::Plan;
-
-fn cx<'a>(clients: &'a Clients, doing: &'a str, permission: &'a str) -> Context<'a> {
-    Context {
-        doing,
-        permission,
-        bucket: None,
-        region: &clients.region,
-    }
-}
 
 /// A token that makes a retried CreateJob idempotent (MediaConvert's `clientRequestToken`).
 fn request_token() -> String {
@@ -58,13 +48,10 @@ pub async fn create_job(clients: &Clients, request: &Value) -> Result<String, Cl
         .send()
         .await
         .map_err(|e| {
-            explain(
+            clients.explain(
                 &e,
-                &cx(
-                    clients,
-                    "creating the MediaConvert job",
-                    "mediaconvert:CreateJob and iam:PassRole on the job's role",
-                ),
+                "creating the MediaConvert job",
+                On::MediaConvert("mediaconvert:CreateJob and iam:PassRole on the job's role"),
             )
         })?;
     out.job()
@@ -155,13 +142,10 @@ pub async fn get_job(clients: &Clients, id: &str) -> Result<JobRow, CloudError> 
         .send()
         .await
         .map_err(|e| {
-            explain(
+            clients.explain(
                 &e,
-                &cx(
-                    clients,
-                    &format!("reading MediaConvert job {id}"),
-                    "mediaconvert:GetJob",
-                ),
+                &format!("reading MediaConvert job {id}"),
+                On::MediaConvert("mediaconvert:GetJob"),
             )
         })?;
     out.job()
@@ -179,13 +163,10 @@ pub async fn list_jobs(clients: &Clients, max: i32) -> Result<Vec<JobRow>, Cloud
         .send()
         .await
         .map_err(|e| {
-            explain(
+            clients.explain(
                 &e,
-                &cx(
-                    clients,
-                    "listing MediaConvert jobs",
-                    "mediaconvert:ListJobs",
-                ),
+                "listing MediaConvert jobs",
+                On::MediaConvert("mediaconvert:ListJobs"),
             )
         })?;
     Ok(out.jobs().iter().map(JobRow::of).collect())
@@ -201,13 +182,10 @@ pub async fn cancel_job(clients: &Clients, id: &str) -> Result<(), CloudError> {
         .await
         .map(|_| ())
         .map_err(|e| {
-            explain(
+            clients.explain(
                 &e,
-                &cx(
-                    clients,
-                    &format!("cancelling MediaConvert job {id}"),
-                    "mediaconvert:CancelJob",
-                ),
+                &format!("cancelling MediaConvert job {id}"),
+                On::MediaConvert("mediaconvert:CancelJob"),
             )
         })
 }
@@ -291,7 +269,7 @@ pub async fn follow(
         }
         tokio::select! {
             () = tokio::time::sleep(poll) => {}
-            () = cancelled(cancel) => {}
+            () = cancel.cancelled() => {}
         }
     }
 }

@@ -10,8 +10,7 @@ use tokio::io::AsyncWriteExt;
 
 use super::CloudError;
 use super::clients::Clients;
-use super::errors::{Context, explain};
-use super::upload::cancelled;
+use super::errors::On;
 use crate::job::{CancelToken, EventSink, JobEvent};
 use crate::package::smil::{SmilVideo, smil_of};
 use crate::plan::Plan;
@@ -50,14 +49,10 @@ pub async fn list_objects(
             .send()
             .await
             .map_err(|e| {
-                explain(
+                clients.explain(
                     &e,
-                    &Context {
-                        doing: &format!("listing s3://{bucket}/{prefix}"),
-                        permission: &format!("s3:ListBucket on arn:aws:s3:::{bucket}"),
-                        bucket: Some(bucket),
-                        region: &clients.region,
-                    },
+                    &format!("listing s3://{bucket}/{prefix}"),
+                    On::Bucket("s3:ListBucket", bucket),
                 )
             })?;
         out.extend(page.contents().iter().filter_map(|o| {
@@ -122,14 +117,10 @@ pub async fn put_smil(
         .send()
         .await
         .map_err(|e| {
-            explain(
+            clients.explain(
                 &e,
-                &Context {
-                    doing: &format!("writing s3://{bucket}/{key}"),
-                    permission: &format!("s3:PutObject on arn:aws:s3:::{bucket}/{key}"),
-                    bucket: Some(bucket),
-                    region: &clients.region,
-                },
+                &format!("writing s3://{bucket}/{key}"),
+                On::Object("s3:PutObject", bucket, &key),
             )
         })?;
     Ok(key)
@@ -222,7 +213,7 @@ pub async fn download(
         }
         tokio::select! {
             r = fetch(clients, &bucket, &object, &path, &mut done, &report) => r?,
-            () = cancelled(cancel) => {
+            () = cancel.cancelled() => {
                 return Err(CloudError::Cancelled);
             }
         }
@@ -260,17 +251,10 @@ async fn fetch(
             .send()
             .await
             .map_err(|e| {
-                explain(
+                clients.explain(
                     &e,
-                    &Context {
-                        doing: &format!("downloading s3://{bucket}/{}", object.key),
-                        permission: &format!(
-                            "s3:GetObject on arn:aws:s3:::{bucket}/{}",
-                            object.key
-                        ),
-                        bucket: Some(bucket),
-                        region: &clients.region,
-                    },
+                    &format!("downloading s3://{bucket}/{}", object.key),
+                    On::Object("s3:GetObject", bucket, &object.key),
                 )
             })?;
         let mut body = got.body;

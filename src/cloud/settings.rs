@@ -36,8 +36,8 @@ impl CloudSettings {
         struct Saved {
             cloud: CloudSettings,
         }
-        crate::dirs::config_dir()
-            .and_then(|d| std::fs::read(d.join("settings.json")).ok())
+        crate::dirs::settings_file()
+            .and_then(|p| std::fs::read(p).ok())
             .and_then(|b| serde_json::from_slice::<Saved>(&b).ok())
             .unwrap_or_default()
             .cloud
@@ -72,12 +72,17 @@ impl CloudSettings {
 
     /// `prefix/rest` (or `rest` without a prefix).
     pub fn key(&self, rest: &str) -> String {
-        let prefix = self.prefix.trim_matches('/');
-        if prefix.is_empty() {
-            rest.to_owned()
-        } else {
-            format!("{prefix}/{rest}")
-        }
+        prefixed_key(&self.prefix, rest)
+    }
+}
+
+/// `prefix/rest`, slashes around the prefix ignored; `rest` alone without a prefix.
+pub fn prefixed_key(prefix: &str, rest: &str) -> String {
+    let prefix = prefix.trim_matches('/');
+    if prefix.is_empty() {
+        rest.to_owned()
+    } else {
+        format!("{prefix}/{rest}")
     }
 }
 

@@ -51,15 +51,11 @@ impl Default for Settings {
     }
 }
 
-fn path() -> Option<PathBuf> {
-    crate::dirs::config_dir().map(|d| d.join("settings.json"))
-}
-
 impl Settings {
     /// Loads the settings (defaults when there are none or they cannot be read). Called once,
     /// before the window opens.
     pub fn load() -> Self {
-        path()
+        crate::dirs::settings_file()
             .and_then(|p| std::fs::read(p).ok())
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or_default()
@@ -67,7 +63,9 @@ impl Settings {
 
     /// Saves in the background, so the UI thread never touches the disk.
     pub fn save_in_background(&self) {
-        let Some(path) = path() else { return };
+        let Some(path) = crate::dirs::settings_file() else {
+            return;
+        };
         let Ok(bytes) = serde_json::to_vec_pretty(self) else {
             return;
         };

@@ -17,14 +17,14 @@ mod multipart;
 mod record;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use aws_sdk_s3::primitives::ByteStream;
 use serde::Serialize;
 
 use super::CloudError;
 use super::clients::Clients;
-use super::errors::{Context, explain};
+use super::errors::On;
 use crate::job::{CancelToken, EventSink, JobEvent};
 use checksum::{known_sha256, remember_sha256, sha256_of};
 pub use multipart::part_size_for;
@@ -165,7 +165,6 @@ pub async fn upload(
     if cancel.is_cancelled() {
         return Err(CloudError::Cancelled);
     }
-    let region = clients.region.clone();
     let progress = Progress {
         name: url.clone(),
         total_bytes: size_bytes,
@@ -204,21 +203,15 @@ pub async fn upload(
         }
         Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => {}
         Err(e) => {
-            return Err(explain(
+            return Err(clients.explain(
                 &e,
-                &Context {
-                    doing: &format!("checking {url}"),
-                    permission: &format!("s3:GetObject on arn:aws:s3:::{bucket}/{key}"),
-                    bucket: Some(&bucket),
-                    region: &region,
-                },
+                &format!("checking {url}"),
+                On::Object("s3:GetObject", &bucket, key),
             ));
         }
     }
 
     let part_size = part_size_for(size_bytes, options.part_size_bytes);
-    let put_perm = format!("s3:PutObject on arn:aws:s3:::{bucket}/{key}");
-    let put_cx = |doing: &str| -> String { format!("{doing} {url}") };
     if size_bytes <= part_size {
         // One request; nothing to resume.
         let body = ByteStream::from_path(file)
@@ -235,17 +228,13 @@ pub async fn upload(
             .send();
         let result = tokio::select! {
             r = send => r,
-            () = cancelled(cancel) => return Err(CloudError::Cancelled),
+            () = cancel.cancelled() => return Err(CloudError::Cancelled),
         };
         result.map_err(|e| {
-            explain(
+            clients.explain(
                 &e,
-                &Context {
-                    doing: &put_cx("uploading"),
-                    permission: &put_perm,
-                    bucket: Some(&bucket),
-                    region: &region,
-                },
+                &format!("uploading {url}"),
+                On::Object("s3:PutObject", &bucket, key),
             )
         })?;
         progress.report(size_bytes);
@@ -344,13 +333,6 @@ pub async fn upload(
             }
             Err(Stop::Error(e)) => return Err(e),
         }
-    }
-}
-
-/// Resolves once the token is cancelled (checked every 100 ms).
-pub(crate) async fn cancelled(cancel: &CancelToken) {
-    while !cancel.is_cancelled() {
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 

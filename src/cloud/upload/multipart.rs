@@ -11,7 +11,7 @@ use tokio::task::JoinSet;
 
 use super::super::CloudError;
 use super::super::clients::Clients;
-use super::super::errors::{Context, explain};
+use super::super::errors::On;
 use super::super::part_body::counted_part;
 use super::record::{Record, RecordedPart, modified_unix_ns, save_record};
 use super::{
@@ -91,17 +91,10 @@ pub(super) async fn create(
         .send()
         .await
         .map_err(|e| {
-            explain(
+            clients.explain(
                 &e,
-                &Context {
-                    doing: &format!("starting the upload of {url}"),
-                    permission: &format!(
-                        "s3:PutObject on arn:aws:s3:::{}/{}",
-                        wanted.bucket, wanted.key
-                    ),
-                    bucket: Some(&wanted.bucket),
-                    region: &clients.region,
-                },
+                &format!("starting the upload of {url}"),
+                On::Object("s3:PutObject", &wanted.bucket, &wanted.key),
             )
         })?;
     created
@@ -252,17 +245,10 @@ impl Run<'_> {
                 if is_gone(&e) {
                     return Stop::Gone;
                 }
-                Stop::Error(explain(
+                Stop::Error(clients.explain(
                     &e,
-                    &Context {
-                        doing: &format!("finishing the upload of {}", self.url),
-                        permission: &format!(
-                            "s3:PutObject on arn:aws:s3:::{}/{}",
-                            record.bucket, record.key
-                        ),
-                        bucket: Some(&record.bucket),
-                        region: &clients.region,
-                    },
+                    &format!("finishing the upload of {}", self.url),
+                    On::Object("s3:PutObject", &record.bucket, &record.key),
                 ))
             })?;
         progress.report(record.size_bytes);
@@ -301,20 +287,13 @@ async fn send_part(
             }
             (
                 part.number,
-                Stop::Error(explain(
+                Stop::Error(clients.explain(
                     &e,
-                    &Context {
-                        doing: &format!(
-                            "uploading part {} of s3://{}/{}",
-                            part.number, record.bucket, record.key
-                        ),
-                        permission: &format!(
-                            "s3:PutObject on arn:aws:s3:::{}/{}",
-                            record.bucket, record.key
-                        ),
-                        bucket: Some(&record.bucket),
-                        region: &clients.region,
-                    },
+                    &format!(
+                        "uploading part {} of s3://{}/{}",
+                        part.number, record.bucket, record.key
+                    ),
+                    On::Object("s3:PutObject", &record.bucket, &record.key),
                 )),
             )
         })?;
@@ -336,20 +315,13 @@ pub(super) async fn abort(clients: &Clients, record: &Record) -> Result<(), Clou
         .await
         .map(|_| ())
         .map_err(|e| {
-            explain(
+            clients.explain(
                 &e,
-                &Context {
-                    doing: &format!(
-                        "aborting the upload of s3://{}/{} (delete it with `aws s3api abort-multipart-upload`)",
-                        record.bucket, record.key
-                    ),
-                    permission: &format!(
-                        "s3:AbortMultipartUpload on arn:aws:s3:::{}/{}",
-                        record.bucket, record.key
-                    ),
-                    bucket: Some(&record.bucket),
-                    region: &clients.region,
-                },
+                &format!(
+                    "aborting the upload of s3://{}/{} (delete it with `aws s3api abort-multipart-upload`)",
+                    record.bucket, record.key
+                ),
+                On::Object("s3:AbortMultipartUpload", &record.bucket, &record.key),
             )
         })
 }

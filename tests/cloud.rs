@@ -620,42 +620,88 @@ async fn put_outputs(s3: &aws_sdk_s3::Client, plan: &vodkit::plan::Plan) -> Vec<
     put
 }
 
+/// A cloud job on the basic clip with the small ladder: moto with the bucket, the MediaConvert
+/// stand-in answering GetJob from `script`, clients on both, the plan, quick polling and a
+/// private folder for upload records.
+struct SubmitFixture {
+    _moto: Moto,
+    s3: aws_sdk_s3::Client,
+    mc: FakeMediaConvert,
+    clients: Clients,
+    source: std::path::PathBuf,
+    preset: vodkit::preset::Preset,
+    plan: vodkit::plan::Plan,
+    options: SubmitOptions,
+    _dir: tempfile::TempDir,
+}
+
+impl SubmitFixture {
+    async fn new(script: Vec<common::aws::Step>) -> Self {
+        let moto = Moto::start();
+        let s3 = make_bucket(&moto.url(), "vod-bucket").await;
+        let mc = FakeMediaConvert::start(script);
+        let clients =
+            Clients::from_sdk_config(&sdk_config().await, &settings_for(&moto, Some(&mc)))
+                .expect("clients");
+        let source = common::basic();
+        let preset = common::small_ladder();
+        let plan = vodkit::plan::plan(&vodkit::probe::probe(&source).expect("probe"), &preset)
+            .expect("plan");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let options = SubmitOptions {
+            upload: UploadOptions {
+                records_dir: Some(dir.path().join("uploads")),
+                ..UploadOptions::default()
+            },
+            poll: std::time::Duration::from_millis(20),
+            wait: true,
+        };
+        Self {
+            _moto: moto,
+            s3,
+            mc,
+            clients,
+            source,
+            preset,
+            plan,
+            options,
+            _dir: dir,
+        }
+    }
+
+    async fn submit(
+        &self,
+        sink: &EventSink,
+        cancel: &CancelToken,
+    ) -> Result<vodkit::cloud::submit::Submitted, CloudError> {
+        submit(
+            &self.clients,
+            &self.plan,
+            &self.preset,
+            &self.options,
+            sink,
+            cancel,
+        )
+        .await
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_submitted_job_reports_progress_and_writes_the_smil() {
-    let moto = Moto::start();
-    let s3 = make_bucket(&moto.url(), "vod-bucket").await;
-    let mc = FakeMediaConvert::start(vec![
+    let fx = SubmitFixture::new(vec![
         step("PROGRESSING", 10, Some("PROBING")),
         step("PROGRESSING", 60, Some("TRANSCODING")),
         step("COMPLETE", 100, None),
-    ]);
-    let clients = Clients::from_sdk_config(&sdk_config().await, &settings_for(&moto, Some(&mc)))
-        .expect("clients");
-    let source = common::basic();
-    let info = vodkit::probe::probe(&source).expect("probe");
-    let preset = common::small_ladder();
-    let plan = vodkit::plan::plan(&info, &preset).expect("plan");
-    let put = put_outputs(&s3, &plan).await;
+    ])
+    .await;
+    let (s3, mc, source, plan) = (&fx.s3, &fx.mc, &fx.source, &fx.plan);
+    let put = put_outputs(s3, plan).await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let options = SubmitOptions {
-        upload: UploadOptions {
-            records_dir: Some(dir.path().join("uploads")),
-            ..UploadOptions::default()
-        },
-        poll: std::time::Duration::from_millis(20),
-        wait: true,
-    };
     let (sink, events) = recorder();
-    let done = submit(
-        &clients,
-        &plan,
-        &preset,
-        &options,
-        &sink,
-        &CancelToken::new(),
-    )
-    .await
-    .expect("the job completes");
+    let done = fx
+        .submit(&sink, &CancelToken::new())
+        .await
+        .expect("the job completes");
     assert_eq!(done.job_id, "1764403200000-test01");
     assert_eq!(
         done.output_url,
@@ -675,7 +721,7 @@ async fn a_submitted_job_reports_progress_and_writes_the_smil() {
         .expect("the source is on S3");
     assert_eq!(
         head.content_length(),
-        Some(std::fs::metadata(&source).expect("meta").len() as i64)
+        Some(std::fs::metadata(source).expect("meta").len() as i64)
     );
 
     // The events a local encode would send, plus the cloud job's states.
@@ -819,9 +865,7 @@ async fn a_submitted_job_reports_progress_and_writes_the_smil() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_job_says_why_with_mediaconverts_code() {
-    let moto = Moto::start();
-    let _s3 = make_bucket(&moto.url(), "vod-bucket").await;
-    let mc = FakeMediaConvert::start(vec![
+    let fx = SubmitFixture::new(vec![
         step("PROGRESSING", 5, Some("PROBING")),
         common::aws::Step {
             status: "ERROR",
@@ -829,32 +873,13 @@ async fn a_failed_job_says_why_with_mediaconverts_code() {
             phase: None,
             error: Some((1030, "Failed probe/open: [Failed to open input file]")),
         },
-    ]);
-    let clients = Clients::from_sdk_config(&sdk_config().await, &settings_for(&moto, Some(&mc)))
-        .expect("clients");
-    let info = vodkit::probe::probe(&common::basic()).expect("probe");
-    let preset = common::small_ladder();
-    let plan = vodkit::plan::plan(&info, &preset).expect("plan");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let options = SubmitOptions {
-        upload: UploadOptions {
-            records_dir: Some(dir.path().into()),
-            ..UploadOptions::default()
-        },
-        poll: std::time::Duration::from_millis(20),
-        wait: true,
-    };
+    ])
+    .await;
     let (sink, events) = recorder();
-    let err = submit(
-        &clients,
-        &plan,
-        &preset,
-        &options,
-        &sink,
-        &CancelToken::new(),
-    )
-    .await
-    .expect_err("the job fails");
+    let err = fx
+        .submit(&sink, &CancelToken::new())
+        .await
+        .expect_err("the job fails");
     let text = err.to_string();
     assert!(text.contains("1764403200000-test01"), "{text}");
     assert!(text.contains("error 1030: Failed probe/open"), "{text}");
@@ -872,23 +897,7 @@ async fn a_failed_job_says_why_with_mediaconverts_code() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancelling_a_running_job_cancels_it_on_mediaconvert() {
-    let moto = Moto::start();
-    let _s3 = make_bucket(&moto.url(), "vod-bucket").await;
-    let mc = FakeMediaConvert::start(vec![step("PROGRESSING", 30, Some("TRANSCODING"))]);
-    let clients = Clients::from_sdk_config(&sdk_config().await, &settings_for(&moto, Some(&mc)))
-        .expect("clients");
-    let info = vodkit::probe::probe(&common::basic()).expect("probe");
-    let preset = common::small_ladder();
-    let plan = vodkit::plan::plan(&info, &preset).expect("plan");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let options = SubmitOptions {
-        upload: UploadOptions {
-            records_dir: Some(dir.path().into()),
-            ..UploadOptions::default()
-        },
-        poll: std::time::Duration::from_millis(20),
-        wait: true,
-    };
+    let fx = SubmitFixture::new(vec![step("PROGRESSING", 30, Some("TRANSCODING"))]).await;
     let cancel = CancelToken::new();
     let c = cancel.clone();
     let sink: EventSink = Arc::new(move |e| {
@@ -896,11 +905,12 @@ async fn cancelling_a_running_job_cancels_it_on_mediaconvert() {
             c.cancel();
         }
     });
-    let result = submit(&clients, &plan, &preset, &options, &sink, &cancel).await;
+    let result = fx.submit(&sink, &cancel).await;
     assert_eq!(result.map(|_| ()), Err(CloudError::Cancelled));
-    assert!(mc.cancelled(), "CancelJob reached MediaConvert");
+    assert!(fx.mc.cancelled(), "CancelJob reached MediaConvert");
     assert!(
-        mc.requests()
+        fx.mc
+            .requests()
             .iter()
             .any(|r| r.method == "DELETE" && r.target == "/2017-08-29/jobs/1764403200000-test01")
     );

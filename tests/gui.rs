@@ -74,12 +74,15 @@ fn private_config() {
 }
 
 fn app(out: &Path) -> Harness<'static, VodkitApp> {
-    private_config();
-    let settings = Settings {
+    app_with(Settings {
         output_dir: out.to_owned(),
         preset: "web-ladder".to_owned(),
         ..Settings::default()
-    };
+    })
+}
+
+fn app_with(settings: Settings) -> Harness<'static, VodkitApp> {
+    private_config();
     let mut harness = Harness::builder()
         .with_size(egui::vec2(1400.0, 900.0))
         .build_ui_state(
@@ -279,13 +282,7 @@ fn the_cloud_backend_tests_its_connection_and_runs_a_job() {
         },
         ..Settings::default()
     };
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_ui_state(
-            |ui, app: &mut VodkitApp| app.show(ui),
-            VodkitApp::new(settings, || {}),
-        );
-    harness.run_steps(2);
+    let mut harness = app_with(settings);
 
     // Test connection, in the Cloud settings window.
     harness.get_by_label("Cloud settings…").click();

@@ -267,16 +267,7 @@ pub fn ffprobe(path: &Path) -> serde_json::Value {
 
 /// Runs the vodkit binary; returns (exit code, stdout, stderr).
 pub fn vodkit(args: &[&str], config_dir: &Path) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_vodkit"))
-        .args(args)
-        .env("VODKIT_CONFIG_DIR", config_dir)
-        .output()
-        .expect("vodkit runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    vodkit_env(args, config_dir, &[])
 }
 
 pub mod aws;

@@ -16,4 +16,5 @@ pub mod plan;
 pub mod preset;
 pub mod probe;
 pub mod serve;
+pub mod timing;
 pub mod units;

@@ -5,12 +5,17 @@
 //! Pure logic over a [`MediaInfo`] and a [`Preset`]: both backends and both front ends show
 //! and run the same plan.
 
+mod colour;
+
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+pub use colour::ColourIn;
+
 use crate::preset::{AudioCodec, Codec, Preset, Profile, gop_is_whole_frames, levels};
 use crate::probe::MediaInfo;
+use crate::timing::{KeyframeGrid, Timeline};
 use crate::units::{even_floor, even_round, reduce};
 
 /// Why a source cannot be planned with a preset.
@@ -170,6 +175,9 @@ pub struct PictureTransform {
     pub square_pixels: bool,
     /// Source frames are retimed to a constant rate (the source is VFR).
     pub constant_rate: bool,
+    /// The source's colour, converted to BT.709 limited range when it is anything else.
+    #[serde(default)]
+    pub colour: ColourIn,
 }
 
 /// The audio track of the outputs.
@@ -225,6 +233,12 @@ pub struct Plan {
     pub source_video_bitrate_bps: Option<u64>,
     /// Picture transforms before scaling.
     pub transform: PictureTransform,
+    /// Where time zero is in the source and how each stream starts (see [`crate::timing`]).
+    #[serde(default)]
+    pub timeline: Timeline,
+    /// Where every rung has its IDR frames (absent for audio-only plans).
+    #[serde(default)]
+    pub keyframes: Option<KeyframeGrid>,
     /// Every rung of the preset, in preset order, made or dropped.
     pub rungs: Vec<PlannedRung>,
     /// The audio track, if any.
@@ -281,7 +295,10 @@ pub fn plan(info: &MediaInfo, preset: &Preset) -> Result<Plan, PlanError> {
                 hdr_to_sdr: None,
                 square_pixels: false,
                 constant_rate: false,
+                colour: ColourIn::default(),
             },
+            timeline: Timeline::new(None, audio_start(info, Some(&audio)), None),
+            keyframes: None,
             rungs: Vec::new(),
             audio: Some(audio),
             stills: None,
@@ -306,7 +323,13 @@ pub fn plan(info: &MediaInfo, preset: &Preset) -> Result<Plan, PlanError> {
         video.avg_frame_rate,
         video.variable_frame_rate,
     );
-    let source_bps = info.video_bitrate_bps();
+    let source_bps = info.video_bitrate_bps().map(|bps| SourceBitrate {
+        bps,
+        codec: info
+            .video()
+            .map(|(s, _)| s.codec.clone())
+            .unwrap_or_default(),
+    });
     if source_bps.is_none() {
         warnings.push("source video bitrate unknown: rungs are not capped".to_owned());
     }
@@ -319,10 +342,20 @@ pub fn plan(info: &MediaInfo, preset: &Preset) -> Result<Plan, PlanError> {
         .rungs
         .iter()
         .enumerate()
-        .map(|(i, r)| fit_rung(preset, i, r, source, source_rate, source_bps, false))
+        .map(|(i, r)| {
+            fit_rung(
+                preset,
+                i,
+                r,
+                source,
+                source_rate,
+                source_bps.as_ref(),
+                false,
+            )
+        })
         .collect();
     drop_duplicates(&mut rungs);
-    ensure_one_survives(preset, &mut rungs, source, source_rate, source_bps);
+    ensure_one_survives(preset, &mut rungs, source, source_rate, source_bps.as_ref());
     for r in &mut rungs {
         resolve_level(r);
         r.name = format!("{}p", r.width.min(r.height));
@@ -355,7 +388,35 @@ pub fn plan(info: &MediaInfo, preset: &Preset) -> Result<Plan, PlanError> {
         hdr_to_sdr: video.hdr.clone(),
         square_pixels: video.sample_aspect_ratio != "1:1",
         constant_rate: video.variable_frame_rate,
+        colour: ColourIn::of(video),
     };
+    if transform.hdr_to_sdr.is_none()
+        && let Some(words) = transform.colour.describe()
+    {
+        warnings.push(words);
+    }
+    let (video_stream, _) = info.video().ok_or_else(|| PlanError::NoVideo {
+        path: info.path.clone(),
+    })?;
+    let timeline = Timeline::new(
+        video_stream.start_secs,
+        audio_start(info, audio.as_ref()),
+        Some((source_rate.num, source_rate.den)),
+    );
+    if let Some(words) = timeline.describe() {
+        warnings.push(words);
+    }
+    let steps: Vec<u32> = rungs
+        .iter()
+        .filter(|r| r.is_made())
+        .map(|r| r.frame_step)
+        .collect();
+    let keyframes = KeyframeGrid::new(
+        source_rate.num,
+        source_rate.den,
+        preset.video.gop_secs,
+        &steps,
+    );
     if transform.constant_rate {
         warnings.push(format!(
             "variable frame rate source: outputs run at a constant {source_rate} fps"
@@ -397,14 +458,51 @@ pub fn plan(info: &MediaInfo, preset: &Preset) -> Result<Plan, PlanError> {
         duration_secs,
         source_display: Some(source),
         source_frame_rate: Some(source_rate),
-        source_video_bitrate_bps: source_bps,
+        source_video_bitrate_bps: source_bps.map(|s| s.bps),
         transform,
+        timeline,
+        keyframes: Some(keyframes),
         rungs,
         audio,
         stills,
         warnings,
         estimated_bytes,
     })
+}
+
+/// When the planned audio stream starts in the source, if known.
+fn audio_start(info: &MediaInfo, audio: Option<&PlannedAudio>) -> Option<f64> {
+    let a = audio?;
+    info.streams
+        .iter()
+        .find(|s| s.index == a.source_index)
+        .and_then(|s| s.start_secs)
+}
+
+/// The source's video bitrate and the codec that spends it.
+#[derive(Debug, Clone)]
+struct SourceBitrate {
+    bps: u64,
+    codec: String,
+}
+
+/// Bits of H.264 that give about the same picture as one bit of this codec (an FFmpeg codec
+/// name or a rung's codec), so a cap at the source's bitrate compares like with like. Rounded
+/// from published encoder comparisons (HEVC and VP9 save about a third over H.264, AV1 about
+/// 40 %, MPEG-2 needs two thirds more); intra-only and mezzanine codecs spend many times more
+/// bits than a delivery codec needs.
+pub fn h264_bits_per_bit(codec: &str) -> f64 {
+    match codec {
+        "hevc" | "h265" => 1.5,
+        "av1" => 1.7,
+        "vp9" => 1.4,
+        "mpeg2video" => 0.6,
+        "mpeg1video" => 0.5,
+        "mpeg4" | "msmpeg4v3" | "h263" | "vc1" | "wmv3" => 0.8,
+        "prores" | "dnxhd" | "mjpeg" | "rawvideo" | "ffv1" | "huffyuv" | "utvideo" | "qtrle"
+        | "png" | "cfhd" => 0.25,
+        _ => 1.0,
+    }
 }
 
 fn plan_audio(info: &MediaInfo, preset: &Preset) -> Option<PlannedAudio> {
@@ -469,7 +567,7 @@ fn fit_rung(
     rung: &crate::preset::Rung,
     source: (u32, u32),
     source_rate: FrameRate,
-    source_bps: Option<u64>,
+    source_bps: Option<&SourceBitrate>,
     at_source_size: bool,
 ) -> PlannedRung {
     let (sw, sh) = (f64::from(source.0), f64::from(source.1));
@@ -531,16 +629,34 @@ fn fit_rung(
     let mut max_bitrate_bps = rung.max_bitrate_bps;
     let mut capped = false;
     if let Some(src) = source_bps
-        && src < max_bitrate_bps
         && dropped.is_none()
     {
-        max_bitrate_bps = src;
-        capped = true;
-        reasons.push(format!(
-            "max bitrate capped from {} to the source's {} kb/s",
-            rung.max_bitrate_bps / 1000,
-            src / 1000
-        ));
+        let rung_codec = match rung.codec {
+            Codec::H264 => "h264",
+            Codec::H265 => "hevc",
+        };
+        let factor = h264_bits_per_bit(&src.codec) / h264_bits_per_bit(rung_codec);
+        let worth = (src.bps as f64 * factor) as u64;
+        if worth < max_bitrate_bps {
+            max_bitrate_bps = worth;
+            capped = true;
+            if (factor - 1.0).abs() < 1e-9 {
+                reasons.push(format!(
+                    "max bitrate capped from {} to the source's {} kb/s",
+                    rung.max_bitrate_bps / 1000,
+                    src.bps / 1000
+                ));
+            } else {
+                reasons.push(format!(
+                    "max bitrate capped from {} to {} kb/s: the source's {} kb/s of {} is worth about {factor:.2}x as many bits of {}",
+                    rung.max_bitrate_bps / 1000,
+                    worth / 1000,
+                    src.bps / 1000,
+                    src.codec,
+                    rung_codec
+                ));
+            }
+        }
     }
 
     let (frame_rate, frame_step) = match rung.frame_rate {
@@ -638,7 +754,7 @@ fn ensure_one_survives(
     rungs: &mut [PlannedRung],
     source: (u32, u32),
     source_rate: FrameRate,
-    source_bps: Option<u64>,
+    source_bps: Option<&SourceBitrate>,
 ) {
     if rungs.is_empty() || rungs.iter().any(PlannedRung::is_made) {
         return;

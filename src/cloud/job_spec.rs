@@ -201,6 +201,13 @@ fn preprocessors(plan: &Plan) -> Option<Value> {
             "ColorCorrector".into(),
             json!({ "ColorSpaceConversion": "FORCE_709", "HdrToSdrToneMapper": "PRESERVE_DETAILS" }),
         );
+    } else if plan.transform.colour.needs_conversion() {
+        // The same conversion as the local encoder's: BT.709 limited range out.
+        let mut c = json!({ "ColorSpaceConversion": "FORCE_709" });
+        if plan.transform.colour.full_range {
+            c["SampleRangeConversion"] = json!("LIMITED_RANGE_SQUEEZE");
+        }
+        p.insert("ColorCorrector".into(), c);
     }
     (!p.is_empty()).then_some(Value::Object(p))
 }
@@ -311,6 +318,18 @@ pub fn create_job_request(plan: &Plan, preset: &Preset, target: &JobTarget) -> V
         "TimecodeSource": "ZEROBASED",
         "VideoSelector": { "Rotate": "AUTO" },
     });
+    // An untagged source is read the way the plan assumed (SD as BT.601, HD as BT.709).
+    if plan.transform.colour.assumed.is_some() && plan.transform.hdr_to_sdr.is_none() {
+        let space = match plan.transform.colour.matrix.as_str() {
+            "bt601" => Some("REC_601"),
+            "bt709" => Some("REC_709"),
+            _ => None,
+        };
+        if let Some(space) = space {
+            input["VideoSelector"]["ColorSpace"] = json!(space);
+            input["VideoSelector"]["ColorSpaceUsage"] = json!("FALLBACK");
+        }
+    }
     if plan.audio.is_some() {
         input["AudioSelectors"] = json!({ "Audio Selector 1": { "DefaultSelection": "DEFAULT" } });
     }

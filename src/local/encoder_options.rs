@@ -6,9 +6,15 @@
 //! H.265 CRF = H.264 CRF + 4 (x265 spends about that many CRF steps less for the same look).
 //! The VBV cap (`vbv-maxrate` = max bitrate, `vbv-bufsize` = buffer) bounds every rung's peaks,
 //! as QVBR's max bitrate does.
+//!
+//! GOPs: IDR frames are forced on the ladder's keyframe grid ([`crate::timing`]); `keyint` is
+//! the grid's longest distance plus one frame, so the encoder never adds an IDR of its own
+//! between two boundaries. `closed_gop` is said explicitly to both encoders (`open-gop=0`):
+//! FFmpeg's libx264 wrapper otherwise turns open GOPs on.
 
 use crate::plan::PlannedRung;
 use crate::preset::{AdaptiveQuantization, Codec, Profile, VideoSettings};
+use crate::timing::KeyframeGrid;
 
 /// The constant rate factor for a quality level (1-10) and codec.
 pub fn crf(codec: Codec, quality_level: u8) -> u8 {
@@ -28,8 +34,8 @@ pub struct EncoderSetup {
     pub options: Vec<(String, String)>,
 }
 
-/// Builds the encoder options for a rung.
-pub fn setup(rung: &PlannedRung, video: &VideoSettings) -> EncoderSetup {
+/// Builds the encoder options for a rung of a ladder whose keyframes follow `grid`.
+pub fn setup(rung: &PlannedRung, video: &VideoSettings, grid: &KeyframeGrid) -> EncoderSetup {
     let kbps = rung.max_bitrate_bps.div_ceil(1000);
     let buffer_kbits = rung.buffer_bits.div_ceil(1000);
     let (aq_mode, aq_strength) = match video.adaptive_quantization {
@@ -45,8 +51,13 @@ pub fn setup(rung: &PlannedRung, video: &VideoSettings) -> EncoderSetup {
     let scenecut = if video.scene_change_detection { 40 } else { 0 };
     let crf = crf(rung.codec, video.quality_level);
     let init = f64::from(video.hrd_initial_fill_percent) / 100.0;
+    let keyint = grid
+        .max_gop_frames()
+        .div_ceil(u64::from(rung.frame_step.max(1)))
+        .max(u64::from(rung.gop_frames))
+        + 1;
     let mut params = vec![
-        format!("keyint={}", rung.gop_frames),
+        format!("keyint={keyint}"),
         format!("scenecut={scenecut}"),
         format!("bframes={b_frames}"),
         format!("ref={}", video.reference_frames),
@@ -59,9 +70,7 @@ pub fn setup(rung: &PlannedRung, video: &VideoSettings) -> EncoderSetup {
     ];
     match rung.codec {
         Codec::H264 => {
-            if !video.closed_gop {
-                params.push("open-gop=1".to_owned());
-            }
+            params.push(format!("open-gop={}", u8::from(!video.closed_gop)));
             params.push("force-cfr=1".to_owned());
             EncoderSetup {
                 encoder: "libx264",
@@ -104,6 +113,10 @@ mod tests {
     use super::*;
     use crate::plan::{FrameRate, RungStatus};
 
+    fn grid() -> KeyframeGrid {
+        KeyframeGrid::new(30000, 1001, 2.0, &[1])
+    }
+
     fn rung(codec: Codec, profile: Profile) -> PlannedRung {
         PlannedRung {
             name: "1080p".into(),
@@ -140,7 +153,11 @@ mod tests {
 
     #[test]
     fn the_reference_1080p_rung() {
-        let s = setup(&rung(Codec::H264, Profile::High), &VideoSettings::default());
+        let s = setup(
+            &rung(Codec::H264, Profile::High),
+            &VideoSettings::default(),
+            &grid(),
+        );
         assert_eq!(s.encoder, "libx264");
         let params = &s
             .options
@@ -149,7 +166,8 @@ mod tests {
             .expect("params")
             .1;
         for want in [
-            "keyint=60",
+            "keyint=62",
+            "open-gop=0",
             "bframes=1",
             "ref=3",
             "crf=23",
@@ -172,9 +190,14 @@ mod tests {
         let s = setup(
             &rung(Codec::H264, Profile::Baseline),
             &VideoSettings::default(),
+            &grid(),
         );
         assert!(s.options.iter().any(|(_, v)| v.contains("bframes=0")));
-        let h = setup(&rung(Codec::H265, Profile::Main), &VideoSettings::default());
+        let h = setup(
+            &rung(Codec::H265, Profile::Main),
+            &VideoSettings::default(),
+            &grid(),
+        );
         assert_eq!(h.encoder, "libx265");
         let params = &h
             .options

@@ -101,6 +101,10 @@ pub struct ManifestRung {
     pub video_codec: Option<String>,
     /// Audio codec (`aac LC`).
     pub audio_codec: Option<String>,
+    /// The option string the video encoder wrote into the stream (x264 and x265 record every
+    /// setting they ran with: `... keyint=62 ... open_gop=0 ...`), read back from the file.
+    #[serde(default)]
+    pub encoder_options: Option<String>,
 }
 
 /// The manifest of a title.
@@ -124,6 +128,32 @@ pub struct Manifest {
     pub plan: Plan,
 }
 
+/// The settings x264/x265 wrote into the first video sample of an MP4 (their SEI message
+/// ends with `options: <every option>`), or `None` for other encoders.
+pub fn written_encoder_options(path: &Path) -> Option<String> {
+    use std::os::unix::fs::FileExt;
+    let tracks = crate::package::mp4_index::read(path).ok()?;
+    let first = tracks
+        .iter()
+        .find(|t| t.kind == crate::package::mp4_index::TrackKind::Video)?
+        .samples
+        .first()
+        .copied()?;
+    let len = usize::try_from(first.size).ok()?.min(1 << 20);
+    let mut bytes = vec![0u8; len];
+    std::fs::File::open(path)
+        .ok()?
+        .read_exact_at(&mut bytes, first.offset)
+        .ok()?;
+    let marker = b"options: ";
+    let at = bytes.windows(marker.len()).position(|w| w == marker)? + marker.len();
+    let end = bytes[at..]
+        .iter()
+        .position(|&b| !(0x20..0x7f).contains(&b))
+        .map_or(bytes.len(), |e| at + e);
+    Some(String::from_utf8_lossy(&bytes[at..end]).into_owned())
+}
+
 /// Writes `manifest.json` for a title from the files present. Returns its path.
 pub fn write(
     dir: &Path,
@@ -143,6 +173,7 @@ pub fn write(
         .into_iter()
         .filter_map(|(name, file)| {
             let probed = crate::probe::probe(&dir.join(&file)).ok()?;
+            let encoder_options = written_encoder_options(&dir.join(&file));
             let video = probed.video();
             Some(ManifestRung {
                 name,
@@ -157,6 +188,7 @@ pub fn write(
                 audio_codec: probed
                     .audio()
                     .map(|(s, _)| format!("{} {}", s.codec, s.profile.clone().unwrap_or_default())),
+                encoder_options,
             })
         })
         .collect();
@@ -164,10 +196,17 @@ pub fn write(
         (Some(hdr), _) => Some(format!(
             "{hdr} HDR tone-mapped (hable) to SDR BT.709, 8-bit"
         )),
-        (None, Some((_, v))) if v.bit_depth.is_some_and(|d| d > 8) => Some(format!(
-            "{}-bit SDR converted to 8-bit (range kept, no tone mapping)",
-            v.bit_depth.unwrap_or(0)
-        )),
+        (None, Some((_, v))) => {
+            let depth = v
+                .bit_depth
+                .filter(|&d| d > 8)
+                .map(|d| format!("{d}-bit SDR converted to 8-bit"));
+            let parts: Vec<String> = depth
+                .into_iter()
+                .chain(plan.transform.colour.describe())
+                .collect();
+            (!parts.is_empty()).then(|| parts.join("; "))
+        }
         _ => None,
     };
     let manifest = Manifest {

@@ -175,6 +175,12 @@ pub fn encode(
                 None => 1,
             })
             .collect();
+        let grid = plan.keyframes.unwrap_or_else(|| {
+            let rate = plan
+                .source_frame_rate
+                .unwrap_or(crate::plan::FrameRate { num: 25, den: 1 });
+            crate::timing::KeyframeGrid::new(rate.num, rate.den, preset.video.gop_secs, &[1])
+        });
         let mut senders = Vec::new();
         let mut handles = Vec::new();
         for (t, counter) in todo.iter().zip(&counters) {
@@ -186,7 +192,7 @@ pub fn encode(
                     threads: encoder_threads(&r, plan),
                     rung: r,
                     settings: preset.video.clone(),
-                    gop_secs: preset.video.gop_secs,
+                    grid,
                 }),
                 audio: audio_in.clone(),
                 metadata: metadata.clone(),

@@ -14,6 +14,7 @@ use crate::av::ffmpeg;
 use crate::job::CancelToken;
 use crate::plan::PlannedRung;
 use crate::preset::{Codec, VideoSettings};
+use crate::timing::KeyframeGrid;
 
 /// What flows from the source to each rung.
 pub enum RungMsg {
@@ -30,8 +31,8 @@ pub struct VideoOut {
     pub rung: PlannedRung,
     /// Shared encoder settings.
     pub settings: VideoSettings,
-    /// GOP length in seconds.
-    pub gop_secs: f64,
+    /// Where the ladder's IDR frames are, in source frames (the same for every rung).
+    pub grid: KeyframeGrid,
     /// Encoder threads (0: as many as the encoder wants).
     pub threads: usize,
 }
@@ -94,11 +95,10 @@ struct VideoState {
     encoder: encoder::Video,
     scaler: Option<software::scaling::Context>,
     rung: PlannedRung,
-    gop_secs: f64,
+    grid: KeyframeGrid,
     time_base: Rational,
     stream_tb: Rational,
     next_index: u64,
-    last_gop: Option<u64>,
 }
 
 fn encode(
@@ -186,7 +186,7 @@ fn open_video(
     v: &VideoOut,
     global_header: bool,
 ) -> Result<VideoState, String> {
-    let setup = encoder_options::setup(&v.rung, &v.settings);
+    let setup = encoder_options::setup(&v.rung, &v.settings, &v.grid);
     let codec = encoder::find_by_name(setup.encoder).ok_or_else(|| {
         format!(
             "this FFmpeg has no {} encoder; install FFmpeg with {} (Debian: libavcodec-extra)",
@@ -218,9 +218,15 @@ fn open_video(
         (*ctx).color_trc = ffmpeg::ffi::AVColorTransferCharacteristic::AVCOL_TRC_BT709;
         (*ctx).rc_buffer_size = i32::try_from(v.rung.buffer_bits).unwrap_or(i32::MAX);
     }
+    let mut flags = codec::Flags::empty();
     if global_header {
-        enc.set_flags(codec::Flags::GLOBAL_HEADER);
+        flags |= codec::Flags::GLOBAL_HEADER;
     }
+    if v.settings.closed_gop {
+        // libx264 turns open GOPs on unless this flag is set (x264-params also say so).
+        flags |= codec::Flags::CLOSED_GOP;
+    }
+    enc.set_flags(flags);
     enc.set_threading(codec::threading::Config {
         kind: codec::threading::Type::Frame,
         count: v.threads,
@@ -249,11 +255,10 @@ fn open_video(
         encoder,
         scaler: None,
         rung: v.rung.clone(),
-        gop_secs: v.gop_secs,
+        grid: v.grid,
         time_base,
         stream_tb: time_base,
         next_index: 0,
-        last_gop: None,
     })
 }
 
@@ -299,14 +304,10 @@ fn push_video(
     let n = v.next_index;
     v.next_index += 1;
     scaled.set_pts(Some(n as i64));
-    // An IDR frame on the first frame at or after every multiple of the GOP length, in
-    // presentation time, so every rung can be cut on the same boundaries.
-    let rate = v.rung.frame_rate;
-    let secs = n as f64 * f64::from(rate.den) / f64::from(rate.num);
-    let gop = (secs / v.gop_secs + 1e-9).floor() as u64;
-    if v.last_gop != Some(gop) {
+    // An IDR frame on the ladder's keyframe grid (decided once, on source frames every rung
+    // keeps), so every rung's keyframes are at identical presentation times.
+    if v.grid.is_boundary(index) {
         scaled.set_kind(picture::Type::I);
-        v.last_gop = Some(gop);
     } else {
         scaled.set_kind(picture::Type::None);
     }

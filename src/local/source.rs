@@ -1,6 +1,8 @@
 //! The source side of a local encode: demux once, decode the video once through one filter
-//! graph (deinterlace, square pixels, HDR to SDR, rotation, constant rate, 8-bit 4:2:0), decode
-//! and encode the audio once (48 kHz stereo AAC-LC), and hand both to every rung.
+//! graph (deinterlace, square pixels, HDR to SDR or colour to BT.709 limited range, rotation,
+//! constant rate, 8-bit 4:2:0), decode and encode the audio once (48 kHz stereo AAC-LC), and
+//! hand both to every rung. Both streams are shifted to the plan's time zero on the way in
+//! (see [`crate::timing`]): the video's constant-rate sequence and the audio start at zero.
 
 use std::sync::Arc;
 use std::sync::mpsc::SyncSender;
@@ -34,6 +36,8 @@ pub fn picture_filters(
             "zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv"
                 .to_owned(),
         );
+    } else if let Some(convert) = t.colour.filter() {
+        chain.push(convert);
     }
     match t.rotate_deg {
         90 => chain.push("transpose=clock".to_owned()),
@@ -45,8 +49,9 @@ pub fn picture_filters(
     chain.join(",")
 }
 
-/// The encoding chain: [`picture_filters`], then constant rate (the last frame kept), 8-bit
-/// 4:2:0 and square pixels.
+/// The encoding chain: [`picture_filters`], then constant rate from time zero (the first
+/// picture is held from zero when the video starts late; the last frame is kept), 8-bit 4:2:0
+/// and square pixels.
 pub fn video_filter_spec(
     t: &PictureTransform,
     rate: FrameRate,
@@ -56,7 +61,7 @@ pub fn video_filter_spec(
         t,
         square,
         &[
-            format!("fps={}/{}:eof_action=pass", rate.num, rate.den),
+            format!("fps={}/{}:start_time=0:eof_action=pass", rate.num, rate.den),
             "format=yuv420p".to_owned(),
             "setsar=1".to_owned(),
         ],
@@ -99,9 +104,12 @@ struct VideoSide {
     decoder: decoder::Video,
     graph: filter::Graph,
     frames_out: u64,
-    /// End of the last decoded frame (its pts plus one frame interval), in stream time base.
+    /// End of the last decoded frame (its pts plus one frame interval), in stream time base,
+    /// relative to time zero.
     end_pts: i64,
     last_pts: Option<i64>,
+    /// Time zero in the stream's time base: subtracted from every decoded picture's pts.
+    zero_pts: i64,
 }
 
 struct AudioSide {
@@ -110,6 +118,8 @@ struct AudioSide {
     graph: filter::Graph,
     encoder: encoder::Audio,
     time_base: Rational,
+    /// Time zero in the stream's time base: subtracted from every decoded frame's pts.
+    zero_pts: i64,
 }
 
 impl Source {
@@ -125,7 +135,7 @@ impl Source {
             _ => None,
         };
         let audio = match &plan.audio {
-            Some(a) => Some(open_audio(&input, a)?),
+            Some(a) => Some(open_audio(&input, a, plan.timeline.zero_secs)?),
             None => None,
         };
         Ok(Self {
@@ -262,6 +272,7 @@ fn open_video(
         frames_out: 0,
         end_pts: 0,
         last_pts: None,
+        zero_pts: zero_in(plan.timeline.zero_secs, tb),
     })
 }
 
@@ -270,7 +281,19 @@ fn av_pixel_format(format: format::Pixel) -> i32 {
     raw as i32
 }
 
-fn open_audio(input: &format::context::Input, a: &PlannedAudio) -> Result<AudioSide, String> {
+/// Time zero (seconds) in a stream's time base.
+fn zero_in(zero_secs: f64, tb: Rational) -> i64 {
+    if tb.numerator() <= 0 || !zero_secs.is_finite() {
+        return 0;
+    }
+    (zero_secs * f64::from(tb.denominator()) / f64::from(tb.numerator())).round() as i64
+}
+
+fn open_audio(
+    input: &format::context::Input,
+    a: &PlannedAudio,
+    zero_secs: f64,
+) -> Result<AudioSide, String> {
     let stream = input
         .stream(a.source_index)
         .ok_or("the audio stream disappeared")?;
@@ -320,8 +343,10 @@ fn open_audio(input: &format::context::Input, a: &PlannedAudio) -> Result<AudioS
         decoder.format().name(),
         decoder.channel_layout().bits()
     );
+    // `first_pts=0`: the first sample belongs at time zero; a later start is padded with
+    // silence and samples before zero are trimmed, exactly (hard compensation at the start).
     let spec = format!(
-        "aresample={}:async=1,aformat=sample_fmts=fltp:channel_layouts={}",
+        "aresample={}:async=1:first_pts=0,aformat=sample_fmts=fltp:channel_layouts={}",
         a.sample_rate_hz,
         if a.channels == 1 { "mono" } else { "stereo" }
     );
@@ -336,6 +361,7 @@ fn open_audio(input: &format::context::Input, a: &PlannedAudio) -> Result<AudioS
         graph,
         encoder,
         time_base: Rational::new(1, a.sample_rate_hz as i32),
+        zero_pts: zero_in(zero_secs, tb),
     })
 }
 
@@ -378,7 +404,7 @@ impl VideoSide {
         loop {
             match self.decoder.receive_frame(&mut decoded) {
                 Ok(()) => {
-                    let ts = decoded.timestamp();
+                    let ts = decoded.timestamp().map(|t| t - self.zero_pts);
                     decoded.set_pts(ts);
                     if let Some(pts) = ts {
                         let interval = self.last_pts.map_or(1, |last| (pts - last).max(1));
@@ -441,7 +467,7 @@ impl AudioSide {
         loop {
             match self.decoder.receive_frame(&mut decoded) {
                 Ok(()) => {
-                    let ts = decoded.timestamp();
+                    let ts = decoded.timestamp().map(|t| t - self.zero_pts);
                     decoded.set_pts(ts);
                     self.graph
                         .get("in")
@@ -510,6 +536,7 @@ mod tests {
             hdr_to_sdr: None,
             square_pixels: false,
             constant_rate: false,
+            colour: crate::plan::ColourIn::default(),
         }
     }
 
@@ -525,7 +552,7 @@ mod tests {
         );
         assert_eq!(
             spec,
-            "fps=30000/1001:eof_action=pass,format=yuv420p,setsar=1"
+            "fps=30000/1001:start_time=0:eof_action=pass,format=yuv420p,setsar=1"
         );
     }
 
@@ -537,6 +564,7 @@ mod tests {
             hdr_to_sdr: Some("PQ".into()),
             square_pixels: true,
             constant_rate: true,
+            colour: crate::plan::ColourIn::default(),
         };
         let spec = video_filter_spec(&t, FrameRate { num: 25, den: 1 }, Some((320, 180)));
         let order: Vec<usize> = [

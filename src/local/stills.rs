@@ -80,6 +80,8 @@ fn pictures(
         if cancel.is_cancelled() {
             break;
         }
+        // Planned times are output times; the source's clock starts at the plan's time zero.
+        let t = t + plan.timeline.zero_secs;
         let target = (t * f64::from(ffmpeg::ffi::AV_TIME_BASE)) as i64;
         input
             .seek(target, ..target)

@@ -7,8 +7,8 @@ use std::fs::File;
 use std::os::unix::fs::FileExt;
 
 use mp4_atom::{
-    Encode, Ftyp, Mfhd, Moof, Moov, Mvex, Mvhd, Stbl, Stsd, Tfdt, Tfhd, Traf, Trex, Trun,
-    TrunEntry, TrunSamples,
+    Edts, Elst, ElstEntry, Encode, FixedPoint, Ftyp, Mfhd, Moof, Moov, Mvex, Mvhd, Stbl, Stsd,
+    Tfdt, Tfhd, Traf, Trex, Trun, TrunEntry, TrunSamples,
 };
 
 use super::mp4_index::{Track, TrackKind};
@@ -24,7 +24,18 @@ const NON_SYNC_FLAGS: u32 = 0x0101_0000;
 pub fn init_segment(track: &Track) -> Result<Vec<u8>, String> {
     let src = &track.trak;
     let mut trak = src.clone();
-    trak.edts = None; // composition offsets already carry the edit list's shift
+    // The MP4's edit list stays an edit list (AAC priming, a B-frame video's one-frame delay),
+    // so HLS and DASH players start each track where MP4 players do: Chromium and FFmpeg both
+    // honour it, where FFmpeg reads negative composition offsets a frame late (crate::timing).
+    trak.edts = (track.edit_offset > 0).then(|| Edts {
+        elst: Some(Elst {
+            entries: vec![ElstEntry {
+                segment_duration: 0,
+                media_time: Some(track.edit_offset),
+                media_rate: FixedPoint::new(1i16, 0),
+            }],
+        }),
+    });
     trak.tkhd.track_id = TRACK_ID;
     trak.tkhd.duration = 0;
     trak.mdia.mdhd.duration = 0;

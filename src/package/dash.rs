@@ -1,6 +1,8 @@
-//! The DASH manifest (`index.mpd`): static, one video AdaptationSet with a Representation per
-//! rung and one audio AdaptationSet, each with a SegmentTemplate (`$Number$`) and a
-//! SegmentTimeline of the real segment durations. Written with `quick-xml`.
+//! The DASH manifest (`index.mpd`): static, one video AdaptationSet per codec family (H.264
+//! rungs in one, H.265 in another: a player switches seamlessly only within a set it can
+//! decode) with a Representation per rung, and one audio AdaptationSet, each with a
+//! SegmentTemplate (`$Number$`) and a SegmentTimeline of the real segment durations. Written
+//! with `quick-xml`.
 
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, Event};
@@ -65,15 +67,16 @@ pub fn mpd(title: &Title, sel: &Selection) -> Result<Vec<u8>, String> {
         "Period",
         &[("id", "0".to_owned()), ("start", "PT0S".to_owned())],
     )?;
-    let rungs = title.select(sel);
-    if !rungs.is_empty() {
+    let selected = title.select(sel);
+    let sets = codec_sets(&selected);
+    for (set_id, rungs) in sets.iter().enumerate() {
         let max_w = rungs.iter().map(|r| r.width).max().unwrap_or(0);
         let max_h = rungs.iter().map(|r| r.height).max().unwrap_or(0);
         open(
             &mut w,
             "AdaptationSet",
             &[
-                ("id", "0".to_owned()),
+                ("id", set_id.to_string()),
                 ("contentType", "video".to_owned()),
                 ("mimeType", "video/mp4".to_owned()),
                 ("segmentAlignment", "true".to_owned()),
@@ -82,7 +85,7 @@ pub fn mpd(title: &Title, sel: &Selection) -> Result<Vec<u8>, String> {
                 ("maxHeight", max_h.to_string()),
             ],
         )?;
-        for r in &rungs {
+        for r in rungs {
             let mut attrs = vec![
                 ("id", r.name.clone()),
                 ("bandwidth", r.peak_bps.to_string()),
@@ -102,7 +105,7 @@ pub fn mpd(title: &Title, sel: &Selection) -> Result<Vec<u8>, String> {
     }
     if let Some(a) = &title.audio {
         let mut attrs = vec![
-            ("id", "1".to_owned()),
+            ("id", sets.len().max(1).to_string()),
             ("contentType", "audio".to_owned()),
             ("mimeType", "audio/mp4".to_owned()),
             ("segmentAlignment", "true".to_owned()),
@@ -142,6 +145,29 @@ pub fn mpd(title: &Title, sel: &Selection) -> Result<Vec<u8>, String> {
     let mut out = w.into_inner();
     out.push(b'\n');
     Ok(out)
+}
+
+/// The codec family of an RFC 6381 codec string: `avc1`/`avc3` are one family, `hvc1`/`hev1`
+/// another, and so on.
+fn codec_family(codec: &str) -> &str {
+    match codec.split('.').next().unwrap_or(codec) {
+        "avc1" | "avc3" => "avc",
+        "hvc1" | "hev1" => "hevc",
+        other => other,
+    }
+}
+
+/// Rungs grouped by codec family, in the order each family first appears.
+fn codec_sets<'a>(rungs: &[&'a Rendition]) -> Vec<Vec<&'a Rendition>> {
+    let mut sets: Vec<(&str, Vec<&Rendition>)> = Vec::new();
+    for r in rungs {
+        let family = codec_family(&r.codec);
+        match sets.iter_mut().find(|(f, _)| *f == family) {
+            Some((_, set)) => set.push(r),
+            None => sets.push((family, vec![r])),
+        }
+    }
+    sets.into_iter().map(|(_, set)| set).collect()
 }
 
 /// `30000/1001` when the rate is NTSC-like, else a whole number.
@@ -198,6 +224,17 @@ fn template(w: &mut W, r: &Rendition) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn codec_families() {
+        assert_eq!(codec_family("avc1.4d401f"), codec_family("avc3.640028"));
+        assert_eq!(
+            codec_family("hvc1.1.6.L93.90"),
+            codec_family("hev1.1.6.L120.90")
+        );
+        assert_ne!(codec_family("avc1.4d401f"), codec_family("hvc1.1.6.L93.90"));
+        assert_eq!(codec_family("av01.0.01M.08"), "av01");
+    }
 
     #[test]
     fn durations_in_iso_8601() {

@@ -17,7 +17,8 @@ pub struct Sample {
     pub size: u32,
     /// Decode time in the track's timescale.
     pub dts: u64,
-    /// Presentation time minus decode time, with the edit list's shift applied (may be < 0).
+    /// Presentation time minus decode time, as the sample table says (before the edit list's
+    /// shift, which is [`Track::edit_offset`]).
     pub cts_offset: i32,
     /// Duration in the track's timescale.
     pub duration: u32,
@@ -26,7 +27,7 @@ pub struct Sample {
 }
 
 impl Sample {
-    /// Presentation time in the track's timescale.
+    /// Composition time in the track's timescale (before the edit list's shift).
     pub fn pts(&self) -> i64 {
         self.dts as i64 + i64::from(self.cts_offset)
     }
@@ -54,6 +55,10 @@ pub struct Track {
     pub trak: Trak,
     /// Every sample, in decode order.
     pub samples: Vec<Sample>,
+    /// The edit list's media time: the composition time shown at zero (AAC priming, 1024
+    /// samples; a B-frame video's reorder delay, one frame). Kept as an edit list in the CMAF
+    /// header, which browsers and FFmpeg both honour (see `crate::timing`).
+    pub edit_offset: u64,
 }
 
 impl Track {
@@ -107,12 +112,14 @@ pub fn read(path: &Path) -> Result<Vec<Track>, IndexError> {
                 last.offset + u64::from(last.size)
             )));
         }
+        let edit_offset = edit_shift(&trak);
         tracks.push(Track {
             file: path.to_owned(),
             kind,
             timescale: trak.mdia.mdhd.timescale,
             trak,
             samples,
+            edit_offset,
         });
     }
     Ok(tracks)
@@ -153,6 +160,15 @@ fn find_moov(file: &mut File, len: u64) -> Result<Vec<u8>, String> {
         pos += size;
     }
     Err("no moov box: not an MP4 file, or a fragmented one".to_owned())
+}
+
+/// The media time of a track's first real edit (where its presentation starts), or 0.
+fn edit_shift(trak: &Trak) -> u64 {
+    trak.edts
+        .as_ref()
+        .and_then(|e| e.elst.as_ref())
+        .and_then(|l| l.entries.iter().find_map(|e| e.media_time))
+        .unwrap_or(0)
 }
 
 /// Expands a track's sample tables into one entry per sample.
@@ -212,13 +228,6 @@ fn samples(trak: &Trak) -> Result<Vec<Sample>, String> {
         }
     }
     cts.resize(count, 0);
-    // The edit list's media time shifts presentation so the first frame shows at zero.
-    let shift = trak
-        .edts
-        .as_ref()
-        .and_then(|e| e.elst.as_ref())
-        .and_then(|l| l.entries.iter().find_map(|e| e.media_time))
-        .unwrap_or(0) as i64;
     let is_video = trak.mdia.hdlr.handler.to_string() == "vide";
     let sync: Option<std::collections::HashSet<u32>> = stbl
         .stss
@@ -231,8 +240,7 @@ fn samples(trak: &Trak) -> Result<Vec<Sample>, String> {
             Some(set) => set.contains(&(i as u32 + 1)),
             None => true,
         };
-        // Audio keeps its timing (priming is a few ms); video is shifted by the edit list.
-        let offset = if is_video { cts[i] - shift } else { cts[i] };
+        let offset = cts[i];
         out.push(Sample {
             offset: offsets[i],
             size: sizes[i],

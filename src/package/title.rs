@@ -5,9 +5,10 @@
 use std::path::{Path, PathBuf};
 
 use super::mp4_index::{self, Track, TrackKind};
-use super::segments::{self, Segment};
+use super::segments::{self, Boundaries, Segment};
 use super::{PackageError, cmaf, codecs};
 use crate::preset::{PackagingSettings, RungOrder};
+use crate::timing::KeyframeGrid;
 
 /// One video rung or the audio track, ready to package.
 #[derive(Debug, Clone)]
@@ -141,13 +142,20 @@ fn rung_files(dir: &Path, title: &str) -> Vec<(String, PathBuf)> {
     files
 }
 
-/// Packaging settings from the title's `manifest.json` (the preset it was encoded with).
-fn settings_of(dir: &Path) -> PackagingSettings {
-    std::fs::read(dir.join("manifest.json"))
+/// Packaging settings and the keyframe grid from the title's `manifest.json` (the preset it
+/// was encoded with and the plan it followed).
+fn settings_of(dir: &Path) -> (PackagingSettings, Option<KeyframeGrid>) {
+    let manifest = std::fs::read(dir.join("manifest.json"))
         .ok()
-        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
+    let settings = manifest
+        .as_ref()
         .and_then(|v| serde_json::from_value(v["preset"]["packaging"].clone()).ok())
-        .unwrap_or_default()
+        .unwrap_or_default();
+    let grid = manifest
+        .as_ref()
+        .and_then(|v| serde_json::from_value(v["plan"]["keyframes"].clone()).ok());
+    (settings, grid)
 }
 
 /// Reads a title folder: every rung's index, cut into aligned segments.
@@ -158,7 +166,7 @@ pub fn load(dir: &Path) -> Result<Title, PackageError> {
         .ok_or_else(|| PackageError::NoRungs {
             dir: dir.to_owned(),
         })?;
-    let settings = settings_of(dir);
+    let (settings, grid) = settings_of(dir);
     let files = rung_files(dir, &name);
     if files.is_empty() {
         return Err(PackageError::NoRungs {
@@ -166,6 +174,11 @@ pub fn load(dir: &Path) -> Result<Title, PackageError> {
         });
     }
     let segment_secs = settings.dash_segment_secs;
+    // Vodkit's own rungs are cut exactly on their keyframe grid (segments are whole GOPs).
+    let boundaries = match grid {
+        Some(g) => Boundaries::Grid(g.with_period_secs(segment_secs)),
+        None => Boundaries::Every(segment_secs),
+    };
     let mut videos = Vec::new();
     let mut audio_track: Option<(String, u64, Track)> = None;
     for (rung, path) in &files {
@@ -181,7 +194,7 @@ pub fn load(dir: &Path) -> Result<Title, PackageError> {
         for track in tracks {
             match track.kind {
                 TrackKind::Video => {
-                    let segments = segments::cut_video(&track, segment_secs);
+                    let segments = segments::cut_video(&track, &boundaries);
                     videos.push(video_rendition(
                         rung,
                         &file_name,
@@ -203,7 +216,7 @@ pub fn load(dir: &Path) -> Result<Title, PackageError> {
         });
     }
     // Every rung must cut on the same boundaries.
-    let cuts: Vec<(String, f64, Vec<f64>)> = videos
+    let cuts: Vec<(String, f64, Vec<i64>)> = videos
         .iter()
         .map(|r| {
             let frame = r.frame_rate.map_or(0.0, |f| 1.0 / f);
@@ -214,7 +227,7 @@ pub fn load(dir: &Path) -> Result<Title, PackageError> {
             )
         })
         .collect();
-    segments::check_aligned(&cuts, segment_secs).map_err(|reason| PackageError::NotAligned {
+    segments::check_aligned(&cuts, &boundaries).map_err(|reason| PackageError::NotAligned {
         dir: dir.to_owned(),
         reason,
     })?;

@@ -20,6 +20,9 @@ struct Source {
     video_bps: Option<u64>,
     audio_channels: Option<u32>,
     vfr: bool,
+    codec: &'static str,
+    video_start: Option<f64>,
+    audio_start: Option<f64>,
 }
 
 impl Default for Source {
@@ -33,6 +36,9 @@ impl Default for Source {
             video_bps: Some(20_000_000),
             audio_channels: Some(2),
             vfr: false,
+            codec: "h264",
+            video_start: Some(0.0),
+            audio_start: Some(0.0),
         }
     }
 }
@@ -50,10 +56,11 @@ impl Source {
         let mut streams = vec![StreamInfo {
             index: 0,
             kind: StreamKind::Video,
-            codec: "h264".into(),
+            codec: self.codec.into(),
             profile: Some("High".into()),
             bitrate_bps: self.video_bps,
             duration_secs: Some(60.0),
+            start_secs: self.video_start,
             language: None,
             title: None,
             video: Some(VideoInfo {
@@ -90,6 +97,7 @@ impl Source {
                 profile: Some("LC".into()),
                 bitrate_bps: Some(128_000),
                 duration_secs: Some(60.0),
+                start_secs: self.audio_start,
                 language: Some("eng".into()),
                 title: None,
                 video: None,
@@ -375,4 +383,77 @@ fn audio_only_preset_plans_no_rungs() {
     let p = plan(&Source::default().info(), &preset("podcast-audio")).expect("plan");
     assert!(p.rungs.is_empty());
     assert_eq!(p.estimated_bytes, 128_000 * 60 / 8);
+}
+
+#[test]
+fn an_hevc_source_caps_h264_rungs_at_what_its_bits_are_worth() {
+    // 3 Mb/s of HEVC is not 3 Mb/s of H.264: the 1080p H.264 rung keeps 4.5 Mb/s.
+    let src = Source {
+        codec: "hevc",
+        video_bps: Some(3_000_000),
+        ..Source::default()
+    };
+    let plan = plan(&src.info(), &preset("web-ladder")).expect("plan");
+    let fhd = plan
+        .made_rungs()
+        .find(|r| r.height == 1080)
+        .expect("1080p made");
+    assert_eq!(fhd.max_bitrate_bps, 4_500_000);
+    assert!(
+        fhd.reasons.iter().any(|r| r.contains("worth about 1.50x")),
+        "{:?}",
+        fhd.reasons
+    );
+    // The same bitrate of H.264 caps at itself.
+    let h264 = plan_for(&Source {
+        video_bps: Some(3_000_000),
+        ..Source::default()
+    });
+    let fhd = h264.made_rungs().find(|r| r.height == 1080);
+    assert!(fhd.is_none_or(|r| r.max_bitrate_bps <= 3_000_000));
+}
+
+fn plan_for(src: &Source) -> Plan {
+    plan(&src.info(), &preset("web-ladder")).expect("plan")
+}
+
+#[test]
+fn time_zero_and_the_keyframe_grid_are_planned_once() {
+    let p = plan_for(&Source {
+        video_start: Some(1.4),
+        audio_start: Some(1.4),
+        ..Source::default()
+    });
+    assert_eq!(p.timeline.zero_secs, 1.4);
+    assert!(
+        p.warnings.iter().any(|w| w.contains("starts at 1.400 s")),
+        "{:?}",
+        p.warnings
+    );
+    // web-ladder has a 15 fps rung: boundaries on even frames of the 29.97 fps source.
+    let grid = p.keyframes.expect("grid");
+    assert_eq!(grid.frame_step, 2);
+    assert_eq!((grid.rate_num, grid.rate_den), (30000, 1001));
+    let late_audio = plan_for(&Source {
+        audio_start: Some(0.5),
+        ..Source::default()
+    });
+    assert_eq!(late_audio.timeline.audio_delay_secs, Some(0.5));
+}
+
+#[test]
+fn an_untagged_sd_source_is_read_as_bt601_and_the_plan_says_so() {
+    let p = plan_for(&Source {
+        width: 720,
+        height: 480,
+        ..Source::default()
+    });
+    assert_eq!(p.transform.colour.matrix, "bt601");
+    assert!(
+        p.warnings
+            .iter()
+            .any(|w| w.contains("assumed matrix BT.601")),
+        "{:?}",
+        p.warnings
+    );
 }

@@ -133,6 +133,11 @@ pub struct StreamInfo {
     pub bitrate_bps: Option<u64>,
     /// Stream duration in seconds, when known.
     pub duration_secs: Option<f64>,
+    /// First presentation time in seconds as the demuxer reports it (after edit lists), when
+    /// known: MPEG-TS/PS camera files start at arbitrary times, and audio and video rarely
+    /// start together.
+    #[serde(default)]
+    pub start_secs: Option<f64>,
     /// ISO 639 language tag, when set and not `und`.
     pub language: Option<String>,
     /// `handler_name` or `title` tag, when present.

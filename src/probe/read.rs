@@ -141,6 +141,12 @@ fn ts_secs(ts: i64, time_base: Rational) -> Option<f64> {
         .then(|| ts as f64 * f64::from(time_base))
 }
 
+/// A start time in seconds; zero and negative starts (encoder delay) are real values.
+fn start_secs(ts: i64, time_base: Rational) -> Option<f64> {
+    (ts != ffi::AV_NOPTS_VALUE && time_base.denominator() != 0)
+        .then(|| ts as f64 * f64::from(time_base))
+}
+
 fn stream_info(stream: &ffmpeg::format::stream::Stream<'_>) -> StreamInfo {
     let params = stream.parameters();
     // SAFETY: the parameters belong to a stream of an open input that outlives this call;
@@ -203,6 +209,7 @@ fn stream_info(stream: &ffmpeg::format::stream::Stream<'_>) -> StreamInfo {
         profile: av::profile_name(par.codec_id, par.profile),
         bitrate_bps: u64::try_from(par.bit_rate).ok().filter(|&b| b > 0),
         duration_secs: ts_secs(stream.duration(), stream.time_base()),
+        start_secs: start_secs(stream.start_time(), stream.time_base()),
         language,
         title,
         video,

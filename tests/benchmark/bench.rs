@@ -255,7 +255,10 @@ fn bench_encode() {
                 "-level",
                 level,
             ]);
-            c.args(["-x264-params", &format!("keyint={gop}:scenecut=40:bframes=1:ref=3:crf=23:vbv-maxrate={kbps}:vbv-bufsize={}:vbv-init=0.9", kbps * 2)]);
+            // Vodkit's keyint is the keyframe grid's longest GOP plus one frame (2 frames over
+            // the 2 s GOP here); both force IDR frames every 2 s with closed GOPs.
+            c.args(["-flags", "+cgop"]);
+            c.args(["-x264-params", &format!("keyint={}:scenecut=40:bframes=1:ref=3:crf=23:vbv-maxrate={kbps}:vbv-bufsize={}:vbv-init=0.9:open-gop=0", gop + 2, kbps * 2)]);
             c.args(["-force_key_frames", "expr:gte(t,n_forced*2)"]);
             c.args([
                 "-c:a",

@@ -4,13 +4,14 @@
 CARGO ?= cargo
 SAMPLE_DIR := target/sample
 
-.PHONY: run demo test deps test-deps build lint unit bench package help
+.PHONY: run demo test deps test-deps build lint unit bench package screenshot help
 
 help:
 	@echo "make run    install deps, build, and start Vodkit"
 	@echo "make test   install test deps, lint, and run every test"
 	@echo "make bench  measure Vodkit against the ffmpeg tools on generated media"
 	@echo "make package  build a Debian package (target/debian/)"
+	@echo "make screenshot  regrab the README's screenshot from a real window under Xvfb"
 
 deps:
 	@packaging/install-deps.sh
@@ -57,6 +58,12 @@ test: lint unit
 # the icons, the man page and shell completions.
 package: build
 	packaging/build-deb.sh release
+
+# The README's screenshot: the window test grabs a settled window under Xvfb into target/;
+# this copies it into the repository (tests never write there themselves).
+screenshot: test-deps
+	$(CARGO) test --locked --test window a_settled_window_for_the_readme
+	cp "$${CARGO_TARGET_DIR:-target}/tmp/screenshots/main.png" assets/screenshots/main.png
 
 bench: test-deps
 	$(CARGO) bench --locked --bench vodkit_bench

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 profile="${1:-release}"
 dir=$([ "$profile" = dev ] && echo debug || echo "$profile")
-bin="target/$dir/vodkit"
+bin="${CARGO_TARGET_DIR:-target}/$dir/vodkit"
 [ -x "$bin" ] || { echo "build-deb.sh: $bin is missing; build it first (cargo build --profile $profile)" >&2; exit 1; }
 command -v cargo-deb >/dev/null 2>&1 || cargo install cargo-deb --version 3.8.0 --locked
 mkdir -p target/package-assets

@@ -83,12 +83,14 @@ fn hls_and_dash_decode_on_every_rendition() {
     let mut hls = video_frames(&title.join("index.m3u8"));
     hls.sort_unstable();
     assert_eq!(hls, vec![60, 120, 120], "HLS");
-    // FFmpeg's DASH reader may stop a frame early at the presentation's end.
+    // FFmpeg's DASH reader stops before the last frames of a track that its edit list shifts
+    // (as many as the encoder's reorder delay: 1 frame for x264 here, 2 for x265's pyramid);
+    // its HLS reader and the browsers' players (tests/players.rs) get every frame.
     let mut dash = video_frames(&title.join("index.mpd"));
     dash.sort_unstable();
     assert_eq!(dash.len(), 3, "DASH: {dash:?}");
     for (d, h) in dash.iter().zip(&hls) {
-        assert!(d.abs_diff(*h) <= 1, "DASH {dash:?} vs HLS {hls:?}");
+        assert!(d.abs_diff(*h) <= 2, "DASH {dash:?} vs HLS {hls:?}");
     }
     let codecs: Vec<String> = frame_count(&title.join("index.mpd"))
         .into_iter()

@@ -163,6 +163,11 @@ fn drop_inspect_encode_cancel_and_errors() {
             .get(1)
             .is_some_and(|j| j.state == JobState::Running && j.overall > 0.0)
     });
+    // Start again while it runs: the same file is not queued twice.
+    harness.get_by_label("Start").click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().jobs.len(), 2);
+    harness.get_by_label("that file is already queued");
     harness.get_by_label("Cancel ladder_source.mp4").click();
     step_until(&mut harness, "the cancel", |a| {
         a.jobs.get(1).is_some_and(|j| j.state != JobState::Running)

@@ -197,10 +197,19 @@ impl VodkitApp {
             None => (0..self.files.len()).collect(),
         };
         let mut queued = 0;
+        let mut already = 0;
         for i in picked {
             let FileStatus::Ready(info) = &self.files[i].status else {
                 continue;
             };
+            // The same file is not queued twice while a job for it waits or runs.
+            let path = &self.files[i].path;
+            if self.jobs.iter().any(|j| {
+                j.source == *path && matches!(j.state, JobState::Queued | JobState::Running)
+            }) {
+                already += 1;
+                continue;
+            }
             let id = self.next_job;
             self.next_job += 1;
             self.jobs.push(JobItem {
@@ -221,10 +230,13 @@ impl VodkitApp {
             self.queue.push_back(id);
             queued += 1;
         }
-        self.status = match queued {
-            0 => "nothing ready to start: add a file and wait for it to be read".to_owned(),
-            1 => "1 job queued".to_owned(),
-            n => format!("{n} jobs queued"),
+        self.status = match (queued, already) {
+            (0, 0) => "nothing ready to start: add a file and wait for it to be read".to_owned(),
+            (0, 1) => "that file is already queued".to_owned(),
+            (0, n) => format!("those {n} files are already queued"),
+            (1, 0) => "1 job queued".to_owned(),
+            (n, 0) => format!("{n} jobs queued"),
+            (n, k) => format!("{n} jobs queued ({k} already in the queue)"),
         };
         self.launch();
     }

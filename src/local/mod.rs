@@ -9,6 +9,7 @@ mod progress;
 mod rung;
 mod source;
 pub mod stills;
+pub mod titles;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -40,6 +41,12 @@ pub enum EncodeError {
         /// The OS error.
         reason: String,
     },
+    /// The title folder is being written by another job, or cannot be made.
+    #[error("{reason}")]
+    Title {
+        /// Which folder and why, in words.
+        reason: String,
+    },
     /// The source could not be opened or decoded.
     #[error("{path}: {reason}")]
     Source {
@@ -48,11 +55,6 @@ pub enum EncodeError {
         /// What failed.
         reason: String,
     },
-}
-
-/// Where a title's files go: `<out>/<title>/`.
-pub fn title_dir(out_dir: &Path, plan: &Plan) -> PathBuf {
-    out_dir.join(&plan.title)
 }
 
 /// The file of one rung: `<title>_<name>.mp4` (or `<title>.m4a` for audio only).
@@ -92,11 +94,19 @@ pub fn encode(
     cancel: &CancelToken,
 ) -> Result<Summary, EncodeError> {
     let started = Instant::now();
-    let dir = title_dir(out_dir, plan);
-    std::fs::create_dir_all(&dir).map_err(|e| EncodeError::Output {
-        path: dir.clone(),
-        reason: e.to_string(),
-    })?;
+    // The title folder: this source's own (same-named sources get `-2`, another preset gets
+    // `-<preset>`), locked against other jobs until this one ends.
+    let claim = titles::Claim::take(
+        out_dir,
+        &plan.title,
+        &titles::Owner::new(&plan.source, &plan.preset),
+    )
+    .map_err(|reason| EncodeError::Title { reason })?;
+    let plan = &Plan {
+        title: claim.title.clone(),
+        ..plan.clone()
+    };
+    let dir = claim.dir.clone();
     let mut done = manifest::DoneRecord::load(&dir);
 
     // What to make, and what an earlier run already made.

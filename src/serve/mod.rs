@@ -220,6 +220,11 @@ fn route(state: &State, path: &str, query: Option<&str>, range: Option<&str>) ->
     let Some(segments) = safe_segments(path) else {
         return Body::text(StatusCode::FORBIDDEN, "that path leaves the served folder");
     };
+    // Dotfiles are Vodkit's own bookkeeping (resume record, owner, lock, `.part` files being
+    // written): never handed out, as if they were not there.
+    if segments.iter().any(|s| s.starts_with('.')) {
+        return Body::text(StatusCode::NOT_FOUND, "no such file");
+    }
     match segments.as_slice() {
         [] => Body {
             status: StatusCode::OK,

@@ -127,3 +127,48 @@ fn serve_never_hands_out_dotfiles() {
     let manifest = common::http::get(server.port, "/ladder_source/manifest.json");
     assert_eq!(manifest.status, 200);
 }
+
+#[test]
+fn re_encoding_from_a_smaller_source_leaves_no_stale_rung_anywhere() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = dir.path().join("clip.mp4");
+    std::fs::copy(common::ladder_source(), &source).expect("copy");
+    let preset = dir.path().join("ladder.toml");
+    std::fs::write(&preset, common::STREAM_LADDER).expect("preset");
+    let out = dir.path().join("out");
+    let encode = || {
+        let (code, _, stderr) = common::vodkit(
+            &[
+                "encode",
+                s(&source),
+                "--preset",
+                s(&preset),
+                "--out",
+                s(&out),
+            ],
+            dir.path(),
+        );
+        assert_eq!(code, 0, "{stderr}");
+        stderr
+    };
+    encode();
+    let title = out.join("clip");
+    assert!(title.join("clip_360p.mp4").exists());
+    // The same file, now a 320x240 clip: the 360p and 270p rungs are no longer made.
+    std::fs::copy(common::basic(), &source).expect("replace");
+    let stderr = encode();
+    assert!(stderr.contains("removed clip_360p.mp4"), "{stderr}");
+    assert!(!title.join("clip_360p.mp4").exists());
+    let server = common::Server::start(&out);
+    for manifest in ["index.m3u8", "index.mpd", "index.smil"] {
+        let on_disk = std::fs::read_to_string(title.join(manifest)).expect("manifest");
+        let served = common::http::get(server.port, &format!("/clip/{manifest}")).text();
+        for text in [&on_disk, &served] {
+            assert!(
+                !text.contains("360p"),
+                "{manifest} lists a stale rung:\n{text}"
+            );
+            assert!(text.contains("180p"), "{manifest}:\n{text}");
+        }
+    }
+}

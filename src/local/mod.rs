@@ -65,6 +65,29 @@ pub fn rung_file(plan: &Plan, rung_name: Option<&str>) -> String {
     }
 }
 
+/// Rung files in a title folder (`<title>_*.mp4`, `<title>.m4a`) that the plan does not make.
+fn stale_rungs(dir: &Path, plan: &Plan) -> Vec<String> {
+    let mut wanted: Vec<String> = plan
+        .made_rungs()
+        .map(|r| rung_file(plan, Some(&r.name)))
+        .collect();
+    if plan.rungs.is_empty() {
+        wanted.push(rung_file(plan, None));
+    }
+    let prefix = format!("{}_", plan.title);
+    let audio = rung_file(plan, None);
+    let mut stale: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| (n.starts_with(&prefix) && n.ends_with(".mp4")) || *n == audio)
+        .filter(|n| !wanted.contains(n))
+        .collect();
+    stale.sort();
+    stale
+}
+
 /// Encoder threads for a rung: the encoders run side by side, so a rung that carries a small
 /// share of the pixels gets one thread (less overhead), and the big ones let the encoder
 /// spread over the cores (they set the pace of the whole ladder).
@@ -335,6 +358,16 @@ pub fn encode(
         }
     }
     if !cancelled {
+        // Rungs an earlier encode of this title made and this plan does not: removed, so the
+        // folder, its manifest, the packaged output and `serve` agree.
+        for stale in stale_rungs(&dir, plan) {
+            let _ = std::fs::remove_file(dir.join(&stale));
+            events(JobEvent::Warning {
+                message: format!(
+                    "removed {stale}: an earlier encode's rung that this plan does not make"
+                ),
+            });
+        }
         match manifest::write(&dir, info, preset, plan, &still_paths) {
             Ok(path) => {
                 let size_bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);

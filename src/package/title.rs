@@ -125,7 +125,8 @@ impl Title {
     }
 }
 
-/// The rung files of a title folder: `<title>_<name>.mp4`, as `vodkit encode` writes them.
+/// The rung files of a title folder without a manifest: `<title>_<name>.mp4`, as `vodkit
+/// encode` names them.
 fn rung_files(dir: &Path, title: &str) -> Vec<(String, PathBuf)> {
     let prefix = format!("{title}_");
     let mut files: Vec<(String, PathBuf)> = std::fs::read_dir(dir)
@@ -140,6 +141,26 @@ fn rung_files(dir: &Path, title: &str) -> Vec<(String, PathBuf)> {
         .collect();
     files.sort();
     files
+}
+
+/// The rung files `manifest.json` lists (`name`, `file`), when the title has a manifest: the
+/// plan's rungs, so files left by an earlier encode of the title are never packaged.
+fn manifest_rungs(dir: &Path) -> Option<Vec<(String, PathBuf)>> {
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).ok()?).ok()?;
+    let rungs = manifest["rungs"].as_array()?;
+    let mut out: Vec<(String, PathBuf)> = rungs
+        .iter()
+        .filter_map(|r| {
+            let name = r["name"].as_str()?.to_owned();
+            let file = r["file"].as_str()?;
+            // A manifest names files in its own folder, nothing else.
+            let plain = Path::new(file).file_name().is_some_and(|f| f == file);
+            (plain && file.ends_with(".mp4")).then(|| (name, dir.join(file)))
+        })
+        .collect();
+    out.sort();
+    Some(out)
 }
 
 /// Packaging settings and the keyframe grid from the title's `manifest.json` (the preset it
@@ -167,7 +188,7 @@ pub fn load(dir: &Path) -> Result<Title, PackageError> {
             dir: dir.to_owned(),
         })?;
     let (settings, grid) = settings_of(dir);
-    let files = rung_files(dir, &name);
+    let files = manifest_rungs(dir).unwrap_or_else(|| rung_files(dir, &name));
     if files.is_empty() {
         return Err(PackageError::NoRungs {
             dir: dir.to_owned(),

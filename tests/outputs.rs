@@ -172,3 +172,48 @@ fn re_encoding_from_a_smaller_source_leaves_no_stale_rung_anywhere() {
         }
     }
 }
+
+#[test]
+fn no_location_time_or_local_path_in_anything_written_or_served() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let preset = dir.path().join("ladder.toml");
+    std::fs::write(&preset, common::STREAM_LADDER).expect("preset");
+    let out = dir.path().join("out");
+    let source = common::rotated(); // a phone clip with a recording time and a GPS location
+    let (code, _, stderr) = common::vodkit(
+        &["encode", s(&source), "--preset", s(&preset), "--out", s(&out)],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let private = [
+        "+48.8584",
+        "2024-05-01",
+        source.parent().expect("folder").to_str().expect("utf-8"),
+        dir.path().to_str().expect("utf-8"),
+    ];
+    let server = common::Server::start(&out);
+    let title = out.join("rotated");
+    let mut checked = 0;
+    for file in common::files_under(&title) {
+        let rel = file
+            .strip_prefix(&title)
+            .expect("inside")
+            .to_string_lossy()
+            .into_owned();
+        let text_file = [".json", ".m3u8", ".mpd", ".smil"]
+            .iter()
+            .any(|e| rel.ends_with(e));
+        if !text_file || rel.starts_with('.') {
+            continue;
+        }
+        let written = std::fs::read_to_string(&file).expect("text");
+        let served = common::http::get(server.port, &format!("/rotated/{rel}")).text();
+        for (what, text) in [("written", &written), ("served", &served)] {
+            for p in private {
+                assert!(!text.contains(p), "{rel} ({what}) contains {p}");
+            }
+        }
+        checked += 1;
+    }
+    assert!(checked >= 5, "checked {checked} files");
+}

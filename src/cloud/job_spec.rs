@@ -336,7 +336,8 @@ pub fn create_job_request(plan: &Plan, preset: &Preset, target: &JobTarget) -> V
     let mut request = json!({
         "Role": target.role_arn,
         "UserMetadata": {
-            "source": plan.source.display().to_string(),
+            // The file name only: no folders of the user's machine leave it.
+            "source": plan.source.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
             "title": plan.title,
             "preset": preset.name,
             "createdBy": format!("vodkit {}", env!("CARGO_PKG_VERSION")),

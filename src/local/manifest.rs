@@ -154,6 +154,11 @@ pub fn written_encoder_options(path: &Path) -> Option<String> {
     Some(String::from_utf8_lossy(&bytes[at..end]).into_owned())
 }
 
+/// A path reduced to its file name (no folders of the user's machine).
+fn file_name_only(path: &Path) -> PathBuf {
+    path.file_name().map_or_else(PathBuf::new, PathBuf::from)
+}
+
 /// Writes `manifest.json` for a title from the files present. Returns its path.
 pub fn write(
     dir: &Path,
@@ -209,6 +214,17 @@ pub fn write(
         }
         _ => None,
     };
+    // Privacy: the manifest is handed out by `serve` and uploaded with titles, so it names the
+    // source by its file name only, and carries the recording time and GPS location only when
+    // the preset keeps phone metadata (as the rungs do).
+    let mut source = info.clone();
+    let mut plan = plan.clone();
+    source.path = file_name_only(&source.path);
+    plan.source = file_name_only(&plan.source);
+    if !preset.metadata.keep_phone_metadata {
+        source.creation_time = None;
+        source.location = None;
+    }
     let manifest = Manifest {
         title: plan.title.clone(),
         vodkit_version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -218,9 +234,9 @@ pub fn write(
             .filter_map(|p| p.strip_prefix(dir).ok().map(|p| p.display().to_string()))
             .collect(),
         color_conversion,
-        source: info.clone(),
+        source,
         preset: preset.clone(),
-        plan: plan.clone(),
+        plan,
     };
     let path = dir.join("manifest.json");
     let tmp = dir.join(".manifest.json.part");

@@ -29,6 +29,22 @@ pub fn init() {
     });
 }
 
+/// A metadata tag, read as bytes and made valid UTF-8 (a damaged or foreign file may carry any
+/// bytes in a name; ffmpeg-next's own getter would hand them out as a `str` unchecked).
+pub fn tag(dict: &ffmpeg::DictionaryRef<'_>, key: &str) -> Option<String> {
+    let key = std::ffi::CString::new(key).ok()?;
+    // SAFETY: the dictionary belongs to an open input that outlives this call; av_dict_get
+    // returns null or an entry whose value is a NUL-terminated string it owns.
+    unsafe {
+        let entry = ffi::av_dict_get(dict.as_ptr(), key.as_ptr(), std::ptr::null(), 0);
+        if entry.is_null() {
+            return None;
+        }
+        let value = (*entry).value;
+        (!value.is_null()).then(|| CStr::from_ptr(value).to_string_lossy().into_owned())
+    }
+}
+
 /// Copies a C string owned by FFmpeg; `None` for a null pointer or an empty string.
 fn c_str(ptr: *const c_char) -> Option<String> {
     if ptr.is_null() {

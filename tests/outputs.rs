@@ -181,7 +181,14 @@ fn no_location_time_or_local_path_in_anything_written_or_served() {
     let out = dir.path().join("out");
     let source = common::rotated(); // a phone clip with a recording time and a GPS location
     let (code, _, stderr) = common::vodkit(
-        &["encode", s(&source), "--preset", s(&preset), "--out", s(&out)],
+        &[
+            "encode",
+            s(&source),
+            "--preset",
+            s(&preset),
+            "--out",
+            s(&out),
+        ],
         dir.path(),
     );
     assert_eq!(code, 0, "{stderr}");
@@ -216,4 +223,95 @@ fn no_location_time_or_local_path_in_anything_written_or_served() {
         checked += 1;
     }
     assert!(checked >= 5, "checked {checked} files");
+}
+
+#[test]
+fn probe_json_is_valid_utf8_whatever_bytes_a_file_names_its_tracks_with() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("latin1.mp4");
+    // A handler name with a raw 0x8b byte, as old cameras write in their own code pages.
+    let mut name = b"handler_name=Cam\x8bra".to_vec();
+    name.extend_from_slice(b" Video");
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y", "-i"])
+        .arg(common::basic())
+        .args(["-c", "copy", "-metadata:s:v"])
+        .arg(std::ffi::OsStr::from_bytes(&name))
+        .arg(&file)
+        .status()
+        .expect("ffmpeg");
+    assert!(status.success());
+    assert!(
+        std::fs::read(&file)
+            .expect("file")
+            .windows(4)
+            .any(|w| w == b"Cam\x8b"),
+        "the raw byte is in the file"
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_vodkit"))
+        .args(["probe", "--json"])
+        .arg(&file)
+        .env("VODKIT_CONFIG_DIR", dir.path())
+        .output()
+        .expect("vodkit");
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).expect("valid UTF-8");
+    let json: serde_json::Value =
+        serde_json::from_str(text.lines().next().expect("a line")).expect("valid JSON");
+    assert!(json.to_string().contains("Cam\u{fffd}ra"), "{json}");
+}
+
+/// Every file the HLS playlists of a packaged title point to exists.
+fn hls_references_exist(title: &Path) -> Result<usize, String> {
+    let mut checked = 0;
+    let master = std::fs::read_to_string(title.join("index.m3u8")).map_err(|e| e.to_string())?;
+    for playlist in master
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
+        let text = std::fs::read_to_string(title.join(playlist)).map_err(|e| e.to_string())?;
+        let base = title.join(playlist);
+        let base = base.parent().expect("folder");
+        for line in text.lines() {
+            let uri = line
+                .split("URI=\"")
+                .nth(1)
+                .and_then(|u| u.split('"').next())
+                .or((!line.starts_with('#') && !line.is_empty()).then_some(line));
+            if let Some(uri) = uri {
+                if !base.join(uri).is_file() {
+                    return Err(format!("{playlist} points at {uri}, which is missing"));
+                }
+                checked += 1;
+            }
+        }
+    }
+    Ok(checked)
+}
+
+#[test]
+fn a_rung_whose_sample_table_claims_gigabytes_is_refused_and_nothing_dangles() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let title = common::streamed_title(dir.path());
+    assert!(hls_references_exist(&title).expect("packaged") > 10);
+    // Corrupt the 360p rung: its sample size table now claims 2^32-1 samples (16 GiB of sizes).
+    let rung = title.join("ladder_source_360p.mp4");
+    let mut bytes = std::fs::read(&rung).expect("rung");
+    let at = bytes
+        .windows(4)
+        .position(|w| w == b"stsz")
+        .expect("a stsz box");
+    bytes[at + 12..at + 16].copy_from_slice(&u32::MAX.to_be_bytes()); // sample_count
+    std::fs::write(&rung, &bytes).expect("write");
+    let (code, _, stderr) = common::vodkit(&["package", s(&title)], dir.path());
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("ladder_source_360p.mp4") && stderr.contains("is damaged"),
+        "{stderr}"
+    );
+    // What is left still plays: every playlist entry exists (or no manifest is left at all).
+    if title.join("index.m3u8").exists() {
+        hls_references_exist(&title).expect("no dangling references");
+    }
 }

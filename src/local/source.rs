@@ -239,6 +239,12 @@ fn open_video(
         .decoder()
         .video()
         .map_err(|e| format!("no decoder for the video: {e}"))?;
+    if decoder.format() == format::Pixel::None || decoder.width() == 0 || decoder.height() == 0 {
+        return Err(
+            "the video stream does not say its picture size or pixel format, so it cannot be decoded; the file may be damaged (try remuxing it with ffmpeg -c copy, or re-export it)"
+                .to_owned(),
+        );
+    }
     let tb = stream.time_base();
     let sar = decoder.aspect_ratio();
     let (sar_num, sar_den) = if sar.numerator() > 0 && sar.denominator() > 0 {
@@ -376,21 +382,27 @@ fn build_graph(
     let find = |name: &str| {
         filter::find(name).ok_or_else(|| format!("this FFmpeg has no '{name}' filter"))
     };
-    graph
-        .add(&find(source)?, "in", args)
-        .map_err(|e| format!("filter input ({args}): {e}"))?;
-    graph
-        .add(&find(sink)?, "out", "")
-        .map_err(|e| format!("filter output: {e}"))?;
+    // FFmpeg's own words for a failed filter set-up name internals (`pix_fmt=-1`); say what it
+    // means for the user and keep FFmpeg's reason in brackets.
+    let what = if source == "abuffer" {
+        "the sound"
+    } else {
+        "the picture"
+    };
+    let fail = |e: ffmpeg::Error| {
+        format!(
+            "cannot set up the conversion of {what} ({e}); the stream may be damaged or in a format this FFmpeg cannot convert"
+        )
+    };
+    graph.add(&find(source)?, "in", args).map_err(fail)?;
+    graph.add(&find(sink)?, "out", "").map_err(fail)?;
     graph
         .output("in", 0)
         .and_then(|p| p.input("out", 0))
         .and_then(|p| p.parse(spec))
-        .map_err(|e| format!("filters '{spec}': {e}"))?;
+        .map_err(fail)?;
     after(&mut graph);
-    graph
-        .validate()
-        .map_err(|e| format!("filters '{spec}': {e}"))?;
+    graph.validate().map_err(fail)?;
     Ok(graph)
 }
 

@@ -254,6 +254,39 @@ fn write_file(title: &Title, dir: &Path, rel: &str) -> Result<(u64, u64), Packag
 pub fn package(dir: &Path) -> Result<Packaged, PackageError> {
     let title = load(dir)?;
     let list = files(&title);
+    // The top-level manifests are written last, once every file they point to is in place; a
+    // failure removes them, so nothing looks packaged that is not.
+    let (top, media): (Vec<String>, Vec<String>) =
+        list.iter().cloned().partition(|f| !f.contains('/'));
+    let written = write_all(&title, dir, &media).and_then(|(m, f)| {
+        let (m2, f2) = write_all(&title, dir, &top)?;
+        Ok((m + m2, f + f2))
+    });
+    let (media_bytes, manifest_bytes) = match written {
+        Ok(w) => w,
+        Err(e) => {
+            for name in &top {
+                let _ = std::fs::remove_file(dir.join(name));
+            }
+            return Err(e);
+        }
+    };
+    remove_stale(dir, &list);
+    Ok(Packaged {
+        dir: dir.to_owned(),
+        rungs: title.videos.iter().map(|r| r.name.clone()).collect(),
+        files: list.len(),
+        mp4_bytes: title.videos.iter().map(|r| r.source_bytes).sum(),
+        media_bytes,
+        manifest_bytes,
+        segments: title.videos.first().map_or(0, |r| r.segments.len()),
+        duration_secs: title.duration_secs,
+    })
+}
+
+/// Writes `list` (paths relative to the title folder) with a few writers in parallel; returns
+/// the (media, manifest) bytes written, or the first failure.
+fn write_all(title: &Title, dir: &Path, list: &[String]) -> Result<(u64, u64), PackageError> {
     // The copies are kernel work; two writers keep the disk and both cores busy.
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4));
     let results: Vec<Result<(u64, u64), PackageError>> = std::thread::scope(|scope| {
@@ -289,15 +322,5 @@ pub fn package(dir: &Path) -> Result<Packaged, PackageError> {
         media_bytes += m;
         manifest_bytes += f;
     }
-    remove_stale(dir, &list);
-    Ok(Packaged {
-        dir: dir.to_owned(),
-        rungs: title.videos.iter().map(|r| r.name.clone()).collect(),
-        files: list.len(),
-        mp4_bytes: title.videos.iter().map(|r| r.source_bytes).sum(),
-        media_bytes,
-        manifest_bytes,
-        segments: title.videos.first().map_or(0, |r| r.segments.len()),
-        duration_secs: title.duration_secs,
-    })
+    Ok((media_bytes, manifest_bytes))
 }

@@ -94,8 +94,11 @@ pub fn read(path: &Path) -> Result<Vec<Track>, IndexError> {
     let mut file = File::open(path).map_err(|e| fail(format!("cannot open: {e}")))?;
     let len = file.metadata().map_err(|e| fail(e.to_string()))?.len();
     let moov = find_moov(&mut file, len).map_err(fail)?;
-    let moov = Moov::decode(&mut moov.as_slice())
-        .map_err(|e| fail(format!("unreadable moov box: {e}")))?;
+    let moov = Moov::decode(&mut moov.as_slice()).map_err(|e| {
+        fail(format!(
+            "its index (moov box) is damaged ({e}); encode this title again or re-export the file"
+        ))
+    })?;
     let mut tracks = Vec::new();
     for trak in moov.trak {
         let kind = match &trak.mdia.hdlr.handler.to_string()[..] {
@@ -103,13 +106,15 @@ pub fn read(path: &Path) -> Result<Vec<Track>, IndexError> {
             "soun" => TrackKind::Audio,
             _ => continue,
         };
-        let samples = samples(&trak).map_err(fail)?;
-        if let Some(last) = samples.last()
-            && last.offset + u64::from(last.size) > len
+        let samples = samples(&trak, len).map_err(fail)?;
+        // Every sample must lie inside the file (a damaged table may point anywhere).
+        if let Some(bad) = samples
+            .iter()
+            .find(|s| s.offset.saturating_add(u64::from(s.size)) > len)
         {
             return Err(fail(format!(
-                "truncated: a sample ends at byte {} but the file has {len}",
-                last.offset + u64::from(last.size)
+                "truncated or damaged: a sample ends at byte {} but the file has {len}",
+                bad.offset.saturating_add(u64::from(bad.size))
             )));
         }
         let edit_offset = edit_shift(&trak);
@@ -171,11 +176,22 @@ fn edit_shift(trak: &Trak) -> u64 {
         .unwrap_or(0)
 }
 
-/// Expands a track's sample tables into one entry per sample.
-fn samples(trak: &Trak) -> Result<Vec<Sample>, String> {
+/// Expands a track's sample tables into one entry per sample. `file_len` bounds what a table
+/// may claim (every sample takes at least a byte of the file, or of its sample table).
+fn samples(trak: &Trak, file_len: u64) -> Result<Vec<Sample>, String> {
+    let max_samples = usize::try_from(file_len).unwrap_or(usize::MAX);
     let stbl = &trak.mdia.minf.stbl;
     let sizes: Vec<u32> = match &stbl.stsz.samples {
-        StszSamples::Identical { count, size } => vec![*size; *count as usize],
+        StszSamples::Identical { count, size } => {
+            // A crafted table may claim billions of samples: no more than the file can hold.
+            let count = usize::try_from(*count).map_err(|_| "sample count out of range")?;
+            if count > max_samples {
+                return Err(format!(
+                    "the sample table claims {count} samples, more than a {file_len}-byte file can hold"
+                ));
+            }
+            vec![*size; count]
+        }
         StszSamples::Different { sizes } => sizes.clone(),
     };
     let count = sizes.len();
@@ -203,7 +219,9 @@ fn samples(trak: &Trak) -> Result<Vec<Sample>, String> {
                 }
                 let size = sizes[offsets.len()];
                 offsets.push(at);
-                at += u64::from(size);
+                at = at
+                    .checked_add(u64::from(size))
+                    .ok_or("a chunk offset runs past the largest file size")?;
             }
         }
     }
@@ -213,17 +231,23 @@ fn samples(trak: &Trak) -> Result<Vec<Sample>, String> {
             offsets.len()
         ));
     }
+    // Run-length tables are expanded no further than the samples there are.
     let mut durations = Vec::with_capacity(count);
     for e in &stbl.stts.entries {
-        durations.extend(std::iter::repeat_n(e.sample_delta, e.sample_count as usize));
+        let room = count - durations.len();
+        durations.extend(std::iter::repeat_n(
+            e.sample_delta,
+            (e.sample_count as usize).min(room),
+        ));
     }
     durations.resize(count, durations.last().copied().unwrap_or(0));
     let mut cts = Vec::with_capacity(count);
     if let Some(ctts) = &stbl.ctts {
         for e in &ctts.entries {
+            let room = count - cts.len();
             cts.extend(std::iter::repeat_n(
                 e.sample_offset,
-                e.sample_count as usize,
+                (e.sample_count as usize).min(room),
             ));
         }
     }
@@ -249,7 +273,78 @@ fn samples(trak: &Trak) -> Result<Vec<Sample>, String> {
             duration: durations[i],
             sync: sample_sync || !is_video,
         });
-        dts += u64::from(durations[i]);
+        dts = dts.saturating_add(u64::from(durations[i]));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mp4_atom::{Co64, Stco, StscEntry, SttsEntry};
+
+    /// A video track whose tables say what the test wants.
+    fn trak(sizes: StszSamples, chunks: Vec<u64>, per_chunk: u32, stts: Vec<SttsEntry>) -> Trak {
+        let mut t = Trak::default();
+        let stbl = &mut t.mdia.minf.stbl;
+        stbl.stsz.samples = sizes;
+        if chunks.iter().all(|&c| u32::try_from(c).is_ok()) {
+            stbl.stco = Some(Stco {
+                entries: chunks.iter().map(|&c| c as u32).collect(),
+            });
+        } else {
+            stbl.co64 = Some(Co64 { entries: chunks });
+        }
+        stbl.stsc.entries = vec![StscEntry {
+            first_chunk: 1,
+            samples_per_chunk: per_chunk,
+            sample_description_index: 1,
+        }];
+        stbl.stts.entries = stts;
+        t
+    }
+
+    #[test]
+    fn a_table_claiming_billions_of_samples_is_an_error_not_an_allocation() {
+        let t = trak(
+            StszSamples::Identical {
+                count: u32::MAX,
+                size: 1,
+            },
+            vec![0],
+            u32::MAX,
+            vec![],
+        );
+        let err = samples(&t, 10_000).expect_err("refused");
+        assert!(err.contains("4294967295 samples"), "{err}");
+    }
+
+    #[test]
+    fn run_lengths_of_2_pow_32_and_offsets_near_the_top_are_bounded() {
+        // Two real samples, a time table claiming 2^32-1 of them: expanded to two.
+        let t = trak(
+            StszSamples::Different {
+                sizes: vec![10, 10],
+            },
+            vec![100],
+            2,
+            vec![SttsEntry {
+                sample_count: u32::MAX,
+                sample_delta: 1000,
+            }],
+        );
+        let s = samples(&t, 1_000).expect("two samples");
+        assert_eq!(s.len(), 2);
+        assert_eq!(s[1].dts, 1000);
+        // A 64-bit chunk offset near u64::MAX: an error, not an overflow.
+        let t = trak(
+            StszSamples::Different {
+                sizes: vec![10, 10],
+            },
+            vec![u64::MAX - 5],
+            2,
+            vec![],
+        );
+        assert!(samples(&t, 1_000).is_err());
+    }
 }

@@ -48,16 +48,13 @@ pub fn probe(path: &Path) -> Result<MediaInfo, ProbeError> {
         .then(|| input.duration() as f64 / f64::from(ffi::AV_TIME_BASE))
         .or_else(|| longest_stream_secs(&input));
     let tags = input.metadata();
-    let creation_time = tags
-        .get("com.apple.quicktime.creationdate")
-        .or_else(|| tags.get("creation_time"))
-        .or_else(|| tags.get("date"))
-        .map(str::to_owned);
-    let location = tags
-        .get("com.apple.quicktime.location.ISO6709")
-        .or_else(|| tags.get("location"))
-        .or_else(|| tags.get("location-eng"))
-        .map(str::to_owned);
+    let tag = |k: &str| av::tag(&tags, k);
+    let creation_time = tag("com.apple.quicktime.creationdate")
+        .or_else(|| tag("creation_time"))
+        .or_else(|| tag("date"));
+    let location = tag("com.apple.quicktime.location.ISO6709")
+        .or_else(|| tag("location"))
+        .or_else(|| tag("location-eng"));
     let bitrate_bps = u64::try_from(input.bit_rate())
         .ok()
         .filter(|&b| b > 0)
@@ -170,17 +167,10 @@ fn stream_info(stream: &ffmpeg::format::stream::Stream<'_>) -> StreamInfo {
         kind
     };
     let tags = stream.metadata();
-    let language = tags
-        .get("language")
-        .filter(|l| !l.is_empty() && *l != "und")
-        .map(str::to_owned);
-    let title = tags
-        .get("title")
-        .or_else(|| tags.get("handler_name"))
-        .map(str::to_owned);
-    let rotate_tag = tags
-        .get("rotate")
-        .and_then(|r| r.trim().parse::<f64>().ok());
+    let tag = |k: &str| av::tag(&tags, k);
+    let language = tag("language").filter(|l| !l.is_empty() && l != "und");
+    let title = tag("title").or_else(|| tag("handler_name"));
+    let rotate_tag = tag("rotate").and_then(|r| r.trim().parse::<f64>().ok());
 
     let video = (kind == StreamKind::Video).then(|| {
         let matrix_rotation = stream

@@ -100,10 +100,17 @@ fn http_details_players_rely_on() {
     );
     let seg = get(p, "/ladder_source/stream/360p/1.m4s");
     assert_eq!(seg.header("content-type"), Some("video/iso.segment"));
-    assert!(
-        seg.header("cache-control")
-            .is_some_and(|c| c.contains("max-age"))
+    // Same URLs across re-encodes: caches revalidate (no-cache) against an ETag and get 304.
+    assert_eq!(seg.header("cache-control"), Some("no-cache"));
+    let tag = seg.header("etag").expect("an ETag").to_owned();
+    let again = request(
+        p,
+        "GET",
+        "/ladder_source/stream/360p/1.m4s",
+        &[("If-None-Match", &tag)],
     );
+    assert_eq!(again.status, 304);
+    assert!(again.body.is_empty());
     let part = request(
         p,
         "GET",
@@ -124,6 +131,20 @@ fn http_details_players_rely_on() {
     );
     assert_eq!(mp4.status, 206, "the MP4 rungs download progressively");
     assert_eq!(mp4.body.len(), 100);
+    // Open-ended ranges answer 206 for files and rendered segments alike; `-0` is unsatisfiable.
+    for path in [
+        "/ladder_source/ladder_source_360p.mp4",
+        "/ladder_source/stream/360p/1.m4s",
+    ] {
+        let open = request(p, "GET", path, &[("Range", "bytes=0-")]);
+        assert_eq!(open.status, 206, "{path}");
+        assert!(
+            open.header("content-range")
+                .is_some_and(|c| c.starts_with("bytes 0-"))
+        );
+        let none = request(p, "GET", path, &[("Range", "bytes=-0")]);
+        assert_eq!(none.status, 416, "{path}");
+    }
     let head = request(p, "HEAD", "/ladder_source/index.mpd", &[]);
     assert_eq!(head.status, 200);
     assert!(head.body.is_empty());
@@ -157,4 +178,105 @@ fn list(dir: &std::path::Path) -> Vec<String> {
         .iter()
         .map(|p| p.display().to_string())
         .collect()
+}
+
+/// Peak resident memory of a process, in KiB (`VmHWM`).
+fn peak_rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .expect("status")
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .expect("VmHWM")
+}
+
+#[test]
+fn four_downloads_of_a_gigabyte_stream_in_bounded_memory() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let folder = dir.path().join("big");
+    std::fs::create_dir_all(&folder).expect("dir");
+    let gib = 1u64 << 30;
+    std::fs::File::create(folder.join("movie.mp4"))
+        .and_then(|f| f.set_len(gib))
+        .expect("a sparse 1 GiB file");
+    let server = common::Server::start(dir.path());
+    let port = server.port;
+    let before = peak_rss_kib(server.pid());
+    let clients: Vec<_> = (0..4)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+                s.write_all(b"GET /big/movie.mp4 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    .expect("send");
+                let mut buf = vec![0u8; 1 << 16];
+                let mut total = 0u64;
+                loop {
+                    match s.read(&mut buf) {
+                        Ok(0) => break,
+                        Ok(n) => total += n as u64,
+                        Err(e) => panic!("reading: {e}"),
+                    }
+                }
+                total
+            })
+        })
+        .collect();
+    for c in clients {
+        let got = c.join().expect("client");
+        assert!(
+            got > gib,
+            "a whole GiB and its headers arrived ({got} bytes)"
+        );
+    }
+    let peak = peak_rss_kib(server.pid());
+    eprintln!(
+        "serve peak RSS: {} MiB before, {} MiB after 4 x 1 GiB",
+        before / 1024,
+        peak / 1024
+    );
+    assert!(peak < 100 * 1024, "peak RSS {} MiB", peak / 1024);
+}
+
+#[test]
+fn slow_headers_are_dropped_and_past_the_cap_clients_get_503() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().expect("tempdir");
+    common::streamed_title(dir.path());
+    // A client that trickles half a header is dropped after the timeout.
+    let server = common::Server::start_with(dir.path(), &["--header-timeout-secs", "1"]);
+    let mut slow = std::net::TcpStream::connect(("127.0.0.1", server.port)).expect("connect");
+    slow.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .expect("timeout");
+    slow.write_all(b"GET /ladder_source/index.m3u8 HTTP/1.1\r\nHo")
+        .expect("half");
+    let started = std::time::Instant::now();
+    let mut rest = Vec::new();
+    let _ = slow.read_to_end(&mut rest);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "dropped after {:?}",
+        started.elapsed()
+    );
+    drop(server);
+    // Two connection slots: two idle clients hold them, the third is told to come back.
+    let server = common::Server::start_with(dir.path(), &["--max-connections", "2"]);
+    let idle: Vec<_> = (0..2)
+        .map(|_| std::net::TcpStream::connect(("127.0.0.1", server.port)).expect("connect"))
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let busy = get(server.port, "/ladder_source/index.m3u8");
+    assert_eq!(busy.status, 503);
+    assert_eq!(busy.header("retry-after"), Some("1"));
+    drop(idle);
+    // Once they leave, the server answers again.
+    let mut answered = false;
+    for _ in 0..50 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        if get(server.port, "/ladder_source/index.m3u8").status == 200 {
+            answered = true;
+            break;
+        }
+    }
+    assert!(answered, "the server answers once slots are free");
 }

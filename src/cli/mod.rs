@@ -105,6 +105,12 @@ enum Command {
         /// Folder with hls.min.js and dash.all.min.js for the player page (default: a CDN).
         #[arg(long)]
         player_dir: Option<PathBuf>,
+        /// Seconds a client has to send its request headers before it is dropped.
+        #[arg(long, default_value_t = 10)]
+        header_timeout_secs: u64,
+        /// Connections served at once; beyond, clients get 503 with Retry-After.
+        #[arg(long, default_value_t = 256)]
+        max_connections: usize,
     },
     /// Take evenly spaced stills from a video (seeks to keyframes: fast on long files).
     #[command(
@@ -273,7 +279,16 @@ pub fn run() -> ExitCode {
             port,
             bind,
             player_dir,
-        }) => serve_cmd::run(dir, bind, port, player_dir),
+            header_timeout_secs,
+            max_connections,
+        }) => serve_cmd::run(serve_cmd::Options {
+            root: dir,
+            bind,
+            port,
+            player_dir,
+            header_timeout_secs,
+            max_connections,
+        }),
         Some(Command::Stills {
             file,
             count,

@@ -1,12 +1,37 @@
-//! `vodkit serve DIR [--port P] [--bind ADDR] [--player-dir DIR]`: just-in-time HLS and DASH.
+//! `vodkit serve DIR [--port P] [--bind ADDR] [--player-dir DIR] [--header-timeout-secs S]
+//! [--max-connections N]`: just-in-time HLS and DASH.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 use crate::serve::{Config, serve};
 
+/// How `vodkit serve` was asked to run.
+pub struct Options {
+    /// The folder of titles.
+    pub root: PathBuf,
+    /// Address to listen on.
+    pub bind: IpAddr,
+    /// Port (0: any free one).
+    pub port: u16,
+    /// Local player scripts.
+    pub player_dir: Option<PathBuf>,
+    /// Seconds a client has to send its request headers.
+    pub header_timeout_secs: u64,
+    /// Connections at once.
+    pub max_connections: usize,
+}
+
 /// Serves until Ctrl-C. Returns 1 when the server cannot start.
-pub fn run(root: PathBuf, bind: IpAddr, port: u16, player_dir: Option<PathBuf>) -> usize {
+pub fn run(o: Options) -> usize {
+    let Options {
+        root,
+        bind,
+        port,
+        player_dir,
+        header_timeout_secs,
+        max_connections,
+    } = o;
     if !root.is_dir() {
         eprintln!(
             "vodkit: {} is not a folder; give the --out folder of vodkit encode",
@@ -30,6 +55,8 @@ pub fn run(root: PathBuf, bind: IpAddr, port: u16, player_dir: Option<PathBuf>) 
         root: root.clone(),
         addr: SocketAddr::new(bind, port),
         player_dir,
+        header_timeout: std::time::Duration::from_secs(header_timeout_secs.max(1)),
+        max_connections: max_connections.max(1),
     };
     let result = runtime.block_on(async move {
         tokio::select! {

@@ -252,6 +252,8 @@ impl Worker {
                         root: root.clone(),
                         addr: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
                         player_dir: None,
+                        header_timeout: crate::serve::DEFAULT_HEADER_TIMEOUT,
+                        max_connections: crate::serve::DEFAULT_MAX_CONNECTIONS,
                     };
                     spawn("vodkit-player-server", move || {
                         let Ok(rt) = tokio::runtime::Builder::new_multi_thread()

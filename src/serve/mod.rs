@@ -3,25 +3,27 @@
 //! (`?max_height=720&order=asc`), byte ranges, CORS and a player page. Answers are the same
 //! bytes `vodkit package` writes for the same request.
 
+mod file_body;
 mod player;
 mod request;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use bytes::Bytes;
-use http_body_util::Full;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderValue};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 
 pub use player::Scripts;
@@ -38,7 +40,19 @@ pub struct Config {
     pub addr: SocketAddr,
     /// A folder holding `hls.min.js` and `dash.all.min.js` for the player page; `None` uses a CDN.
     pub player_dir: Option<PathBuf>,
+    /// A client must send its request headers within this time, or it is dropped.
+    pub header_timeout: std::time::Duration,
+    /// Connections served at once; beyond, a client gets `503` with `Retry-After`.
+    pub max_connections: usize,
 }
+
+/// Defaults for [`Config`]: 10 s for headers, 256 connections.
+pub const DEFAULT_HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// See [`DEFAULT_HEADER_TIMEOUT`].
+pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
+
+/// The answer a client gets when every connection slot is taken.
+const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nRetry-After: 1\r\nContent-Length: 45\r\nConnection: close\r\n\r\nthe server is busy; try again in a second.\r\n\r\n";
 
 struct Cached {
     title: Arc<Title>,
@@ -80,13 +94,15 @@ fn stamp(dir: &Path) -> Vec<(String, Option<SystemTime>, u64)> {
 }
 
 impl State {
-    /// The title, read once and kept while its files do not change.
-    fn title(&self, name: &str) -> Result<Option<Arc<Title>>, String> {
+    /// The title, read once and kept while its files do not change, with a version that
+    /// changes when they do (for validators).
+    fn title(&self, name: &str) -> Result<Option<(Arc<Title>, String)>, String> {
+        let versioned = |c: &Cached| (Arc::clone(&c.title), etag_of(&[&c.stamp]));
         if let Ok(cache) = self.titles.lock()
             && let Some(c) = cache.get(name)
             && c.checked.elapsed() < RECHECK
         {
-            return Ok(Some(Arc::clone(&c.title)));
+            return Ok(Some(versioned(c)));
         }
         let dir = self.config.root.join(name);
         if !dir.is_dir() {
@@ -98,13 +114,14 @@ impl State {
             && c.stamp == now
         {
             c.checked = std::time::Instant::now();
-            return Ok(Some(Arc::clone(&c.title)));
+            return Ok(Some(versioned(c)));
         }
         let title = match package::load(&dir) {
             Ok(t) => Arc::new(t),
             Err(package::PackageError::NoRungs { .. }) => return Ok(None),
             Err(e) => return Err(e.to_string()),
         };
+        let version = etag_of(&[&now]);
         if let Ok(mut cache) = self.titles.lock() {
             cache.insert(
                 name.to_owned(),
@@ -115,7 +132,7 @@ impl State {
                 },
             );
         }
-        Ok(Some(title))
+        Ok(Some((title, version)))
     }
 
     fn title_names(&self) -> Vec<String> {
@@ -140,18 +157,34 @@ pub async fn serve(config: Config, ready: impl FnOnce(SocketAddr)) -> std::io::R
         config,
         titles: Mutex::new(HashMap::new()),
     });
+    let slots = Arc::new(tokio::sync::Semaphore::new(
+        state.config.max_connections.max(1),
+    ));
     loop {
-        let (stream, _) = listener.accept().await?;
+        let (mut stream, _) = listener.accept().await?;
+        let Ok(permit) = Arc::clone(&slots).try_acquire_owned() else {
+            // Full: say so and close, without holding a slot or reading the request.
+            tokio::spawn(async move {
+                let _ = stream.write_all(BUSY).await;
+                let _ = stream.shutdown().await;
+            });
+            continue;
+        };
         let state = Arc::clone(&state);
         tokio::spawn(async move {
+            let header_timeout = state.config.header_timeout;
             let service = service_fn(move |req| {
                 let state = Arc::clone(&state);
                 async move { Ok::<_, Infallible>(answer(state, req).await) }
             });
-            // A client that hangs up mid-answer is not our error.
+            // A client that hangs up mid-answer is not our error; one that trickles its headers
+            // is dropped after the timeout (hyper needs a timer for that).
             let _ = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
+            drop(permit);
         });
     }
 }
@@ -162,8 +195,11 @@ struct Body {
     bytes: Vec<u8>,
     mime: &'static str,
     cache: &'static str,
-    /// Total length, when only a range was read from a file.
-    ranged_from: Option<(u64, u64, u64)>,
+    /// A file streamed from disk instead of `bytes`: the open file, its length, and the range
+    /// to send (inclusive).
+    file: Option<(std::fs::File, u64, u64, u64)>,
+    /// A validator: the same tag means the same bytes (re-encodes change it).
+    etag: Option<String>,
     /// Where a redirect points.
     location: Option<String>,
 }
@@ -177,46 +213,76 @@ impl Body {
             bytes,
             mime: "text/plain; charset=utf-8",
             cache: "no-store",
-            ranged_from: None,
+            file: None,
+            etag: None,
+            location: None,
+        }
+    }
+
+    fn ok(bytes: Vec<u8>, mime: &'static str, cache: &'static str) -> Self {
+        Self {
+            status: StatusCode::OK,
+            bytes,
+            mime,
+            cache,
+            file: None,
+            etag: None,
             location: None,
         }
     }
 }
 
-async fn answer(state: Arc<State>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+/// The response body: bytes in memory, or a file streamed in chunks.
+type Answer = Response<BoxBody<Bytes, std::io::Error>>;
+
+/// An entity tag from what identifies a version of a resource.
+fn etag_of(parts: &[&dyn std::fmt::Debug]) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for p in parts {
+        format!("{p:?}").hash(&mut h);
+    }
+    format!("\"{:016x}\"", h.finish())
+}
+
+async fn answer(state: Arc<State>, req: Request<Incoming>) -> Answer {
     let method = req.method().clone();
     if method == Method::OPTIONS {
-        return finish(Body::text(StatusCode::NO_CONTENT, ""), &method, None, true);
+        return finish(
+            Body::text(StatusCode::NO_CONTENT, ""),
+            &method,
+            None,
+            None,
+            true,
+        );
     }
     if method != Method::GET && method != Method::HEAD {
         return finish(
             Body::text(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD"),
             &method,
             None,
+            None,
             false,
         );
     }
     let path = req.uri().path().to_owned();
     let query = req.uri().query().map(str::to_owned);
-    let range = req
-        .headers()
-        .get(header::RANGE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let body = tokio::task::spawn_blocking(move || {
-        route(&state, &path, query.as_deref(), range.as_deref())
-    })
-    .await
-    .unwrap_or_else(|_| Body::text(StatusCode::INTERNAL_SERVER_ERROR, "the request crashed"));
+    let body = tokio::task::spawn_blocking(move || route(&state, &path, query.as_deref()))
+        .await
+        .unwrap_or_else(|_| Body::text(StatusCode::INTERNAL_SERVER_ERROR, "the request crashed"));
     let range = req
         .headers()
         .get(header::RANGE)
         .and_then(|v| v.to_str().ok());
-    finish(body, &method, range, false)
+    let if_none_match = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok());
+    finish(body, &method, range, if_none_match, false)
 }
 
 /// Finds what a path names. Blocking: reads files.
-fn route(state: &State, path: &str, query: Option<&str>, range: Option<&str>) -> Body {
+fn route(state: &State, path: &str, query: Option<&str>) -> Body {
     let Some(segments) = safe_segments(path) else {
         return Body::text(StatusCode::FORBIDDEN, "that path leaves the served folder");
     };
@@ -226,16 +292,13 @@ fn route(state: &State, path: &str, query: Option<&str>, range: Option<&str>) ->
         return Body::text(StatusCode::NOT_FOUND, "no such file");
     }
     match segments.as_slice() {
-        [] => Body {
-            status: StatusCode::OK,
-            bytes: player::index(&state.title_names()).into_bytes(),
-            mime: "text/html; charset=utf-8",
-            cache: "no-cache",
-            ranged_from: None,
-            location: None,
-        },
+        [] => Body::ok(
+            player::index(&state.title_names()).into_bytes(),
+            "text/html; charset=utf-8",
+            "no-cache",
+        ),
         [p, file] if p == "_player" => match &state.config.player_dir {
-            Some(dir) => static_file(&dir.join(file), range, "public, max-age=3600"),
+            Some(dir) => static_file(&dir.join(file), "public, max-age=3600"),
             None => Body::text(
                 StatusCode::NOT_FOUND,
                 "no local player folder configured (--player-dir)",
@@ -255,14 +318,11 @@ fn route(state: &State, path: &str, query: Option<&str>, range: Option<&str>) ->
             } else {
                 Scripts::Cdn
             };
-            Body {
-                status: StatusCode::OK,
-                bytes: player::page(title, &scripts).into_bytes(),
-                mime: "text/html; charset=utf-8",
-                cache: "no-cache",
-                ranged_from: None,
-                location: None,
-            }
+            Body::ok(
+                player::page(title, &scripts).into_bytes(),
+                "text/html; charset=utf-8",
+                "no-cache",
+            )
         }
         [title, rest @ ..] => {
             let rel = rest.join("/");
@@ -271,127 +331,113 @@ fn route(state: &State, path: &str, query: Option<&str>, range: Option<&str>) ->
                 Err(e) => return Body::text(StatusCode::BAD_REQUEST, e),
             };
             match state.title(title) {
-                Ok(Some(t)) => match package::resource(&t, &rel, &sel) {
+                Ok(Some((t, version))) => match package::resource(&t, &rel, &sel) {
+                    // Media and manifests live at the same URLs across re-encodes: caches keep
+                    // them, but check back (`no-cache`) and get 304 while the tag matches.
                     Ok(Some(res)) => Body {
-                        status: StatusCode::OK,
-                        cache: if rel.ends_with(".m4s") || rel.ends_with("init.mp4") {
-                            "public, max-age=86400, immutable"
-                        } else {
-                            "public, max-age=10"
-                        },
-                        bytes: res.bytes,
-                        mime: res.mime,
-                        ranged_from: None,
-                        location: None,
+                        etag: Some(etag_of(&[&version, &rel, &query])),
+                        ..Body::ok(res.bytes, res.mime, "no-cache")
                     },
-                    Ok(None) => static_file(
-                        &state.config.root.join(title).join(&rel),
-                        range,
-                        "public, max-age=3600",
-                    ),
+                    Ok(None) => static_file(&state.config.root.join(title).join(&rel), "no-cache"),
                     Err(e) => Body::text(StatusCode::INTERNAL_SERVER_ERROR, e),
                 },
-                Ok(None) => static_file(
-                    &state.config.root.join(title).join(&rel),
-                    range,
-                    "public, max-age=3600",
-                ),
+                Ok(None) => static_file(&state.config.root.join(title).join(&rel), "no-cache"),
                 Err(e) => Body::text(StatusCode::UNPROCESSABLE_ENTITY, e),
             }
         }
     }
 }
 
-/// A file from disk (MP4 rungs, stills, manifest.json, player scripts), reading only the range
-/// asked for.
-fn static_file(path: &Path, range: Option<&str>, cache: &'static str) -> Body {
+/// A file from disk (MP4 rungs, stills, manifest.json, player scripts), opened here and
+/// streamed later in chunks, so a multi-GB rung costs no more memory than a small one.
+fn static_file(path: &Path, cache: &'static str) -> Body {
     let Ok(file) = std::fs::File::open(path) else {
         return Body::text(StatusCode::NOT_FOUND, "not found");
     };
-    let len = match file.metadata() {
-        Ok(m) if m.is_file() => m.len(),
+    let meta = match file.metadata() {
+        Ok(m) if m.is_file() => m,
         _ => return Body::text(StatusCode::NOT_FOUND, "not found"),
     };
+    let len = meta.len();
     let mime = package::mime_of(&path.to_string_lossy());
     let mime = if path.extension().is_some_and(|e| e == "js") {
         "text/javascript"
     } else {
         mime
     };
-    let (start, end) = match parse_range(range, len) {
-        RangeAsk::Part(r) => (r.start, r.end),
-        RangeAsk::Whole => (0, len.saturating_sub(1)),
-        RangeAsk::Unsatisfiable => {
-            return Body {
-                ranged_from: Some((0, 0, len)),
-                ..Body::text(StatusCode::RANGE_NOT_SATISFIABLE, "range not satisfiable")
-            };
-        }
-    };
-    let mut bytes = vec![
-        0u8;
-        if len == 0 {
-            0
-        } else {
-            (end - start + 1) as usize
-        }
-    ];
-    if let Err(e) = file.read_exact_at(&mut bytes, start) {
-        return Body::text(StatusCode::INTERNAL_SERVER_ERROR, format!("reading: {e}"));
-    }
     Body {
-        status: StatusCode::OK,
-        bytes,
-        mime,
-        cache,
-        ranged_from: Some((start, end, len)),
-        location: None,
+        etag: Some(etag_of(&[&meta.modified().ok(), &len, &path])),
+        file: Some((file, len, 0, len.saturating_sub(1))),
+        ..Body::ok(Vec::new(), mime, cache)
     }
 }
 
-/// Applies ranges and common headers.
+/// Applies ranges, validators and common headers.
 fn finish(
     body: Body,
     method: &Method,
     range: Option<&str>,
+    if_none_match: Option<&str>,
     preflight: bool,
-) -> Response<Full<Bytes>> {
+) -> Answer {
     let mut status = body.status;
     let mut content_range = None;
-    let bytes = match body.ranged_from {
-        // A file read by range: it is already the part asked for.
-        Some((start, end, len)) if status == StatusCode::OK => {
-            if range.is_some() && !(start == 0 && end + 1 == len) {
-                status = StatusCode::PARTIAL_CONTENT;
-                content_range = Some(format!("bytes {start}-{end}/{len}"));
-            }
-            body.bytes
-        }
-        Some((_, _, len)) if status == StatusCode::RANGE_NOT_SATISFIABLE => {
-            content_range = Some(format!("bytes */{len}"));
-            body.bytes
-        }
-        _ if status == StatusCode::OK => match parse_range(range, body.bytes.len() as u64) {
+    let not_modified = status == StatusCode::OK
+        && body.etag.as_deref().is_some_and(|tag| {
+            if_none_match.is_some_and(|h| h.split(',').any(|t| t.trim() == tag || t.trim() == "*"))
+        });
+    // What to send: a part of a file, or of the bytes in memory.
+    enum Send {
+        Bytes(Vec<u8>),
+        File(std::fs::File, u64, u64),
+    }
+    let total = body.file.as_ref().map_or(body.bytes.len() as u64, |f| f.1);
+    let send = if not_modified {
+        status = StatusCode::NOT_MODIFIED;
+        Send::Bytes(Vec::new())
+    } else if status != StatusCode::OK {
+        Send::Bytes(body.bytes)
+    } else {
+        // Any satisfiable Range gets 206 with Content-Range, for files and rendered answers alike.
+        let part = match parse_range(range, total) {
             RangeAsk::Part(r) => {
                 status = StatusCode::PARTIAL_CONTENT;
-                content_range = Some(format!("bytes {}-{}/{}", r.start, r.end, body.bytes.len()));
-                body.bytes[r.start as usize..=r.end as usize].to_vec()
+                content_range = Some(format!("bytes {}-{}/{total}", r.start, r.end));
+                Some((r.start, r.end))
             }
             RangeAsk::Unsatisfiable => {
                 status = StatusCode::RANGE_NOT_SATISFIABLE;
-                content_range = Some(format!("bytes */{}", body.bytes.len()));
-                Vec::new()
+                content_range = Some(format!("bytes */{total}"));
+                None
             }
-            RangeAsk::Whole => body.bytes,
-        },
-        _ => body.bytes,
+            RangeAsk::Whole => Some((0, total.saturating_sub(1))),
+        };
+        match (part, body.file) {
+            (None, _) => Send::Bytes(Vec::new()),
+            (Some((start, end)), Some((file, len, ..))) => {
+                let n = if len == 0 { 0 } else { end - start + 1 };
+                Send::File(file, start, n)
+            }
+            (Some((start, end)), None) if total > 0 => {
+                Send::Bytes(body.bytes[start as usize..=end as usize].to_vec())
+            }
+            (Some(_), None) => Send::Bytes(Vec::new()),
+        }
     };
-    let len = bytes.len();
-    let mut resp = Response::new(Full::new(if method == Method::HEAD {
-        Bytes::new()
-    } else {
-        Bytes::from(bytes)
-    }));
+    let len = match &send {
+        Send::Bytes(b) => b.len() as u64,
+        Send::File(_, _, n) => *n,
+    };
+    let payload: BoxBody<Bytes, std::io::Error> = match send {
+        _ if *method == Method::HEAD => Full::new(Bytes::new())
+            .map_err(|never| match never {})
+            .boxed(),
+        Send::Bytes(b) => Full::new(Bytes::from(b))
+            .map_err(|never| match never {})
+            .boxed(),
+        Send::File(file, start, n) => file_body::stream(file, start, n).boxed(),
+    };
+    let mut resp = Response::new(payload);
     *resp.status_mut() = status;
     let h = resp.headers_mut();
     let set = |h: &mut hyper::HeaderMap, k: header::HeaderName, v: &str| {
@@ -400,14 +446,19 @@ fn finish(
         }
     };
     set(h, header::CONTENT_TYPE, body.mime);
-    set(h, header::CONTENT_LENGTH, &len.to_string());
+    if status != StatusCode::NOT_MODIFIED {
+        set(h, header::CONTENT_LENGTH, &len.to_string());
+    }
     set(h, header::ACCEPT_RANGES, "bytes");
     set(h, header::CACHE_CONTROL, body.cache);
+    if let Some(tag) = &body.etag {
+        set(h, header::ETAG, tag);
+    }
     set(h, header::ACCESS_CONTROL_ALLOW_ORIGIN, "*");
     set(
         h,
         header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        "Content-Length, Content-Range, Accept-Ranges",
+        "Content-Length, Content-Range, Accept-Ranges, ETag",
     );
     if preflight {
         set(
@@ -415,7 +466,11 @@ fn finish(
             header::ACCESS_CONTROL_ALLOW_METHODS,
             "GET, HEAD, OPTIONS",
         );
-        set(h, header::ACCESS_CONTROL_ALLOW_HEADERS, "Range");
+        set(
+            h,
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            "Range, If-None-Match",
+        );
         set(h, header::ACCESS_CONTROL_MAX_AGE, "86400");
     }
     if let Some(cr) = content_range {

@@ -69,6 +69,8 @@ pub fn parse_range(header: Option<&str>, len: u64) -> RangeAsk {
             start: len.saturating_sub(n),
             end: len.saturating_sub(1),
         },
+        // `bytes=-0` asks for the last zero bytes: nothing to send.
+        (None, Some(0)) if a.is_empty() => return RangeAsk::Unsatisfiable,
         _ => return RangeAsk::Whole,
     };
     if len == 0 || range.start >= len {

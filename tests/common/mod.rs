@@ -282,9 +282,15 @@ pub struct Server {
 
 impl Server {
     pub fn start(root: &Path) -> Self {
+        Self::start_with(root, &[])
+    }
+
+    /// With extra `vodkit serve` arguments.
+    pub fn start_with(root: &Path, extra: &[&str]) -> Self {
         use std::io::BufRead;
         let mut child = Command::new(env!("CARGO_BIN_EXE_vodkit"))
             .args(["serve", "--port", "0"])
+            .args(extra)
             .arg(root)
             .stdout(std::process::Stdio::piped())
             .spawn()
@@ -301,6 +307,13 @@ impl Server {
             .and_then(|p| p.parse().ok())
             .unwrap_or_else(|| panic!("no address in {line:?}"));
         Self { child, port }
+    }
+}
+
+impl Server {
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 }
 

@@ -45,6 +45,30 @@ pub fn tag(dict: &ffmpeg::DictionaryRef<'_>, key: &str) -> Option<String> {
     }
 }
 
+/// Tells a scaler that its Y'CbCr input is BT.709 limited range (what every Vodkit picture is
+/// after the source filters), instead of swscale's BT.601 default, for a conversion to RGB.
+pub fn scaler_reads_bt709(scaler: &mut ffmpeg::software::scaling::Context) -> Result<(), String> {
+    // SAFETY: the context is valid for the duration of the call; the coefficient tables are
+    // static tables inside libswscale.
+    let ret = unsafe {
+        ffi::sws_setColorspaceDetails(
+            scaler.as_mut_ptr(),
+            ffi::sws_getCoefficients(ffi::SWS_CS_ITU709),
+            0,
+            ffi::sws_getCoefficients(ffi::SWS_CS_DEFAULT),
+            1,
+            0,
+            1 << 16,
+            1 << 16,
+        )
+    };
+    if ret < 0 {
+        Err("this swscale cannot convert BT.709 pictures".to_owned())
+    } else {
+        Ok(())
+    }
+}
+
 /// Copies a C string owned by FFmpeg; `None` for a null pointer or an empty string.
 fn c_str(ptr: *const c_char) -> Option<String> {
     if ptr.is_null() {

@@ -15,13 +15,18 @@
 //!   audio timestamps before zero (encoder delay in the source) are trimmed.
 //!
 //! # Priming and edit lists in the outputs
-//! The AAC encoder's first packet carries 1024 samples of priming. The MP4 rungs say so with an
-//! edit list (`elst` media time 1024 on the audio track); B-frames give the video an edit list of
-//! one frame. The packager keeps both shifts: video composition offsets are rewritten so the first
-//! picture is presented at zero (signed `trun` offsets), and the audio CMAF header carries the
-//! MP4's `elst`, so an HLS or DASH player starts the sound 1024 samples into the first segment,
-//! exactly as an MP4 player does. HLS and DASH share these bytes, so they match.
-//!
+//! The AAC encoder's first packet carries 1024 samples of priming, and B-frames delay a video's
+//! first picture by a frame or two. The MP4 rungs say so with an edit list (`elst` media time
+//! 1024 on the audio track, one or two frame durations on the video track). The packager keeps
+//! both as edit lists in the CMAF headers, with the samples' composition offsets as they are,
+//! so HLS and DASH players present each track exactly where an MP4 player does. Checked in
+//! Chromium's MSE (buffered ranges start at 0 with the edit list) and in FFmpeg's HLS and DASH
+//! readers; FFmpeg reads negative composition offsets (the other way CMAF allows) a frame late,
+//! which is why Vodkit does not use them. The DASH SegmentTimeline gives decode times (`tfdt`),
+//! which for closed GOPs equal the segments' presentation times after the edit list, except
+//! that the audio's first segment starts 1024 samples (21 ms) before zero, which players trim.
+//! HLS and DASH share these bytes, so they match.
+
 //! # The keyframe grid
 //! Every rung gets an IDR frame at the first frame of the source's constant-rate sequence at or
 //! after each multiple of the GOP length, rounded up to a frame that every rung keeps: a 15 fps
@@ -110,8 +115,8 @@ pub struct KeyframeGrid {
     pub rate_num: u32,
     /// ... per this many seconds.
     pub rate_den: u32,
-    /// Distance between boundaries in milliseconds (the GOP length).
-    pub period_ms: u64,
+    /// Distance between boundaries in microseconds (the GOP length).
+    pub period_us: u64,
     /// Boundaries fall on multiples of this many source frames (every rung keeps them).
     pub frame_step: u32,
 }
@@ -128,7 +133,7 @@ impl KeyframeGrid {
         Self {
             rate_num: rate_num.max(1),
             rate_den: rate_den.max(1),
-            period_ms: (period_secs * 1000.0).round().max(1.0) as u64,
+            period_us: (period_secs * 1e6).round().max(1.0) as u64,
             frame_step,
         }
     }
@@ -137,7 +142,7 @@ impl KeyframeGrid {
     /// cuts on every n-th boundary).
     pub fn with_period_secs(self, period_secs: f64) -> Self {
         Self {
-            period_ms: (period_secs * 1000.0).round().max(1.0) as u64,
+            period_us: (period_secs * 1e6).round().max(1.0) as u64,
             ..self
         }
     }
@@ -145,8 +150,8 @@ impl KeyframeGrid {
     /// The source frame that starts boundary `k` (boundary 0 is frame 0): the first frame at or
     /// after `k` periods, rounded up to a multiple of the frame step.
     pub fn boundary_frame(&self, k: u64) -> u64 {
-        let num = u128::from(k) * u128::from(self.period_ms) * u128::from(self.rate_num);
-        let den = 1000 * u128::from(self.rate_den);
+        let num = u128::from(k) * u128::from(self.period_us) * u128::from(self.rate_num);
+        let den = 1_000_000 * u128::from(self.rate_den);
         let first = num.div_ceil(den);
         let step = u128::from(self.frame_step.max(1));
         u64::try_from(first.div_ceil(step) * step).unwrap_or(u64::MAX)
@@ -156,8 +161,8 @@ impl KeyframeGrid {
     pub fn is_boundary(&self, index: u64) -> bool {
         // The largest k whose exact boundary time is at or before this frame; its rounded-up
         // frame is the only candidate besides the one before it.
-        let k = u128::from(index) * 1000 * u128::from(self.rate_den)
-            / (u128::from(self.period_ms) * u128::from(self.rate_num));
+        let k = u128::from(index) * 1_000_000 * u128::from(self.rate_den)
+            / (u128::from(self.period_us) * u128::from(self.rate_num));
         let k = u64::try_from(k).unwrap_or(u64::MAX);
         self.boundary_frame(k) == index || (k > 0 && self.boundary_frame(k - 1) == index)
     }
@@ -177,8 +182,8 @@ impl KeyframeGrid {
 
     /// The longest distance between two boundaries, in source frames.
     pub fn max_gop_frames(&self) -> u64 {
-        let exact = (u128::from(self.period_ms) * u128::from(self.rate_num))
-            .div_ceil(1000 * u128::from(self.rate_den));
+        let exact = (u128::from(self.period_us) * u128::from(self.rate_num))
+            .div_ceil(1_000_000 * u128::from(self.rate_den));
         u64::try_from(exact).unwrap_or(u64::MAX) + u64::from(self.frame_step)
     }
 }

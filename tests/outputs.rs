@@ -72,9 +72,23 @@ fn same_named_sources_in_one_batch_make_two_titles_with_their_own_content() {
     }
     seen.sort_by(|x, y| x.partial_cmp(y).expect("numbers"));
     assert_eq!(seen, [(false, 4.0), (true, 2.0)], "{titles:?}");
-    // A second run finds each source's own folder again and skips what is done.
+    // A second run finds each source's own folder again and skips what is done, saying why;
+    // --force redoes it.
     let (code, _, stderr) = common::vodkit(&args, dir.path());
     assert_eq!(code, 0, "{stderr}");
+    assert_eq!(std::fs::read_dir(&out).expect("out").count(), 2);
+    assert_eq!(
+        stderr
+            .matches("skipped: already made from the same source")
+            .count(),
+        2,
+        "{stderr}"
+    );
+    let mut forced = args.to_vec();
+    forced.push("--force");
+    let (code, _, stderr) = common::vodkit(&forced, dir.path());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("skipped: already made"), "{stderr}");
     assert_eq!(std::fs::read_dir(&out).expect("out").count(), 2);
 }
 

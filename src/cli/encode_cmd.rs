@@ -18,6 +18,7 @@ pub fn run(
     preset_name: &str,
     out_dir: &Path,
     jobs: usize,
+    force: bool,
     out: &Output,
 ) -> usize {
     let preset = match Store::open().find(preset_name) {
@@ -42,7 +43,7 @@ pub fn run(
                     if cancel.is_cancelled() {
                         return;
                     }
-                    if let Err(e) = encode_one(file, &preset, out_dir, &view, &cancel) {
+                    if let Err(e) = encode_one(file, &preset, out_dir, force, &view, &cancel) {
                         if let Ok(mut f) = failed.lock() {
                             *f += 1;
                         }
@@ -68,14 +69,15 @@ fn encode_one(
     file: &Path,
     preset: &crate::preset::Preset,
     out_dir: &Path,
+    force: bool,
     view: &Arc<View>,
     cancel: &CancelToken,
 ) -> Result<(), String> {
     let info = probe(file).map_err(|e| e.to_string())?;
     let plan = plan(&info, preset).map_err(|e| e.to_string())?;
     let sink = view.sink(&plan.title);
-    let summary =
-        local::encode(&info, preset, &plan, out_dir, &sink, cancel).map_err(|e| e.to_string())?;
+    let summary = local::encode_with(&info, preset, &plan, out_dir, &sink, cancel, force)
+        .map_err(|e| e.to_string())?;
     if summary.cancelled {
         return Err(format!("{}: cancelled", file.display()));
     }

@@ -73,6 +73,9 @@ enum Command {
         /// Files encoded at once.
         #[arg(long, default_value_t = 1)]
         jobs: usize,
+        /// Redo rungs an earlier run already made from the same source and settings.
+        #[arg(long)]
+        force: bool,
         /// Events as JSON lines on stdout.
         #[arg(long)]
         json: bool,
@@ -271,8 +274,9 @@ pub fn run() -> ExitCode {
             preset,
             out,
             jobs,
+            force,
             json,
-        }) => encode_cmd::run(&files, &preset, &out, jobs, &Output { json }),
+        }) => encode_cmd::run(&files, &preset, &out, jobs, force, &Output { json }),
         Some(Command::Package { dirs, json }) => package_cmd::run(&dirs, &Output { json }),
         Some(Command::Serve {
             dir,

@@ -116,7 +116,7 @@ impl View {
             }
             JobEvent::Skipped { rung, path } => {
                 self.line(&format!(
-                    "{title}: {rung} already done ({})",
+                    "{title}: {rung} skipped: already made from the same source and settings ({}); --force redoes it",
                     path.display()
                 ));
             }

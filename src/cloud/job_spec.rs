@@ -318,6 +318,11 @@ pub fn create_job_request(plan: &Plan, preset: &Preset, target: &JobTarget) -> V
         "TimecodeSource": "ZEROBASED",
         "VideoSelector": { "Rotate": "AUTO" },
     });
+    // Full-range pixels the tags do not announce (yuvj) are said to be full range, so the
+    // squeeze to limited range below acts on them as it does locally.
+    if plan.transform.colour.full_range && plan.transform.hdr_to_sdr.is_none() {
+        input["VideoSelector"]["SampleRange"] = json!("FULL_RANGE");
+    }
     // An untagged source is read the way the plan assumed (SD as BT.601, HD as BT.709).
     if plan.transform.colour.assumed.is_some() && plan.transform.hdr_to_sdr.is_none() {
         let space = match plan.transform.colour.matrix.as_str() {

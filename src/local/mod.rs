@@ -107,7 +107,8 @@ fn encoder_threads(rung: &crate::plan::PlannedRung, plan: &Plan) -> usize {
 const SMALL_RUNG_SHARE: f64 = 0.3;
 
 /// Encodes a plan into `out_dir/<title>/`. Reports events through `events`; returns the
-/// summary (also sent as the last event).
+/// summary (also sent as the last event). Rungs an earlier run made from the same source and
+/// settings are skipped.
 pub fn encode(
     info: &MediaInfo,
     preset: &Preset,
@@ -115,6 +116,19 @@ pub fn encode(
     out_dir: &Path,
     events: &EventSink,
     cancel: &CancelToken,
+) -> Result<Summary, EncodeError> {
+    encode_with(info, preset, plan, out_dir, events, cancel, false)
+}
+
+/// [`encode`], with `force` redoing rungs an earlier run already made.
+pub fn encode_with(
+    info: &MediaInfo,
+    preset: &Preset,
+    plan: &Plan,
+    out_dir: &Path,
+    events: &EventSink,
+    cancel: &CancelToken,
+    force: bool,
 ) -> Result<Summary, EncodeError> {
     let started = Instant::now();
     // The title folder: this source's own (same-named sources get `-2`, another preset gets
@@ -151,7 +165,7 @@ pub fn encode(
         let file = rung_file(plan, r.map(|r| r.name.as_str()));
         let path = dir.join(&file);
         let key = manifest::fingerprint(info, preset, plan, r);
-        if done.is_complete(&file, &key, &path) {
+        if !force && done.is_complete(&file, &key, &path) {
             events(JobEvent::Skipped {
                 rung: name.clone(),
                 path: path.clone(),
@@ -212,7 +226,8 @@ pub fn encode(
             let rate = plan
                 .source_frame_rate
                 .unwrap_or(crate::plan::FrameRate { num: 25, den: 1 });
-            crate::timing::KeyframeGrid::new(rate.num, rate.den, preset.video.gop_secs, &[1])
+            let steps: Vec<u32> = plan.made_rungs().map(|r| r.frame_step).collect();
+            crate::timing::KeyframeGrid::new(rate.num, rate.den, preset.video.gop_secs, &steps)
         });
         let mut senders = Vec::new();
         let mut handles = Vec::new();

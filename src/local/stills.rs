@@ -36,7 +36,7 @@ pub fn rgba(plan: &Plan, stills: &PlannedStills) -> Vec<(usize, usize, Vec<u8>)>
         .iter()
         .filter_map(|p| {
             let mut out = frame::Video::new(format::Pixel::RGBA, stills.width, stills.height);
-            ffmpeg::software::scaling::Context::get(
+            let mut scaler = ffmpeg::software::scaling::Context::get(
                 p.format(),
                 p.width(),
                 p.height(),
@@ -45,8 +45,9 @@ pub fn rgba(plan: &Plan, stills: &PlannedStills) -> Vec<(usize, usize, Vec<u8>)>
                 stills.height,
                 ffmpeg::software::scaling::Flags::BILINEAR,
             )
-            .and_then(|mut s| s.run(p, &mut out))
             .ok()?;
+            crate::av::scaler_reads_bt709(&mut scaler).ok()?;
+            scaler.run(p, &mut out).ok()?;
             // Rows may be padded: copy width * 4 bytes of each.
             let (w, h, stride) = (stills.width as usize, stills.height as usize, out.stride(0));
             let data = out.data(0);
@@ -184,18 +185,40 @@ pub fn encode_image(picture: &frame::Video, stills: &PlannedStills) -> Result<Ve
     } else {
         (codec::Id::MJPEG, format::Pixel::YUVJ420P)
     };
-    let mut scaled = frame::Video::new(pix, stills.width, stills.height);
-    ffmpeg::software::scaling::Context::get(
+    // The pictures are BT.709 limited range Y'CbCr: to RGB with that matrix (swscale assumes
+    // BT.601), then, for JPEG, to the BT.601 full-range Y'CbCr every JPEG decoder assumes.
+    let mut rgb = frame::Video::new(format::Pixel::RGB24, stills.width, stills.height);
+    let mut to_rgb = ffmpeg::software::scaling::Context::get(
         picture.format(),
         picture.width(),
         picture.height(),
-        pix,
+        format::Pixel::RGB24,
         stills.width,
         stills.height,
         ffmpeg::software::scaling::Flags::LANCZOS,
     )
-    .and_then(|mut scaler| scaler.run(picture, &mut scaled))
     .map_err(|e| format!("scaling the still: {e}"))?;
+    crate::av::scaler_reads_bt709(&mut to_rgb)?;
+    to_rgb
+        .run(picture, &mut rgb)
+        .map_err(|e| format!("scaling the still: {e}"))?;
+    let scaled = if pix == format::Pixel::RGB24 {
+        rgb
+    } else {
+        let mut out = frame::Video::new(pix, stills.width, stills.height);
+        ffmpeg::software::scaling::Context::get(
+            format::Pixel::RGB24,
+            stills.width,
+            stills.height,
+            pix,
+            stills.width,
+            stills.height,
+            ffmpeg::software::scaling::Flags::POINT,
+        )
+        .and_then(|mut s| s.run(&rgb, &mut out))
+        .map_err(|e| format!("converting the still: {e}"))?;
+        out
+    };
     let codec = encoder::find(codec_id).ok_or("no image encoder")?;
     let mut enc = codec::context::Context::new_with_codec(codec)
         .encoder()

@@ -72,11 +72,15 @@ pub fn mpd(title: &Title, sel: &Selection) -> Result<Vec<u8>, String> {
     for (set_id, rungs) in sets.iter().enumerate() {
         let max_w = rungs.iter().map(|r| r.width).max().unwrap_or(0);
         let max_h = rungs.iter().map(|r| r.height).max().unwrap_or(0);
+        // The set with the most rungs first and preferred: a player that can decode both
+        // codecs should not settle on a one-rung set with nothing to adapt between.
+        let priority = sets.len() - set_id;
         open(
             &mut w,
             "AdaptationSet",
             &[
                 ("id", set_id.to_string()),
+                ("selectionPriority", priority.to_string()),
                 ("contentType", "video".to_owned()),
                 ("mimeType", "video/mp4".to_owned()),
                 ("segmentAlignment", "true".to_owned()),
@@ -167,6 +171,8 @@ fn codec_sets<'a>(rungs: &[&'a Rendition]) -> Vec<Vec<&'a Rendition>> {
             None => sets.push((family, vec![r])),
         }
     }
+    // Most rungs first; a stable sort keeps the first-appearance order between equals.
+    sets.sort_by_key(|(_, set)| std::cmp::Reverse(set.len()));
     sets.into_iter().map(|(_, set)| set).collect()
 }
 

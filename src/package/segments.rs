@@ -40,7 +40,7 @@ impl Boundaries {
     /// Segment length in seconds, for messages.
     fn secs(&self) -> f64 {
         match self {
-            Self::Grid(g) => g.period_ms as f64 / 1000.0,
+            Self::Grid(g) => g.period_us as f64 / 1e6,
             Self::Every(secs) => *secs,
         }
     }

@@ -17,8 +17,8 @@ use crate::probe::VideoInfo;
 /// The colour of the source's pixels as Vodkit will read them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ColourIn {
-    /// The Y'CbCr matrix: `bt601`, `bt709`, `bt2020`, `smpte240m`, `fcc`, or `rgb` for RGB
-    /// pictures.
+    /// The Y'CbCr matrix: `bt601`, `bt709`, `bt2020` (non-constant luminance), `bt2020c`
+    /// (constant luminance), `smpte240m`, `fcc`, or `rgb` for RGB pictures.
     pub matrix: String,
     /// Full range (0-255) rather than limited (16-235).
     pub full_range: bool,
@@ -50,7 +50,8 @@ impl ColourIn {
             _ if rgb => "rgb",
             Some("bt709") => "bt709",
             Some("smpte170m" | "bt470bg") => "bt601",
-            Some("bt2020nc" | "bt2020c") => "bt2020",
+            Some("bt2020nc") => "bt2020",
+            Some("bt2020c") => "bt2020c",
             Some("smpte240m") => "smpte240m",
             Some("fcc") => "fcc",
             Some("gbr") => "rgb",
@@ -123,10 +124,12 @@ impl ColourIn {
             return None;
         }
         let range_in = if self.full_range { "full" } else { "limited" };
+        // zimg's names where FFmpeg 5.1 spells them plainly, its numbers (ITU-T H.273) where not.
         let matrix_in = match self.matrix.as_str() {
             "bt601" => Some("170m"),
             "bt2020" => Some("2020_ncl"),
-            "smpte240m" => Some("240m"),
+            "bt2020c" => Some("2020_cl"),
+            "smpte240m" => Some("7"),
             "fcc" => Some("fcc"),
             "rgb" => None, // zscale reads RGB input as such
             _ => Some("709"),
@@ -139,7 +142,9 @@ impl ColourIn {
         if self.wide_gamut {
             f.push_str("pin=2020:tin=709:p=709:t=709:");
         }
-        f.push_str("m=709:r=limited");
+        // Error diffusion when the conversion also reduces bit depth (10-bit sources), so
+        // gradients do not band.
+        f.push_str("m=709:r=limited:d=error_diffusion");
         Some(f)
     }
 }
@@ -149,6 +154,7 @@ fn label(matrix: &str) -> &str {
         "bt601" => "BT.601",
         "bt709" => "BT.709",
         "bt2020" => "BT.2020",
+        "bt2020c" => "BT.2020 constant luminance",
         "smpte240m" => "SMPTE 240M",
         "fcc" => "FCC",
         "rgb" => "RGB",
@@ -207,7 +213,7 @@ mod tests {
         assert_eq!(c.matrix, "bt601");
         assert_eq!(
             c.filter().as_deref(),
-            Some("zscale=min=170m:rin=limited:m=709:r=limited")
+            Some("zscale=min=170m:rin=limited:m=709:r=limited:d=error_diffusion")
         );
         assert!(c.describe().expect("said").contains("BT.601"));
     }
@@ -228,18 +234,36 @@ mod tests {
     }
 
     #[test]
+    fn smpte_240m_and_constant_luminance_use_zimgs_own_values() {
+        let c = ColourIn::of(&video(1920, 1080, "yuv420p", Some("smpte240m"), Some("tv")));
+        assert!(c.filter().expect("converted").starts_with("zscale=min=7:"));
+        let c = ColourIn::of(&video(
+            3840,
+            2160,
+            "yuv420p10le",
+            Some("bt2020c"),
+            Some("tv"),
+        ));
+        assert!(
+            c.filter()
+                .expect("converted")
+                .starts_with("zscale=min=2020_cl:")
+        );
+    }
+
+    #[test]
     fn full_range_and_rgb_and_wide_gamut() {
         let j = ColourIn::of(&video(1920, 1080, "yuvj420p", Some("bt709"), None));
         assert!(j.full_range);
         assert_eq!(
             j.filter().as_deref(),
-            Some("zscale=min=709:rin=full:m=709:r=limited")
+            Some("zscale=min=709:rin=full:m=709:r=limited:d=error_diffusion")
         );
         let rgb = ColourIn::of(&video(1280, 720, "rgb24", None, None));
         assert_eq!(rgb.matrix, "rgb");
         assert_eq!(
             rgb.filter().as_deref(),
-            Some("zscale=rin=full:m=709:r=limited")
+            Some("zscale=rin=full:m=709:r=limited:d=error_diffusion")
         );
         let mut v = video(3840, 2160, "yuv420p10le", Some("bt2020nc"), Some("tv"));
         v.color_primaries = Some("bt2020".into());

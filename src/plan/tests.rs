@@ -409,8 +409,11 @@ fn an_hevc_source_caps_h264_rungs_at_what_its_bits_are_worth() {
         video_bps: Some(3_000_000),
         ..Source::default()
     });
-    let fhd = h264.made_rungs().find(|r| r.height == 1080);
-    assert!(fhd.is_none_or(|r| r.max_bitrate_bps <= 3_000_000));
+    let fhd = h264
+        .made_rungs()
+        .find(|r| r.height == 1080)
+        .expect("1080p made");
+    assert_eq!(fhd.max_bitrate_bps, 3_000_000);
 }
 
 fn plan_for(src: &Source) -> Plan {

@@ -17,6 +17,18 @@ fn duration_secs(path: &Path) -> f64 {
         .expect("duration")
 }
 
+/// `vodkit encode SOURCE` with a preset given as TOML text, into `out`; returns stderr.
+fn encode_with_toml(dir: &Path, source: &Path, toml: &str, out: &Path) -> String {
+    let preset = dir.join("ladder.toml");
+    std::fs::write(&preset, toml).expect("preset");
+    let (code, _, stderr) = common::vodkit(
+        &["encode", s(source), "--preset", s(&preset), "--out", s(out)],
+        dir,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    stderr
+}
+
 /// Two phones' `IMG_0001`: different clips with one name.
 fn same_named(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
     let a = dir.join("a/IMG_0001.mp4");
@@ -147,24 +159,8 @@ fn re_encoding_from_a_smaller_source_leaves_no_stale_rung_anywhere() {
     let dir = tempfile::tempdir().expect("tempdir");
     let source = dir.path().join("clip.mp4");
     std::fs::copy(common::ladder_source(), &source).expect("copy");
-    let preset = dir.path().join("ladder.toml");
-    std::fs::write(&preset, common::STREAM_LADDER).expect("preset");
     let out = dir.path().join("out");
-    let encode = || {
-        let (code, _, stderr) = common::vodkit(
-            &[
-                "encode",
-                s(&source),
-                "--preset",
-                s(&preset),
-                "--out",
-                s(&out),
-            ],
-            dir.path(),
-        );
-        assert_eq!(code, 0, "{stderr}");
-        stderr
-    };
+    let encode = || encode_with_toml(dir.path(), &source, common::STREAM_LADDER, &out);
     encode();
     let title = out.join("clip");
     assert!(title.join("clip_360p.mp4").exists());
@@ -190,22 +186,9 @@ fn re_encoding_from_a_smaller_source_leaves_no_stale_rung_anywhere() {
 #[test]
 fn no_location_time_or_local_path_in_anything_written_or_served() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let preset = dir.path().join("ladder.toml");
-    std::fs::write(&preset, common::STREAM_LADDER).expect("preset");
     let out = dir.path().join("out");
     let source = common::rotated(); // a phone clip with a recording time and a GPS location
-    let (code, _, stderr) = common::vodkit(
-        &[
-            "encode",
-            s(&source),
-            "--preset",
-            s(&preset),
-            "--out",
-            s(&out),
-        ],
-        dir.path(),
-    );
-    assert_eq!(code, 0, "{stderr}");
+    encode_with_toml(dir.path(), &source, common::STREAM_LADDER, &out);
     let private = [
         "+48.8584",
         "2024-05-01",

@@ -117,6 +117,34 @@ pub fn centre_rgb_per_tags(path: &std::path::Path) -> [u8; 3] {
     [out.stdout[at], out.stdout[at + 1], out.stdout[at + 2]]
 }
 
+/// The RGB of the centre pixel of an image file (JPEG, PNG), decoded as FFmpeg does.
+pub fn centre_rgb_of_image(path: &std::path::Path) -> [u8; 3] {
+    let probe = super::ffprobe(path);
+    let stream = &probe["streams"][0];
+    let (w, h) = (
+        stream["width"].as_u64().expect("width"),
+        stream["height"].as_u64().expect("height"),
+    );
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-i"])
+        .arg(path)
+        .args(["-vf", "format=rgb24", "-f", "rawvideo", "-"])
+        .output()
+        .expect("ffmpeg runs");
+    assert!(out.status.success(), "decoding {}", path.display());
+    let at = ((h / 2 * w + w / 2) * 3) as usize;
+    [out.stdout[at], out.stdout[at + 1], out.stdout[at + 2]]
+}
+
+/// The largest difference of one channel between two colours, in code values.
+pub fn rgb_distance(got: [u8; 3], want: [i32; 3]) -> i32 {
+    got.iter()
+        .zip(want)
+        .map(|(&g, w)| (i32::from(g) - w).abs())
+        .max()
+        .unwrap_or(0)
+}
+
 /// Presentation times (microseconds) of the keyframes of the first video stream.
 pub fn keyframe_times_us(path: &std::path::Path) -> Vec<i64> {
     let out = Command::new("ffprobe")

@@ -312,3 +312,28 @@ fn a_rung_whose_sample_table_claims_gigabytes_is_refused_and_nothing_dangles() {
         hls_references_exist(&title).expect("no dangling references");
     }
 }
+
+#[test]
+fn a_preset_that_turns_hls_off_gets_dash_only_on_disk_and_from_serve() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    let dash_only = common::STREAM_LADDER.replace("hls = true", "hls = false");
+    encode_with_toml(dir.path(), &common::basic(), &dash_only, &out);
+    let title = out.join("basic");
+    assert!(title.join("index.mpd").is_file());
+    assert!(!title.join("index.m3u8").exists());
+    let playlists: Vec<_> = common::files_under(&title)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "m3u8"))
+        .collect();
+    assert!(playlists.is_empty(), "{playlists:?}");
+    let server = common::Server::start(&out);
+    assert_eq!(
+        common::http::get(server.port, "/basic/index.mpd").status,
+        200
+    );
+    assert_eq!(
+        common::http::get(server.port, "/basic/index.m3u8").status,
+        404
+    );
+}

@@ -403,8 +403,12 @@ pub fn encode_with(
             Ok(p) => {
                 for name in ["index.m3u8", "index.mpd", "index.smil"] {
                     let path = dir.join(name);
-                    let size_bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-                    events(JobEvent::Output { path, size_bytes });
+                    if let Ok(meta) = std::fs::metadata(&path) {
+                        events(JobEvent::Output {
+                            path,
+                            size_bytes: meta.len(),
+                        });
+                    }
                 }
                 // The packaging target: HLS + DASH media within 1.05x the MP4 rungs.
                 if p.media_bytes as f64 > 1.05 * p.mp4_bytes as f64 {

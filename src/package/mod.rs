@@ -91,6 +91,11 @@ pub fn mime_of(path: &str) -> &'static str {
 /// Renders the file at `path` (relative to the title folder) for a selection of rungs, or
 /// `None` when the title has no such file. Manifests honour the selection; media ignore it.
 pub fn resource(title: &Title, path: &str, sel: &Selection) -> Result<Option<Resource>, String> {
+    // A format the preset turned off does not exist.
+    let hls_file = path.ends_with(".m3u8");
+    if (hls_file && !title.wants_hls()) || (path == "index.mpd" && !title.wants_dash()) {
+        return Ok(None);
+    }
     let bytes = match path {
         "index.m3u8" => hls::master(title, sel)?,
         "index.mpd" => dash::mpd(title, sel)?,
@@ -140,14 +145,20 @@ pub fn resource(title: &Title, path: &str, sel: &Selection) -> Result<Option<Res
 
 /// Every file of a packaged title, relative to its folder.
 pub fn files(title: &Title) -> Vec<String> {
-    let mut out = vec![
-        "index.m3u8".to_owned(),
-        "index.mpd".to_owned(),
-        "index.smil".to_owned(),
-    ];
+    let (hls, dash) = (title.wants_hls(), title.wants_dash());
+    let mut out = Vec::new();
+    if hls {
+        out.push("index.m3u8".to_owned());
+    }
+    if dash {
+        out.push("index.mpd".to_owned());
+    }
+    out.push("index.smil".to_owned());
     for r in title.videos.iter().chain(title.audio.iter()) {
-        out.push(format!("stream/{}.m3u8", r.name));
-        if r.width > 0 && title.settings.hls_iframe_playlists {
+        if hls {
+            out.push(format!("stream/{}.m3u8", r.name));
+        }
+        if hls && r.width > 0 && title.settings.hls_iframe_playlists {
             out.push(format!("stream/{}_iframes.m3u8", r.name));
         }
         out.push(format!("stream/{}/init.mp4", r.name));
@@ -272,6 +283,12 @@ pub fn package(dir: &Path) -> Result<Packaged, PackageError> {
         }
     };
     remove_stale(dir, &list);
+    // A format the preset no longer asks for goes too.
+    for name in ["index.m3u8", "index.mpd"] {
+        if !list.iter().any(|f| f == name) {
+            let _ = std::fs::remove_file(dir.join(name));
+        }
+    }
     Ok(Packaged {
         dir: dir.to_owned(),
         rungs: title.videos.iter().map(|r| r.name.clone()).collect(),

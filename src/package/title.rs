@@ -101,6 +101,17 @@ pub struct Selection {
 }
 
 impl Title {
+    /// HLS is made: the preset asks for it, or asks for neither format (`vodkit package` on a
+    /// folder made elsewhere, or by a preset that packages nothing, makes both).
+    pub fn wants_hls(&self) -> bool {
+        self.settings.hls || !self.settings.dash
+    }
+
+    /// DASH is made (see [`Title::wants_hls`]).
+    pub fn wants_dash(&self) -> bool {
+        self.settings.dash || !self.settings.hls
+    }
+
     /// The rungs a selection keeps, in its order.
     pub fn select(&self, sel: &Selection) -> Vec<&Rendition> {
         let mut out: Vec<&Rendition> = self

@@ -51,6 +51,9 @@ pub struct Worker {
     outbox: Outbox,
     /// The address of the player server once started (one per app, for every output folder).
     player: Arc<std::sync::Mutex<Option<(PathBuf, std::net::SocketAddr)>>>,
+    /// Files waiting to be probed by the pool (at most one probe per core at once, so a
+    /// folder of 500 clips does not start 500 decoders).
+    probes: std::sync::mpsc::Sender<PathBuf>,
     /// Events for the UI.
     pub inbox: Receiver<UiEvent>,
 }
@@ -112,38 +115,59 @@ impl Worker {
     /// A worker whose events wake the UI through `wake`.
     pub fn new(wake: impl Fn() + Send + Sync + 'static) -> Self {
         let (tx, inbox) = channel();
+        let outbox = Outbox {
+            tx,
+            wake: Arc::new(wake),
+        };
+        let (probes, queue) = channel::<PathBuf>();
+        let queue = Arc::new(std::sync::Mutex::new(queue));
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+        for i in 0..cores {
+            let (queue, out) = (Arc::clone(&queue), outbox.clone());
+            spawn(&format!("vodkit-probe-{i}"), move || {
+                loop {
+                    // The queue ends when the worker (the app) goes.
+                    let next = queue.lock().ok().and_then(|q| q.recv().ok());
+                    let Some(path) = next else { return };
+                    probe_one(path, &out);
+                }
+            });
+        }
         Self {
-            outbox: Outbox {
-                tx,
-                wake: Arc::new(wake),
-            },
+            outbox,
             player: Arc::default(),
+            probes,
             inbox,
         }
     }
 
-    /// Probes a file, then takes a strip of stills from it.
+    /// Probes a file, then takes a strip of stills from it, on the probe pool.
     pub fn probe(&self, path: PathBuf) {
-        let out = self.outbox.clone();
-        spawn("vodkit-probe", move || {
-            let result = crate::probe::probe(&path).map_err(|e| e.to_string());
-            let stills_plan = result.as_ref().ok().and_then(|info| {
-                let mut preset = crate::preset::store::builtins().into_iter().next()?;
-                preset.stills.count = 4;
-                preset.stills.width = 160;
-                preset.stills.format = crate::preset::StillFormat::Png;
-                crate::plan::plan(info, &preset).ok()
-            });
-            out.send(UiEvent::Probed(path.clone(), result));
-            if let Some(plan) = stills_plan
-                && let Some(s) = &plan.stills
-            {
-                let images = crate::local::stills::rgba(&plan, s);
-                out.send(UiEvent::Stills(path, images));
-            }
-        });
+        // The pool outlives every caller; a send can only fail once the app is going away.
+        let _ = self.probes.send(path);
     }
+}
 
+/// One probe: the file's information, then its still strip.
+fn probe_one(path: PathBuf, out: &Outbox) {
+    let result = crate::probe::probe(&path).map_err(|e| e.to_string());
+    let stills_plan = result.as_ref().ok().and_then(|info| {
+        let mut preset = crate::preset::store::builtins().into_iter().next()?;
+        preset.stills.count = 4;
+        preset.stills.width = 160;
+        preset.stills.format = crate::preset::StillFormat::Png;
+        crate::plan::plan(info, &preset).ok()
+    });
+    out.send(UiEvent::Probed(path.clone(), result));
+    if let Some(plan) = stills_plan
+        && let Some(s) = &plan.stills
+    {
+        let images = crate::local::stills::rgba(&plan, s);
+        out.send(UiEvent::Stills(path, images));
+    }
+}
+
+impl Worker {
     /// Adds dropped or picked paths: files as they are, folders scanned for videos.
     pub fn expand(&self, paths: Vec<PathBuf>) {
         let out = self.outbox.clone();

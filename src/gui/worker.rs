@@ -49,8 +49,9 @@ impl Outbox {
 /// The app's background side.
 pub struct Worker {
     outbox: Outbox,
-    /// The address of the player server once started (one per app, for every output folder).
-    player: Arc<std::sync::Mutex<Option<(PathBuf, std::net::SocketAddr)>>>,
+    /// The player servers started so far: one per output folder, reused for every title in
+    /// it (they end with the app).
+    player: Arc<std::sync::Mutex<std::collections::HashMap<PathBuf, std::net::SocketAddr>>>,
     /// Files waiting to be probed by the pool (at most one probe per core at once, so a
     /// folder of 500 clips does not start 500 decoders).
     probes: std::sync::mpsc::Sender<PathBuf>,
@@ -263,13 +264,9 @@ impl Worker {
         let out = self.outbox.clone();
         let player = Arc::clone(&self.player);
         spawn("vodkit-play", move || {
-            let running = player
-                .lock()
-                .ok()
-                .and_then(|p| p.clone())
-                .filter(|(r, _)| *r == root);
+            let running = player.lock().ok().and_then(|p| p.get(&root).copied());
             let addr = match running {
-                Some((_, addr)) => addr,
+                Some(addr) => addr,
                 None => {
                     let (tx, rx) = std::sync::mpsc::channel();
                     let config = crate::serve::Config {
@@ -298,7 +295,7 @@ impl Worker {
                         return;
                     };
                     if let Ok(mut p) = player.lock() {
-                        *p = Some((root, addr));
+                        p.insert(root, addr);
                     }
                     addr
                 }

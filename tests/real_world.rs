@@ -579,3 +579,119 @@ fn a_4k_web_ladder_has_one_codec_family_per_adaptation_set() {
     families.sort();
     assert_eq!(families, ["avc1", "hvc1"], "{mpd}");
 }
+
+/// PSNR (dB) of two pictures of the same size, by FFmpeg.
+fn psnr_db(a: &Path, b: &Path) -> f64 {
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-nostats", "-i"])
+        .arg(a)
+        .arg("-i")
+        .arg(b)
+        .args([
+            "-lavfi",
+            "[0:v]format=yuv420p[x];[1:v]format=yuv420p[y];[x][y]psnr",
+            "-f",
+            "null",
+            "-",
+        ])
+        .output()
+        .expect("ffmpeg");
+    let text = String::from_utf8_lossy(&out.stderr);
+    text.split("average:")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .map(|t| {
+            if t == "inf" {
+                99.0
+            } else {
+                t.parse().unwrap_or(0.0)
+            }
+        })
+        .unwrap_or_else(|| panic!("no PSNR in {text}"))
+}
+
+#[test]
+fn stills_of_a_source_that_starts_late_show_the_rungs_picture_at_their_time() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A moving test picture with a frame counter, as a camera TS starting at 1.4 s.
+    let source = made("counter.ts", |out| {
+        #[rustfmt::skip]
+        ffmpeg(&[
+            "-f", "lavfi", "-i", "testsrc2=s=320x180:r=30000/1001:d=8",
+            "-f", "lavfi", "-i", "sine=f=440:sample_rate=48000:d=8",
+            "-c:v", "libx264", "-preset", "veryfast", "-crf", "12", "-c:a", "aac",
+            "-output_ts_offset", "1.4", "-f", "mpegts", s(out),
+        ]);
+    });
+    let preset = preset_file(
+        dir.path(),
+        &SYNC_LADDER.replace("count = 0", "count = 1\nwidth = 320"),
+    );
+    let out = dir.path().join("out");
+    let title = encode(&source, s(&preset), &out);
+    let stem = title
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
+    // The planned still time, and the rung's picture at that time.
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(title.join("manifest.json")).expect("manifest"))
+            .expect("json");
+    let t = manifest["plan"]["stills"]["times_secs"][0]
+        .as_f64()
+        .expect("a still time");
+    let frame = dir.path().join("frame.png");
+    ffmpeg(&[
+        "-ss",
+        &format!("{t:.6}"),
+        "-i",
+        s(&title.join(format!("{stem}_180p.mp4"))),
+        "-frames:v",
+        "1",
+        s(&frame),
+    ]);
+    // The still taken while encoding, and the one `vodkit stills` takes by seeking.
+    let encoded_still = title.join(format!("stills/{stem}_1.jpg"));
+    let seek_dir = dir.path().join("seek");
+    let (code, _, stderr) = common::vodkit(
+        &[
+            "stills",
+            s(&source),
+            "--count",
+            "1",
+            "--width",
+            "320",
+            "--out",
+            s(&seek_dir),
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let sought = seek_dir.join(format!("{stem}_1.jpg"));
+    // The picture 1.4 s later (the camera's clock, the bug this guards against) is far off.
+    let later = dir.path().join("later.png");
+    ffmpeg(&[
+        "-ss",
+        &format!("{:.6}", t + 1.4),
+        "-i",
+        s(&title.join(format!("{stem}_180p.mp4"))),
+        "-frames:v",
+        "1",
+        s(&later),
+    ]);
+    let wrong_db = psnr_db(&sought, &later);
+    assert!(wrong_db < 25.0, "1.4 s apart still scores {wrong_db:.1} dB");
+    for still in [&encoded_still, &sought] {
+        let db = psnr_db(still, &frame);
+        eprintln!(
+            "{}: {db:.1} dB (1.4 s off: {wrong_db:.1} dB)",
+            still.display()
+        );
+        assert!(
+            db > 30.0,
+            "{}: {db:.1} dB against the rung's picture at {t:.3} s (another frame, not the same)",
+            still.display()
+        );
+    }
+}

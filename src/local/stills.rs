@@ -84,14 +84,26 @@ fn pictures(
         // Planned times are output times; the source's clock starts at the plan's time zero.
         let t = t + plan.timeline.zero_secs;
         let target = (t * f64::from(ffmpeg::ffi::AV_TIME_BASE)) as i64;
+        let target_pts = (t / f64::from(tb)) as i64;
+        let decoder = || {
+            codec::context::Context::from_parameters(params.clone())
+                .and_then(|c| c.decoder().video())
+                .map_err(|e| format!("video decoder: {e}"))
+        };
         input
             .seek(target, ..target)
             .map_err(|e| format!("seeking to {t:.1} s: {e}"))?;
-        let mut decoder = codec::context::Context::from_parameters(params.clone())
-            .and_then(|c| c.decoder().video())
-            .map_err(|e| format!("video decoder: {e}"))?;
-        let target_pts = (t / f64::from(tb)) as i64;
-        let picture = picture_at(&mut input, &mut decoder, index, target_pts)?;
+        let picture = match picture_at(&mut input, &mut decoder()?, index, target_pts) {
+            Ok(p) => p,
+            // Formats without a keyframe index (MPEG-TS/PS) may land after the last keyframe
+            // before the time: decode from the start instead (slower, but right).
+            Err(_) => {
+                input
+                    .seek(i64::MIN, ..)
+                    .map_err(|e| format!("seeking to the start: {e}"))?;
+                picture_at(&mut input, &mut decoder()?, index, target_pts)?
+            }
+        };
         out.push(upright(plan, &picture, tb)?);
     }
     Ok(out)

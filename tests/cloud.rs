@@ -1030,6 +1030,45 @@ async fn the_command_line_checks_submits_lists_and_downloads() {
         );
     }
 
+    // Two phones' IMG_0001 in one batch: two input objects with their own bytes, not one
+    // overwritten by the other.
+    let phones = dir.path().join("phones");
+    let (a, b) = (phones.join("a/IMG_0001.mp4"), phones.join("b/IMG_0001.mp4"));
+    for (path, clip) in [(&a, common::basic()), (&b, common::no_audio())] {
+        std::fs::create_dir_all(path.parent().expect("folder")).expect("dir");
+        std::fs::copy(clip, path).expect("copy");
+    }
+    let (code, stdout, stderr) = run(&[
+        "cloud",
+        "submit",
+        a.to_str().expect("utf-8"),
+        b.to_str().expect("utf-8"),
+        "--preset",
+        preset_path.to_str().expect("utf-8"),
+        "--no-wait",
+        "--jobs",
+        "2",
+    ]);
+    assert_eq!(code, 0, "{stderr}\n{stdout}");
+    for (key, file) in [
+        ("vod/inputs/IMG_0001.mp4", &a),
+        ("vod/inputs/IMG_0001-2.mp4", &b),
+    ] {
+        let held = s3
+            .head_object()
+            .bucket("vod-bucket")
+            .key(key)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{key}: {e:?}"));
+        assert_eq!(
+            held.content_length().and_then(|n| u64::try_from(n).ok()),
+            std::fs::metadata(file).ok().map(|m| m.len()),
+            "{key} holds {}",
+            file.display()
+        );
+    }
+
     let (code, stdout, stderr) = run(&["cloud", "status"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(

@@ -397,6 +397,16 @@ impl SubmitRun<'_> {
         let next = std::sync::atomic::AtomicUsize::new(0);
         let results: Vec<std::sync::Mutex<Option<Result<Submitted, CloudError>>>> =
             files.iter().map(|_| std::sync::Mutex::new(None)).collect();
+        // Same-named sources (two phones' IMG_0001) get their own input key and outputs.
+        let stems: Vec<String> = files
+            .iter()
+            .map(|f| {
+                f.file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            })
+            .collect();
+        let titles = crate::local::titles::unique_in_batch(&stems);
         std::thread::scope(|scope| {
             for _ in 0..jobs.clamp(1, 16).min(files.len()) {
                 scope.spawn(|| {
@@ -406,7 +416,7 @@ impl SubmitRun<'_> {
                         if self.cancel.is_cancelled() {
                             return;
                         }
-                        let r = self.one(file);
+                        let r = self.one(file, &titles[i]);
                         if let Ok(mut slot) = results[i].lock() {
                             *slot = Some(r);
                         }
@@ -430,9 +440,10 @@ impl SubmitRun<'_> {
         failed
     }
 
-    fn one(&self, file: &Path) -> Result<Submitted, CloudError> {
+    fn one(&self, file: &Path, title: &str) -> Result<Submitted, CloudError> {
         let info = probe(file).map_err(|e| CloudError::new(e.to_string()))?;
-        let p = plan(&info, self.preset).map_err(|e| CloudError::new(e.to_string()))?;
+        let mut p = plan(&info, self.preset).map_err(|e| CloudError::new(e.to_string()))?;
+        title.clone_into(&mut p.title);
         let sink = self.view.sink(&p.title);
         let done = self.rt.block_on(submit(
             self.clients,

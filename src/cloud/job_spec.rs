@@ -40,12 +40,13 @@ impl JobTarget {
         super::settings::prefixed_key(&self.prefix, rest)
     }
 
-    /// `s3://bucket/prefix/inputs/<file name>`: where the source is uploaded.
+    /// `s3://bucket/prefix/inputs/<title>.<extension>`: where the source is uploaded (the file
+    /// name, unless the title was numbered to tell same-named sources apart).
     pub fn input_url(&self, plan: &Plan) -> String {
-        let name = plan
-            .source
-            .file_name()
-            .map_or_else(|| plan.title.clone(), |n| n.to_string_lossy().into_owned());
+        let name = match plan.source.extension() {
+            Some(ext) => format!("{}.{}", plan.title, ext.to_string_lossy()),
+            None => plan.title.clone(),
+        };
         format!(
             "s3://{}/{}",
             self.bucket,

@@ -99,6 +99,27 @@ pub fn assign(out_dir: &Path, jobs: &[(String, Owner)]) -> Vec<String> {
     out
 }
 
+/// Titles for a batch with nowhere to look for owners (the cloud): each stem once, repeats
+/// numbered `-2`, `-3`, ... in the order given.
+pub fn unique_in_batch(stems: &[String]) -> Vec<String> {
+    let mut taken: HashSet<String> = HashSet::new();
+    stems
+        .iter()
+        .map(|stem| {
+            let name = if taken.contains(stem) {
+                (2u32..)
+                    .map(|n| format!("{stem}-{n}"))
+                    .find(|n| !taken.contains(n) && !stems.contains(n))
+                    .unwrap_or_else(|| stem.clone())
+            } else {
+                stem.clone()
+            };
+            taken.insert(name.clone());
+            name
+        })
+        .collect()
+}
+
 /// Titles held by running jobs of this process (output folder joined with the title).
 static HELD: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
@@ -233,6 +254,18 @@ mod tests {
         assert_eq!(
             assign(dir.path(), &jobs),
             ["IMG_0001", "IMG_0001-2", "IMG_0002"]
+        );
+    }
+
+    #[test]
+    fn a_batch_without_owners_numbers_repeats() {
+        let stems: Vec<String> = ["IMG_0001", "IMG_0001", "IMG_0002", "IMG_0001"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        assert_eq!(
+            unique_in_batch(&stems),
+            ["IMG_0001", "IMG_0001-2", "IMG_0002", "IMG_0001-3"]
         );
     }
 

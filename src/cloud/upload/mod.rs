@@ -255,7 +255,7 @@ pub async fn upload(
             "no config folder to keep the upload record in (set HOME or VODKIT_CONFIG_DIR)",
         )
     })?;
-    let record_file = record_path(records_dir, clients, &bucket, key);
+    let record_file = record_path(records_dir, clients, file, &bucket, key);
     let wanted = Record {
         bucket: bucket.clone(),
         key: key.to_owned(),

@@ -59,9 +59,19 @@ impl Record {
     }
 }
 
-pub(super) fn record_path(dir: &Path, clients: &Clients, bucket: &str, key: &str) -> PathBuf {
+/// Where the record of uploading `file` to `bucket`/`key` is kept: one per local file and
+/// destination, so two files bound for one key never take over each other's upload.
+pub(super) fn record_path(
+    dir: &Path,
+    clients: &Clients,
+    file: &Path,
+    bucket: &str,
+    key: &str,
+) -> PathBuf {
+    let file = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_owned());
+    let file = file.to_string_lossy();
     let mut h = Sha256::new();
-    for part in [clients.settings.endpoint.trim(), bucket, key] {
+    for part in [clients.settings.endpoint.trim(), bucket, key, &file] {
         h.update(part.as_bytes());
         h.update([0]);
     }

@@ -105,23 +105,37 @@ fn target_duration(r: &Rendition) -> u64 {
         .max(1)
 }
 
-/// The media playlist of a rendition: every segment file with its duration.
-pub fn media(r: &Rendition) -> Result<Vec<u8>, String> {
+/// The media playlist of a rendition: its segments with their durations. `per_segment`
+/// consecutive fragments make one segment (`<first>-<last>.m4s`, joined on request by
+/// `serve`); 1 lists the fragment files themselves.
+pub fn media(r: &Rendition, per_segment: usize) -> Result<Vec<u8>, String> {
+    let per = per_segment.max(1);
+    let mut target = 1u64;
     let segments = r
         .segments
-        .iter()
+        .chunks(per)
         .enumerate()
-        .map(|(i, s)| MediaSegment {
-            uri: format!("{}/{}.m4s", r.name, i + 1),
-            duration: r.segment_secs(s) as f32,
-            map: (i == 0).then(|| m3u8_rs::Map {
-                uri: format!("{}/init.mp4", r.name),
-                ..m3u8_rs::Map::default()
-            }),
-            ..MediaSegment::empty()
+        .map(|(k, run)| {
+            let first = k * per + 1;
+            let last = first + run.len() - 1;
+            let secs: f64 = run.iter().map(|s| r.segment_secs(s)).sum();
+            target = target.max(secs.round() as u64);
+            MediaSegment {
+                uri: if first == last {
+                    format!("{}/{first}.m4s", r.name)
+                } else {
+                    format!("{}/{first}-{last}.m4s", r.name)
+                },
+                duration: secs as f32,
+                map: (k == 0).then(|| m3u8_rs::Map {
+                    uri: format!("{}/init.mp4", r.name),
+                    ..m3u8_rs::Map::default()
+                }),
+                ..MediaSegment::empty()
+            }
         })
         .collect();
-    write_media(target_duration(r), segments, false)
+    write_media(target, segments, false)
 }
 
 /// The I-frame-only playlist: each keyframe as a byte range (its `moof`, the `mdat` header and

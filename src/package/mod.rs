@@ -111,7 +111,14 @@ pub fn resource(title: &Title, path: &str, sel: &Selection) -> Result<Option<Res
                 }
             } else if let Some(name) = rest.strip_suffix(".m3u8") {
                 match title.rendition(name) {
-                    Some(r) => hls::media(r)?,
+                    Some(r) => hls::media(
+                        r,
+                        if sel.hls_joined {
+                            title.hls_fragments_per_segment()
+                        } else {
+                            1
+                        },
+                    )?,
                     None => return Ok(None),
                 }
             } else {
@@ -121,6 +128,10 @@ pub fn resource(title: &Title, path: &str, sel: &Selection) -> Result<Option<Res
                 let Some(r) = title.rendition(name) else {
                     return Ok(None);
                 };
+                let joined = file
+                    .strip_suffix(".m4s")
+                    .and_then(|n| n.split_once('-'))
+                    .and_then(|(a, b)| Some((a.parse::<usize>().ok()?, b.parse::<usize>().ok()?)));
                 if file == "init.mp4" {
                     r.init()?
                 } else if let Some(n) = file
@@ -131,6 +142,17 @@ pub fn resource(title: &Title, path: &str, sel: &Selection) -> Result<Option<Res
                         return Ok(None);
                     }
                     r.segment(n)?
+                } else if let Some((first, last)) = joined {
+                    // Only the runs a joined playlist lists exist.
+                    let per = title.hls_fragments_per_segment();
+                    let whole_run = per > 1
+                        && first % per == 1 % per
+                        && last >= first
+                        && (last - first + 1 == per || last == r.segments.len());
+                    if !whole_run || last > r.segments.len() {
+                        return Ok(None);
+                    }
+                    r.segments_joined(first, last)?
                 } else {
                     return Ok(None);
                 }

@@ -57,6 +57,19 @@ impl Rendition {
         cmaf::media_segment(&self.track, self.nth(number)?, number as u32)
     }
 
+    /// Media segments `first..=last` (1-based) one after the other: a longer HLS segment made of
+    /// consecutive fragments, each keeping its own `moof` and sequence number. At most 30.
+    pub fn segments_joined(&self, first: usize, last: usize) -> Result<Vec<u8>, String> {
+        if first == 0 || last < first || last - first >= 30 || last > self.segments.len() {
+            return Err(format!("{} has no segments {first}-{last}", self.name));
+        }
+        let mut out = Vec::new();
+        for n in first..=last {
+            out.extend(self.segment(n)?);
+        }
+        Ok(out)
+    }
+
     /// Writes media segment `number` to a file (media data copied in the kernel).
     pub fn write_segment(&self, number: usize, out: &mut std::fs::File) -> Result<(), String> {
         cmaf::write_media_segment(&self.track, self.nth(number)?, number as u32, out)
@@ -98,9 +111,24 @@ pub struct Selection {
     pub max_bitrate: Option<u64>,
     /// Order of the rungs; `None` keeps the preset's.
     pub order: Option<RungOrder>,
+    /// HLS media playlists list segments of the preset's `hls_segment_secs`, each made of that
+    /// many seconds of consecutive CMAF fragments (what `serve` answers); off, they list the
+    /// fragments themselves (the static files, which cannot join files without a copy).
+    pub hls_joined: bool,
 }
 
 impl Title {
+    /// How many CMAF fragments make one HLS segment of the preset's length (1 when the HLS
+    /// segment is the fragment).
+    pub fn hls_fragments_per_segment(&self) -> usize {
+        let ratio = self.settings.hls_segment_secs / self.settings.dash_segment_secs.max(1e-3);
+        if ratio.is_finite() {
+            (ratio.round() as usize).clamp(1, 30)
+        } else {
+            1
+        }
+    }
+
     /// HLS is made: the preset asks for it, or asks for neither format (`vodkit package` on a
     /// folder made elsewhere, or by a preset that packages nothing, makes both).
     pub fn wants_hls(&self) -> bool {

@@ -166,6 +166,16 @@ pub fn validate(p: &Preset) -> Vec<Problem> {
             );
         }
     }
+    let fragments = k.hls_segment_secs / k.dash_segment_secs;
+    if fragments.is_finite() && ((fragments - fragments.round()).abs() > 1e-6 || fragments < 0.5) {
+        top(
+            "packaging.hls_segment_secs",
+            format!(
+                "{} s is not a whole number of {} s DASH segments: HLS segments are made by joining the CMAF fragments DASH uses",
+                k.hls_segment_secs, k.dash_segment_secs
+            ),
+        );
+    }
     if !(k.dash_min_buffer_secs.is_finite() && (1.0..=120.0).contains(&k.dash_min_buffer_secs)) {
         top(
             "packaging.dash_min_buffer_secs",
@@ -364,6 +374,19 @@ mod tests {
         assert!(
             p.iter()
                 .any(|m| m.starts_with("packaging.hls_segment_secs")),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn hls_segments_must_be_whole_dash_segments() {
+        // 4 s of 2 s GOPs is fine for HLS alone, but not a whole number of 6 s DASH segments.
+        let p = problems(
+            "name = \"t\"\n[packaging]\nhls_segment_secs = 4.0\ndash_segment_secs = 6.0\n[[rung]]\nwidth = 640\nheight = 360\nmax_bitrate_bps = 700000\n",
+        );
+        assert!(
+            p.iter()
+                .any(|m| m.contains("whole number of 6 s DASH segments")),
             "{p:?}"
         );
     }

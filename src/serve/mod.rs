@@ -29,7 +29,7 @@ use tokio::net::TcpListener;
 pub use player::Scripts;
 pub use request::{RangeAsk, parse_range, parse_selection, safe_segments};
 
-use crate::package::{self, Title};
+use crate::package::{self, Selection, Title};
 
 /// What to serve and where.
 #[derive(Debug, Clone)]
@@ -327,7 +327,11 @@ fn route(state: &State, path: &str, query: Option<&str>) -> Body {
         [title, rest @ ..] => {
             let rel = rest.join("/");
             let sel = match parse_selection(query) {
-                Ok(s) => s,
+                // HLS segments of the preset's length, joined from the CMAF fragments.
+                Ok(s) => Selection {
+                    hls_joined: true,
+                    ..s
+                },
                 Err(e) => return Body::text(StatusCode::BAD_REQUEST, e),
             };
             match state.title(title) {

@@ -341,7 +341,8 @@ pub struct PackagingSettings {
     pub hls_segment_secs: f64,
     /// Write I-frame-only playlists (trick play, thumbnails while scrubbing).
     pub hls_iframe_playlists: bool,
-    /// Put audio in its own rendition group instead of muxing it with every variant.
+    /// Audio as its own rendition group shared by every variant. Must be true: the CMAF audio
+    /// is one track that HLS and DASH share; muxing it into every variant would copy it.
     pub hls_audio_group: bool,
     /// Make DASH.
     pub dash: bool,
@@ -359,7 +360,7 @@ impl Default for PackagingSettings {
             hls: false,
             hls_segment_secs: 6.0,
             hls_iframe_playlists: true,
-            hls_audio_group: false,
+            hls_audio_group: true,
             dash: false,
             dash_segment_secs: 2.0,
             dash_min_buffer_secs: 30.0,

@@ -166,6 +166,12 @@ pub fn validate(p: &Preset) -> Vec<Problem> {
             );
         }
     }
+    if !k.hls_audio_group {
+        top(
+            "packaging.hls_audio_group",
+            "false is not supported: HLS and DASH share one CMAF audio track, which HLS lists as an audio rendition group; muxing it into every variant would copy the audio into each rung (set it to true)".to_owned(),
+        );
+    }
     let fragments = k.hls_segment_secs / k.dash_segment_secs;
     if fragments.is_finite() && ((fragments - fragments.round()).abs() > 1e-6 || fragments < 0.5) {
         top(
@@ -374,6 +380,18 @@ mod tests {
         assert!(
             p.iter()
                 .any(|m| m.starts_with("packaging.hls_segment_secs")),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn muxed_hls_audio_is_refused_with_the_reason() {
+        let p = problems(
+            "name = \"t\"\n[packaging]\nhls_audio_group = false\n[[rung]]\nwidth = 640\nheight = 360\nmax_bitrate_bps = 700000\n",
+        );
+        assert!(
+            p.iter()
+                .any(|m| m.starts_with("packaging.hls_audio_group") && m.contains("copy the audio")),
             "{p:?}"
         );
     }

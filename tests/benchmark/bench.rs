@@ -663,7 +663,7 @@ fn main() {
         .status()
         .expect("cargo build");
     assert!(status.success());
-    // VODKIT_BENCH=probe, encode, package or upload runs one part only.
+    // VODKIT_BENCH=probe, encode, package, upload or gui runs one part only.
     let only = std::env::var("VODKIT_BENCH").unwrap_or_default();
     if only.is_empty() || only == "probe" {
         bench_probe();
@@ -677,6 +677,122 @@ fn main() {
     if only.is_empty() || only == "upload" {
         bench_upload();
     }
+    if only.is_empty() || only == "gui" {
+        bench_gui();
+    }
+}
+
+#[derive(Debug)]
+struct DroppedFolder(PathBuf);
+
+impl egui::DroppedFile for DroppedFolder {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        Err("a folder".to_owned())
+    }
+}
+
+/// The app with 500 clips: a folder of 500 two-second clips dropped on the window (egui_kittest
+/// driving the real app), frame times while they are probed and their stills decoded, the time
+/// until all are in, and frame times with the full list. Goal: under 16 ms per frame.
+fn bench_gui() {
+    use egui_kittest::Harness;
+    use vodkit::gui::{FileStatus, Settings, VodkitApp};
+    let folder = media_dir().join("500-clips");
+    let clip = media_dir().join("clip-2s.mp4");
+    ffmpeg(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=s=640x360:r=30:d=2",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=f=440:sample_rate=48000:d=2",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-c:a",
+            "aac",
+        ],
+        &clip,
+    );
+    std::fs::create_dir_all(&folder).expect("folder");
+    for i in 0..500 {
+        let link = folder.join(format!("clip_{i:03}.mp4"));
+        if !link.exists() {
+            std::fs::hard_link(&clip, &link)
+                .or_else(|_| std::fs::copy(&clip, &link).map(|_| ()))
+                .expect("a clip");
+        }
+    }
+    let config = media_dir().join("gui-config");
+    // SAFETY: set before the app is created, on the bench's only thread.
+    unsafe { std::env::set_var("VODKIT_CONFIG_DIR", &config) };
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_ui_state(
+            |ui, app: &mut VodkitApp| app.show(ui),
+            VodkitApp::new(
+                Settings {
+                    output_dir: media_dir().join("gui-out"),
+                    ..Settings::default()
+                },
+                || {},
+            ),
+        );
+    harness.run_steps(2);
+    harness.input_mut().dropped_files = vec![std::sync::Arc::new(DroppedFolder(folder)) as _];
+    let started = Instant::now();
+    let mut during = Vec::new();
+    let done = |app: &VodkitApp| {
+        app.files.len() == 500
+            && app
+                .files
+                .iter()
+                .all(|f| !matches!(f.status, FileStatus::Probing))
+    };
+    while !done(harness.state()) && started.elapsed().as_secs() < 600 {
+        let t = Instant::now();
+        harness.run_steps(1);
+        during.push(t.elapsed().as_secs_f64() * 1000.0);
+        std::thread::sleep(std::time::Duration::from_millis(16));
+    }
+    let probed_secs = started.elapsed().as_secs_f64();
+    let mut after = Vec::new();
+    for _ in 0..120 {
+        let t = Instant::now();
+        harness.run_steps(1);
+        after.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let stats = |v: &mut Vec<f64>| {
+        v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+        let at = |q: f64| {
+            v.get(((v.len() as f64 - 1.0) * q) as usize)
+                .copied()
+                .unwrap_or(0.0)
+        };
+        (at(0.5), at(0.95), v.last().copied().unwrap_or(0.0))
+    };
+    let (d50, d95, dmax) = stats(&mut during);
+    let (a50, a95, amax) = stats(&mut after);
+    println!("\napp: 500 clips dropped as a folder (egui_kittest, no GPU)");
+    println!(
+        "  all probed with stills in {probed_secs:.1} s ({} files)",
+        harness.state().files.len()
+    );
+    println!(
+        "  frame time while probing ({} frames): median {d50:.2} ms, p95 {d95:.2} ms, max {dmax:.2} ms",
+        during.len()
+    );
+    println!(
+        "  frame time with 500 files (120 frames): median {a50:.2} ms, p95 {a95:.2} ms, max {amax:.2} ms"
+    );
 }
 
 /// Upload: a 380 MiB video to moto's S3 server on this machine, `vodkit cloud upload` against

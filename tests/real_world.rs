@@ -527,27 +527,7 @@ fn colours_decoded_per_the_outputs_tags_match_the_source() {
             );
         }
         // A still of the same picture (JPEG, which every decoder reads as BT.601 full range).
-        let stills = out.join("stills");
-        let (code, _, stderr) = common::vodkit(
-            &[
-                "stills",
-                s(&source),
-                "--count",
-                "1",
-                "--width",
-                "320",
-                "--out",
-                s(&stills),
-            ],
-            &out,
-        );
-        assert_eq!(code, 0, "{stderr}");
-        let jpeg = std::fs::read_dir(&stills)
-            .expect("stills")
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .find(|p| p.extension().is_some_and(|e| e == "jpg"))
-            .expect("a JPEG");
+        let jpeg = one_still(&source, &out.join("stills"), &out);
         let got = judge::centre_rgb_of_image(&jpeg);
         assert!(
             judge::rgb_distance(got, want) <= 6,
@@ -578,6 +558,43 @@ fn a_4k_web_ladder_has_one_codec_family_per_adaptation_set() {
     }
     families.sort();
     assert_eq!(families, ["avc1", "hvc1"], "{mpd}");
+}
+
+/// `vodkit stills SOURCE --count 1 --width 320` into `dir`; the JPEG it wrote.
+fn one_still(source: &Path, dir: &Path, config: &Path) -> PathBuf {
+    let (code, _, stderr) = common::vodkit(
+        &[
+            "stills",
+            s(source),
+            "--count",
+            "1",
+            "--width",
+            "320",
+            "--out",
+            s(dir),
+        ],
+        config,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    std::fs::read_dir(dir)
+        .expect("stills")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "jpg"))
+        .expect("a JPEG")
+}
+
+/// The picture of `video` at `secs` as a PNG at `out`.
+fn frame_at(video: &Path, secs: f64, out: &Path) {
+    ffmpeg(&[
+        "-ss",
+        &format!("{secs:.6}"),
+        "-i",
+        s(video),
+        "-frames:v",
+        "1",
+        s(out),
+    ]);
 }
 
 /// PSNR (dB) of two pictures of the same size, by FFmpeg.
@@ -641,45 +658,15 @@ fn stills_of_a_source_that_starts_late_show_the_rungs_picture_at_their_time() {
     let t = manifest["plan"]["stills"]["times_secs"][0]
         .as_f64()
         .expect("a still time");
+    let rung = title.join(format!("{stem}_180p.mp4"));
     let frame = dir.path().join("frame.png");
-    ffmpeg(&[
-        "-ss",
-        &format!("{t:.6}"),
-        "-i",
-        s(&title.join(format!("{stem}_180p.mp4"))),
-        "-frames:v",
-        "1",
-        s(&frame),
-    ]);
+    frame_at(&rung, t, &frame);
     // The still taken while encoding, and the one `vodkit stills` takes by seeking.
     let encoded_still = title.join(format!("stills/{stem}_1.jpg"));
-    let seek_dir = dir.path().join("seek");
-    let (code, _, stderr) = common::vodkit(
-        &[
-            "stills",
-            s(&source),
-            "--count",
-            "1",
-            "--width",
-            "320",
-            "--out",
-            s(&seek_dir),
-        ],
-        dir.path(),
-    );
-    assert_eq!(code, 0, "{stderr}");
-    let sought = seek_dir.join(format!("{stem}_1.jpg"));
+    let sought = one_still(&source, &dir.path().join("seek"), dir.path());
     // The picture 1.4 s later (the camera's clock, the bug this guards against) is far off.
     let later = dir.path().join("later.png");
-    ffmpeg(&[
-        "-ss",
-        &format!("{:.6}", t + 1.4),
-        "-i",
-        s(&title.join(format!("{stem}_180p.mp4"))),
-        "-frames:v",
-        "1",
-        s(&later),
-    ]);
+    frame_at(&rung, t + 1.4, &later);
     let wrong_db = psnr_db(&sought, &later);
     assert!(wrong_db < 25.0, "1.4 s apart still scores {wrong_db:.1} dB");
     for still in [&encoded_still, &sought] {

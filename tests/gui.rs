@@ -192,6 +192,37 @@ fn drop_inspect_encode_cancel_and_errors() {
     harness.run_steps(2);
     harness.get_by_label_contains("is empty (0 bytes)");
 
+    // The first clip again: its rung is skipped; with "Redo finished rungs" it is made again.
+    let basic = harness
+        .state()
+        .files
+        .iter()
+        .position(|f| f.path.ends_with("basic.mp4"));
+    harness.state_mut().selected = basic;
+    harness.run_steps(2);
+    harness.state_mut().settings.preset = "phone-share".to_owned();
+    for (redo, index) in [(false, 2), (true, 3)] {
+        if redo {
+            harness.get_by_label("Redo finished rungs").click();
+            harness.run_steps(1);
+        }
+        harness.get_by_label("Start").click();
+        harness.run_steps(2);
+        step_until(&mut harness, "the job to finish", |a| {
+            a.jobs
+                .get(index)
+                .is_some_and(|j| matches!(j.state, JobState::Done(_) | JobState::Failed(_)))
+        });
+        match &harness.state().jobs[index].state {
+            JobState::Done(summary) => assert_eq!(
+                (summary.made.len(), summary.skipped.len()),
+                if redo { (1, 0) } else { (0, 1) },
+                "redo {redo}: {summary:?}"
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
     // A changed setting is remembered once the settings have settled. (The other apps of this
     // test binary share the config folder and may save theirs meanwhile: wait for ours.)
     harness.state_mut().settings.jobs_at_once = 3;

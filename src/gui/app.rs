@@ -85,6 +85,8 @@ pub struct JobItem {
     show_details: bool,
     /// Cloud settings when the job runs on MediaConvert; `None` for local jobs.
     cloud: Option<crate::cloud::CloudSettings>,
+    /// Redo rungs an earlier run made.
+    force: bool,
     /// The latest cloud state in words (upload bytes, MediaConvert status).
     pub cloud_status: String,
 }
@@ -105,6 +107,9 @@ pub struct VodkitApp {
     next_job: u64,
     /// The status line.
     pub status: String,
+    /// Redo rungs an earlier run already made (the command line's `--force`), for jobs
+    /// started while it is on.
+    pub redo: bool,
     editor: Option<PresetEditor>,
     show_cloud: bool,
     /// The last connection test: `None` while one runs.
@@ -134,6 +139,7 @@ impl VodkitApp {
             jobs: Vec::new(),
             next_job: 1,
             status,
+            redo: false,
             editor: None,
             show_cloud: false,
             cloud_check: Some(Vec::new()),
@@ -225,6 +231,7 @@ impl VodkitApp {
                 cancel: CancelToken::new(),
                 show_details: false,
                 cloud: cloud.clone(),
+                force: self.redo,
                 cloud_status: String::new(),
             });
             self.queue.push_back(id);
@@ -275,6 +282,7 @@ impl VodkitApp {
                     job.preset.clone(),
                     job.out_dir.clone(),
                     job.cancel.clone(),
+                    job.force,
                 ),
             }
             free -= 1;
@@ -574,6 +582,9 @@ impl VodkitApp {
                 egui::DragValue::new(&mut self.settings.jobs_at_once)
                     .range(1..=8)
                     .prefix("jobs at once: "),
+            );
+            ui.checkbox(&mut self.redo, "Redo finished rungs").on_hover_text(
+                "Encode again rungs an earlier run made from the same source and settings (otherwise they are skipped)",
             );
             let ready = self
                 .files

@@ -316,6 +316,7 @@ impl Worker {
         preset: crate::preset::Preset,
         out_dir: PathBuf,
         cancel: CancelToken,
+        force: bool,
     ) {
         let out = self.outbox.clone();
         spawn("vodkit-job", move || {
@@ -324,8 +325,10 @@ impl Worker {
                 .and_then(|plan| {
                     let events_out = out.clone();
                     let sink: EventSink = Arc::new(move |e| events_out.send(UiEvent::Job(id, e)));
-                    crate::local::encode(&info, &preset, &plan, &out_dir, &sink, &cancel)
-                        .map_err(|e| e.to_string())
+                    crate::local::encode_with(
+                        &info, &preset, &plan, &out_dir, &sink, &cancel, force,
+                    )
+                    .map_err(|e| e.to_string())
                 });
             out.send(UiEvent::JobEnded(id, result));
         });

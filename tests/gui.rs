@@ -49,7 +49,17 @@ fn drop_files(harness: &mut Harness<'_, VodkitApp>, files: &[PathBuf]) {
 fn step_until(harness: &mut Harness<'_, VodkitApp>, what: &str, done: impl Fn(&VodkitApp) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(120);
     while !done(harness.state()) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}; jobs: {:?}; status: {}",
+            harness
+                .state()
+                .jobs
+                .iter()
+                .map(|j| (format!("{:?}", j.state), j.cloud_status.clone()))
+                .collect::<Vec<_>>(),
+            harness.state().status
+        );
         harness.run_steps(1);
         std::thread::sleep(Duration::from_millis(30));
     }
@@ -192,7 +202,7 @@ fn drop_inspect_encode_cancel_and_errors() {
     harness.run_steps(2);
     harness.get_by_label_contains("is empty (0 bytes)");
 
-    // The first clip again: its rung is skipped; with "Redo finished rungs" it is made again.
+    // The first clip again: its rung is skipped; with "Redo" ticked it is made again.
     let basic = harness
         .state()
         .files
@@ -203,7 +213,7 @@ fn drop_inspect_encode_cancel_and_errors() {
     harness.state_mut().settings.preset = "phone-share".to_owned();
     for (redo, index) in [(false, 2), (true, 3)] {
         if redo {
-            harness.get_by_label("Redo finished rungs").click();
+            harness.get_by_label("Redo").click();
             harness.run_steps(1);
         }
         harness.get_by_label("Start").click();

@@ -583,9 +583,6 @@ impl VodkitApp {
                     .range(1..=8)
                     .prefix("jobs at once: "),
             );
-            ui.checkbox(&mut self.redo, "Redo finished rungs").on_hover_text(
-                "Encode again rungs an earlier run made from the same source and settings (otherwise they are skipped)",
-            );
             let ready = self
                 .files
                 .iter()
@@ -597,6 +594,9 @@ impl VodkitApp {
             {
                 self.start();
             }
+            ui.checkbox(&mut self.redo, "Redo").on_hover_text(
+                "Encode again the rungs an earlier run made from the same source and settings (otherwise they are skipped)",
+            );
         });
         if !self.status.is_empty() {
             ui.label(RichText::new(&self.status).weak());

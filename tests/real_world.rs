@@ -414,6 +414,21 @@ fn solid(name: &str, matrix: &str, range: &str, tags: &[&str]) -> PathBuf {
     })
 }
 
+/// ffmpeg arguments that tag a stream with one colour standard (matrix, primaries, transfer)
+/// and a range.
+fn tagged(standard: &'static str, range: &'static str) -> [&'static str; 8] {
+    [
+        "-colorspace",
+        standard,
+        "-color_primaries",
+        standard,
+        "-color_trc",
+        standard,
+        "-color_range",
+        range,
+    ]
+}
+
 /// The same picture as RGB pixels (lossless H.264 RGB, as screen recorders write it).
 fn rgb_source() -> PathBuf {
     made("rgb.mkv", |out| {
@@ -451,46 +466,10 @@ max_bitrate_bps = 1000000
 fn colours_decoded_per_the_outputs_tags_match_the_source() {
     let dir = tempfile::tempdir().expect("tempdir");
     let preset = preset_file(dir.path(), COLOUR_LADDER);
-    let bt601_tags = [
-        "-colorspace",
-        "smpte170m",
-        "-color_primaries",
-        "smpte170m",
-        "-color_trc",
-        "smpte170m",
-        "-color_range",
-        "tv",
-    ];
-    let full_tags = [
-        "-colorspace",
-        "bt709",
-        "-color_primaries",
-        "bt709",
-        "-color_trc",
-        "bt709",
-        "-color_range",
-        "pc",
-    ];
-    let bt709_tags = [
-        "-colorspace",
-        "bt709",
-        "-color_primaries",
-        "bt709",
-        "-color_trc",
-        "bt709",
-        "-color_range",
-        "tv",
-    ];
-    let smpte240_tags = [
-        "-colorspace",
-        "smpte240m",
-        "-color_primaries",
-        "smpte240m",
-        "-color_trc",
-        "smpte240m",
-        "-color_range",
-        "tv",
-    ];
+    let bt601_tags = tagged("smpte170m", "tv");
+    let full_tags = tagged("bt709", "pc");
+    let bt709_tags = tagged("bt709", "tv");
+    let smpte240_tags = tagged("smpte240m", "tv");
     let sources = [
         ("bt601.mp4", solid("bt601.mp4", "bt601", "tv", &bt601_tags)),
         (

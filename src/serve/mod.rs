@@ -57,6 +57,8 @@ const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/pla
 struct Cached {
     title: Arc<Title>,
     stamp: Vec<(String, Option<SystemTime>, u64)>,
+    /// The validator of the stamp, made once when the title is read (not per request).
+    version: String,
     /// When the stamp was last compared with the folder.
     checked: std::time::Instant,
 }
@@ -97,7 +99,7 @@ impl State {
     /// The title, read once and kept while its files do not change, with a version that
     /// changes when they do (for validators).
     fn title(&self, name: &str) -> Result<Option<(Arc<Title>, String)>, String> {
-        let versioned = |c: &Cached| (Arc::clone(&c.title), etag_of(&[&c.stamp]));
+        let versioned = |c: &Cached| (Arc::clone(&c.title), c.version.clone());
         if let Ok(cache) = self.titles.lock()
             && let Some(c) = cache.get(name)
             && c.checked.elapsed() < RECHECK
@@ -128,6 +130,7 @@ impl State {
                 Cached {
                     title: Arc::clone(&title),
                     stamp: now,
+                    version: version.clone(),
                     checked: std::time::Instant::now(),
                 },
             );

@@ -113,16 +113,25 @@ fn the_reference_settings_member_by_member() {
     let dir = tempfile::tempdir().expect("tempdir");
     let job = job_json(&common::uhd(), "web-ladder", dir.path());
     assert_eq!(job["Role"], ROLE);
+    // Keys unique per source content (and preset): see `JobPlace`.
+    let sum = sha256_hex(&common::uhd());
     assert_eq!(
         job["Settings"]["Inputs"][0]["FileInput"],
-        "s3://my-vod/vod/inputs/uhd.mp4"
+        format!("s3://my-vod/vod/inputs/{}/uhd.mp4", &sum[..16])
     );
     assert_eq!(job["UserMetadata"]["title"], "uhd");
     assert_eq!(job["UserMetadata"]["preset"], "web-ladder");
     let group = &job["Settings"]["OutputGroups"][0];
-    assert_eq!(
-        group["OutputGroupSettings"]["FileGroupSettings"]["Destination"],
-        "s3://my-vod/vod/outputs/uhd/uhd"
+    let destination = group["OutputGroupSettings"]["FileGroupSettings"]["Destination"]
+        .as_str()
+        .expect("destination");
+    let run = destination
+        .strip_prefix("s3://my-vod/vod/outputs/uhd-")
+        .and_then(|d| d.strip_suffix("/uhd"))
+        .unwrap_or_else(|| panic!("{destination}"));
+    assert!(
+        run.len() == 10 && run.chars().all(|c| c.is_ascii_hexdigit()),
+        "{destination}"
     );
     let outputs = group["Outputs"].as_array().expect("outputs");
     let names: Vec<&str> = outputs
@@ -222,6 +231,40 @@ fn the_reference_settings_member_by_member() {
 }
 
 // ---------------------------------------------------------------------------------------------
+#[test]
+fn places_are_unique_per_content_and_preset() {
+    let t = vodkit::cloud::JobTarget {
+        bucket: "b".into(),
+        prefix: "vod".into(),
+        role_arn: ROLE.into(),
+        queue: None,
+    };
+    let info = vodkit::probe::probe(&common::basic()).expect("probe");
+    let mut plan = vodkit::plan::plan(&info, &common::small_ladder()).expect("plan");
+    let (one, two) = ("1".repeat(64), "2".repeat(64));
+    let a = t.place(&plan, &one);
+    assert_eq!(
+        a.input_url,
+        format!(
+            "s3://b/vod/inputs/1111111111111111/{}",
+            common::basic().file_name().expect("name").to_string_lossy()
+        )
+    );
+    assert!(
+        a.output_url
+            .starts_with(&format!("s3://b/vod/outputs/{}-", plan.title)),
+        "{a:?}"
+    );
+    assert_eq!(t.place(&plan, &one), a, "same file and preset: same place");
+    let b = t.place(&plan, &two);
+    assert_ne!(b.input_url, a.input_url);
+    assert_ne!(b.output_url, a.output_url);
+    "another-preset".clone_into(&mut plan.preset);
+    let c = t.place(&plan, &one);
+    assert_eq!(c.input_url, a.input_url, "one upload serves both presets");
+    assert_ne!(c.output_url, a.output_url, "one folder per preset");
+}
+
 // S3 against moto's server, MediaConvert against a stand-in that records what the SDK sends.
 
 const MIB: u64 = 1024 * 1024;
@@ -296,6 +339,14 @@ fn upload_records(dir: &Path) -> Vec<std::path::PathBuf> {
         .unwrap_or_default()
 }
 
+/// Where `vodkit cloud upload` puts the noisy clip: `inputs/<content>/<file name>`.
+fn noisy_key() -> String {
+    format!(
+        "vod/inputs/{}/noisy.mp4",
+        &sha256_hex(&common::noisy())[..16]
+    )
+}
+
 fn upload_args<'a>(file: &'a str, endpoint: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec![
         "cloud",
@@ -350,7 +401,7 @@ async fn multipart_upload_with_progress_then_skipped_when_present() {
     assert_eq!(result["parts"].as_u64(), Some(size.div_ceil(5 * MIB)));
     assert_eq!(result["sha256"], before.as_str());
 
-    let key = "vod/inputs/noisy.mp4";
+    let key = &noisy_key();
     let head = s3
         .head_object()
         .bucket("uploads")
@@ -419,7 +470,7 @@ async fn throttling_answers_are_retried() {
         "uploaded"
     );
     assert_eq!(
-        object_sha256(&s3, "uploads", "vod/inputs/noisy.mp4", dir.path()).await,
+        object_sha256(&s3, "uploads", &noisy_key(), dir.path()).await,
         sha256_hex(&source)
     );
     no_multipart_uploads_left(&s3, "uploads").await;
@@ -481,7 +532,7 @@ async fn an_upload_killed_midway_resumes_with_the_parts_already_sent() {
         "starts from the parts sent"
     );
     assert_eq!(
-        object_sha256(&s3, "uploads", "vod/inputs/noisy.mp4", dir.path()).await,
+        object_sha256(&s3, "uploads", &noisy_key(), dir.path()).await,
         sha256_hex(&source)
     );
     no_multipart_uploads_left(&s3, "uploads").await;
@@ -497,7 +548,7 @@ async fn an_upload_killed_midway_resumes_with_the_parts_already_sent() {
     std::fs::write(&record_path, &record).expect("restore the old record");
     s3.delete_object()
         .bucket("uploads")
-        .key("vod/inputs/noisy.mp4")
+        .key(noisy_key())
         .send()
         .await
         .expect("delete");
@@ -518,7 +569,7 @@ async fn an_upload_killed_midway_resumes_with_the_parts_already_sent() {
     );
     assert_eq!(lines.last().expect("result")["resumed_parts"], 0);
     assert_eq!(
-        object_sha256(&s3, "uploads", "vod/inputs/noisy.mp4", dir.path()).await,
+        object_sha256(&s3, "uploads", &noisy_key(), dir.path()).await,
         sha256_hex(&source)
     );
 }
@@ -567,7 +618,7 @@ async fn cancelling_an_upload_aborts_it_and_leaves_nothing() {
     let result = upload(
         &clients,
         &common::noisy(),
-        "vod/inputs/noisy.mp4",
+        &noisy_key(),
         &options,
         &sink,
         &cancel,
@@ -588,11 +639,27 @@ async fn cancelling_an_upload_aborts_it_and_leaves_nothing() {
     assert_eq!(upload_records(&dir.path().join("uploads")).len(), 0);
 }
 
+/// The output folder's key (`vod/outputs/<title>-<run>/`) of a plan's job in `vod-bucket`.
+fn output_dir_key(plan: &vodkit::plan::Plan) -> String {
+    let target = vodkit::cloud::JobTarget {
+        bucket: "vod-bucket".to_owned(),
+        prefix: "vod".to_owned(),
+        role_arn: ROLE.to_owned(),
+        queue: None,
+    };
+    let place = target.place(plan, &sha256_hex(&plan.source));
+    place
+        .output_url
+        .trim_start_matches("s3://vod-bucket/")
+        .to_owned()
+}
+
 /// Puts stand-ins for what MediaConvert writes: one MP4 per rung and two stills.
 async fn put_outputs(s3: &aws_sdk_s3::Client, plan: &vodkit::plan::Plan) -> Vec<(String, u64)> {
     let mut put = Vec::new();
+    let dir = output_dir_key(plan);
     for (i, r) in plan.made_rungs().enumerate() {
-        let key = format!("vod/outputs/{t}/{t}_{}.mp4", r.name, t = plan.title);
+        let key = format!("{dir}{t}_{}.mp4", r.name, t = plan.title);
         let size = 10_000 * (i as u64 + 1);
         s3.put_object()
             .bucket("vod-bucket")
@@ -604,10 +671,7 @@ async fn put_outputs(s3: &aws_sdk_s3::Client, plan: &vodkit::plan::Plan) -> Vec<
         put.push((key, size));
     }
     for n in 0..2 {
-        let key = format!(
-            "vod/outputs/{t}/stills/{t}_still.000000{n}.jpg",
-            t = plan.title
-        );
+        let key = format!("{dir}stills/{t}_still.000000{n}.jpg", t = plan.title);
         s3.put_object()
             .bucket("vod-bucket")
             .key(&key)
@@ -705,7 +769,7 @@ async fn a_submitted_job_reports_progress_and_writes_the_smil() {
     assert_eq!(done.job_id, "1764403200000-test01");
     assert_eq!(
         done.output_url,
-        format!("s3://vod-bucket/vod/outputs/{}/", plan.title)
+        format!("s3://vod-bucket/{}", output_dir_key(plan))
     );
 
     // The source went up first.
@@ -713,7 +777,8 @@ async fn a_submitted_job_reports_progress_and_writes_the_smil() {
         .head_object()
         .bucket("vod-bucket")
         .key(format!(
-            "vod/inputs/{}",
+            "vod/inputs/{}/{}",
+            &sha256_hex(source)[..16],
             source.file_name().expect("name").to_string_lossy()
         ))
         .send()
@@ -776,7 +841,7 @@ async fn a_submitted_job_reports_progress_and_writes_the_smil() {
     assert!(summary.failed.is_empty());
 
     // index.smil next to the rungs, with their sizes and bitrates.
-    let smil_key = format!("vod/outputs/{t}/index.smil", t = plan.title);
+    let smil_key = format!("{}index.smil", output_dir_key(plan));
     assert!(
         done.outputs
             .contains(&format!("s3://vod-bucket/{smil_key}"))
@@ -834,7 +899,8 @@ async fn a_submitted_job_reports_progress_and_writes_the_smil() {
     assert_eq!(
         body["settings"]["inputs"][0]["fileInput"],
         format!(
-            "s3://vod-bucket/vod/inputs/{}",
+            "s3://vod-bucket/vod/inputs/{}/{}",
+            &sha256_hex(source)[..16],
             source.file_name().expect("n").to_string_lossy()
         )
     );
@@ -989,7 +1055,7 @@ async fn the_command_line_checks_submits_lists_and_downloads() {
         "{stderr}"
     );
     for (key, size) in &put {
-        let rel = key.trim_start_matches(&format!("vod/outputs/{}/", plan.title));
+        let rel = key.trim_start_matches(&output_dir_key(&plan));
         let local = out_dir.join(&plan.title).join(rel);
         assert_eq!(
             std::fs::metadata(&local).map(|m| m.len()).ok(),
@@ -1050,14 +1116,13 @@ async fn the_command_line_checks_submits_lists_and_downloads() {
         "2",
     ]);
     assert_eq!(code, 0, "{stderr}\n{stdout}");
-    for (key, file) in [
-        ("vod/inputs/IMG_0001.mp4", &a),
-        ("vod/inputs/IMG_0001-2.mp4", &b),
-    ] {
+    let input_key = |file: &Path| format!("vod/inputs/{}/IMG_0001.mp4", &sha256_hex(file)[..16]);
+    for file in [&a, &b] {
+        let key = input_key(file);
         let held = s3
             .head_object()
             .bucket("vod-bucket")
-            .key(key)
+            .key(&key)
             .send()
             .await
             .unwrap_or_else(|e| panic!("{key}: {e:?}"));
@@ -1068,6 +1133,59 @@ async fn the_command_line_checks_submits_lists_and_downloads() {
             file.display()
         );
     }
+    // The jobs MediaConvert was given, newest last: (input, output folder).
+    let created = || -> Vec<(String, String)> {
+        mc.requests()
+            .iter()
+            .filter(|r| r.method == "POST" && r.target == "/2017-08-29/jobs")
+            .map(|r| {
+                let body: Value = serde_json::from_slice(&r.body).expect("json");
+                let settings = &body["settings"];
+                let destination = settings["outputGroups"][0]["outputGroupSettings"]
+                    ["fileGroupSettings"]["destination"]
+                    .as_str()
+                    .expect("destination");
+                (
+                    settings["inputs"][0]["fileInput"]
+                        .as_str()
+                        .expect("input")
+                        .to_owned(),
+                    destination[..=destination.rfind('/').expect("folder")].to_owned(),
+                )
+            })
+            .collect()
+    };
+    let batch: Vec<(String, String)> = created().split_off(created().len() - 2);
+    let for_a = batch
+        .iter()
+        .find(|(input, _)| *input == format!("s3://vod-bucket/{}", input_key(&a)))
+        .expect("a's job")
+        .clone();
+    let for_b = batch
+        .iter()
+        .find(|(input, _)| *input == format!("s3://vod-bucket/{}", input_key(&b)))
+        .expect("b's job")
+        .clone();
+    assert_ne!(for_a.1, for_b.1, "one output folder per source");
+
+    // A week later, another run with the second phone's IMG_0001 alone: its title is IMG_0001
+    // again, yet its input and outputs are its own, not the first phone's.
+    let (code, stdout, stderr) = run(&[
+        "cloud",
+        "submit",
+        b.to_str().expect("utf-8"),
+        "--preset",
+        preset_path.to_str().expect("utf-8"),
+        "--no-wait",
+    ]);
+    assert_eq!(code, 0, "{stderr}\n{stdout}");
+    let (input, output) = created().pop().expect("the new job");
+    assert_eq!(input, for_b.0);
+    assert!(
+        output.starts_with("s3://vod-bucket/vod/outputs/IMG_0001-") && output != for_a.1,
+        "{output} (the first phone's: {})",
+        for_a.1
+    );
 
     let (code, stdout, stderr) = run(&["cloud", "status"]);
     assert_eq!(code, 0, "{stderr}");

@@ -305,11 +305,27 @@ fn the_cloud_backend_tests_its_connection_and_runs_a_job() {
         .expect("phone-share");
     let plan =
         vodkit::plan::plan(&vodkit::probe::probe(&source).expect("probe"), &preset).expect("plan");
+    let sha256 = vodkit::cloud::upload::source_sha256(
+        &vodkit::cloud::upload::UploadOptions {
+            records_dir: None,
+            ..Default::default()
+        },
+        &source,
+    )
+    .expect("checksum");
+    let place = vodkit::cloud::JobTarget {
+        bucket: "gui-vod".into(),
+        prefix: "vod".into(),
+        role_arn: "arn:aws:iam::123456789012:role/MediaConvertRole".into(),
+        queue: None,
+    }
+    .place(&plan, &sha256);
+    let out_key = place.output_url.trim_start_matches("s3://gui-vod/");
     for r in plan.made_rungs() {
         rt.block_on(
             s3.put_object()
                 .bucket("gui-vod")
-                .key(format!("vod/outputs/basic/basic_{}.mp4", r.name))
+                .key(format!("{out_key}basic_{}.mp4", r.name))
                 .body(vec![0u8; 50_000].into())
                 .send(),
         )
@@ -363,12 +379,12 @@ fn the_cloud_backend_tests_its_connection_and_runs_a_job() {
     });
     let job = &harness.state().jobs[0];
     assert!(matches!(job.state, JobState::Done(_)), "{:?}", job.state);
-    harness.get_by_label_contains("s3://gui-vod/vod/outputs/basic/");
+    harness.get_by_label_contains(&place.output_url);
     let smil = rt
         .block_on(
             s3.get_object()
                 .bucket("gui-vod")
-                .key("vod/outputs/basic/index.smil")
+                .key(format!("{out_key}index.smil"))
                 .send(),
         )
         .expect("index.smil written next to the outputs");
@@ -387,7 +403,7 @@ fn the_cloud_backend_tests_its_connection_and_runs_a_job() {
     let source_key = rt.block_on(
         s3.head_object()
             .bucket("gui-vod")
-            .key("vod/inputs/basic.mp4")
+            .key(place.input_url.trim_start_matches("s3://gui-vod/"))
             .send(),
     );
     assert!(source_key.is_ok(), "the source was uploaded");

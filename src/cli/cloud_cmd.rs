@@ -96,7 +96,7 @@ pub enum Action {
     },
     /// Upload sources and transcode them on MediaConvert with a preset.
     #[command(
-        after_help = "Outputs go to s3://BUCKET/PREFIX/outputs/<title>/ with index.smil next to the rungs.\nCtrl-C cancels the upload or the MediaConvert job.\n\nExamples:\n  vodkit cloud submit movie.mov --preset web-ladder --bucket my-vod \\\n    --role arn:aws:iam::123456789012:role/MediaConvertRole\n  vodkit cloud submit *.mov --preset web-ladder --no-wait"
+        after_help = "Outputs go to s3://BUCKET/PREFIX/outputs/<title>-<run>/ with index.smil next to the rungs\n(<run>: 10 hex digits from the source's SHA-256 and the preset, so same-named sources never share a folder).\nCtrl-C cancels the upload or the MediaConvert job.\n\nExamples:\n  vodkit cloud submit movie.mov --preset web-ladder --bucket my-vod \\\n    --role arn:aws:iam::123456789012:role/MediaConvertRole\n  vodkit cloud submit *.mov --preset web-ladder --no-wait"
     )]
     Submit {
         /// Source files.
@@ -223,7 +223,8 @@ pub fn run(action: Action, aws: &AwsArgs) -> usize {
                 }
                 let result = check_source(file).and_then(|()| {
                     let name = file_name(file);
-                    let key = settings.key(&format!("inputs/{name}"));
+                    let sha256 = crate::cloud::upload::source_sha256(&options, file)?;
+                    let key = settings.key(&crate::cloud::job_spec::input_path(&name, &sha256));
                     let sink = view.sink(&name);
                     rt.block_on(upload(&clients, file, &key, &options, &sink, &cancel))
                 });
@@ -456,10 +457,15 @@ impl SubmitRun<'_> {
         if let Some(dir) = self.download
             && done.summary.is_some()
         {
+            // The local folder follows the local encodes' rule: another source's folder of the
+            // same name is never written into.
+            let owner = crate::local::titles::Owner::new(file, &self.preset.name);
+            let claim = crate::local::titles::Claim::take(dir, &p.title, &owner)
+                .map_err(|e| CloudError::new(format!("{}: {e}", file.display())))?;
             self.rt.block_on(crate::cloud::outputs::download(
                 self.clients,
                 std::slice::from_ref(&done.output_url),
-                &dir.join(&p.title),
+                &claim.dir,
                 &sink,
                 self.cancel,
             ))?;
@@ -519,7 +525,10 @@ fn job_json(file: &Path, preset: &str, settings: &CloudSettings, out: &Output) -
             let target = JobTarget::from_settings(settings).map_err(|e| e.to_string())?;
             let info = probe(file).map_err(|e| e.to_string())?;
             let p = plan(&info, &entry.preset).map_err(|e| e.to_string())?;
-            Ok(create_job_request(&p, &entry.preset, &target))
+            let sha256 = crate::cloud::upload::source_sha256(&UploadOptions::default(), file)
+                .map_err(|e| e.to_string())?;
+            let place = target.place(&p, &sha256);
+            Ok(create_job_request(&p, &entry.preset, &target, &place))
         });
     match result {
         Ok(request) => {

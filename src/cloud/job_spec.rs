@@ -8,11 +8,35 @@
 //! JSON and `--cli-input-json` use them.
 
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 
 use crate::plan::{Plan, PlannedRung};
 use crate::preset::{AdaptiveQuantization, Codec, Preset, Profile};
 
-/// Where the job reads and writes.
+/// Where one source's job reads and writes in the bucket, unique per source content and
+/// preset, so that two phones' `IMG_0001.MOV` (in one batch or in runs days apart) never share
+/// an input object or an output folder:
+/// - the source goes to `inputs/<first 16 hex digits of its SHA-256>/<file name>`: the same
+///   bytes always have the same key (uploaded once), other bytes never do;
+/// - the outputs go to `outputs/<title>-<run>/`, `<run>` being 10 hex digits of the SHA-256 of
+///   the source's checksum and the preset's name: submitting the same file with the same preset
+///   again replaces its own outputs, another file or another preset gets its own folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobPlace {
+    /// `s3://bucket/prefix/inputs/<content>/<file name>`.
+    pub input_url: String,
+    /// `s3://bucket/prefix/outputs/<title>-<run>/`, with the trailing slash.
+    pub output_url: String,
+}
+
+/// `inputs/<first 16 hex digits of the SHA-256>/<file name>`: where a source goes under the
+/// prefix (`vodkit cloud upload` and `submit` alike, so an uploaded file is not sent again).
+pub fn input_path(file_name: &str, source_sha256: &str) -> String {
+    let content = source_sha256.get(..16).unwrap_or(source_sha256);
+    format!("inputs/{content}/{file_name}")
+}
+
+/// The bucket, prefix, role and queue jobs use.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JobTarget {
     /// S3 bucket.
@@ -40,27 +64,27 @@ impl JobTarget {
         super::settings::prefixed_key(&self.prefix, rest)
     }
 
-    /// `s3://bucket/prefix/inputs/<title>.<extension>`: where the source is uploaded (the file
-    /// name, unless the title was numbered to tell same-named sources apart).
-    pub fn input_url(&self, plan: &Plan) -> String {
-        let name = match plan.source.extension() {
-            Some(ext) => format!("{}.{}", plan.title, ext.to_string_lossy()),
-            None => plan.title.clone(),
-        };
-        format!(
-            "s3://{}/{}",
-            self.bucket,
-            self.key(&format!("inputs/{name}"))
-        )
-    }
-
-    /// `s3://bucket/prefix/outputs/<title>/`: where the rungs and stills go.
-    pub fn output_url(&self, plan: &Plan) -> String {
-        format!(
-            "s3://{}/{}/",
-            self.bucket,
-            self.key(&format!("outputs/{}", plan.title))
-        )
+    /// Where one source's job reads and writes (see [`JobPlace`]); `source_sha256` is the
+    /// source file's SHA-256 in hex, as the upload computes it.
+    pub fn place(&self, plan: &Plan, source_sha256: &str) -> JobPlace {
+        let name = plan
+            .source
+            .file_name()
+            .map_or_else(|| plan.title.clone(), |n| n.to_string_lossy().into_owned());
+        let run = Sha256::digest(format!("{source_sha256}\n{}", plan.preset));
+        let run: String = run.iter().take(5).map(|b| format!("{b:02x}")).collect();
+        JobPlace {
+            input_url: format!(
+                "s3://{}/{}",
+                self.bucket,
+                self.key(&input_path(&name, source_sha256))
+            ),
+            output_url: format!(
+                "s3://{}/{}/",
+                self.bucket,
+                self.key(&format!("outputs/{}-{run}", plan.title))
+            ),
+        }
     }
 }
 
@@ -233,8 +257,13 @@ fn audio_description(plan: &Plan) -> Option<Value> {
     }))
 }
 
-/// The CreateJob request for a plan, with the source already at [`JobTarget::input_url`].
-pub fn create_job_request(plan: &Plan, preset: &Preset, target: &JobTarget) -> Value {
+/// The CreateJob request for a plan, with the source already at `place.input_url`.
+pub fn create_job_request(
+    plan: &Plan,
+    preset: &Preset,
+    target: &JobTarget,
+    place: &JobPlace,
+) -> Value {
     let source_rate = plan.source_frame_rate;
     let mut outputs = Vec::new();
     for r in plan.made_rungs() {
@@ -272,7 +301,7 @@ pub fn create_job_request(plan: &Plan, preset: &Preset, target: &JobTarget) -> V
         }
         outputs.push(output);
     }
-    let output_url = target.output_url(plan);
+    let output_url = &place.output_url;
     let mut groups = vec![json!({
         "Name": "File Group",
         "OutputGroupSettings": {
@@ -315,7 +344,7 @@ pub fn create_job_request(plan: &Plan, preset: &Preset, target: &JobTarget) -> V
         }));
     }
     let mut input = json!({
-        "FileInput": target.input_url(plan),
+        "FileInput": place.input_url,
         "TimecodeSource": "ZEROBASED",
         "VideoSelector": { "Rotate": "AUTO" },
     });
@@ -378,5 +407,13 @@ mod tests {
             queue: None,
         };
         assert_eq!(t.key("inputs/x.mov"), "vod/inputs/x.mov");
+    }
+
+    #[test]
+    fn input_paths_carry_the_content() {
+        assert_eq!(
+            input_path("IMG_0001.MOV", &"ab".repeat(32)),
+            format!("inputs/{}/IMG_0001.MOV", "ab".repeat(8))
+        );
     }
 }

@@ -24,5 +24,5 @@ pub mod wire;
 
 pub use clients::Clients;
 pub use errors::CloudError;
-pub use job_spec::{JobTarget, create_job_request};
+pub use job_spec::{JobPlace, JobTarget, create_job_request};
 pub use settings::CloudSettings;

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::clients::Clients;
 use super::outputs::{Object, list_objects, parse_s3_url, put_smil, rung_key, smil_for};
-use super::upload::{UploadOptions, Uploaded, upload};
+use super::upload::{UploadOptions, Uploaded, sha256_of, upload};
 use super::{CloudError, JobTarget, create_job_request, mediaconvert};
 use crate::job::{CancelToken, EventSink, JobEvent, Stage, Summary};
 use crate::plan::Plan;
@@ -43,7 +43,7 @@ pub struct Submitted {
     pub source: Uploaded,
     /// The MediaConvert job id.
     pub job_id: String,
-    /// Where the outputs go (`s3://bucket/prefix/outputs/<title>/`).
+    /// Where the outputs go (`s3://bucket/prefix/outputs/<title>-<run>/`, see [`super::JobPlace`]).
     pub output_url: String,
     /// The outputs found once the job completed (empty when not followed).
     pub outputs: Vec<String>,
@@ -69,9 +69,6 @@ pub async fn submit(
         )));
     }
     let target = JobTarget::from_settings(&clients.settings)?;
-    let input_url = target.input_url(plan);
-    let (_, input_key) = parse_s3_url(&input_url)
-        .ok_or_else(|| CloudError::new(format!("bad input URL {input_url}")))?;
     sink(JobEvent::Started {
         source: plan.source.clone(),
         rungs: plan.made_rungs().map(|r| r.name.clone()).collect(),
@@ -79,6 +76,11 @@ pub async fn submit(
     sink(JobEvent::Stage {
         stage: Stage::Upload,
     });
+    // The keys are made from the source's checksum (see `JobPlace`).
+    let sha256 = sha256_of(&options.upload, &plan.source).await?;
+    let place = target.place(plan, &sha256);
+    let (_, input_key) = parse_s3_url(&place.input_url)
+        .ok_or_else(|| CloudError::new(format!("bad input URL {}", place.input_url)))?;
     let source = upload(
         clients,
         &plan.source,
@@ -101,9 +103,9 @@ pub async fn submit(
     sink(JobEvent::Stage {
         stage: Stage::Transcode,
     });
-    let request = create_job_request(plan, preset, &target);
+    let request = create_job_request(plan, preset, &target, &place);
     let job_id = mediaconvert::create_job(clients, &request).await?;
-    let output_url = target.output_url(plan);
+    let output_url = place.output_url;
     let mut submitted = Submitted {
         source,
         job_id: job_id.clone(),

@@ -9,7 +9,7 @@ use egui::{Color32, RichText};
 
 use super::editor::PresetEditor;
 use super::settings::{Backend, Settings};
-use super::worker::{UiEvent, Worker};
+use super::worker::{CloudDownload, UiEvent, Worker};
 use crate::job::{CancelToken, JobEvent, RungProgress, Stage, Summary};
 use crate::plan::{Plan, RungStatus};
 use crate::preset::Preset;
@@ -799,11 +799,13 @@ impl VodkitApp {
                                     )
                                     .clicked()
                                 {
-                                    download = Some((
-                                        job.cloud.clone().unwrap_or_default(),
-                                        s.out_dir.display().to_string(),
-                                        job.out_dir.join(s.out_dir.file_name().unwrap_or_default()),
-                                    ));
+                                    download = Some(CloudDownload {
+                                        settings: job.cloud.clone().unwrap_or_default(),
+                                        url: s.out_dir.display().to_string(),
+                                        out_dir: job.out_dir.clone(),
+                                        source: s.source.clone(),
+                                        preset: job.preset.name.clone(),
+                                    });
                                 }
                                 ui.label(format!(
                                     "{} rungs in {}",
@@ -881,9 +883,9 @@ impl VodkitApp {
         if let Some(dir) = open {
             self.worker.open_folder(dir);
         }
-        if let Some((settings, url, dir)) = download {
-            self.status = format!("downloading {url} to {}…", dir.display());
-            self.worker.cloud_download(settings, url, dir);
+        if let Some(d) = download {
+            self.status = format!("downloading {} to {}…", d.url, d.out_dir.display());
+            self.worker.cloud_download(d);
         }
         if let Some(title_dir) = play
             && let (Some(root), Some(title)) = (title_dir.parent(), title_dir.file_name())

@@ -335,6 +335,21 @@ impl Worker {
     }
 }
 
+/// A finished cloud job's outputs to fetch.
+#[derive(Debug, Clone)]
+pub struct CloudDownload {
+    /// The cloud settings the job ran with.
+    pub settings: crate::cloud::CloudSettings,
+    /// `s3://.../outputs/<title>-<run>/`.
+    pub url: String,
+    /// The output folder the title folder goes in.
+    pub out_dir: PathBuf,
+    /// The job's source file (the title folder's owner).
+    pub source: PathBuf,
+    /// The preset's name.
+    pub preset: String,
+}
+
 impl Worker {
     /// Runs a cloud job (upload, MediaConvert, outputs); events come back tagged with `id`.
     pub fn cloud_job(
@@ -379,28 +394,40 @@ impl Worker {
         });
     }
 
-    /// Downloads a cloud job's outputs (`s3://.../outputs/<title>/`) into `dir`; reports the
-    /// result on the status line.
-    pub fn cloud_download(&self, settings: crate::cloud::CloudSettings, url: String, dir: PathBuf) {
+    /// Downloads a cloud job's outputs (`s3://.../outputs/<title>-<run>/`) into the output
+    /// folder, under the title the local rule gives (another source's folder of that name is
+    /// never written into); reports the result on the status line.
+    pub fn cloud_download(&self, d: CloudDownload) {
         use crate::cloud::Clients;
+        use crate::local::titles::{Claim, Owner};
         let out = self.outbox.clone();
         spawn("vodkit-cloud-download", move || {
             let quiet: EventSink = Arc::new(|_| {});
-            let result = Clients::runtime().and_then(|rt| {
-                rt.block_on(async {
-                    let clients = Clients::connect(&settings).await?;
-                    crate::cloud::outputs::download(
-                        &clients,
-                        &[url],
-                        &dir,
-                        &quiet,
-                        &CancelToken::new(),
-                    )
-                    .await
-                })
-            });
+            let stem = d.source.file_stem().map_or_else(
+                || "download".to_owned(),
+                |s| s.to_string_lossy().into_owned(),
+            );
+            let result = Claim::take(&d.out_dir, &stem, &Owner::new(&d.source, &d.preset))
+                .map_err(crate::cloud::CloudError::new)
+                .and_then(|claim| {
+                    let rt = Clients::runtime()?;
+                    let files = rt.block_on(async {
+                        let clients = Clients::connect(&d.settings).await?;
+                        crate::cloud::outputs::download(
+                            &clients,
+                            std::slice::from_ref(&d.url),
+                            &claim.dir,
+                            &quiet,
+                            &CancelToken::new(),
+                        )
+                        .await
+                    })?;
+                    Ok((files, claim.dir.clone()))
+                });
             out.send(UiEvent::Status(match result {
-                Ok(files) => format!("downloaded {} files to {}", files.len(), dir.display()),
+                Ok((files, dir)) => {
+                    format!("downloaded {} files to {}", files.len(), dir.display())
+                }
                 Err(e) => format!("download failed: {e}"),
             }));
         });

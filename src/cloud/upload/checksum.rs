@@ -25,12 +25,7 @@ fn sums_file(options: &UploadOptions) -> Option<PathBuf> {
     options.records_dir.as_ref().map(|d| d.join("sha256.json"))
 }
 
-pub(super) fn known_sha256(
-    options: &UploadOptions,
-    file: &Path,
-    size: u64,
-    modified: u128,
-) -> Option<String> {
+fn known_sha256(options: &UploadOptions, file: &Path, size: u64, modified: u128) -> Option<String> {
     let path = sums_file(options)?;
     let sums: Vec<KnownSum> = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
     let file = std::fs::canonicalize(file).ok()?;
@@ -41,13 +36,7 @@ pub(super) fn known_sha256(
 
 /// Adds a checksum to the known ones (the newest 200 are kept). Best effort: a failure only
 /// means the next run reads the file again.
-pub(super) fn remember_sha256(
-    options: &UploadOptions,
-    file: &Path,
-    size: u64,
-    modified: u128,
-    sum: &str,
-) {
+fn remember_sha256(options: &UploadOptions, file: &Path, size: u64, modified: u128, sum: &str) {
     let (Some(path), Ok(file)) = (sums_file(options), std::fs::canonicalize(file)) else {
         return;
     };
@@ -73,26 +62,39 @@ pub(super) fn remember_sha256(
     }
 }
 
-/// SHA-256 of a file, hex, read in 1 MiB blocks off the async threads.
-pub(super) async fn sha256_of(path: &Path) -> Result<String, CloudError> {
-    let path = path.to_owned();
-    tokio::task::spawn_blocking(move || {
-        use std::io::Read;
-        let mut f = std::fs::File::open(&path)?;
-        let mut h = Sha256::new();
-        let mut buf = vec![0u8; 1 << 20];
-        loop {
-            let n = f.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            h.update(&buf[..n]);
+/// A source's SHA-256 (hex): the remembered one while the file's size and modification time
+/// are unchanged, else read in 1 MiB blocks (and remembered). Blocking: call it off the async
+/// threads.
+pub fn source_sha256(options: &UploadOptions, file: &Path) -> Result<String, CloudError> {
+    use std::io::Read;
+    let named =
+        |e: std::io::Error| CloudError::new(format!("{}: cannot read: {e}", file.display()));
+    let meta = std::fs::metadata(file).map_err(named)?;
+    let modified = super::record::modified_unix_ns(&meta);
+    if let Some(sum) = known_sha256(options, file, meta.len(), modified) {
+        return Ok(sum);
+    }
+    let mut f = std::fs::File::open(file).map_err(named)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf).map_err(named)?;
+        if n == 0 {
+            break;
         }
-        Ok::<_, std::io::Error>(format!("{:x}", h.finalize()))
-    })
-    .await
-    .map_err(|e| CloudError::new(format!("checksum task failed: {e}")))?
-    .map_err(|e| CloudError::new(format!("cannot read the source: {e}")))
+        h.update(&buf[..n]);
+    }
+    let sum = format!("{:x}", h.finalize());
+    remember_sha256(options, file, meta.len(), modified, &sum);
+    Ok(sum)
+}
+
+/// [`source_sha256`] off the async threads.
+pub async fn sha256_of(options: &UploadOptions, file: &Path) -> Result<String, CloudError> {
+    let (options, file) = (options.clone(), file.to_owned());
+    tokio::task::spawn_blocking(move || source_sha256(&options, &file))
+        .await
+        .map_err(|e| CloudError::new(format!("checksum task failed: {e}")))?
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ use super::CloudError;
 use super::clients::Clients;
 use super::errors::On;
 use crate::job::{CancelToken, EventSink, JobEvent};
-use checksum::{known_sha256, remember_sha256, sha256_of};
+pub use checksum::{sha256_of, source_sha256};
 pub use multipart::part_size_for;
 use multipart::{Run, Stop, abort, create};
 use record::{Record, load_record, modified_unix_ns, record_path, save_record};
@@ -154,14 +154,7 @@ pub async fn upload(
     }
     let modified = modified_unix_ns(&meta);
     let url = format!("s3://{bucket}/{key}");
-    let sha256 = match known_sha256(options, file, size_bytes, modified) {
-        Some(sum) => sum,
-        None => {
-            let sum = sha256_of(file).await.map_err(|e| named(e.to_string()))?;
-            remember_sha256(options, file, size_bytes, modified, &sum);
-            sum
-        }
-    };
+    let sha256 = sha256_of(options, file).await?;
     if cancel.is_cancelled() {
         return Err(CloudError::Cancelled);
     }

@@ -4,7 +4,7 @@
 CARGO ?= cargo
 SAMPLE_DIR := target/sample
 
-.PHONY: run demo test deps test-deps build lint unit bench package screenshot help
+.PHONY: run demo test deps test-deps build lint unit bench package screenshot fuzz help
 
 help:
 	@echo "make run    install deps, build, and start Vodkit"
@@ -12,6 +12,7 @@ help:
 	@echo "make bench  measure Vodkit against the ffmpeg tools on generated media"
 	@echo "make package  build a Debian package (target/debian/)"
 	@echo "make screenshot  regrab the README's screenshot from a real window under Xvfb"
+	@echo "make fuzz   fuzz the MP4 index, the preset parser and serve's request parsing (FUZZ_SECS each)"
 
 deps:
 	@packaging/install-deps.sh
@@ -67,3 +68,27 @@ screenshot: test-deps
 
 bench: test-deps
 	$(CARGO) bench --locked --bench vodkit_bench
+
+# Fuzzing (not part of `make test` or CI): each target runs FUZZ_SECS seconds with libFuzzer and
+# AddressSanitizer on nightly Rust, from seeds made here (a tiny MP4, the built-in presets, a few
+# requests). Everything goes under target/fuzz/; a crasher is left in target/fuzz/artifacts/ and
+# `make fuzz` fails. Keep each crasher as a unit test next to the code it broke.
+FUZZ_SECS ?= 120
+FUZZ_DIR := target/fuzz
+fuzz: deps
+	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+	@command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
+	@mkdir -p $(FUZZ_DIR)/seeds/mp4_index $(FUZZ_DIR)/seeds/preset $(FUZZ_DIR)/seeds/http_request
+	@test -s $(FUZZ_DIR)/seeds/mp4_index/tiny.mp4 || ffmpeg -hide_banner -loglevel error -y \
+		-f lavfi -i testsrc2=s=64x36:r=25:d=0.2 -f lavfi -i sine=d=0.2 \
+		-c:v libx264 -bf 2 -c:a aac -shortest $(FUZZ_DIR)/seeds/mp4_index/tiny.mp4
+	@cp presets/*.toml $(FUZZ_DIR)/seeds/preset/
+	@printf '/title/index.m3u8bytes=0-99' > $(FUZZ_DIR)/seeds/http_request/a
+	@printf '/t/%%2e%%2e/x?max_height=720&order=descbytes=-500' > $(FUZZ_DIR)/seeds/http_request/b
+	@for t in mp4_index preset http_request; do \
+		mkdir -p $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/artifacts/$$t && \
+		cargo +nightly fuzz run --fuzz-dir tests/fuzz --target-dir $(FUZZ_DIR)/build $$t \
+			$(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/seeds/$$t -- \
+			-max_total_time=$(FUZZ_SECS) -rss_limit_mb=2048 -malloc_limit_mb=1024 \
+			-artifact_prefix=$(FUZZ_DIR)/artifacts/$$t/ || exit 1; \
+	done

@@ -51,6 +51,8 @@ pub enum Stage {
     Upload,
     /// Waiting for the cloud transcoder.
     Transcode,
+    /// Measuring the rungs' quality (VMAF, SSIM, PSNR).
+    Quality,
 }
 
 /// Progress of one rung.
@@ -140,6 +142,11 @@ pub enum JobEvent {
         phase: Option<String>,
         /// Percent complete, 0-100.
         percent: u32,
+    },
+    /// A rung's quality, measured.
+    Quality {
+        /// VMAF, SSIM, PSNR and the rest.
+        quality: Box<crate::quality::RungQuality>,
     },
     /// The job ended.
     Finished {

@@ -15,6 +15,7 @@ pub mod package;
 pub mod plan;
 pub mod preset;
 pub mod probe;
+pub mod quality;
 pub mod serve;
 pub mod timing;
 pub mod units;

@@ -12,6 +12,15 @@ use crate::plan::plan;
 use crate::preset::store::Store;
 use crate::probe::probe;
 
+/// `--quality` and `--every`: measuring on top of what the preset says.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Quality {
+    /// Measure even when the preset does not.
+    pub measure: bool,
+    /// Score every N-th frame instead of the preset's choice.
+    pub every: Option<u32>,
+}
+
 /// Encodes every file, `jobs` at a time. Returns the number of files that failed.
 pub fn run(
     files: &[PathBuf],
@@ -19,15 +28,22 @@ pub fn run(
     out_dir: &Path,
     jobs: usize,
     force: bool,
+    quality: Quality,
     out: &Output,
 ) -> usize {
-    let preset = match Store::open().find(preset_name) {
+    let mut preset = match Store::open().find(preset_name) {
         Ok(e) => e.preset,
         Err(e) => {
             eprintln!("vodkit: {e}");
             return files.len().max(1);
         }
     };
+    if quality.measure {
+        preset.quality.measure = true;
+    }
+    if let Some(every) = quality.every {
+        preset.quality.every = every;
+    }
     let cancel = cancel_on_ctrl_c();
     let queue = Mutex::new(files.iter());
     let failed = Mutex::new(0usize);

@@ -8,6 +8,7 @@ mod plan_cmd;
 mod presets_cmd;
 mod probe_cmd;
 mod progress_view;
+mod quality_cmd;
 mod serve_cmd;
 
 use std::io::Write as _;
@@ -76,6 +77,12 @@ enum Command {
         /// Redo rungs an earlier run already made from the same source and settings.
         #[arg(long)]
         force: bool,
+        /// Measure VMAF, SSIM and PSNR of every rung while encoding (manifest.json, quality.html).
+        #[arg(long)]
+        quality: bool,
+        /// With quality measured: score every N-th frame (faster; default: the preset's, 1).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        every: Option<u32>,
         /// Events as JSON lines on stdout.
         #[arg(long)]
         json: bool,
@@ -89,6 +96,26 @@ enum Command {
         #[arg(required = true)]
         dirs: Vec<PathBuf>,
         /// One JSON object per title.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Measure VMAF, SSIM and PSNR of rung files against their source.
+    #[command(
+        after_help = "The source is prepared as the encode prepared it (upright, deinterlaced, square pixels, tone-mapped,\nBT.709; a title's manifest.json says how) and every rung is upscaled (bicubic) to its size. VMAF uses\nlibvmaf's vmaf_v0.6.1 model, or vmaf_4k_v0.6.1 for references above 1080p.\n\nExamples:\n  vodkit quality phone.mov out/phone/phone_*.mp4\n  vodkit quality movie.mkv ladders/movie/movie_720p.mp4 --every 5 --json\n  vodkit quality movie.mkv ladders/movie/*.mp4 --html report.html"
+    )]
+    Quality {
+        /// The source the rungs were made from.
+        source: PathBuf,
+        /// Rung files to score.
+        #[arg(required = true)]
+        rungs: Vec<PathBuf>,
+        /// Score every N-th frame (faster; 1 scores all).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        every: u32,
+        /// Also write the report with its plots to this HTML file.
+        #[arg(long)]
+        html: Option<PathBuf>,
+        /// One JSON object per rung.
         #[arg(long)]
         json: bool,
     },
@@ -275,9 +302,29 @@ pub fn run() -> ExitCode {
             out,
             jobs,
             force,
+            quality,
+            every,
             json,
-        }) => encode_cmd::run(&files, &preset, &out, jobs, force, &Output { json }),
+        }) => encode_cmd::run(
+            &files,
+            &preset,
+            &out,
+            jobs,
+            force,
+            encode_cmd::Quality {
+                measure: quality,
+                every,
+            },
+            &Output { json },
+        ),
         Some(Command::Package { dirs, json }) => package_cmd::run(&dirs, &Output { json }),
+        Some(Command::Quality {
+            source,
+            rungs,
+            every,
+            html,
+            json,
+        }) => quality_cmd::run(&source, &rungs, every, html.as_deref(), &Output { json }),
         Some(Command::Serve {
             dir,
             port,

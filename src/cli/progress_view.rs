@@ -121,6 +121,16 @@ impl View {
                 ));
             }
             JobEvent::Warning { message } => self.line(&format!("{title}: warning: {message}")),
+            JobEvent::Quality { quality: q } => self.line(&format!(
+                "{title}: {} VMAF {:.2} (harmonic {:.2}, 1% low {:.2}, min {:.2}), SSIM {:.4}, PSNR {:.2} dB",
+                q.rung,
+                q.vmaf.mean,
+                q.vmaf.harmonic_mean,
+                q.vmaf.low_1pct,
+                q.vmaf.min,
+                q.ssim_mean,
+                q.psnr_y_mean
+            )),
             JobEvent::RungFailed { rung, error } => {
                 if let Some(bar) = s.bars.get(rung) {
                     bar.abandon_with_message(format!("failed: {error}"));
@@ -215,5 +225,6 @@ fn stage_name(stage: Stage) -> &'static str {
         Stage::Package => "packaging",
         Stage::Upload => "uploading the source",
         Stage::Transcode => "transcoding on MediaConvert",
+        Stage::Quality => "measuring quality",
     }
 }

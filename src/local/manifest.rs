@@ -105,6 +105,9 @@ pub struct ManifestRung {
     /// setting they ran with: `... keyint=62 ... open_gop=0 ...`), read back from the file.
     #[serde(default)]
     pub encoder_options: Option<String>,
+    /// VMAF, SSIM and PSNR, when measured (`[quality] measure` in the preset, `--quality`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality: Option<crate::quality::RungQuality>,
 }
 
 /// The manifest of a title.
@@ -154,6 +157,23 @@ pub fn written_encoder_options(path: &Path) -> Option<String> {
     Some(String::from_utf8_lossy(&bytes[at..end]).into_owned())
 }
 
+/// `quality.html` next to the manifest when rungs were scored (removed when none is, so an
+/// old report never describes new rungs).
+fn write_quality_report(dir: &Path, manifest: &Manifest) -> Result<(), String> {
+    let path = dir.join("quality.html");
+    let scored: Vec<crate::quality::RungQuality> = manifest
+        .rungs
+        .iter()
+        .filter_map(|r| r.quality.clone())
+        .collect();
+    if scored.is_empty() {
+        let _ = std::fs::remove_file(&path);
+        return Ok(());
+    }
+    let page = crate::quality::report::html(&manifest.title, &scored)?;
+    super::write_atomically(&path, page.as_bytes())
+}
+
 /// A path reduced to its file name (no folders of the user's machine).
 fn file_name_only(path: &Path) -> PathBuf {
     path.file_name().map_or_else(PathBuf::new, PathBuf::from)
@@ -166,7 +186,15 @@ pub fn write(
     preset: &Preset,
     plan: &Plan,
     stills: &[PathBuf],
+    measured: &[crate::quality::RungQuality],
 ) -> Result<PathBuf, String> {
+    // Scores of rungs this run did not remake are kept from the manifest before, while the
+    // file is the one they were measured on (same size).
+    let before: Vec<ManifestRung> = std::fs::read(dir.join("manifest.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Manifest>(&b).ok())
+        .map(|m| m.rungs)
+        .unwrap_or_default();
     let mut names: Vec<(String, String)> = plan
         .made_rungs()
         .map(|r| (r.name.clone(), super::rung_file(plan, Some(&r.name))))
@@ -180,6 +208,16 @@ pub fn write(
             let probed = crate::probe::probe(&dir.join(&file)).ok()?;
             let encoder_options = written_encoder_options(&dir.join(&file));
             let video = probed.video();
+            let quality = measured
+                .iter()
+                .find(|q| q.file == file)
+                .cloned()
+                .or_else(|| {
+                    before
+                        .iter()
+                        .find(|b| b.file == file && b.size_bytes == probed.size_bytes)
+                        .and_then(|b| b.quality.clone())
+                });
             Some(ManifestRung {
                 name,
                 file,
@@ -194,6 +232,7 @@ pub fn write(
                     .audio()
                     .map(|(s, _)| format!("{} {}", s.codec, s.profile.clone().unwrap_or_default())),
                 encoder_options,
+                quality,
             })
         })
         .collect();
@@ -239,10 +278,8 @@ pub fn write(
         plan,
     };
     let path = dir.join("manifest.json");
-    let tmp = dir.join(".manifest.json.part");
     let bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| e.to_string())?;
-    std::fs::write(&tmp, bytes)
-        .and_then(|()| std::fs::rename(&tmp, &path))
-        .map_err(|e| format!("writing {}: {e}", path.display()))?;
+    super::write_atomically(&path, &bytes)?;
+    write_quality_report(dir, &manifest)?;
     Ok(path)
 }

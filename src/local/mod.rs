@@ -6,8 +6,8 @@
 mod encoder_options;
 mod manifest;
 mod progress;
-mod rung;
-mod source;
+pub mod rung;
+pub mod source;
 pub mod stills;
 pub mod titles;
 
@@ -55,6 +55,52 @@ pub enum EncodeError {
         /// What failed.
         reason: String,
     },
+}
+
+/// What scoring during the encode measured on a rung, summed up.
+fn quality_of(
+    path: &Path,
+    r: &crate::plan::PlannedRung,
+    m: &crate::quality::meter::Measured,
+) -> Option<crate::quality::RungQuality> {
+    let bitrate_bps = crate::probe::probe(path)
+        .ok()
+        .and_then(|i| i.video_bitrate_bps())
+        .unwrap_or(0);
+    crate::quality::stats::summarize(
+        &crate::quality::stats::RungFacts {
+            rung: r.name.clone(),
+            file: path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            width: r.width,
+            height: r.height,
+            fps: r.frame_rate.fps(),
+            bitrate_bps,
+        },
+        &m.scores,
+        m.frames,
+        m.every,
+        m.reference_size,
+        m.model,
+        crate::quality::compare::Options::default().segment_secs,
+    )
+}
+
+/// Writes a file whole or not at all: to `.name.part` beside it, then renamed over it.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.part"));
+    std::fs::write(&tmp, bytes)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            format!("writing {}: {e}", path.display())
+        })
 }
 
 /// The file of one rung: `<title>_<name>.mp4` (or `<title>.m4a` for audio only).
@@ -193,6 +239,7 @@ pub fn encode_with(
         .map(|s| stills::Tap::new(plan, s, &dir.join("stills")));
     let mut made = Vec::new();
     let mut failed = Vec::new();
+    let mut measured: Vec<crate::quality::RungQuality> = Vec::new();
     if !todo.is_empty() {
         events(JobEvent::Stage {
             stage: Stage::Encode,
@@ -238,6 +285,7 @@ pub fn encode_with(
                 path: t.path.clone(),
                 video: t.rung.clone().map(|r| rung::VideoOut {
                     threads: encoder_threads(&r, plan),
+                    score_every: preset.quality.measure.then_some(preset.quality.every),
                     rung: r,
                     settings: preset.video.clone(),
                     grid,
@@ -287,7 +335,7 @@ pub fn encode_with(
                 });
             let run_result = src.run(&mut fanout, cancel, tap.as_mut());
             drop(fanout); // hang up: workers flush and finish
-            let outcomes: Vec<Result<PathBuf, String>> = handles
+            let outcomes: Vec<Result<rung::Rendered, String>> = handles
                 .into_iter()
                 // A worker that panicked is a bug; report it as that rung's failure.
                 .map(|h| {
@@ -306,8 +354,8 @@ pub fn encode_with(
         if let Err(reason) = run_result {
             // The source failed part-way: nothing is complete; workers already removed their files.
             for (t, outcome) in todo.iter().zip(&outcomes) {
-                if let Ok(path) = outcome {
-                    let _ = std::fs::remove_file(path);
+                if let Ok(r) = outcome {
+                    let _ = std::fs::remove_file(&r.path);
                 }
                 failed.push((t.name.clone(), reason.clone()));
             }
@@ -318,16 +366,32 @@ pub fn encode_with(
         }
         for (t, outcome) in todo.iter().zip(outcomes) {
             match outcome {
-                Ok(path) if !cancel.is_cancelled() => {
+                Ok(rendered) if !cancel.is_cancelled() => {
+                    let path = rendered.path;
                     let size_bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
                     if let Some(file) = path.file_name() {
                         done.mark(&file.to_string_lossy(), t.key.clone());
                         done.save(&dir);
                     }
+                    match (rendered.measured, &t.rung) {
+                        (Some(Ok(m)), Some(r)) => {
+                            if let Some(q) = quality_of(&path, r, &m) {
+                                events(JobEvent::Quality {
+                                    quality: Box::new(q.clone()),
+                                });
+                                measured.push(q);
+                            }
+                        }
+                        (Some(Err(e)), _) => events(JobEvent::Warning {
+                            message: format!("{}: quality not measured: {e}", t.name),
+                        }),
+                        _ => {}
+                    }
                     events(JobEvent::Output { path, size_bytes });
                     made.push(t.name.clone());
                 }
-                Ok(path) => {
+                Ok(rendered) => {
+                    let path = rendered.path;
                     // Cancelled after this rung finished writing: it is whole, but the job
                     // was not; keep nothing that looks finished from a cancelled run.
                     let _ = std::fs::remove_file(path);
@@ -383,10 +447,17 @@ pub fn encode_with(
                 ),
             });
         }
-        match manifest::write(&dir, info, preset, plan, &still_paths) {
+        match manifest::write(&dir, info, preset, plan, &still_paths, &measured) {
             Ok(path) => {
-                let size_bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-                events(JobEvent::Output { path, size_bytes });
+                let report = dir.join("quality.html");
+                for path in [path, report] {
+                    if let Ok(meta) = std::fs::metadata(&path) {
+                        events(JobEvent::Output {
+                            path,
+                            size_bytes: meta.len(),
+                        });
+                    }
+                }
             }
             Err(e) => events(JobEvent::Warning {
                 message: format!("manifest: {e}"),

@@ -14,6 +14,7 @@ use crate::av::ffmpeg;
 use crate::job::CancelToken;
 use crate::plan::PlannedRung;
 use crate::preset::{Codec, VideoSettings};
+use crate::quality::meter::{Measured, Meter};
 use crate::timing::KeyframeGrid;
 
 /// What flows from the source to each rung.
@@ -35,6 +36,8 @@ pub struct VideoOut {
     pub grid: KeyframeGrid,
     /// Encoder threads (0: as many as the encoder wants).
     pub threads: usize,
+    /// Score the rung against the reference pictures while encoding: every N-th frame.
+    pub score_every: Option<u32>,
 }
 
 /// The audio stream to mux, from the one shared encoder.
@@ -60,20 +63,32 @@ pub struct RungJob {
     pub frames_done: Arc<AtomicU64>,
 }
 
+/// A finished rung.
+pub struct Rendered {
+    /// The final path.
+    pub path: PathBuf,
+    /// Its quality, when scoring was asked for (an error in words if scoring failed; the rung
+    /// itself is fine then).
+    pub measured: Option<Result<Measured, String>>,
+}
+
 /// Runs a rung to the end of its input. Returns the final path, or an error in words.
 /// On failure or cancel the temporary file is removed.
 pub fn run(
     job: RungJob,
     input: Receiver<RungMsg>,
     cancel: &CancelToken,
-) -> Result<PathBuf, String> {
+) -> Result<Rendered, String> {
     let tmp = temporary_path(&job.path);
     let result = encode(&job, &tmp, input, cancel);
     match result {
-        Ok(()) => {
+        Ok(measured) => {
             std::fs::rename(&tmp, &job.path)
                 .map_err(|e| format!("cannot rename {} into place: {e}", tmp.display()))?;
-            Ok(job.path)
+            Ok(Rendered {
+                path: job.path,
+                measured,
+            })
         }
         Err(e) => {
             let _ = std::fs::remove_file(&tmp);
@@ -91,7 +106,104 @@ pub fn temporary_path(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.part"))
 }
 
+/// The rung scored while it is encoded: its packets are decoded again (in this thread) and each
+/// picture is compared with the reference picture it was made from, which the encoder's delay
+/// keeps alive a little longer (shared, not copied).
+struct Scoring {
+    decoder: ffmpeg_next::decoder::Video,
+    meter: Option<Meter>,
+    every: u32,
+    step: u32,
+    /// The rung index of the next decoded picture (decoders give display order).
+    next: u64,
+    /// The first thing that went wrong; scoring stops, the rung goes on.
+    error: Option<String>,
+}
+
+impl Scoring {
+    fn new(encoder: &encoder::Video, step: u32, every: u32) -> Result<Self, String> {
+        let mut ctx = codec::context::Context::from_parameters(codec::Parameters::from(encoder))
+            .map_err(|e| format!("a decoder for scoring: {e}"))?;
+        ctx.set_threading(codec::threading::Config {
+            kind: codec::threading::Type::Slice,
+            count: 1,
+            ..Default::default()
+        });
+        let decoder = ctx
+            .decoder()
+            .video()
+            .map_err(|e| format!("a decoder for scoring: {e}"))?;
+        Ok(Self {
+            decoder,
+            meter: None,
+            every,
+            step,
+            next: 0,
+            error: None,
+        })
+    }
+
+    fn reference(&mut self, index: u64, picture: &Arc<frame::Video>) {
+        if self.error.is_some() {
+            return;
+        }
+        if self.meter.is_none() {
+            // libvmaf's own threads would compete with the encoders: score in this thread.
+            match Meter::new(
+                (picture.width(), picture.height()),
+                self.step,
+                self.every,
+                0,
+            ) {
+                Ok(m) => self.meter = Some(m),
+                Err(e) => {
+                    self.error = Some(e);
+                    return;
+                }
+            }
+        }
+        if let Some(m) = self.meter.as_mut() {
+            m.reference(index, picture);
+        }
+    }
+
+    fn packet(&mut self, packet: Option<&Packet>) {
+        if self.error.is_some() {
+            return;
+        }
+        let sent = match packet {
+            Some(p) => self.decoder.send_packet(p),
+            None => self.decoder.send_eof(),
+        };
+        if let Err(e) = sent {
+            self.error = Some(format!("decoding the rung for scoring: {e}"));
+            return;
+        }
+        let mut picture = frame::Video::empty();
+        while self.decoder.receive_frame(&mut picture).is_ok() {
+            if let Some(m) = self.meter.as_mut()
+                && let Err(e) = m.distorted(self.next, &picture)
+            {
+                self.error = Some(e);
+                return;
+            }
+            self.next += 1;
+        }
+    }
+
+    fn finish(mut self) -> Result<Measured, String> {
+        self.packet(None);
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        self.meter
+            .ok_or_else(|| "no picture to score".to_owned())?
+            .finish()
+    }
+}
+
 struct VideoState {
+    scoring: Option<Scoring>,
     encoder: encoder::Video,
     scaler: Option<software::scaling::Context>,
     rung: PlannedRung,
@@ -106,7 +218,7 @@ fn encode(
     tmp: &Path,
     input: Receiver<RungMsg>,
     cancel: &CancelToken,
-) -> Result<(), String> {
+) -> Result<Option<Result<Measured, String>>, String> {
     let fail = |what: &str, e: ffmpeg::Error| format!("{what}: {e}");
     let container = if job.video.is_some() { "mp4" } else { "ipod" };
     let mut octx = format::output_as(tmp, container).map_err(|e| fail("creating the output", e))?;
@@ -151,6 +263,9 @@ fn encode(
         match msg {
             RungMsg::Video(frame, index) => {
                 if let Some(v) = video.as_mut() {
+                    if let Some(s) = v.scoring.as_mut() {
+                        s.reference(index, &frame);
+                    }
                     push_video(v, &frame, index, &mut octx, &job.frames_done)?;
                 }
             }
@@ -178,7 +293,7 @@ fn encode(
     }
     octx.write_trailer()
         .map_err(|e| fail("finishing the MP4", e))?;
-    Ok(())
+    Ok(video.and_then(|v| v.scoring).map(Scoring::finish))
 }
 
 fn open_video(
@@ -251,7 +366,12 @@ fn open_video(
             (*ost.parameters().as_mut_ptr()).codec_tag = u32::from_le_bytes(*b"hvc1");
         }
     }
+    let scoring = match v.score_every {
+        Some(every) => Some(Scoring::new(&encoder, v.rung.frame_step, every)?),
+        None => None,
+    };
     Ok(VideoState {
+        scoring,
         encoder,
         scaler: None,
         rung: v.rung.clone(),
@@ -326,6 +446,9 @@ fn drain(
     loop {
         match v.encoder.receive_packet(&mut packet) {
             Ok(()) => {
+                if let Some(s) = v.scoring.as_mut() {
+                    s.packet(Some(&packet));
+                }
                 packet.set_stream(0);
                 packet.rescale_ts(v.time_base, v.stream_tb);
                 packet

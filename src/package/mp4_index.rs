@@ -93,7 +93,22 @@ pub fn read(path: &Path) -> Result<Vec<Track>, IndexError> {
     };
     let mut file = File::open(path).map_err(|e| fail(format!("cannot open: {e}")))?;
     let len = file.metadata().map_err(|e| fail(e.to_string()))?.len();
-    let moov = find_moov(&mut file, len).map_err(fail)?;
+    read_from(&mut file, len, path)
+}
+
+/// [`read`] on `len` bytes of any reader (`path` names them in errors and in the tracks).
+/// Untrusted bytes are welcome: every size and count is checked against `len` before it is
+/// used or allocated (the fuzz target `mp4_index` feeds it arbitrary input).
+pub fn read_from<R: Read + Seek>(
+    reader: &mut R,
+    len: u64,
+    path: &Path,
+) -> Result<Vec<Track>, IndexError> {
+    let fail = |reason: String| IndexError {
+        path: path.to_owned(),
+        reason,
+    };
+    let moov = find_moov(reader, len).map_err(fail)?;
     let moov = Moov::decode(&mut moov.as_slice()).map_err(|e| {
         fail(format!(
             "its index (moov box) is damaged ({e}); encode this title again or re-export the file"
@@ -131,9 +146,9 @@ pub fn read(path: &Path) -> Result<Vec<Track>, IndexError> {
 }
 
 /// Walks the top-level boxes to the `moov` and returns its bytes (header included).
-fn find_moov(file: &mut File, len: u64) -> Result<Vec<u8>, String> {
+fn find_moov<R: Read + Seek>(file: &mut R, len: u64) -> Result<Vec<u8>, String> {
     let mut pos = 0u64;
-    while pos + 8 <= len {
+    while pos.saturating_add(8) <= len {
         file.seek(SeekFrom::Start(pos)).map_err(|e| e.to_string())?;
         let mut head = [0u8; 16];
         file.read_exact(&mut head[..8]).map_err(|e| e.to_string())?;
@@ -150,7 +165,8 @@ fn find_moov(file: &mut File, len: u64) -> Result<Vec<u8>, String> {
             }
             n => u64::from(n),
         };
-        if size < 8 || pos + size > len {
+        // A 64-bit size near u64::MAX must not wrap around past the check.
+        if size < 8 || pos.checked_add(size).is_none_or(|end| end > len) {
             return Err(format!(
                 "box '{}' at byte {pos} runs past the end of the file",
                 String::from_utf8_lossy(&kind)

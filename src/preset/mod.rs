@@ -83,6 +83,9 @@ pub struct Preset {
     /// What source metadata is carried over.
     #[serde(default)]
     pub metadata: MetadataSettings,
+    /// Measuring every rung's quality (VMAF, SSIM, PSNR) while it is encoded.
+    #[serde(default)]
+    pub quality: QualitySettings,
     /// The rungs, largest or smallest first as you like; manifests sort them by
     /// `packaging.rung_order`. Empty for audio-only presets.
     #[serde(default, rename = "rung")]
@@ -375,6 +378,26 @@ impl Default for PackagingSettings {
 pub struct MetadataSettings {
     /// Keep the creation time and GPS location a phone recorded.
     pub keep_phone_metadata: bool,
+}
+
+/// Quality measured during local encodes (the cloud backend does not measure: MediaConvert
+/// has no VMAF; score its downloaded rungs with `vodkit quality`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct QualitySettings {
+    /// Score every rung against the prepared source as it is encoded.
+    pub measure: bool,
+    /// Score every N-th frame (1: all).
+    pub every: u32,
+}
+
+impl Default for QualitySettings {
+    fn default() -> Self {
+        Self {
+            measure: false,
+            every: 1,
+        }
+    }
 }
 
 impl Preset {

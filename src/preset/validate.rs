@@ -189,6 +189,16 @@ pub fn validate(p: &Preset) -> Vec<Problem> {
         );
     }
 
+    if !(1..=1000).contains(&p.quality.every) {
+        top(
+            "quality.every",
+            format!(
+                "{} is outside 1-1000 (1 scores every frame, 5 every fifth)",
+                p.quality.every
+            ),
+        );
+    }
+
     match (p.rungs.is_empty(), p.container, a.codec) {
         (true, _, AudioCodec::None) => top(
             "rung",

@@ -5,7 +5,7 @@
 
 mod file_body;
 mod player;
-mod request;
+pub mod request;
 
 use std::collections::HashMap;
 use std::convert::Infallible;

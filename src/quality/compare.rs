@@ -1,0 +1,353 @@
+//! `vodkit quality SOURCE RUNG...`: scores existing files against their source. The source is
+//! read once through the very preparation an encode uses ([`crate::local::source::Source`]);
+//! every rung file is decoded on its own thread in step with it.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::Receiver;
+
+use ffmpeg_next::{codec, decoder, format, frame, media};
+
+use super::meter::Meter;
+use super::stats::{RungFacts, RungQuality, summarize};
+use crate::av::{self, ffmpeg};
+use crate::job::{CancelToken, EventSink, JobEvent, Stage};
+use crate::local::rung::RungMsg;
+use crate::local::source::{Fanout, Source};
+use crate::plan::Plan;
+use crate::probe::{MediaInfo, probe};
+
+/// How scoring runs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Options {
+    /// Score every N-th frame (1: all).
+    pub every: u32,
+    /// Segment length of the per-segment VMAF, seconds.
+    pub segment_secs: f64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            every: 1,
+            segment_secs: 2.0,
+        }
+    }
+}
+
+/// A rung file checked and ready to score.
+struct RungFile {
+    path: PathBuf,
+    facts: RungFacts,
+    step: u32,
+}
+
+/// The plan whose preparation the source gets: the title's own (its `manifest.json`, when the
+/// rungs sit in a Vodkit title folder made from this source), else a fresh plan of the source.
+fn reference_plan(source: &MediaInfo, rungs: &[PathBuf]) -> Result<Plan, String> {
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned());
+    let want = canonical(&source.path);
+    for rung in rungs {
+        let Some(dir) = rung.parent() else { continue };
+        let Ok(bytes) = std::fs::read(dir.join("manifest.json")) else {
+            continue;
+        };
+        let Ok(manifest) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+            continue;
+        };
+        let Ok(plan) = serde_json::from_value::<Plan>(manifest["plan"].clone()) else {
+            continue;
+        };
+        // The manifest keeps only the file name of its source (privacy): compare names, and
+        // the full path when it is there.
+        let same = if plan.source.is_absolute() {
+            canonical(&plan.source) == want
+        } else {
+            plan.source.file_name() == source.path.file_name()
+        };
+        if !same {
+            return Err(format!(
+                "{}: its title was made from {}, not from {}; give the source it was made from",
+                rung.display(),
+                plan.source.display(),
+                source.path.display()
+            ));
+        }
+        return Ok(Plan {
+            source: source.path.clone(),
+            ..plan
+        });
+    }
+    let preset = crate::preset::store::builtins()
+        .into_iter()
+        .find(|p| p.name == "web-ladder")
+        .ok_or("the built-in web-ladder preset is missing")?;
+    crate::plan::plan(source, &preset).map_err(|e| e.to_string())
+}
+
+/// Checks a rung file against the source: it has video, at the source's rate divided by a
+/// whole number.
+fn rung_file(path: &Path, source_fps: f64, source_secs: f64) -> Result<RungFile, String> {
+    let info = probe(path).map_err(|e| e.to_string())?;
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let Some((stream, video)) = info.video() else {
+        return Err(format!(
+            "{}: has no video (audio only?); only video rungs can be scored",
+            path.display()
+        ));
+    };
+    // The stream's own rate (r_frame_rate); the average is skewed by edit lists on short files.
+    let fps = video
+        .real_frame_rate
+        .or(video.avg_frame_rate)
+        .filter(|f| *f > 0.0)
+        .ok_or_else(|| format!("{}: its frame rate is unknown", path.display()))?;
+    let step = (source_fps / fps).round().max(1.0);
+    if (source_fps / step - fps).abs() > 0.01 * fps {
+        return Err(format!(
+            "{}: runs at {fps:.3} fps, which is not the source's {source_fps:.3} fps divided by a whole number; was it made from this source?",
+            path.display()
+        ));
+    }
+    let secs = stream
+        .duration_secs
+        .or(info.duration_secs)
+        .unwrap_or(source_secs);
+    // A frame or two of difference is rounding at the ends; more is another duration.
+    let tolerance = (2.0 / fps).max(0.01 * source_secs);
+    if (secs - source_secs).abs() > tolerance {
+        return Err(format!(
+            "{}: lasts {secs:.2} s but the source lasts {source_secs:.2} s; a rung must cover the whole source (was it made from this source, or cut?)",
+            path.display()
+        ));
+    }
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let rung = stem
+        .rsplit_once('_')
+        .map_or(stem.clone(), |(_, r)| r.to_owned());
+    Ok(RungFile {
+        path: path.to_owned(),
+        facts: RungFacts {
+            rung,
+            file: name,
+            width: video.width,
+            height: video.height,
+            fps,
+            bitrate_bps: info.video_bitrate_bps().unwrap_or(0),
+        },
+        step: step as u32,
+    })
+}
+
+/// Decodes a rung file's pictures in display order.
+struct RungReader {
+    input: format::context::Input,
+    index: usize,
+    decoder: decoder::Video,
+    done: bool,
+}
+
+impl RungReader {
+    fn open(path: &Path) -> Result<Self, String> {
+        let input =
+            format::input(path).map_err(|e| format!("{}: cannot open: {e}", path.display()))?;
+        let stream = input
+            .streams()
+            .best(media::Type::Video)
+            .ok_or_else(|| format!("{}: has no video", path.display()))?;
+        let index = stream.index();
+        let decoder = codec::context::Context::from_parameters(stream.parameters())
+            .and_then(|c| c.decoder().video())
+            .map_err(|e| format!("{}: cannot decode its video: {e}", path.display()))?;
+        Ok(Self {
+            input,
+            index,
+            decoder,
+            done: false,
+        })
+    }
+
+    /// The next picture, or `None` at the end.
+    fn next(&mut self) -> Result<Option<frame::Video>, String> {
+        let mut picture = frame::Video::empty();
+        loop {
+            match self.decoder.receive_frame(&mut picture) {
+                Ok(()) => return Ok(Some(picture)),
+                Err(ffmpeg::Error::Eof) => return Ok(None),
+                Err(ffmpeg::Error::Other { errno }) if errno == ffmpeg::util::error::EAGAIN => {}
+                Err(e) => return Err(format!("decoding: {e}")),
+            }
+            if self.done {
+                return Ok(None);
+            }
+            match av::read_packet(&mut self.input) {
+                Ok(p) if p.stream() == self.index => {
+                    let _ = self.decoder.send_packet(&p);
+                }
+                Ok(_) | Err(ffmpeg::Error::InvalidData) => {}
+                Err(ffmpeg::Error::Eof) => {
+                    let _ = self.decoder.send_eof();
+                    self.done = true;
+                }
+                Err(e) => return Err(format!("reading: {e}")),
+            }
+        }
+    }
+}
+
+/// Scores one rung file as the source's references arrive.
+fn score_rung(
+    rung: &RungFile,
+    input: &Receiver<RungMsg>,
+    options: Options,
+    threads: u32,
+    cancel: &CancelToken,
+) -> Result<RungQuality, String> {
+    let named = |e: String| {
+        if e.starts_with(&rung.path.display().to_string()) {
+            e
+        } else {
+            format!("{}: {e}", rung.path.display())
+        }
+    };
+    let mut reader = RungReader::open(&rung.path).map_err(named)?;
+    let mut meter: Option<Meter> = None;
+    let mut next_rung_index = 0u64;
+    for msg in input {
+        if cancel.is_cancelled() {
+            return Err(named("cancelled".to_owned()));
+        }
+        let RungMsg::Video(reference, source_index) = msg else {
+            continue;
+        };
+        if meter.is_none() {
+            let size = (reference.width(), reference.height());
+            meter = Some(Meter::new(size, rung.step, options.every, threads).map_err(named)?);
+        }
+        let Some(m) = meter.as_mut() else { continue };
+        m.reference(source_index, &reference);
+        if !source_index.is_multiple_of(m.step()) {
+            continue;
+        }
+        // Read the rung up to this reference's picture.
+        let wanted = source_index / m.step();
+        while next_rung_index <= wanted {
+            let Some(picture) = reader.next().map_err(named)? else {
+                break;
+            };
+            m.distorted(next_rung_index, &picture).map_err(named)?;
+            next_rung_index += 1;
+        }
+    }
+    if cancel.is_cancelled() {
+        return Err(named("cancelled".to_owned()));
+    }
+    let meter = meter.ok_or_else(|| named("the source gave no pictures".to_owned()))?;
+    // Pictures past the source's end count as unmatched.
+    let mut extra = 0u64;
+    while reader.next().map_err(named)?.is_some() {
+        extra += 1;
+    }
+    let measured = meter.finish().map_err(named)?;
+    let off = measured.missed + measured.unmatched + extra;
+    if off > 2 + measured.frames / 100 {
+        return Err(named(format!(
+            "{} of its pictures do not line up with the source's ({} compared, {} missing, {} extra); was it made from this source?",
+            off,
+            measured.frames,
+            measured.missed,
+            measured.unmatched + extra
+        )));
+    }
+    summarize(
+        &rung.facts,
+        &measured.scores,
+        measured.frames,
+        measured.every,
+        measured.reference_size,
+        measured.model,
+        options.segment_secs,
+    )
+    .ok_or_else(|| named("no picture could be compared".to_owned()))
+}
+
+/// Scores `rungs` against `source`. Every rung is checked before any work starts; an error
+/// names the file and the reason.
+pub fn score_files(
+    source: &Path,
+    rungs: &[PathBuf],
+    options: Options,
+    events: &EventSink,
+    cancel: &CancelToken,
+) -> Result<Vec<RungQuality>, String> {
+    av::init();
+    if rungs.is_empty() {
+        return Err("give at least one rung file to score".to_owned());
+    }
+    let info = probe(source).map_err(|e| e.to_string())?;
+    if info.video().is_none() {
+        return Err(format!(
+            "{}: has no video to compare against",
+            source.display()
+        ));
+    }
+    let plan = reference_plan(&info, rungs)?;
+    let (Some(rate), true) = (plan.source_frame_rate, plan.duration_secs > 0.0) else {
+        return Err(format!(
+            "{}: its frame rate or duration is unknown",
+            source.display()
+        ));
+    };
+    let files: Vec<RungFile> = rungs
+        .iter()
+        .map(|r| rung_file(r, rate.fps(), plan.duration_secs))
+        .collect::<Result<_, _>>()?;
+    events(JobEvent::Stage {
+        stage: Stage::Quality,
+    });
+    // The source is read once, without its audio.
+    let reading = Plan {
+        audio: None,
+        ..plan
+    };
+    let mut src = Source::open(&reading).map_err(|e| format!("{}: {e}", source.display()))?;
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as u32;
+    let threads = (cores / files.len() as u32).saturating_sub(1);
+    let mut senders = Vec::new();
+    let results = std::thread::scope(|scope| {
+        let mut handles = Vec::new();
+        for f in &files {
+            let (tx, rx) = std::sync::mpsc::sync_channel(8);
+            senders.push(Some(tx));
+            let cancel = cancel.clone();
+            handles.push(scope.spawn(move || score_rung(f, &rx, options, threads, &cancel)));
+        }
+        let mut fanout = Fanout { senders };
+        let read = src.run(&mut fanout, cancel, None);
+        drop(fanout);
+        let scored: Vec<Result<RungQuality, String>> = handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("a scoring thread crashed".to_owned()))
+            })
+            .collect();
+        (read, scored)
+    });
+    let (read, scored) = results;
+    read.map_err(|e| format!("{}: {e}", source.display()))?;
+    let mut out = Vec::new();
+    for q in scored {
+        let q = q?;
+        events(JobEvent::Quality {
+            quality: Box::new(q.clone()),
+        });
+        out.push(q);
+    }
+    Ok(out)
+}

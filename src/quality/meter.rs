@@ -1,0 +1,190 @@
+//! One rung's scoring: the reference pictures (the source after the encode's own preparation:
+//! upright, deinterlaced, square pixels, tone-mapped, BT.709, constant rate; shared with the
+//! encoders, never decoded twice) come in by source frame index, the rung's decoded pictures by
+//! rung frame index; each pair is upscaled to the reference size with one fixed scaler
+//! (bicubic, as VMAF practice wants) and handed to libvmaf.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use ffmpeg_next::{format, frame, software};
+
+use super::vmaf::{FrameScores, Scorer, model_for};
+
+/// Pairs and scores one rung.
+pub struct Meter {
+    scorer: Scorer,
+    reference_size: (u32, u32),
+    /// Source frames per rung frame (2 for a half-rate rung).
+    step: u64,
+    /// References waiting for their rung picture, by rung frame index.
+    pending: BTreeMap<u64, Arc<frame::Video>>,
+    upscaler: Option<((u32, u32), software::scaling::Context)>,
+    /// Rung pictures that found no reference (more pictures than the source has).
+    unmatched: u64,
+    /// References no rung picture came for.
+    missed: u64,
+}
+
+/// What a meter measured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measured {
+    /// Per scored frame.
+    pub scores: Vec<FrameScores>,
+    /// Pairs compared.
+    pub frames: u64,
+    /// Rung pictures without a reference (the rung is longer than the source).
+    pub unmatched: u64,
+    /// References without a rung picture (the rung is shorter).
+    pub missed: u64,
+    /// Every N-th frame was scored.
+    pub every: u32,
+    /// The VMAF model used.
+    pub model: &'static str,
+    /// The reference size.
+    pub reference_size: (u32, u32),
+}
+
+impl Meter {
+    /// A meter against references of `reference_size`, for a rung taking every `step`-th
+    /// source frame, scoring every `every`-th rung frame on `threads` libvmaf threads.
+    pub fn new(
+        reference_size: (u32, u32),
+        step: u32,
+        every: u32,
+        threads: u32,
+    ) -> Result<Self, String> {
+        let (w, h) = reference_size;
+        Ok(Self {
+            scorer: Scorer::new(w, h, model_for(w, h), every, threads)?,
+            reference_size,
+            step: u64::from(step.max(1)),
+            pending: BTreeMap::new(),
+            upscaler: None,
+            unmatched: 0,
+            missed: 0,
+        })
+    }
+
+    /// Source frames per rung frame.
+    pub fn step(&self) -> u64 {
+        self.step
+    }
+
+    /// A reference picture, source frame `source_index` of the prepared constant-rate
+    /// sequence; kept only when the rung has a frame there.
+    pub fn reference(&mut self, source_index: u64, picture: &Arc<frame::Video>) {
+        if source_index.is_multiple_of(self.step) {
+            self.pending
+                .insert(source_index / self.step, Arc::clone(picture));
+        }
+    }
+
+    /// The rung's picture `rung_index` (display order); scored against its reference, which
+    /// must have come first. References older than it found no picture and are dropped.
+    pub fn distorted(&mut self, rung_index: u64, picture: &frame::Video) -> Result<(), String> {
+        while let Some(entry) = self.pending.first_entry() {
+            if *entry.key() >= rung_index {
+                break;
+            }
+            entry.remove();
+            self.missed += 1;
+        }
+        let Some(reference) = self.pending.remove(&rung_index) else {
+            self.unmatched += 1;
+            return Ok(());
+        };
+        let upscaled = self.upscale(picture)?;
+        self.scorer
+            .push(&reference, upscaled.as_ref().unwrap_or(picture))
+    }
+
+    /// References still waiting (the encoder's delay, or the rung's lag when reading a file).
+    pub fn waiting(&self) -> usize {
+        self.pending.len()
+    }
+
+    fn upscale(&mut self, picture: &frame::Video) -> Result<Option<frame::Video>, String> {
+        let (w, h) = self.reference_size;
+        let size = (picture.width(), picture.height());
+        if size == (w, h) && picture.format() == format::Pixel::YUV420P {
+            return Ok(None);
+        }
+        if self.upscaler.as_ref().is_none_or(|(s, _)| *s != size) {
+            let ctx = software::scaling::Context::get(
+                picture.format(),
+                size.0,
+                size.1,
+                format::Pixel::YUV420P,
+                w,
+                h,
+                software::scaling::Flags::BICUBIC,
+            )
+            .map_err(|e| format!("cannot scale {}x{} to {w}x{h}: {e}", size.0, size.1))?;
+            self.upscaler = Some((size, ctx));
+        }
+        let mut out = frame::Video::new(format::Pixel::YUV420P, w, h);
+        if let Some((_, ctx)) = self.upscaler.as_mut() {
+            ctx.run(picture, &mut out)
+                .map_err(|e| format!("scaling for scoring: {e}"))?;
+        }
+        Ok(Some(out))
+    }
+
+    /// Ends the rung: the scores and how well the sequences matched.
+    pub fn finish(mut self) -> Result<Measured, String> {
+        self.missed += self.pending.len() as u64;
+        self.pending.clear();
+        let model = self.scorer.model_name();
+        let frames = u64::from(self.scorer.pushed());
+        let every = self.scorer.every();
+        Ok(Measured {
+            every,
+            scores: self.scorer.finish()?,
+            frames,
+            unmatched: self.unmatched,
+            missed: self.missed,
+            model,
+            reference_size: self.reference_size,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flat(w: u32, h: u32, luma: u8) -> frame::Video {
+        let mut f = frame::Video::new(format::Pixel::YUV420P, w, h);
+        for plane in 0..3 {
+            let v = if plane == 0 { luma } else { 128 };
+            f.data_mut(plane).fill(v);
+        }
+        f
+    }
+
+    #[test]
+    fn pairs_by_index_at_a_reduced_rate_and_counts_what_is_missing() {
+        crate::av::init();
+        let mut m = Meter::new((64, 48), 2, 1, 0).expect("meter");
+        // Source frames 0..8: the half-rate rung has frames 0..4 at source frames 0, 2, 4, 6.
+        for i in 0..8 {
+            m.reference(i, &Arc::new(flat(64, 48, 100)));
+        }
+        assert_eq!(m.waiting(), 4);
+        m.distorted(0, &flat(32, 24, 100)).expect("0");
+        m.distorted(2, &flat(32, 24, 100))
+            .expect("2 (1 is missing)");
+        m.distorted(3, &flat(32, 24, 100)).expect("3");
+        m.distorted(9, &flat(32, 24, 100)).expect("no reference");
+        let got = m.finish().expect("finish");
+        assert_eq!((got.frames, got.missed, got.unmatched), (3, 1, 1));
+        assert_eq!(got.scores.len(), 3);
+        assert!(
+            got.scores.iter().all(|s| s.psnr_y >= 59.0),
+            "{:?}",
+            got.scores
+        );
+        assert_eq!(got.model, "vmaf_v0.6.1");
+    }
+}

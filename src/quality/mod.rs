@@ -1,0 +1,17 @@
+//! Quality measured, not guessed: VMAF (libvmaf's built-in Netflix models), SSIM and PSNR of
+//! every rung against the source after the same preparation the encode used, each rung
+//! upscaled (bicubic) to the reference size first.
+//!
+//! - [`vmaf`]: libvmaf behind a safe type.
+//! - [`meter`]: pairs a rung's pictures with the reference pictures and scores them.
+//! - [`stats`]: per-frame scores summed up (mean, harmonic mean, 1 % low, per 2 s segment).
+//! - [`compare`]: `vodkit quality SOURCE RUNG...` on existing files.
+//! - [`report`]: `quality.html`, a self-contained report with SVG plots.
+
+pub mod compare;
+pub mod meter;
+pub mod report;
+pub mod stats;
+pub mod vmaf;
+
+pub use stats::{RungQuality, VmafSummary};

@@ -115,6 +115,10 @@ enum Command {
         /// Also write the report with its plots to this HTML file.
         #[arg(long)]
         html: Option<PathBuf>,
+        /// Write the compared pictures as Y4M into DIR (<rung>.reference.y4m and
+        /// <rung>.distorted.y4m), to check the scores with libvmaf's own `vmaf` tool.
+        #[arg(long, value_name = "DIR")]
+        dump_y4m: Option<PathBuf>,
         /// One JSON object per rung.
         #[arg(long)]
         json: bool,
@@ -323,8 +327,16 @@ pub fn run() -> ExitCode {
             rungs,
             every,
             html,
+            dump_y4m,
             json,
-        }) => quality_cmd::run(&source, &rungs, every, html.as_deref(), &Output { json }),
+        }) => quality_cmd::run(
+            &source,
+            &rungs,
+            every,
+            html.as_deref(),
+            dump_y4m.as_deref(),
+            &Output { json },
+        ),
         Some(Command::Serve {
             dir,
             port,

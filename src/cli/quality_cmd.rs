@@ -1,4 +1,4 @@
-//! `vodkit quality SOURCE RUNG... [--every N] [--html FILE] [--json]`: VMAF, SSIM and PSNR of
+//! `vodkit quality SOURCE RUNG... [--every N] [--html FILE] [--dump-y4m DIR] [--json]`: VMAF, SSIM and PSNR of
 //! rung files against their source, as a table, JSON lines or an HTML report.
 
 use std::fmt::Write as _;
@@ -15,15 +15,17 @@ pub fn run(
     rungs: &[PathBuf],
     every: u32,
     html: Option<&Path>,
+    dump_y4m: Option<&Path>,
     out: &Output,
 ) -> usize {
     let cancel = cancel_on_ctrl_c();
     let quiet: EventSink = Arc::new(|_| {});
     let options = compare::Options {
         every,
+        dump_y4m: dump_y4m.map(Path::to_owned),
         ..compare::Options::default()
     };
-    let scored = match compare::score_files(source, rungs, options, &quiet, &cancel) {
+    let scored = match compare::score_files(source, rungs, &options, &quiet, &cancel) {
         Ok(s) => s,
         Err(e) => {
             out.error(source, &e);

@@ -282,7 +282,7 @@ fn open_video(
     })
 }
 
-fn av_pixel_format(format: format::Pixel) -> i32 {
+pub(crate) fn av_pixel_format(format: format::Pixel) -> i32 {
     let raw: ffmpeg::ffi::AVPixelFormat = format.into();
     raw as i32
 }
@@ -371,7 +371,7 @@ fn open_audio(
     })
 }
 
-fn build_graph(
+pub(crate) fn build_graph(
     source: &str,
     args: &str,
     sink: &str,

@@ -17,12 +17,15 @@ use crate::plan::Plan;
 use crate::probe::{MediaInfo, probe};
 
 /// How scoring runs.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Options {
     /// Score every N-th frame (1: all).
     pub every: u32,
     /// Segment length of the per-segment VMAF, seconds.
     pub segment_secs: f64,
+    /// Write the compared pictures of each rung as `<rung>.reference.y4m` and
+    /// `<rung>.distorted.y4m` into this folder (for the `vmaf` tool).
+    pub dump_y4m: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -30,6 +33,7 @@ impl Default for Options {
         Self {
             every: 1,
             segment_secs: 2.0,
+            dump_y4m: None,
         }
     }
 }
@@ -39,6 +43,9 @@ struct RungFile {
     path: PathBuf,
     facts: RungFacts,
     step: u32,
+    /// The conversion of its pixels to BT.709 limited range (what the reference is in), read
+    /// from its own tags (untagged: SD as BT.601, HD as BT.709, as players do).
+    colour: Option<String>,
 }
 
 /// The plan whose preparation the source gets: the title's own (its `manifest.json`, when the
@@ -141,19 +148,23 @@ fn rung_file(path: &Path, source_fps: f64, source_secs: f64) -> Result<RungFile,
             bitrate_bps: info.video_bitrate_bps().unwrap_or(0),
         },
         step: step as u32,
+        colour: crate::plan::ColourIn::of(video).filter(),
     })
 }
 
-/// Decodes a rung file's pictures in display order.
+/// Decodes a rung file's pictures in display order, converted to BT.709 limited range when
+/// its tags say otherwise.
 struct RungReader {
     input: format::context::Input,
     index: usize,
     decoder: decoder::Video,
     done: bool,
+    colour: Option<String>,
+    graph: Option<ffmpeg_next::filter::Graph>,
 }
 
 impl RungReader {
-    fn open(path: &Path) -> Result<Self, String> {
+    fn open(path: &Path, colour: Option<String>) -> Result<Self, String> {
         let input =
             format::input(path).map_err(|e| format!("{}: cannot open: {e}", path.display()))?;
         let stream = input
@@ -169,7 +180,48 @@ impl RungReader {
             index,
             decoder,
             done: false,
+            colour,
+            graph: None,
         })
+    }
+
+    /// `picture` in BT.709 limited range.
+    fn converted(&mut self, picture: frame::Video) -> Result<frame::Video, String> {
+        let Some(spec) = self.colour.as_deref() else {
+            return Ok(picture);
+        };
+        if self.graph.is_none() {
+            let args = format!(
+                "video_size={}x{}:pix_fmt={}:time_base=1/1:pixel_aspect=1/1",
+                picture.width(),
+                picture.height(),
+                crate::local::source::av_pixel_format(picture.format())
+            );
+            let spec = format!("{spec},format=yuv420p");
+            self.graph = Some(crate::local::source::build_graph(
+                "buffer",
+                &args,
+                "buffersink",
+                &spec,
+                |_| {},
+            )?);
+        }
+        let graph = self.graph.as_mut().ok_or("no colour conversion")?;
+        let fail = |e: ffmpeg::Error| format!("converting its colours: {e}");
+        graph
+            .get("in")
+            .ok_or("no filter input")?
+            .source()
+            .add(&picture)
+            .map_err(fail)?;
+        let mut out = frame::Video::empty();
+        graph
+            .get("out")
+            .ok_or("no filter output")?
+            .sink()
+            .frame(&mut out)
+            .map_err(fail)?;
+        Ok(out)
     }
 
     /// The next picture, or `None` at the end.
@@ -177,7 +229,7 @@ impl RungReader {
         let mut picture = frame::Video::empty();
         loop {
             match self.decoder.receive_frame(&mut picture) {
-                Ok(()) => return Ok(Some(picture)),
+                Ok(()) => return self.converted(picture).map(Some),
                 Err(ffmpeg::Error::Eof) => return Ok(None),
                 Err(ffmpeg::Error::Other { errno }) if errno == ffmpeg::util::error::EAGAIN => {}
                 Err(e) => return Err(format!("decoding: {e}")),
@@ -204,7 +256,7 @@ impl RungReader {
 fn score_rung(
     rung: &RungFile,
     input: &Receiver<RungMsg>,
-    options: Options,
+    options: &Options,
     threads: u32,
     cancel: &CancelToken,
 ) -> Result<RungQuality, String> {
@@ -215,7 +267,7 @@ fn score_rung(
             format!("{}: {e}", rung.path.display())
         }
     };
-    let mut reader = RungReader::open(&rung.path).map_err(named)?;
+    let mut reader = RungReader::open(&rung.path, rung.colour.clone()).map_err(named)?;
     let mut meter: Option<Meter> = None;
     let mut next_rung_index = 0u64;
     for msg in input {
@@ -227,7 +279,20 @@ fn score_rung(
         };
         if meter.is_none() {
             let size = (reference.width(), reference.height());
-            meter = Some(Meter::new(size, rung.step, options.every, threads).map_err(named)?);
+            let mut m = Meter::new(size, rung.step, options.every, threads).map_err(named)?;
+            if let Some(dir) = &options.dump_y4m {
+                let stem = rung
+                    .path
+                    .file_stem()
+                    .map_or_else(|| "rung".into(), |s| s.to_string_lossy().into_owned());
+                m.dump_to(
+                    &dir.join(format!("{stem}.reference.y4m")),
+                    &dir.join(format!("{stem}.distorted.y4m")),
+                    rung.facts.fps,
+                )
+                .map_err(named)?;
+            }
+            meter = Some(m);
         }
         let Some(m) = meter.as_mut() else { continue };
         m.reference(source_index, &reference);
@@ -281,7 +346,7 @@ fn score_rung(
 pub fn score_files(
     source: &Path,
     rungs: &[PathBuf],
-    options: Options,
+    options: &Options,
     events: &EventSink,
     cancel: &CancelToken,
 ) -> Result<Vec<RungQuality>, String> {

@@ -24,6 +24,46 @@ pub struct Meter {
     unmatched: u64,
     /// References no rung picture came for.
     missed: u64,
+    /// Every scored pair also written as Y4M (reference, distorted) for the `vmaf` tool.
+    dump: Option<(Y4m, Y4m)>,
+}
+
+/// A Y4M file being written (4:2:0, 8-bit).
+struct Y4m {
+    out: std::io::BufWriter<std::fs::File>,
+}
+
+impl Y4m {
+    fn create(path: &std::path::Path, (w, h): (u32, u32), fps: f64) -> Result<Self, String> {
+        use std::io::Write as _;
+        let file = std::fs::File::create(path)
+            .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+        let mut out = std::io::BufWriter::new(file);
+        let rate = (fps * 1000.0).round().max(1.0) as u64;
+        writeln!(out, "YUV4MPEG2 W{w} H{h} F{rate}:1000 Ip A1:1 C420jpeg")
+            .map_err(|e| format!("writing {}: {e}", path.display()))?;
+        Ok(Self { out })
+    }
+
+    fn frame(&mut self, f: &frame::Video) -> Result<(), String> {
+        use std::io::Write as _;
+        let fail = |e: std::io::Error| format!("writing Y4M: {e}");
+        self.out.write_all(b"FRAME\n").map_err(fail)?;
+        for plane in 0..3 {
+            let (w, h) = (
+                f.plane_width(plane) as usize,
+                f.plane_height(plane) as usize,
+            );
+            let stride = f.stride(plane);
+            let data = f.data(plane);
+            for row in 0..h {
+                self.out
+                    .write_all(&data[row * stride..row * stride + w])
+                    .map_err(fail)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// What a meter measured.
@@ -63,7 +103,23 @@ impl Meter {
             upscaler: None,
             unmatched: 0,
             missed: 0,
+            dump: None,
         })
+    }
+
+    /// Also writes every compared pair to `reference` and `distorted` (Y4M at `fps`), so the
+    /// `vmaf` tool can score the very same pictures.
+    pub fn dump_to(
+        &mut self,
+        reference: &std::path::Path,
+        distorted: &std::path::Path,
+        fps: f64,
+    ) -> Result<(), String> {
+        self.dump = Some((
+            Y4m::create(reference, self.reference_size, fps)?,
+            Y4m::create(distorted, self.reference_size, fps)?,
+        ));
+        Ok(())
     }
 
     /// Source frames per rung frame.
@@ -95,8 +151,12 @@ impl Meter {
             return Ok(());
         };
         let upscaled = self.upscale(picture)?;
-        self.scorer
-            .push(&reference, upscaled.as_ref().unwrap_or(picture))
+        let distorted = upscaled.as_ref().unwrap_or(picture);
+        if let Some((r, d)) = self.dump.as_mut() {
+            r.frame(&reference)?;
+            d.frame(distorted)?;
+        }
+        self.scorer.push(&reference, distorted)
     }
 
     /// References still waiting (the encoder's delay, or the rung's lag when reading a file).
@@ -133,6 +193,13 @@ impl Meter {
 
     /// Ends the rung: the scores and how well the sequences matched.
     pub fn finish(mut self) -> Result<Measured, String> {
+        if let Some((mut r, mut d)) = self.dump.take() {
+            use std::io::Write as _;
+            r.out
+                .flush()
+                .and_then(|()| d.out.flush())
+                .map_err(|e| format!("writing Y4M: {e}"))?;
+        }
         self.missed += self.pending.len() as u64;
         self.pending.clear();
         let model = self.scorer.model_name();

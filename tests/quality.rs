@@ -1,0 +1,522 @@
+//! Quality measurement, judged two ways: against libvmaf's own `vmaf` tool (built here from
+//! the very source Vodkit links, scoring the very pictures Vodkit compared), and against what
+//! must hold for any honest metric (identical files at the top, a better encode scoring higher
+//! on every metric, a rotated phone clip scoring like the same clip stored upright, mismatched
+//! files refused with the file and the reason). The HTML report is rendered in Chromium.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+/// libvmaf's `vmaf` tool, built once per target folder from the vendored source of the
+/// `vmaf-head-sys` crate Vodkit links (meson + ninja, as its build script uses).
+fn vmaf_tool() -> PathBuf {
+    static TOOL: OnceLock<PathBuf> = OnceLock::new();
+    TOOL.get_or_init(|| {
+        let build = Path::new(env!("CARGO_TARGET_TMPDIR")).join("vmaf-tool");
+        let tool = build.join("tools/vmaf");
+        if tool.exists() {
+            return tool;
+        }
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let out = Command::new(cargo)
+            .args(["metadata", "--format-version", "1", "--locked"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("cargo metadata");
+        let meta: Value = serde_json::from_slice(&out.stdout).expect("metadata json");
+        let manifest = meta["packages"]
+            .as_array()
+            .expect("packages")
+            .iter()
+            .find(|p| p["name"] == "vmaf-head-sys")
+            .and_then(|p| p["manifest_path"].as_str())
+            .expect("vmaf-head-sys is a dependency");
+        let source = Path::new(manifest)
+            .parent()
+            .expect("crate folder")
+            .join("vendored/vmaf/libvmaf");
+        let _ = std::fs::remove_dir_all(&build);
+        let setup = Command::new("meson")
+            .arg("setup")
+            .arg(&build)
+            .arg(&source)
+            .args([
+                "--buildtype=release",
+                "-Denable_tests=false",
+                "-Denable_docs=false",
+                "-Denable_tools=true",
+                "-Dbuilt_in_models=true",
+                "-Denable_float=false",
+                "-Ddefault_library=static",
+            ])
+            .output()
+            .expect("meson (make test-deps installs it)");
+        assert!(
+            setup.status.success(),
+            "meson setup: {}",
+            String::from_utf8_lossy(&setup.stdout)
+        );
+        let ninja = Command::new("ninja")
+            .arg("-C")
+            .arg(&build)
+            .arg("tools/vmaf")
+            .output()
+            .expect("ninja");
+        assert!(
+            ninja.status.success(),
+            "ninja: {}",
+            String::from_utf8_lossy(&ninja.stdout)
+        );
+        tool
+    })
+    .clone()
+}
+
+fn ffmpeg(args: &[&str]) {
+    let status = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y"])
+        .args(args)
+        .status()
+        .expect("ffmpeg");
+    assert!(status.success(), "ffmpeg {args:?}");
+}
+
+/// A rung made by the ffmpeg CLI from `source`: `size` (WxH) at CRF `crf`.
+fn rung(source: &Path, dir: &Path, name: &str, size: &str, crf: u32) -> PathBuf {
+    let out = dir.join(format!("clip_{name}.mp4"));
+    let crf = crf.to_string();
+    let scale = format!("scale={}:flags=bicubic", size.replace('x', ":"));
+    ffmpeg(&[
+        "-i",
+        source.to_str().expect("utf-8"),
+        "-vf",
+        &scale,
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-crf",
+        &crf,
+        "-an",
+        out.to_str().expect("utf-8"),
+    ]);
+    out
+}
+
+/// `vodkit quality ... --json`: one object per rung, or the error text.
+fn quality(args: &[&str], config: &Path) -> Result<Vec<Value>, String> {
+    let mut all = vec!["quality"];
+    all.extend_from_slice(args);
+    all.push("--json");
+    let (code, stdout, stderr) = common::vodkit(&all, config);
+    if code != 0 {
+        return Err(stderr);
+    }
+    Ok(stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect())
+}
+
+fn f(v: &Value, path: &str) -> f64 {
+    path.split('.')
+        .fold(v, |v, k| &v[k])
+        .as_f64()
+        .unwrap_or_else(|| panic!("{path} in {v}"))
+}
+
+/// 640x360, 29.97 fps, 4 s of moving detail with mild grain: enough texture for the metrics to
+/// tell encodes apart.
+fn textured() -> PathBuf {
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("clips/quality-textured.mp4");
+    if !path.exists() {
+        std::fs::create_dir_all(path.parent().expect("dir")).expect("dir");
+        let tmp = path.with_extension(format!("{}.part.mp4", std::process::id()));
+        ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=s=640x360:r=30000/1001:d=4,noise=alls=12:allf=t",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            "12",
+            tmp.to_str().expect("utf-8"),
+        ]);
+        std::fs::rename(&tmp, &path).expect("rename");
+    }
+    path
+}
+
+#[test]
+fn scores_equal_the_vmaf_tools_on_the_same_pictures() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = textured();
+    let small = rung(&source, dir.path(), "180p", "320x180", 28);
+    let dump = dir.path().join("y4m");
+    std::fs::create_dir_all(&dump).expect("dump dir");
+    let got = quality(
+        &[
+            source.to_str().expect("utf-8"),
+            small.to_str().expect("utf-8"),
+            "--dump-y4m",
+            dump.to_str().expect("utf-8"),
+        ],
+        dir.path(),
+    )
+    .expect("scored");
+    let ours = &got[0];
+    assert_eq!(ours["model"], "vmaf_v0.6.1");
+    assert_eq!(
+        (
+            ours["reference_width"].as_u64(),
+            ours["reference_height"].as_u64()
+        ),
+        (Some(640), Some(360)),
+        "scored at the source's size"
+    );
+
+    let json = dir.path().join("vmaf.json");
+    let out = Command::new(vmaf_tool())
+        .arg("-r")
+        .arg(dump.join("clip_180p.reference.y4m"))
+        .arg("-d")
+        .arg(dump.join("clip_180p.distorted.y4m"))
+        .args([
+            "--model",
+            "version=vmaf_v0.6.1",
+            "--feature",
+            "psnr",
+            "--feature",
+            "float_ssim",
+            "--json",
+            "-q",
+            "-o",
+        ])
+        .arg(&json)
+        .output()
+        .expect("vmaf tool");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let theirs: Value =
+        serde_json::from_slice(&std::fs::read(&json).expect("vmaf output")).expect("json");
+    let pooled = &theirs["pooled_metrics"];
+    let frames = theirs["frames"].as_array().expect("frames").len() as u64;
+    assert_eq!(ours["frames"].as_u64(), Some(frames));
+    assert_eq!(frames, 120, "4 s at 29.97 fps, every picture compared");
+    for (mine, tool) in [
+        ("vmaf.mean", "vmaf.mean"),
+        ("vmaf.harmonic_mean", "vmaf.harmonic_mean"),
+        ("vmaf.min", "vmaf.min"),
+        ("psnr_y_mean", "psnr_y.mean"),
+        ("ssim_mean", "float_ssim.mean"),
+    ] {
+        let (a, b) = (f(ours, mine), f(pooled, tool));
+        println!("{mine}: vodkit {a:.6}, vmaf tool {b:.6}");
+        assert!((a - b).abs() < 0.1, "{mine}: vodkit {a}, vmaf tool {b}");
+    }
+    assert!(
+        f(ours, "vmaf.mean") < 99.0,
+        "a real loss is measured: {ours}"
+    );
+}
+
+#[test]
+fn identical_files_score_at_the_top_and_a_better_encode_higher_on_every_metric() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = textured();
+    let same = quality(
+        &[
+            source.to_str().expect("utf-8"),
+            source.to_str().expect("utf-8"),
+        ],
+        dir.path(),
+    )
+    .expect("scored");
+    assert!(f(&same[0], "vmaf.mean") >= 99.0, "{}", same[0]);
+    assert!(f(&same[0], "psnr_y_mean") >= 60.0, "{}", same[0]);
+    assert!(f(&same[0], "ssim_mean") > 0.999, "{}", same[0]);
+
+    let good = rung(&source, dir.path(), "crf18", "640x360", 18);
+    let bad = rung(&source, dir.path(), "crf40", "640x360", 40);
+    let scored = quality(
+        &[
+            source.to_str().expect("utf-8"),
+            good.to_str().expect("utf-8"),
+            bad.to_str().expect("utf-8"),
+            "--every",
+            "2",
+        ],
+        dir.path(),
+    )
+    .expect("scored");
+    let (g, b) = (&scored[0], &scored[1]);
+    assert_eq!(g["every"], 2);
+    assert_eq!(g["frames_scored"].as_u64(), Some(60), "every second of 120");
+    for metric in [
+        "vmaf.mean",
+        "vmaf.harmonic_mean",
+        "vmaf.low_1pct",
+        "vmaf.min",
+        "ssim_mean",
+        "psnr_y_mean",
+        "psnr_yuv_mean",
+    ] {
+        assert!(
+            f(g, metric) > f(b, metric),
+            "{metric}: CRF 18 {g} vs CRF 40 {b}"
+        );
+    }
+    assert!(f(g, "bits_per_pixel") > f(b, "bits_per_pixel"));
+    assert_eq!(
+        g["segment_vmaf"].as_array().map(Vec::len),
+        Some(2),
+        "4 s in 2 s segments"
+    );
+}
+
+/// A preset that measures quality: the small test ladder's 320x240 rung alone.
+const MEASURED: &str = r#"
+name = "measured"
+[video]
+speed = "veryfast"
+[stills]
+count = 0
+[quality]
+measure = true
+[[rung]]
+width = 320
+height = 320
+max_bitrate_bps = 300000
+"#;
+
+#[test]
+fn a_rotated_phone_clip_scores_like_the_same_clip_stored_upright() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rotated = common::rotated();
+    // The same pictures stored upright (FFmpeg applies the display matrix), losslessly.
+    let upright = dir.path().join("upright.mp4");
+    ffmpeg(&[
+        "-i",
+        rotated.to_str().expect("utf-8"),
+        "-c:v",
+        "libx264",
+        "-qp",
+        "0",
+        "-c:a",
+        "copy",
+        upright.to_str().expect("utf-8"),
+    ]);
+    let preset = dir.path().join("measured.toml");
+    std::fs::write(&preset, MEASURED).expect("preset");
+    let mut means = Vec::new();
+    for (file, title) in [(&rotated, "rotated"), (&upright, "upright")] {
+        let out = dir.path().join("out");
+        let (code, stdout, stderr) = common::vodkit(
+            &[
+                "encode",
+                file.to_str().expect("utf-8"),
+                "--preset",
+                preset.to_str().expect("utf-8"),
+                "--out",
+                out.to_str().expect("utf-8"),
+                "--json",
+            ],
+            dir.path(),
+        );
+        assert_eq!(code, 0, "{stderr}");
+        let event = stdout
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .find(|e| e["event"] == "quality")
+            .unwrap_or_else(|| panic!("{title}: no quality event in {stdout}"));
+        let q = &event["quality"];
+        assert_eq!(
+            (
+                q["reference_width"].as_u64(),
+                q["reference_height"].as_u64()
+            ),
+            (Some(180), Some(320)),
+            "{title}: the reference is upright"
+        );
+        means.push(f(q, "vmaf.mean"));
+
+        // The manifest keeps it, quality.html shows it, and scoring the file afterwards gives
+        // the same numbers as scoring it while it was encoded.
+        let stem = file
+            .file_stem()
+            .expect("stem")
+            .to_string_lossy()
+            .into_owned();
+        let title_dir = out.join(&stem);
+        let manifest: Value = serde_json::from_slice(
+            &std::fs::read(title_dir.join("manifest.json")).expect("manifest"),
+        )
+        .expect("json");
+        assert_eq!(manifest["rungs"][0]["quality"]["vmaf"], q["vmaf"]);
+        assert!(title_dir.join("quality.html").exists());
+        let rung_file = title_dir.join(manifest["rungs"][0]["file"].as_str().expect("file"));
+        let after = quality(
+            &[
+                file.to_str().expect("utf-8"),
+                rung_file.to_str().expect("utf-8"),
+            ],
+            dir.path(),
+        )
+        .expect("scored afterwards");
+        assert!(
+            (f(&after[0], "vmaf.mean") - f(q, "vmaf.mean")).abs() < 1e-6,
+            "{title}: afterwards {} vs during {}",
+            after[0]["vmaf"],
+            q["vmaf"]
+        );
+    }
+    println!(
+        "mean VMAF: rotated {:.3}, upright {:.3}",
+        means[0], means[1]
+    );
+    assert!((means[0] - means[1]).abs() <= 0.5, "{means:?}");
+    assert!(means[0] > 70.0, "a sane score: {means:?}");
+}
+
+#[test]
+fn mismatched_files_are_refused_with_the_file_and_the_reason() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = common::basic();
+    let src = source.to_str().expect("utf-8");
+
+    // A rung cut shorter than its source.
+    let cut = dir.path().join("cut.mp4");
+    ffmpeg(&[
+        "-i",
+        src,
+        "-t",
+        "2",
+        "-c:v",
+        "libx264",
+        "-an",
+        cut.to_str().expect("utf-8"),
+    ]);
+    let err = quality(&[src, cut.to_str().expect("utf-8")], dir.path()).expect_err("refused");
+    assert!(err.contains("cut.mp4") && err.contains("lasts"), "{err}");
+
+    // Audio only.
+    let m4a = dir.path().join("sound.m4a");
+    ffmpeg(&[
+        "-i",
+        src,
+        "-vn",
+        "-c:a",
+        "copy",
+        m4a.to_str().expect("utf-8"),
+    ]);
+    let err = quality(&[src, m4a.to_str().expect("utf-8")], dir.path()).expect_err("refused");
+    assert!(
+        err.contains("sound.m4a") && err.contains("no video"),
+        "{err}"
+    );
+
+    // A rung of a title made from another source (its manifest says which).
+    let out = dir.path().join("out");
+    let (code, _, stderr) = common::vodkit(
+        &[
+            "encode",
+            common::portrait().to_str().expect("utf-8"),
+            "--preset",
+            "phone-share",
+            "--out",
+            out.to_str().expect("utf-8"),
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let other = common::files_under(&out.join("portrait"))
+        .into_iter()
+        .find(|p| p.extension().is_some_and(|e| e == "mp4"))
+        .expect("a rung");
+    let err = quality(&[src, other.to_str().expect("utf-8")], dir.path()).expect_err("refused");
+    assert!(
+        err.contains(&*other.to_string_lossy()) && err.contains("portrait.mp4"),
+        "{err}"
+    );
+
+    // Not a video at all.
+    let err = quality(
+        &[src, common::text_file().to_str().expect("utf-8")],
+        dir.path(),
+    )
+    .expect_err("refused");
+    assert!(err.contains("notes"), "{err}");
+}
+
+#[test]
+fn the_report_renders_both_plots_in_chromium() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = textured();
+    let rungs = [
+        rung(&source, dir.path(), "180p", "320x180", 30),
+        rung(&source, dir.path(), "360p", "640x360", 24),
+    ];
+    let html = dir.path().join("report.html");
+    let (code, stdout, stderr) = common::vodkit(
+        &[
+            "quality",
+            source.to_str().expect("utf-8"),
+            rungs[0].to_str().expect("utf-8"),
+            rungs[1].to_str().expect("utf-8"),
+            "--every",
+            "4",
+            "--html",
+            html.to_str().expect("utf-8"),
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("VMAF model vmaf_v0.6.1"), "{stdout}");
+    let page = std::fs::read_to_string(&html).expect("report");
+    assert_eq!(page.matches("<svg").count(), 2, "two plots");
+    let rate = &page[page.find("id=\"rate-quality\"").expect("rate plot")..];
+    let rate = &rate[..rate.find("</figure>").expect("end")];
+    assert_eq!(rate.matches("<circle").count(), 2, "one point per rung");
+
+    let shot = dir.path().join("report.png");
+    let status = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--window-size=1600,1000",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            dir.path().join("profile").display()
+        ))
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("file://{}", html.display()))
+        .output()
+        .expect("chromium (make test-deps installs it)");
+    assert!(shot.exists(), "{}", String::from_utf8_lossy(&status.stderr));
+    let img = image::open(&shot).expect("png").to_rgb8();
+    // The first rung's colour (the plots' blue) is drawn, and the page is far from blank.
+    let blue = img.pixels().filter(|p| p.0 == [31, 119, 180]).count();
+    let inked = img.pixels().filter(|p| p.0 != [255, 255, 255]).count();
+    println!("blue pixels {blue}, non-white {inked} of {}", img.len() / 3);
+    assert!(blue > 100, "the plots' lines and points are drawn");
+    assert!(inked > 10_000, "the page is not blank");
+}

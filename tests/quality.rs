@@ -8,74 +8,8 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
 
 use serde_json::Value;
-
-/// libvmaf's `vmaf` tool, built once per target folder from the vendored source of the
-/// `vmaf-head-sys` crate Vodkit links (meson + ninja, as its build script uses).
-fn vmaf_tool() -> PathBuf {
-    static TOOL: OnceLock<PathBuf> = OnceLock::new();
-    TOOL.get_or_init(|| {
-        let build = Path::new(env!("CARGO_TARGET_TMPDIR")).join("vmaf-tool");
-        let tool = build.join("tools/vmaf");
-        if tool.exists() {
-            return tool;
-        }
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let out = Command::new(cargo)
-            .args(["metadata", "--format-version", "1", "--locked"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .output()
-            .expect("cargo metadata");
-        let meta: Value = serde_json::from_slice(&out.stdout).expect("metadata json");
-        let manifest = meta["packages"]
-            .as_array()
-            .expect("packages")
-            .iter()
-            .find(|p| p["name"] == "vmaf-head-sys")
-            .and_then(|p| p["manifest_path"].as_str())
-            .expect("vmaf-head-sys is a dependency");
-        let source = Path::new(manifest)
-            .parent()
-            .expect("crate folder")
-            .join("vendored/vmaf/libvmaf");
-        let _ = std::fs::remove_dir_all(&build);
-        let setup = Command::new("meson")
-            .arg("setup")
-            .arg(&build)
-            .arg(&source)
-            .args([
-                "--buildtype=release",
-                "-Denable_tests=false",
-                "-Denable_docs=false",
-                "-Denable_tools=true",
-                "-Dbuilt_in_models=true",
-                "-Denable_float=false",
-                "-Ddefault_library=static",
-            ])
-            .output()
-            .expect("meson (make test-deps installs it)");
-        assert!(
-            setup.status.success(),
-            "meson setup: {}",
-            String::from_utf8_lossy(&setup.stdout)
-        );
-        let ninja = Command::new("ninja")
-            .arg("-C")
-            .arg(&build)
-            .arg("tools/vmaf")
-            .output()
-            .expect("ninja");
-        assert!(
-            ninja.status.success(),
-            "ninja: {}",
-            String::from_utf8_lossy(&ninja.stdout)
-        );
-        tool
-    })
-    .clone()
-}
 
 fn ffmpeg(args: &[&str]) {
     let status = Command::new("ffmpeg")
@@ -184,7 +118,7 @@ fn scores_equal_the_vmaf_tools_on_the_same_pictures() {
     );
 
     let json = dir.path().join("vmaf.json");
-    let out = Command::new(vmaf_tool())
+    let out = Command::new(common::vmaf_tool::path())
         .arg("-r")
         .arg(dump.join("clip_180p.reference.y4m"))
         .arg("-d")

@@ -15,8 +15,8 @@ use crate::probe::probe;
 /// `--quality` and `--every`: measuring on top of what the preset says.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Quality {
-    /// Measure even when the preset does not.
-    pub measure: bool,
+    /// Measure (`--quality`) or not (`--no-quality`) whatever the preset says.
+    pub measure: Option<bool>,
     /// Score every N-th frame instead of the preset's choice.
     pub every: Option<u32>,
 }
@@ -38,8 +38,8 @@ pub fn run(
             return files.len().max(1);
         }
     };
-    if quality.measure {
-        preset.quality.measure = true;
+    if let Some(measure) = quality.measure {
+        preset.quality.measure = measure;
     }
     if let Some(every) = quality.every {
         preset.quality.every = every;

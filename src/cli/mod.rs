@@ -78,8 +78,11 @@ enum Command {
         #[arg(long)]
         force: bool,
         /// Measure VMAF, SSIM and PSNR of every rung while encoding (manifest.json, quality.html).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "no_quality")]
         quality: bool,
+        /// Do not measure quality, even when the preset does (web-ladder does).
+        #[arg(long)]
+        no_quality: bool,
         /// With quality measured: score every N-th frame (faster; default: the preset's, 1).
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1000))]
         every: Option<u32>,
@@ -307,6 +310,7 @@ pub fn run() -> ExitCode {
             jobs,
             force,
             quality,
+            no_quality,
             every,
             json,
         }) => encode_cmd::run(
@@ -316,7 +320,11 @@ pub fn run() -> ExitCode {
             jobs,
             force,
             encode_cmd::Quality {
-                measure: quality,
+                measure: match (quality, no_quality) {
+                    (true, _) => Some(true),
+                    (_, true) => Some(false),
+                    _ => None,
+                },
                 every,
             },
             &Output { json },

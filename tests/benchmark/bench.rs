@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
+#[path = "../common/vmaf_tool.rs"]
+mod vmaf_tool;
+
 /// What one run of a command cost.
 #[derive(Debug, Clone, Copy)]
 struct Cost {
@@ -189,8 +192,8 @@ fn bench_probe() {
 /// 1080p), through `vodkit encode` and through one ffmpeg process doing the same work
 /// (`-filter_complex split`, the same x264 settings, rate control and GOP), plus the
 /// phone-share case (1080p -> 720p) against the equivalent single ffmpeg command.
-fn bench_encode() {
-    let dir = media_dir();
+/// The 20 s 1080p source the encode and quality benches use.
+fn bench_encode_media(dir: &Path) -> PathBuf {
     let src = dir.join("movie-1080p.mp4");
     ffmpeg(
         &[
@@ -215,6 +218,12 @@ fn bench_encode() {
         ],
         &src,
     );
+    src
+}
+
+fn bench_encode() {
+    let dir = media_dir();
+    let src = bench_encode_media(&dir);
     let out = dir.join("out");
     let ladder = [
         (480, 270, 400, "main", "3.1", 2),
@@ -286,7 +295,8 @@ fn bench_encode() {
         || {
             let _ = std::fs::remove_dir_all(out.join("movie-1080p"));
             let mut c = vodkit();
-            c.args(["encode", "--preset", "web-ladder", "--out"])
+            // Like for like: ffmpeg does not measure quality either.
+            c.args(["encode", "--preset", "web-ladder", "--no-quality", "--out"])
                 .arg(&out)
                 .arg(&src);
             c
@@ -680,6 +690,131 @@ fn main() {
     if only.is_empty() || only == "gui" {
         bench_gui();
     }
+    if only.is_empty() || only == "quality" {
+        bench_quality();
+    }
+}
+
+/// Quality: VMAF (with PSNR and SSIM) of a 20 s 1080p source against a 720p rung, by
+/// `vodkit quality` (decoding both files, preparing the source, upscaling the rung) and by
+/// libvmaf's `vmaf` tool on the very same pictures as Y4M (written once beforehand, not
+/// timed), and the scores' difference; then what scoring adds to a web-ladder encode.
+fn bench_quality() {
+    let dir = media_dir();
+    let src = bench_encode_media(&dir);
+    let rung = dir.join("movie-720p-crf23.mp4");
+    ffmpeg(
+        &[
+            "-i",
+            src.to_str().expect("utf-8"),
+            "-vf",
+            "scale=1280:720:flags=bicubic",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            "23",
+            "-an",
+        ],
+        &rung,
+    );
+    let y4m = dir.join("quality-y4m");
+    let _ = std::fs::remove_dir_all(&y4m);
+    std::fs::create_dir_all(&y4m).expect("y4m dir");
+    let ours = vodkit()
+        .arg("quality")
+        .arg(&src)
+        .arg(&rung)
+        .args(["--json", "--dump-y4m"])
+        .arg(&y4m)
+        .output()
+        .expect("vodkit quality");
+    assert!(
+        ours.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ours.stderr)
+    );
+    let ours: serde_json::Value = serde_json::from_slice(&ours.stdout).expect("json");
+    let tool = vmaf_tool::path();
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .to_string();
+    let tool_json = y4m.join("vmaf.json");
+    let vmaf_tool_cmd = || {
+        let mut c = Command::new(&tool);
+        c.arg("-r")
+            .arg(y4m.join("movie-720p-crf23.reference.y4m"))
+            .arg("-d")
+            .arg(y4m.join("movie-720p-crf23.distorted.y4m"))
+            .args([
+                "--model",
+                "version=vmaf_v0.6.1",
+                "--feature",
+                "psnr",
+                "--feature",
+                "float_ssim",
+                "--threads",
+                &threads,
+                "--json",
+                "-q",
+                "-o",
+            ])
+            .arg(&tool_json);
+        c
+    };
+    let rounds = std::env::var("VODKIT_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(3);
+    compare_with(
+        "quality: VMAF+PSNR+SSIM of 20 s 1080p vs a 720p rung (vodkit quality on the MP4s vs the vmaf tool on Y4M)",
+        "vmaf tool",
+        rounds,
+        || {
+            let mut c = vodkit();
+            c.arg("quality").arg(&src).arg(&rung);
+            c
+        },
+        vmaf_tool_cmd,
+    );
+    let theirs: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&tool_json).expect("vmaf tool output"))
+            .expect("json");
+    let mean = |v: &serde_json::Value| v.as_f64().unwrap_or(f64::NAN);
+    let (a, b) = (
+        mean(&ours["vmaf"]["mean"]),
+        mean(&theirs["pooled_metrics"]["vmaf"]["mean"]),
+    );
+    println!(
+        "  VMAF mean: vodkit {a:.4}, vmaf tool {b:.4}, |difference| {:.4}",
+        (a - b).abs()
+    );
+    let frames = theirs["frames"].as_array().map_or(0, Vec::len);
+    println!("  {frames} frames scored by each");
+
+    let out = dir.join("out");
+    compare_with(
+        "quality during a web-ladder encode of 20 s 1080p (vodkit encode, measured vs --no-quality)",
+        "no quality",
+        rounds.min(2),
+        || {
+            let _ = std::fs::remove_dir_all(out.join("movie-1080p"));
+            let mut c = vodkit();
+            c.args(["encode", "--preset", "web-ladder", "--quality", "--out"])
+                .arg(&out)
+                .arg(&src);
+            c
+        },
+        || {
+            let _ = std::fs::remove_dir_all(out.join("movie-1080p"));
+            let mut c = vodkit();
+            c.args(["encode", "--preset", "web-ladder", "--no-quality", "--out"])
+                .arg(&out)
+                .arg(&src);
+            c
+        },
+    );
 }
 
 #[derive(Debug)]

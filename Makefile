@@ -63,8 +63,9 @@ package: build
 # The README's screenshot: the window test grabs a settled window under Xvfb into target/;
 # this copies it into the repository (tests never write there themselves).
 screenshot: test-deps
-	$(CARGO) test --locked --test window a_settled_window_for_the_readme
+	$(CARGO) test --locked --test window _for_the_readme
 	cp "$${CARGO_TARGET_DIR:-target}/tmp/screenshots/main.png" assets/screenshots/main.png
+	cp "$${CARGO_TARGET_DIR:-target}/tmp/screenshots/quality.png" assets/screenshots/quality.png
 
 bench: test-deps
 	$(CARGO) bench --locked --bench vodkit_bench

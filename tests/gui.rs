@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use vodkit::gui::{FileStatus, JobState, PresetEditor, Settings, VodkitApp};
+use vodkit::gui::{FileStatus, JobState, Layout, PresetEditor, Settings, Tab, VodkitApp};
 
 #[derive(Debug)]
 struct Dropped(PathBuf);
@@ -246,6 +246,68 @@ fn drop_inspect_encode_cancel_and_errors() {
         text = std::fs::read_to_string(&saved).unwrap_or_default();
     }
     assert!(ours(&text), "settings saved: {text}");
+}
+
+#[test]
+fn a_finished_job_shows_its_quality_plots_table_and_before_after() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    // web-ladder measures quality while it encodes.
+    let mut harness = app(&out);
+    drop_files(&mut harness, &[common::basic()]);
+    step_until(&mut harness, "the clip probed, with its stills", |a| {
+        a.files
+            .first()
+            .is_some_and(|f| matches!(f.status, FileStatus::Ready(_)) && !f.stills.is_empty())
+    });
+    harness.get_by_label("basic.mp4").click();
+    harness.run_steps(2);
+    harness.get_by_label("Start").click();
+    harness.run_steps(2);
+    step_until(&mut harness, "the job to finish", |a| {
+        a.jobs
+            .first()
+            .is_some_and(|j| matches!(j.state, JobState::Done(_) | JobState::Failed(_)))
+    });
+    let job = &harness.state().jobs[0];
+    assert!(matches!(job.state, JobState::Done(_)), "{:?}", job.state);
+    assert_eq!(job.quality.len(), 1, "the 240p rung was scored");
+
+    harness.get_by_label("Quality").click();
+    harness.run_steps(3);
+    assert_eq!(harness.state().tab, Tab::Quality);
+    harness.get_by_label_contains("Quality of basic");
+    harness.get_by_label("Rate-quality: mean VMAF per rung");
+    harness.get_by_label("VMAF over time (mean of each 2 s segment)");
+    harness.get_by_label_contains("VMAF vmaf_v0.6.1 at 320x240");
+    let vmaf = format!("{:.2}", harness.state().jobs[0].quality[0].vmaf.mean);
+    assert!(
+        harness.query_all_by_label(&vmaf).count() >= 1,
+        "the table shows the mean VMAF {vmaf}"
+    );
+
+    // Before/after: the source and the rung at the first still's time, with that picture's
+    // VMAF, decoded off the UI thread; then the split view.
+    harness.get_by_label("Show").click();
+    harness.run_steps(1);
+    step_until(&mut harness, "the pictures", |a| {
+        a.quality.as_ref().is_some_and(|q| !q.loading)
+    });
+    let tab = harness.state().quality.as_ref().expect("tab");
+    assert!(tab.error.is_none(), "{:?}", tab.error);
+    harness.get_by_label_contains("(this picture alone)");
+    harness.get_by_label("source (prepared)");
+    harness.get_by_label("Split").click();
+    harness.run_steps(2);
+    assert_eq!(
+        harness.state().quality.as_ref().map(|q| q.layout),
+        Some(Layout::Split)
+    );
+    assert!(harness.query_all_by_label("split line").count() >= 1);
+    // Back to the file tab.
+    harness.get_by_label("File").click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().tab, Tab::File);
 }
 
 #[test]

@@ -189,10 +189,16 @@ enum Command {
     #[command(after_help = "Example:\n  vodkit man | man -l -")]
     Man,
     /// Open the desktop app (the same as no command), optionally with files already added.
-    #[command(after_help = "Examples:\n  vodkit gui\n  vodkit gui ~/Videos/holiday/")]
+    #[command(
+        after_help = "Examples:\n  vodkit gui\n  vodkit gui ~/Videos/holiday/\n  vodkit gui --quality ladders/movie movie.mkv"
+    )]
     Gui {
         /// Videos or folders to add.
         files: Vec<PathBuf>,
+        /// Open the Quality tab of a title folder made earlier (give its source too, for the
+        /// before/after view).
+        #[arg(long, value_name = "TITLE_DIR")]
+        quality: Option<PathBuf>,
     },
     /// List, show, import, export or delete presets.
     #[command(
@@ -267,14 +273,14 @@ pub fn run() -> ExitCode {
         Err(e) => e.exit(),
     };
     let failed = match cli.command {
-        None => match crate::gui::run(Vec::new()) {
+        None => match crate::gui::run(Vec::new(), None) {
             Ok(()) => 0,
             Err(e) => {
                 eprintln!("vodkit: {e}");
                 1
             }
         },
-        Some(Command::Gui { files }) => match crate::gui::run(files) {
+        Some(Command::Gui { files, quality }) => match crate::gui::run(files, quality) {
             Ok(()) => 0,
             Err(e) => {
                 eprintln!("vodkit: {e}");

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use egui::{Color32, RichText};
 
 use super::editor::PresetEditor;
+use super::quality_tab::QualityTab;
 use super::settings::{Backend, Settings};
 use super::worker::{CloudDownload, UiEvent, Worker};
 use crate::job::{CancelToken, JobEvent, RungProgress, Stage, Summary};
@@ -89,6 +90,17 @@ pub struct JobItem {
     force: bool,
     /// The latest cloud state in words (upload bytes, MediaConvert status).
     pub cloud_status: String,
+    /// The rungs' measured quality (as they finish, then all of them from the manifest).
+    pub quality: Vec<crate::quality::RungQuality>,
+}
+
+/// What the central panel shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    /// The selected file: probe, stills, plan.
+    File,
+    /// A finished job's quality.
+    Quality,
 }
 
 /// The whole app.
@@ -118,6 +130,10 @@ pub struct VodkitApp {
     /// Settings changed but not saved yet, and since when they have been unchanged.
     pending_settings: Option<(Settings, std::time::Instant)>,
     queue: VecDeque<u64>,
+    /// The central panel's tab.
+    pub tab: Tab,
+    /// The Quality tab, once a job's quality was opened.
+    pub quality: Option<QualityTab>,
 }
 
 impl VodkitApp {
@@ -144,6 +160,8 @@ impl VodkitApp {
             show_cloud: false,
             cloud_check: Some(Vec::new()),
             queue: VecDeque::new(),
+            tab: Tab::File,
+            quality: None,
         }
     }
 
@@ -233,6 +251,7 @@ impl VodkitApp {
                 cloud: cloud.clone(),
                 force: self.redo,
                 cloud_status: String::new(),
+                quality: Vec::new(),
             });
             self.queue.push_back(id);
             queued += 1;
@@ -331,6 +350,16 @@ impl VodkitApp {
                 UiEvent::OutputPicked(dir) => self.settings.output_dir = dir,
                 UiEvent::Status(s) => self.status = s,
                 UiEvent::CloudCheck(lines) => self.cloud_check = Some(lines),
+                UiEvent::Qualities(id, measured) => {
+                    if let Some(job) = self.jobs.iter_mut().find(|j| j.id == id) {
+                        job.quality = measured;
+                    }
+                }
+                UiEvent::FramePair(id, pair) => {
+                    if let Some(tab) = self.quality.as_mut().filter(|t| t.job == id) {
+                        tab.received(ctx, pair);
+                    }
+                }
                 UiEvent::Presets(list) => self.presets = list,
                 UiEvent::Job(id, event) => {
                     if let Some(job) = self.jobs.iter_mut().find(|j| j.id == id) {
@@ -341,6 +370,7 @@ impl VodkitApp {
                                 job.overall = overall;
                             }
                             JobEvent::Warning { message } => self.status = message,
+                            JobEvent::Quality { quality } => job.quality.push(*quality),
                             JobEvent::Transfer {
                                 done_bytes,
                                 total_bytes,
@@ -414,7 +444,31 @@ impl VodkitApp {
             .resizable(true)
             .default_size(420.0)
             .show(ui, |ui| self.file_list(ui));
-        egui::CentralPanel::default().show(ui, |ui| self.inspector(ui));
+        egui::CentralPanel::default().show(ui, |ui| {
+            if self.quality.is_some() {
+                ui.horizontal(|ui| {
+                    ui.selectable_value(&mut self.tab, Tab::File, "File");
+                    let title = self
+                        .quality
+                        .as_ref()
+                        .map(|q| format!("Quality: {}", q.title))
+                        .unwrap_or_default();
+                    ui.selectable_value(&mut self.tab, Tab::Quality, title);
+                });
+                ui.separator();
+            }
+            match (self.tab, self.quality.as_mut()) {
+                (Tab::Quality, Some(tab)) => {
+                    let stills = self
+                        .files
+                        .iter()
+                        .find(|f| f.path == tab.source())
+                        .map_or(&[][..], |f| &f.stills[..]);
+                    tab.show(ui, &self.worker, stills);
+                }
+                _ => self.inspector(ui),
+            }
+        });
 
         if let Some(editor) = &mut self.editor {
             let mut open = true;
@@ -758,6 +812,7 @@ impl VodkitApp {
         let mut open = None;
         let mut play: Option<PathBuf> = None;
         let mut download = None;
+        let mut show_quality: Option<u64> = None;
         egui::ScrollArea::vertical()
             .auto_shrink([false, false])
             .show(ui, |ui| {
@@ -829,6 +884,16 @@ impl VodkitApp {
                                 {
                                     play = Some(s.out_dir.clone());
                                 }
+                                if !job.quality.is_empty()
+                                    && ui
+                                        .button("Quality")
+                                        .on_hover_text(
+                                            "VMAF, SSIM and PSNR of every rung, plots and a before/after view",
+                                        )
+                                        .clicked()
+                                {
+                                    show_quality = Some(job.id);
+                                }
                                 ui.label(format!(
                                     "{} made, {} skipped",
                                     s.made.len(),
@@ -880,6 +945,9 @@ impl VodkitApp {
         if let Some(id) = cancel {
             self.cancel(id);
         }
+        if let Some(id) = show_quality {
+            self.open_quality(id);
+        }
         if let Some(dir) = open {
             self.worker.open_folder(dir);
         }
@@ -892,6 +960,67 @@ impl VodkitApp {
         {
             self.worker
                 .play(root.to_owned(), title.to_string_lossy().into_owned());
+        }
+    }
+
+    /// Opens the Quality tab on a title folder made earlier (its `manifest.json`), with its
+    /// source among `sources` when given (the manifest names it by file name only), and shows
+    /// the first still's pictures.
+    pub fn open_title_quality(
+        &mut self,
+        dir: &std::path::Path,
+        sources: &[PathBuf],
+    ) -> Result<(), String> {
+        let manifest: crate::local::Manifest = std::fs::read(dir.join("manifest.json"))
+            .map_err(|e| format!("{}: no manifest.json ({e})", dir.display()))
+            .and_then(|b| {
+                serde_json::from_slice(&b)
+                    .map_err(|e| format!("{}/manifest.json: {e}", dir.display()))
+            })?;
+        let rungs: Vec<crate::quality::RungQuality> = manifest
+            .rungs
+            .into_iter()
+            .filter_map(|r| r.quality)
+            .collect();
+        if rungs.is_empty() {
+            return Err(format!(
+                "{}: no rung was measured (encode with --quality, or a preset with [quality] measure = true)",
+                dir.display()
+            ));
+        }
+        let mut plan = manifest.plan;
+        if let Some(source) = sources
+            .iter()
+            .find(|s| s.file_name() == plan.source.file_name())
+        {
+            plan.source.clone_from(source);
+        }
+        let mut tab = QualityTab::new(0, plan, dir.to_owned(), rungs);
+        tab.request(&self.worker);
+        self.quality = Some(tab);
+        self.tab = Tab::Quality;
+        Ok(())
+    }
+
+    /// Opens the Quality tab on a finished job.
+    pub fn open_quality(&mut self, id: u64) {
+        let Some(job) = self.jobs.iter().find(|j| j.id == id) else {
+            return;
+        };
+        let JobState::Done(summary) = &job.state else {
+            return;
+        };
+        match crate::plan::plan(&job.info, &job.preset) {
+            Ok(plan) => {
+                self.quality = Some(QualityTab::new(
+                    id,
+                    plan,
+                    summary.out_dir.clone(),
+                    job.quality.clone(),
+                ));
+                self.tab = Tab::Quality;
+            }
+            Err(e) => self.status = format!("quality: {e}"),
         }
     }
 

@@ -3,11 +3,13 @@
 
 mod app;
 mod editor;
+mod quality_tab;
 mod settings;
 mod worker;
 
-pub use app::{FileStatus, JobState, VodkitApp};
+pub use app::{FileStatus, JobState, Tab, VodkitApp};
 pub use editor::{Action, PresetEditor};
+pub use quality_tab::{Layout, QualityTab};
 pub use settings::{Backend, Settings};
 pub use worker::{is_video, scan};
 
@@ -37,8 +39,12 @@ fn icon() -> egui::IconData {
         .unwrap_or_default()
 }
 
-/// Opens the window and runs until it is closed. Returns a message when it cannot.
-pub fn run(files: Vec<std::path::PathBuf>) -> Result<(), String> {
+/// Opens the window and runs until it is closed, with `files` added and, when given, the
+/// Quality tab of a title folder open. Returns a message when it cannot.
+pub fn run(
+    files: Vec<std::path::PathBuf>,
+    quality: Option<std::path::PathBuf>,
+) -> Result<(), String> {
     if !has_display() {
         return Err("no display: the desktop app needs X11 or Wayland (DISPLAY or WAYLAND_DISPLAY is not set).\n\
                     On a server, use the command line (vodkit --help), or run under Xvfb: xvfb-run -a vodkit"
@@ -61,6 +67,11 @@ pub fn run(files: Vec<std::path::PathBuf>) -> Result<(), String> {
         Box::new(move |cc| {
             let ctx = cc.egui_ctx.clone();
             let mut app = VodkitApp::new(settings, move || ctx.request_repaint());
+            if let Some(dir) = &quality
+                && let Err(e) = app.open_title_quality(dir, &files)
+            {
+                app.status = e;
+            }
             app.add_paths(files);
             Ok(Box::new(Window { app }))
         }),

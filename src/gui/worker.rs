@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 
 use crate::job::{CancelToken, EventSink, JobEvent, Summary};
+use crate::plan::Plan;
 use crate::probe::MediaInfo;
 
 /// What the background reports to the UI.
@@ -29,6 +30,10 @@ pub enum UiEvent {
     Presets(Vec<crate::preset::store::Entry>),
     /// The result of a cloud connection test.
     CloudCheck(Vec<crate::cloud::check::CheckLine>),
+    /// Every measured rung of a finished local job (from its manifest, skipped rungs too).
+    Qualities(u64, Vec<crate::quality::RungQuality>),
+    /// The before/after viewer's pictures for a job.
+    FramePair(u64, Result<crate::quality::viewer::FramePair, String>),
 }
 
 /// Sends events to the UI and wakes it.
@@ -330,6 +335,17 @@ impl Worker {
                     )
                     .map_err(|e| e.to_string())
                 });
+            if let Ok(summary) = &result {
+                let measured: Vec<crate::quality::RungQuality> =
+                    std::fs::read(summary.out_dir.join("manifest.json"))
+                        .ok()
+                        .and_then(|b| serde_json::from_slice::<crate::local::Manifest>(&b).ok())
+                        .map(|m| m.rungs.into_iter().filter_map(|r| r.quality).collect())
+                        .unwrap_or_default();
+                if !measured.is_empty() {
+                    out.send(UiEvent::Qualities(id, measured));
+                }
+            }
             out.send(UiEvent::JobEnded(id, result));
         });
     }
@@ -430,6 +446,15 @@ impl Worker {
                 }
                 Err(e) => format!("download failed: {e}"),
             }));
+        });
+    }
+
+    /// Decodes the source and a rung at one instant for the before/after viewer.
+    pub fn frame_pair(&self, job: u64, plan: Plan, rung: PathBuf, fps: f64, time_secs: f64) {
+        let out = self.outbox.clone();
+        spawn("vodkit-viewer", move || {
+            let pair = crate::quality::viewer::frame_pair(&plan, &rung, fps, time_secs);
+            out.send(UiEvent::FramePair(job, pair));
         });
     }
 

@@ -66,23 +66,56 @@ fn pictures(
     stills: &PlannedStills,
     cancel: &CancelToken,
 ) -> Result<Vec<frame::Video>, String> {
+    pictures_at(
+        plan,
+        &plan.source,
+        &stills.times_secs,
+        Reading::Source,
+        cancel,
+    )
+}
+
+/// How a file's pictures are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    /// The plan's source: its clock starts at the plan's time zero, and pictures are turned
+    /// upright (square pixels, BT.709, SDR) as the encode prepares them.
+    Source,
+    /// A rung: its clock starts at zero and its pictures are taken as stored.
+    Rung,
+}
+
+/// The picture of `file` shown at each output time (seconds): for each, a seek to the
+/// keyframe before it and the first picture decoded at or after it.
+pub fn pictures_at(
+    plan: &Plan,
+    file: &Path,
+    times_secs: &[f64],
+    reading: Reading,
+    cancel: &CancelToken,
+) -> Result<Vec<frame::Video>, String> {
     av::init();
-    let mut input = format::input(&plan.source)
-        .map_err(|e| format!("cannot open {}: {e}", plan.source.display()))?;
+    let mut input =
+        format::input(file).map_err(|e| format!("cannot open {}: {e}", file.display()))?;
     let stream = input
         .streams()
         .best(media::Type::Video)
-        .ok_or_else(|| format!("{} has no video for stills", plan.source.display()))?;
+        .ok_or_else(|| format!("{} has no video", file.display()))?;
     let index = stream.index();
     let params = stream.parameters();
     let tb = stream.time_base();
+    let zero = match reading {
+        Reading::Source => plan.timeline.zero_secs,
+        // A rung's edit list already puts its first picture at zero.
+        Reading::Rung => 0.0,
+    };
     let mut out = Vec::new();
-    for &t in &stills.times_secs {
+    for &t in times_secs {
         if cancel.is_cancelled() {
             break;
         }
         // Planned times are output times; the source's clock starts at the plan's time zero.
-        let t = t + plan.timeline.zero_secs;
+        let t = t + zero;
         let target = (t * f64::from(ffmpeg::ffi::AV_TIME_BASE)) as i64;
         let target_pts = (t / f64::from(tb)) as i64;
         let decoder = || {
@@ -104,7 +137,10 @@ fn pictures(
                 picture_at(&mut input, &mut decoder()?, index, target_pts)?
             }
         };
-        out.push(upright(plan, &picture, tb)?);
+        out.push(match reading {
+            Reading::Source => upright(plan, &picture, tb)?,
+            Reading::Rung => picture,
+        });
     }
     Ok(out)
 }
@@ -150,7 +186,15 @@ fn picture_at(
 fn upright(plan: &Plan, picture: &frame::Video, tb: Rational) -> Result<frame::Video, String> {
     let mut t = plan.transform.clone();
     t.deinterlace = false; // one field of a keyframe is fine for a thumbnail
-    let chain = super::source::picture_filters(&t, None, &["format=yuv420p".to_owned()]);
+    // Square pixels at the display size, as the encode makes them.
+    let square = plan.source_display.filter(|_| t.square_pixels).map(|d| {
+        if t.rotate_deg % 180 == 90 {
+            (d.1, d.0)
+        } else {
+            d
+        }
+    });
+    let chain = super::source::picture_filters(&t, square, &["format=yuv420p".to_owned()]);
     let sar = picture.aspect_ratio();
     let raw_format: ffmpeg::ffi::AVPixelFormat = picture.format().into();
     let args = format!(

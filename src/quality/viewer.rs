@@ -1,0 +1,110 @@
+//! The before/after viewer's pictures: the source picture at a time, prepared as the encode
+//! prepared it, and a rung's picture at the same time upscaled (bicubic) to the same size, as
+//! RGBA for the screen, with that picture's VMAF, PSNR and SSIM. Decoding seeks (fast on long
+//! files); callers run it off the UI thread.
+
+use std::path::Path;
+
+use ffmpeg_next::{format, frame, software};
+
+use super::vmaf::{Scorer, model_for};
+use crate::job::CancelToken;
+use crate::local::stills::{Reading, pictures_at};
+use crate::plan::Plan;
+
+/// Two pictures of one instant, side by side material.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FramePair {
+    /// The instant shown (snapped to the rung's frame grid), seconds.
+    pub time_secs: f64,
+    /// Picture size (the reference's).
+    pub width: usize,
+    /// Picture size.
+    pub height: usize,
+    /// The prepared source picture, RGBA.
+    pub source_rgba: Vec<u8>,
+    /// The rung's picture upscaled to the same size, RGBA.
+    pub rung_rgba: Vec<u8>,
+    /// VMAF of this picture alone (no motion from earlier pictures, as for a first frame).
+    pub vmaf: f64,
+    /// PSNR of luma, dB.
+    pub psnr_y: f64,
+    /// SSIM of luma.
+    pub ssim: f64,
+}
+
+fn scaled(
+    picture: &frame::Video,
+    pixel: format::Pixel,
+    w: u32,
+    h: u32,
+) -> Result<frame::Video, String> {
+    let mut ctx = software::scaling::Context::get(
+        picture.format(),
+        picture.width(),
+        picture.height(),
+        pixel,
+        w,
+        h,
+        software::scaling::Flags::BICUBIC,
+    )
+    .map_err(|e| format!("scaler: {e}"))?;
+    if pixel == format::Pixel::RGBA {
+        crate::av::scaler_reads_bt709(&mut ctx)?;
+    }
+    let mut out = frame::Video::new(pixel, w, h);
+    ctx.run(picture, &mut out)
+        .map_err(|e| format!("scaling: {e}"))?;
+    Ok(out)
+}
+
+fn rgba_bytes(f: &frame::Video) -> Vec<u8> {
+    let (w, h, stride) = (f.width() as usize, f.height() as usize, f.stride(0));
+    let data = f.data(0);
+    let mut out = Vec::with_capacity(w * h * 4);
+    for row in 0..h {
+        out.extend_from_slice(&data[row * stride..row * stride + w * 4]);
+    }
+    out
+}
+
+/// The source (read through `plan`) and `rung` (at `rung_fps`) at `time_secs`.
+pub fn frame_pair(
+    plan: &Plan,
+    rung: &Path,
+    rung_fps: f64,
+    time_secs: f64,
+) -> Result<FramePair, String> {
+    let fps = if rung_fps > 0.0 { rung_fps } else { 30.0 };
+    // The rung's picture shown at that time; the source's at the same instant.
+    let t = ((time_secs.max(0.0) * fps).round() / fps).min(plan.duration_secs.max(0.0));
+    let cancel = CancelToken::new();
+    let reference = pictures_at(plan, &plan.source, &[t], Reading::Source, &cancel)?
+        .pop()
+        .ok_or_else(|| format!("{}: no picture at {t:.2} s", plan.source.display()))?;
+    let distorted = pictures_at(plan, rung, &[t], Reading::Rung, &cancel)
+        .map_err(|e| format!("{}: {e}", rung.display()))?
+        .pop()
+        .ok_or_else(|| format!("{}: no picture at {t:.2} s", rung.display()))?;
+    let (w, h) = (reference.width(), reference.height());
+    let reference = if reference.format() == format::Pixel::YUV420P {
+        reference
+    } else {
+        scaled(&reference, format::Pixel::YUV420P, w, h)?
+    };
+    let upscaled = scaled(&distorted, format::Pixel::YUV420P, w, h)?;
+    let mut scorer = Scorer::new(w, h, model_for(w, h), 1, 0)?;
+    scorer.push(&reference, &upscaled)?;
+    let scores = scorer.finish()?;
+    let s = scores.first().ok_or("nothing scored")?;
+    Ok(FramePair {
+        time_secs: t,
+        width: w as usize,
+        height: h as usize,
+        source_rgba: rgba_bytes(&scaled(&reference, format::Pixel::RGBA, w, h)?),
+        rung_rgba: rgba_bytes(&scaled(&upscaled, format::Pixel::RGBA, w, h)?),
+        vmaf: s.vmaf,
+        psnr_y: s.psnr_y,
+        ssim: s.ssim,
+    })
+}

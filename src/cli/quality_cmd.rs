@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::progress_view::View;
 use super::{Output, cancel_on_ctrl_c};
 use crate::job::EventSink;
 use crate::quality::{RungQuality, compare, report};
@@ -19,13 +20,27 @@ pub fn run(
     out: &Output,
 ) -> usize {
     let cancel = cancel_on_ctrl_c();
-    let quiet: EventSink = Arc::new(|_| {});
+    // Progress on stderr (bars on a terminal); with --json, stdout carries the results only.
+    let sink: EventSink = if out.json {
+        Arc::new(|_| {})
+    } else {
+        let title = source
+            .file_stem()
+            .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+        let bars = Arc::new(View::new(false)).sink(&title);
+        // The table below gives the results; the bars only the progress.
+        Arc::new(move |e| {
+            if !matches!(e, crate::job::JobEvent::Quality { .. }) {
+                bars(e);
+            }
+        })
+    };
     let options = compare::Options {
         every,
         dump_y4m: dump_y4m.map(Path::to_owned),
         ..compare::Options::default()
     };
-    let scored = match compare::score_files(source, rungs, &options, &quiet, &cancel) {
+    let scored = match compare::score_files(source, rungs, &options, &sink, &cancel) {
         Ok(s) => s,
         Err(e) => {
             out.error(source, &e);

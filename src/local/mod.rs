@@ -5,7 +5,7 @@
 
 mod encoder_options;
 mod manifest;
-mod progress;
+pub mod progress;
 pub mod rung;
 pub mod source;
 pub mod stills;

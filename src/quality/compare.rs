@@ -3,6 +3,8 @@
 //! every rung file is decoded on its own thread in step with it.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::Receiver;
 
 use ffmpeg_next::{codec, decoder, format, frame, media};
@@ -11,6 +13,7 @@ use super::meter::Meter;
 use super::stats::{RungFacts, RungQuality, summarize};
 use crate::av::{self, ffmpeg};
 use crate::job::{CancelToken, EventSink, JobEvent, Stage};
+use crate::local::progress::{Counted, Meter as Progress};
 use crate::local::rung::RungMsg;
 use crate::local::source::{Fanout, Source};
 use crate::plan::Plan;
@@ -258,6 +261,7 @@ fn score_rung(
     input: &Receiver<RungMsg>,
     options: &Options,
     threads: u32,
+    done: &AtomicU64,
     cancel: &CancelToken,
 ) -> Result<RungQuality, String> {
     let named = |e: String| {
@@ -307,6 +311,7 @@ fn score_rung(
             };
             m.distorted(next_rung_index, &picture).map_err(named)?;
             next_rung_index += 1;
+            done.fetch_add(1, Ordering::Relaxed);
         }
     }
     if cancel.is_cancelled() {
@@ -375,6 +380,7 @@ pub fn score_files(
     events(JobEvent::Stage {
         stage: Stage::Quality,
     });
+    let plan_secs = plan.duration_secs;
     // The source is read once, without its audio.
     let reading = Plan {
         audio: None,
@@ -383,14 +389,46 @@ pub fn score_files(
     let mut src = Source::open(&reading).map_err(|e| format!("{}: {e}", source.display()))?;
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as u32;
     let threads = (cores / files.len() as u32).saturating_sub(1);
+    events(JobEvent::Started {
+        source: source.to_owned(),
+        rungs: files.iter().map(|f| f.facts.rung.clone()).collect(),
+    });
+    let counters: Vec<Arc<AtomicU64>> = files.iter().map(|_| Arc::default()).collect();
+    let meter = Progress::new(
+        files
+            .iter()
+            .zip(&counters)
+            .map(|(f, done)| Counted {
+                name: f.facts.rung.clone(),
+                done: Arc::clone(done),
+                total: (plan_secs * f.facts.fps).round().max(1.0) as u64,
+                fps: f.facts.fps,
+            })
+            .collect(),
+    );
+    let running = AtomicBool::new(true);
     let mut senders = Vec::new();
     let results = std::thread::scope(|scope| {
+        let reporter = scope.spawn(|| {
+            let mut meter = meter;
+            while running.load(Ordering::Relaxed) {
+                std::thread::sleep(std::time::Duration::from_millis(250));
+                if !cancel.is_cancelled() {
+                    events(meter.reading());
+                }
+            }
+            if !cancel.is_cancelled() {
+                events(meter.reading());
+            }
+        });
         let mut handles = Vec::new();
-        for f in &files {
+        for (f, done) in files.iter().zip(&counters) {
             let (tx, rx) = std::sync::mpsc::sync_channel(8);
             senders.push(Some(tx));
             let cancel = cancel.clone();
-            handles.push(scope.spawn(move || score_rung(f, &rx, options, threads, &cancel)));
+            handles.push(
+                scope.spawn(move || score_rung(f, &rx, options, threads, done, &cancel)),
+            );
         }
         let mut fanout = Fanout { senders };
         let read = src.run(&mut fanout, cancel, None);
@@ -402,6 +440,8 @@ pub fn score_files(
                     .unwrap_or_else(|_| Err("a scoring thread crashed".to_owned()))
             })
             .collect();
+        running.store(false, Ordering::Relaxed);
+        let _ = reporter.join();
         (read, scored)
     });
     let (read, scored) = results;

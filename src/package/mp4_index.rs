@@ -108,7 +108,8 @@ pub fn read_from<R: Read + Seek>(
         path: path.to_owned(),
         reason,
     };
-    let moov = find_moov(reader, len).map_err(fail)?;
+    let mut moov = find_moov(reader, len).map_err(fail)?;
+    keep_only_what_is_read(&mut moov, 0).map_err(fail)?;
     let moov = Moov::decode(&mut moov.as_slice()).map_err(|e| {
         fail(format!(
             "its index (moov box) is damaged ({e}); encode this title again or re-export the file"
@@ -181,6 +182,66 @@ fn find_moov<R: Read + Seek>(file: &mut R, len: u64) -> Result<Vec<u8>, String> 
         pos += size;
     }
     Err("no moov box: not an MP4 file, or a fragmented one".to_owned())
+}
+
+/// Boxes holding the boxes the index reads.
+const CONTAINERS: [&[u8; 4]; 7] = [
+    b"moov", b"trak", b"edts", b"mdia", b"minf", b"dinf", b"stbl",
+];
+/// Boxes the index and the CMAF headers read; every other box inside `moov` (user data,
+/// metadata, sample groups, ...) is turned into `free` before decoding, so a damaged box the
+/// index never needed cannot stop it, and a crafted one cannot make the decoder loop or
+/// allocate (a sample group description claiming 2^32 zero-byte entries did: fuzzing found it).
+const READ: [&[u8; 4]; 17] = [
+    b"mvhd", b"tkhd", b"elst", b"mdhd", b"hdlr", b"vmhd", b"smhd", b"nmhd", b"dref", b"stsd",
+    b"stts", b"ctts", b"stss", b"stsc", b"stsz", b"stco", b"co64",
+];
+
+/// Walks the boxes of `bytes` (a `moov`, header included, at depth 0) and renames those the
+/// index does not read to `free`, in place. Sizes are checked as it goes.
+fn keep_only_what_is_read(bytes: &mut [u8], depth: usize) -> Result<(), String> {
+    if depth > 8 {
+        return Err("boxes nested too deep".to_owned());
+    }
+    let mut pos = 0usize;
+    while pos + 8 <= bytes.len() {
+        let size32 =
+            u32::from_be_bytes([bytes[pos], bytes[pos + 1], bytes[pos + 2], bytes[pos + 3]]);
+        let (size, header) = match size32 {
+            0 => (bytes.len() - pos, 8),
+            1 => {
+                let wide = bytes
+                    .get(pos + 8..pos + 16)
+                    .ok_or("a box header is cut short")?;
+                let mut b = [0u8; 8];
+                b.copy_from_slice(wide);
+                (
+                    usize::try_from(u64::from_be_bytes(b)).unwrap_or(usize::MAX),
+                    16,
+                )
+            }
+            n => (n as usize, 8),
+        };
+        if size < header || size > bytes.len() - pos {
+            return Err(format!(
+                "box '{}' inside moov runs past its parent",
+                String::from_utf8_lossy(&bytes[pos + 4..pos + 8])
+            ));
+        }
+        let kind: [u8; 4] = [
+            bytes[pos + 4],
+            bytes[pos + 5],
+            bytes[pos + 6],
+            bytes[pos + 7],
+        ];
+        if CONTAINERS.contains(&&kind) {
+            keep_only_what_is_read(&mut bytes[pos + header..pos + size], depth + 1)?;
+        } else if !READ.contains(&&kind) {
+            bytes[pos + 4..pos + 8].copy_from_slice(b"free");
+        }
+        pos += size;
+    }
+    Ok(())
 }
 
 /// The media time of a track's first real edit (where its presentation starts), or 0.
@@ -318,6 +379,67 @@ mod tests {
         }];
         stbl.stts.entries = stts;
         t
+    }
+
+    /// Fuzz crashers, kept: each must give an error (or tracks), never a panic or an allocation
+    /// beyond the input.
+    #[test]
+    fn fuzz_regressions_are_errors() {
+        let cases: [(&str, &[u8]); 1] = [(
+            // A sample group description (sgpd) claiming billions of zero-byte entries: mp4-atom
+            // grew a vector until memory ran out (1.3 GB from 5 KB).
+            "sgpd",
+            include_bytes!("../../tests/fuzz/regressions/mp4_index-sgpd-oom.bin"),
+        )];
+        for (name, bytes) in cases {
+            let r = read_from(
+                &mut std::io::Cursor::new(bytes),
+                bytes.len() as u64,
+                Path::new(name),
+            );
+            if let Ok(tracks) = r {
+                for t in &tracks {
+                    assert!(t.samples.len() <= bytes.len(), "{name}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn boxes_sizes_near_the_top_and_truncated_headers_are_errors() {
+        // A 64-bit size near u64::MAX after a first box: must not wrap past the check.
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(&16u32.to_be_bytes());
+        bytes.extend_from_slice(b"ftyp");
+        bytes.extend_from_slice(&[0u8; 8]);
+        bytes.extend_from_slice(&1u32.to_be_bytes());
+        bytes.extend_from_slice(b"moov");
+        bytes.extend_from_slice(&(u64::MAX - 3).to_be_bytes());
+        bytes.extend_from_slice(&[0u8; 32]);
+        let err = read_from(
+            &mut std::io::Cursor::new(&bytes),
+            bytes.len() as u64,
+            Path::new("huge.mp4"),
+        )
+        .expect_err("refused");
+        assert!(err.reason.contains("runs past the end"), "{err}");
+        // A header cut after four bytes.
+        let cut = b"\0\0\0\x20mo";
+        assert!(read_from(&mut std::io::Cursor::new(cut), 6, Path::new("cut.mp4")).is_err());
+        // A box inside moov larger than moov.
+        let mut inner = Vec::new();
+        inner.extend_from_slice(&24u32.to_be_bytes());
+        inner.extend_from_slice(b"moov");
+        inner.extend_from_slice(&1000u32.to_be_bytes());
+        inner.extend_from_slice(b"trak");
+        inner.extend_from_slice(&[0u8; 8]);
+        let err = read_from(
+            &mut std::io::Cursor::new(&inner),
+            inner.len() as u64,
+            Path::new("inner.mp4"),
+        )
+        .expect_err("refused");
+        assert!(err.reason.contains("runs past its parent"), "{err}");
     }
 
     #[test]

@@ -380,6 +380,10 @@ pub struct MetadataSettings {
     pub keep_phone_metadata: bool,
 }
 
+/// The largest preset text read (the built-ins are under 3 KB; 16 rungs take about 3 KB): a
+/// bound on what a crafted file can make the parser allocate.
+pub const MAX_PRESET_BYTES: usize = 64 * 1024;
+
 /// Quality measured during local encodes (the cloud backend does not measure: MediaConvert
 /// has no VMAF; score its downloaded rungs with `vodkit quality`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -403,6 +407,15 @@ impl Default for QualitySettings {
 impl Preset {
     /// Parses and validates a preset. `origin` names the file (or built-in) in errors.
     pub fn from_toml(text: &str, origin: &str) -> Result<Self, PresetError> {
+        if text.len() > MAX_PRESET_BYTES {
+            return Err(PresetError::Syntax {
+                origin: origin.to_owned(),
+                message: format!(
+                    "{} bytes is not a preset (a preset is a few KB; at most {MAX_PRESET_BYTES} bytes are read)",
+                    text.len()
+                ),
+            });
+        }
         let preset: Self = toml::from_str(text).map_err(|e| PresetError::Syntax {
             origin: origin.to_owned(),
             message: e.to_string().trim_end().replace('\n', "\n  "),
@@ -453,6 +466,25 @@ mod tests {
         assert_eq!(p.video.gop_secs, 2.0);
         assert_eq!(p.rungs[0].level, "auto");
         assert_eq!(p.audio.bitrate_bps, 160_000);
+    }
+
+    #[test]
+    fn a_preset_with_a_million_rungs_is_refused_before_parsing() {
+        let rung = "[[rung]]\nwidth = 640\nheight = 360\nmax_bitrate_bps = 700000\n";
+        let text = format!("name = \"huge\"\n{}", rung.repeat(1_000_000));
+        let err = Preset::from_toml(&text, "huge.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("huge.toml:") && err.contains("not a preset"),
+            "{err}"
+        );
+        // Seventeen rungs parse, and the check names the limit.
+        let text = format!("name = \"many\"\n{}", rung.repeat(17));
+        let err = Preset::from_toml(&text, "many.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("at most 16"), "{err}");
     }
 
     #[test]

@@ -251,6 +251,18 @@ impl Store {
 
 /// Reads and validates one preset file.
 pub fn load_file(path: &Path) -> Result<Preset, PresetError> {
+    // A file far larger than any preset is refused before it is read into memory.
+    if let Ok(meta) = std::fs::metadata(path)
+        && meta.len() > super::MAX_PRESET_BYTES as u64
+    {
+        return Err(PresetError::Syntax {
+            origin: path.display().to_string(),
+            message: format!(
+                "{} bytes is not a preset (a preset is a few KB)",
+                meta.len()
+            ),
+        });
+    }
     let text = std::fs::read_to_string(path).map_err(|source| PresetError::Io {
         action: "reading",
         path: path.to_owned(),

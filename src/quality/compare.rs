@@ -426,9 +426,7 @@ pub fn score_files(
             let (tx, rx) = std::sync::mpsc::sync_channel(8);
             senders.push(Some(tx));
             let cancel = cancel.clone();
-            handles.push(
-                scope.spawn(move || score_rung(f, &rx, options, threads, done, &cancel)),
-            );
+            handles.push(scope.spawn(move || score_rung(f, &rx, options, threads, done, &cancel)));
         }
         let mut fanout = Fanout { senders };
         let read = src.run(&mut fanout, cancel, None);

@@ -295,7 +295,7 @@ fn a_finished_job_shows_its_quality_plots_table_and_before_after() {
     });
     let tab = harness.state().quality.as_ref().expect("tab");
     assert!(tab.error.is_none(), "{:?}", tab.error);
-    harness.get_by_label_contains("(this picture alone)");
+    harness.get_by_label_contains("(this picture)");
     harness.get_by_label("source (prepared)");
     harness.get_by_label("Split").click();
     harness.run_steps(2);

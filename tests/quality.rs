@@ -166,6 +166,52 @@ fn scores_equal_the_vmaf_tools_on_the_same_pictures() {
 }
 
 #[test]
+fn pictures_pair_by_time_so_a_dropped_picture_shifts_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = textured();
+    let src = source.to_str().expect("utf-8");
+    let whole = rung(&source, dir.path(), "whole", "640x360", 20);
+    // The same encode with picture 30 left out (its neighbours keep their timestamps).
+    let gap = dir.path().join("clip_gap.mp4");
+    ffmpeg(&[
+        "-i",
+        src,
+        "-vf",
+        "select='not(eq(n,30))'",
+        "-fps_mode",
+        "passthrough",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-crf",
+        "20",
+        "-an",
+        gap.to_str().expect("utf-8"),
+    ]);
+    let scored = quality(
+        &[
+            src,
+            whole.to_str().expect("utf-8"),
+            gap.to_str().expect("utf-8"),
+        ],
+        dir.path(),
+    )
+    .expect("scored");
+    let (w, g) = (&scored[0], &scored[1]);
+    assert_eq!(g["frames"].as_u64(), Some(119), "one picture missing: {g}");
+    // Counted by position, every picture after the gap would be compared with its
+    // neighbour's source picture and the score would fall; paired by time it does not.
+    assert!(
+        (f(w, "vmaf.mean") - f(g, "vmaf.mean")).abs() < 1.0,
+        "whole {} vs gap {}",
+        w["vmaf"],
+        g["vmaf"]
+    );
+    assert!((f(w, "psnr_y_mean") - f(g, "psnr_y_mean")).abs() < 0.5);
+}
+
+#[test]
 fn identical_files_score_at_the_top_and_a_better_encode_higher_on_every_metric() {
     let dir = tempfile::tempdir().expect("tempdir");
     let source = textured();

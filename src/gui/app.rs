@@ -357,7 +357,7 @@ impl VodkitApp {
                 }
                 UiEvent::FramePair(id, pair) => {
                     if let Some(tab) = self.quality.as_mut().filter(|t| t.job == id) {
-                        tab.received(ctx, pair);
+                        tab.received(ctx, &self.worker, pair);
                     }
                 }
                 UiEvent::Presets(list) => self.presets = list,

@@ -67,6 +67,10 @@ pub struct QualityTab {
     pub actual_size: bool,
     /// A decode is running.
     pub loading: bool,
+    /// The rung index of the running decode (the answer is labelled with it).
+    in_flight: Option<usize>,
+    /// The choice changed while a decode ran: ask again when it answers.
+    again: bool,
     shown: Option<Shown>,
     /// The last decode's error.
     pub error: Option<String>,
@@ -96,6 +100,8 @@ impl QualityTab {
             split_at: 0.5,
             actual_size: false,
             loading: false,
+            in_flight: None,
+            again: false,
             shown: None,
             error: None,
         }
@@ -119,6 +125,7 @@ impl QualityTab {
             return;
         }
         self.loading = true;
+        self.in_flight = Some(self.viewer_rung);
         self.error = None;
         worker.frame_pair(
             self.job,
@@ -129,9 +136,15 @@ impl QualityTab {
         );
     }
 
-    /// The worker's answer.
-    pub fn received(&mut self, ctx: &egui::Context, pair: Result<FramePair, String>) {
+    /// The worker's answer (asks again when the choice changed meanwhile).
+    pub fn received(
+        &mut self,
+        ctx: &egui::Context,
+        worker: &Worker,
+        pair: Result<FramePair, String>,
+    ) {
         self.loading = false;
+        let asked = self.in_flight.take().unwrap_or(self.viewer_rung);
         match pair {
             Ok(pair) => {
                 let load = |name: &str, px: &[u8]| {
@@ -145,7 +158,7 @@ impl QualityTab {
                 let encoded = load("rung", &pair.rung_rgba);
                 let rung = self
                     .rungs
-                    .get(self.viewer_rung)
+                    .get(asked)
                     .map(|r| r.rung.clone())
                     .unwrap_or_default();
                 self.shown = Some(Shown {
@@ -156,6 +169,9 @@ impl QualityTab {
                 });
             }
             Err(e) => self.error = Some(e),
+        }
+        if std::mem::take(&mut self.again) {
+            self.request(worker);
         }
     }
 
@@ -322,8 +338,12 @@ impl QualityTab {
                 ui.spinner();
             }
         });
-        if want && !self.loading {
-            self.request(worker);
+        if want {
+            if self.loading {
+                self.again = true;
+            } else {
+                self.request(worker);
+            }
         }
         if let Some(e) = &self.error {
             ui.label(RichText::new(e).color(Color32::from_rgb(200, 60, 60)));
@@ -333,7 +353,7 @@ impl QualityTab {
             return;
         };
         ui.label(format!(
-            "{} at {:.2} s: VMAF {:.2} (this picture alone), PSNR-Y {:.2} dB, SSIM {:.4}",
+            "{} at {:.2} s: VMAF {:.2} (this picture), PSNR-Y {:.2} dB, SSIM {:.4}",
             shown.rung, shown.pair.time_secs, shown.pair.vmaf, shown.pair.psnr_y, shown.pair.ssim
         ));
         let native = egui::vec2(shown.pair.width as f32, shown.pair.height as f32);

@@ -187,9 +187,11 @@ pub fn write(
     plan: &Plan,
     stills: &[PathBuf],
     measured: &[crate::quality::RungQuality],
+    kept: &[String],
 ) -> Result<PathBuf, String> {
-    // Scores of rungs this run did not remake are kept from the manifest before, while the
-    // file is the one they were measured on (same size).
+    // Scores of rungs this run kept (skipped: made by an earlier run) come from the manifest
+    // before, while the file is the one they were measured on (same size); a rung remade
+    // without measuring has none.
     let before: Vec<ManifestRung> = std::fs::read(dir.join("manifest.json"))
         .ok()
         .and_then(|b| serde_json::from_slice::<Manifest>(&b).ok())
@@ -215,6 +217,7 @@ pub fn write(
                 .or_else(|| {
                     before
                         .iter()
+                        .filter(|_| kept.contains(&file))
                         .find(|b| b.file == file && b.size_bytes == probed.size_bytes)
                         .and_then(|b| b.quality.clone())
                 });

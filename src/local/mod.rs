@@ -62,10 +62,18 @@ fn quality_of(
     path: &Path,
     r: &crate::plan::PlannedRung,
     m: &crate::quality::meter::Measured,
-) -> Option<crate::quality::RungQuality> {
-    let bitrate_bps = crate::probe::probe(path)
-        .ok()
-        .and_then(|i| i.video_bitrate_bps())
+) -> Result<crate::quality::RungQuality, String> {
+    let off = m.missed + m.unmatched;
+    if off > 2 + m.frames / 500 {
+        return Err(format!(
+            "{off} pictures did not line up ({} compared, {} missing, {} extra)",
+            m.frames, m.missed, m.unmatched
+        ));
+    }
+    let info = crate::probe::probe(path).ok();
+    let bitrate_bps = info
+        .as_ref()
+        .and_then(|i| i.video_bitrate_bps().or(i.bitrate_bps))
         .unwrap_or(0);
     crate::quality::stats::summarize(
         &crate::quality::stats::RungFacts {
@@ -86,6 +94,7 @@ fn quality_of(
         m.model,
         crate::quality::compare::Options::default().segment_secs,
     )
+    .ok_or_else(|| "no picture was scored".to_owned())
 }
 
 /// Writes a file whole or not at all: to `.name.part` beside it, then renamed over it.
@@ -374,14 +383,17 @@ pub fn encode_with(
                         done.save(&dir);
                     }
                     match (rendered.measured, &t.rung) {
-                        (Some(Ok(m)), Some(r)) => {
-                            if let Some(q) = quality_of(&path, r, &m) {
+                        (Some(Ok(m)), Some(r)) => match quality_of(&path, r, &m) {
+                            Ok(q) => {
                                 events(JobEvent::Quality {
                                     quality: Box::new(q.clone()),
                                 });
                                 measured.push(q);
                             }
-                        }
+                            Err(e) => events(JobEvent::Warning {
+                                message: format!("{}: quality not measured: {e}", t.name),
+                            }),
+                        },
                         (Some(Err(e)), _) => events(JobEvent::Warning {
                             message: format!("{}: quality not measured: {e}", t.name),
                         }),
@@ -447,8 +459,36 @@ pub fn encode_with(
                 ),
             });
         }
-        match manifest::write(&dir, info, preset, plan, &still_paths, &measured) {
+        let kept: Vec<String> = skipped
+            .iter()
+            .map(|name| {
+                let rung = (name != "audio").then_some(name.as_str());
+                rung_file(plan, rung)
+            })
+            .collect();
+        match manifest::write(&dir, info, preset, plan, &still_paths, &measured, &kept) {
             Ok(path) => {
+                if preset.quality.measure {
+                    let unmeasured: Vec<String> = std::fs::read(&path)
+                        .ok()
+                        .and_then(|b| serde_json::from_slice::<Manifest>(&b).ok())
+                        .map(|m| {
+                            m.rungs
+                                .into_iter()
+                                .filter(|r| r.quality.is_none() && kept.contains(&r.file))
+                                .map(|r| r.name)
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    if !unmeasured.is_empty() {
+                        events(JobEvent::Warning {
+                            message: format!(
+                                "quality not measured for {} (made by an earlier run without measuring); --force remakes and measures them, or score them with vodkit quality",
+                                unmeasured.join(", ")
+                            ),
+                        });
+                    }
+                }
                 let report = dir.join("quality.html");
                 for path in [path, report] {
                     if let Ok(meta) = std::fs::metadata(&path) {

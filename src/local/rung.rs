@@ -106,6 +106,9 @@ pub fn temporary_path(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.part"))
 }
 
+/// Source pictures a rung's scoring may hold while the encoder and decoder catch up.
+const MAX_WAITING_REFERENCES: usize = 400;
+
 /// The rung scored while it is encoded: its packets are decoded again (in this thread) and each
 /// picture is compared with the reference picture it was made from, which the encoder's delay
 /// keeps alive a little longer (shared, not copied).
@@ -164,6 +167,14 @@ impl Scoring {
         }
         if let Some(m) = self.meter.as_mut() {
             m.reference(index, picture);
+            // The encoder's delay keeps a few dozen waiting; hundreds mean the decoder stopped
+            // giving pictures back: stop scoring rather than hold the source in memory.
+            if m.waiting() > MAX_WAITING_REFERENCES {
+                self.meter = None;
+                self.error = Some(format!(
+                    "more than {MAX_WAITING_REFERENCES} source pictures waited for the rung's decoder; scoring stopped"
+                ));
+            }
         }
     }
 
@@ -180,14 +191,31 @@ impl Scoring {
             return;
         }
         let mut picture = frame::Video::empty();
-        while self.decoder.receive_frame(&mut picture).is_ok() {
+        loop {
+            match self.decoder.receive_frame(&mut picture) {
+                Ok(()) => {}
+                Err(ffmpeg::Error::Eof) => return,
+                Err(ffmpeg::Error::Other { errno }) if errno == ffmpeg::util::error::EAGAIN => {
+                    return;
+                }
+                Err(e) => {
+                    self.error = Some(format!("decoding the rung for scoring: {e}"));
+                    return;
+                }
+            }
+            // The packets carry the encoder's frame numbers as timestamps: a picture the
+            // decoder lost cannot shift the pairs after it.
+            let n = picture
+                .timestamp()
+                .and_then(|t| u64::try_from(t).ok())
+                .unwrap_or(self.next);
+            self.next = n + 1;
             if let Some(m) = self.meter.as_mut()
-                && let Err(e) = m.distorted(self.next, &picture)
+                && let Err(e) = m.distorted(n, &picture)
             {
                 self.error = Some(e);
                 return;
             }
-            self.next += 1;
         }
     }
 

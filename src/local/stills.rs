@@ -79,8 +79,12 @@ fn pictures(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reading {
     /// The plan's source: its clock starts at the plan's time zero, and pictures are turned
-    /// upright (square pixels, BT.709, SDR) as the encode prepares them.
+    /// upright (square pixels, BT.709, SDR) as the encode prepares them, without
+    /// deinterlacing (one field of a keyframe is fine for a thumbnail).
     Source,
+    /// The plan's source prepared exactly as the encode prepares it, deinterlacing included
+    /// (the before/after viewer's reference).
+    Prepared,
     /// A rung: its clock starts at zero and its pictures are taken as stored.
     Rung,
 }
@@ -105,7 +109,7 @@ pub fn pictures_at(
     let params = stream.parameters();
     let tb = stream.time_base();
     let zero = match reading {
-        Reading::Source => plan.timeline.zero_secs,
+        Reading::Source | Reading::Prepared => plan.timeline.zero_secs,
         // A rung's edit list already puts its first picture at zero.
         Reading::Rung => 0.0,
     };
@@ -138,7 +142,8 @@ pub fn pictures_at(
             }
         };
         out.push(match reading {
-            Reading::Source => upright(plan, &picture, tb)?,
+            Reading::Source => upright(plan, &picture, tb, false)?,
+            Reading::Prepared => upright(plan, &picture, tb, plan.transform.deinterlace)?,
             Reading::Rung => picture,
         });
     }
@@ -182,10 +187,16 @@ fn picture_at(
     }
 }
 
-/// Transforms one decoded picture: rotation, square pixels, HDR to SDR.
-fn upright(plan: &Plan, picture: &frame::Video, tb: Rational) -> Result<frame::Video, String> {
+/// Transforms one decoded picture: rotation, square pixels, HDR to SDR, and deinterlacing
+/// when asked.
+fn upright(
+    plan: &Plan,
+    picture: &frame::Video,
+    tb: Rational,
+    deinterlace: bool,
+) -> Result<frame::Video, String> {
     let mut t = plan.transform.clone();
-    t.deinterlace = false; // one field of a keyframe is fine for a thumbnail
+    t.deinterlace = deinterlace;
     // Square pixels at the display size, as the encode makes them.
     let square = plan.source_display.filter(|_| t.square_pixels).map(|d| {
         if t.rotate_deg % 180 == 90 {

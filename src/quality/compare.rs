@@ -69,16 +69,26 @@ fn reference_plan(source: &MediaInfo, rungs: &[PathBuf]) -> Result<Plan, String>
         };
         // The manifest keeps only the file name of its source (privacy): compare names, and
         // the full path when it is there.
-        let same = if plan.source.is_absolute() {
+        let same_name = if plan.source.is_absolute() {
             canonical(&plan.source) == want
         } else {
             plan.source.file_name() == source.path.file_name()
         };
+        // Two phones' IMG_0001.MOV share a name, not a size.
+        let same_size = manifest["source"]["size_bytes"]
+            .as_u64()
+            .is_none_or(|n| n == source.size_bytes);
+        let same = same_name && same_size;
         if !same {
             return Err(format!(
-                "{}: its title was made from {}, not from {}; give the source it was made from",
+                "{}: its title was made from {}{}, not from {}; give the source it was made from",
                 rung.display(),
                 plan.source.display(),
+                if same_name {
+                    " (another file of that name: the sizes differ)"
+                } else {
+                    ""
+                },
                 source.path.display()
             ));
         }
@@ -126,7 +136,7 @@ fn rung_file(path: &Path, source_fps: f64, source_secs: f64) -> Result<RungFile,
         .or(info.duration_secs)
         .unwrap_or(source_secs);
     // A frame or two of difference is rounding at the ends; more is another duration.
-    let tolerance = (2.0 / fps).max(0.01 * source_secs);
+    let tolerance = (2.0 / fps).max(0.5);
     if (secs - source_secs).abs() > tolerance {
         return Err(format!(
             "{}: lasts {secs:.2} s but the source lasts {source_secs:.2} s; a rung must cover the whole source (was it made from this source, or cut?)",
@@ -164,10 +174,20 @@ struct RungReader {
     done: bool,
     colour: Option<String>,
     graph: Option<ffmpeg_next::filter::Graph>,
+    /// The stream's time base, seconds per tick.
+    tick_secs: f64,
+    /// The file's time zero (its earliest stream start), seconds.
+    start_secs: f64,
+    /// The rung's frame rate.
+    fps: f64,
+    /// The index the next picture without a timestamp gets.
+    next_index: u64,
+    /// Packets the decoder refused (each may cost a picture; reported, never silent).
+    bad_packets: u64,
 }
 
 impl RungReader {
-    fn open(path: &Path, colour: Option<String>) -> Result<Self, String> {
+    fn open(path: &Path, colour: Option<String>, fps: f64) -> Result<Self, String> {
         let input =
             format::input(path).map_err(|e| format!("{}: cannot open: {e}", path.display()))?;
         let stream = input
@@ -175,9 +195,17 @@ impl RungReader {
             .best(media::Type::Video)
             .ok_or_else(|| format!("{}: has no video", path.display()))?;
         let index = stream.index();
+        let tick_secs = f64::from(stream.time_base());
         let decoder = codec::context::Context::from_parameters(stream.parameters())
             .and_then(|c| c.decoder().video())
             .map_err(|e| format!("{}: cannot decode its video: {e}", path.display()))?;
+        // SAFETY: reading a plain field of the open format context.
+        let start = unsafe { (*input.as_ptr()).start_time };
+        let start_secs = if start == ffmpeg::ffi::AV_NOPTS_VALUE {
+            0.0
+        } else {
+            start as f64 / f64::from(ffmpeg::ffi::AV_TIME_BASE)
+        };
         Ok(Self {
             input,
             index,
@@ -185,6 +213,11 @@ impl RungReader {
             done: false,
             colour,
             graph: None,
+            tick_secs,
+            start_secs,
+            fps,
+            next_index: 0,
+            bad_packets: 0,
         })
     }
 
@@ -227,12 +260,23 @@ impl RungReader {
         Ok(out)
     }
 
-    /// The next picture, or `None` at the end.
-    fn next(&mut self) -> Result<Option<frame::Video>, String> {
+    /// The next picture with its frame index on the rung's clock (from its timestamp: a
+    /// picture the decoder lost does not shift the ones after it), or `None` at the end.
+    fn next(&mut self) -> Result<Option<(u64, frame::Video)>, String> {
         let mut picture = frame::Video::empty();
         loop {
             match self.decoder.receive_frame(&mut picture) {
-                Ok(()) => return self.converted(picture).map(Some),
+                Ok(()) => {
+                    let index = match picture.timestamp() {
+                        Some(ts) => {
+                            let secs = ts as f64 * self.tick_secs - self.start_secs;
+                            (secs * self.fps).round().max(0.0) as u64
+                        }
+                        None => self.next_index,
+                    };
+                    self.next_index = index + 1;
+                    return self.converted(picture).map(|p| Some((index, p)));
+                }
                 Err(ffmpeg::Error::Eof) => return Ok(None),
                 Err(ffmpeg::Error::Other { errno }) if errno == ffmpeg::util::error::EAGAIN => {}
                 Err(e) => return Err(format!("decoding: {e}")),
@@ -242,7 +286,9 @@ impl RungReader {
             }
             match av::read_packet(&mut self.input) {
                 Ok(p) if p.stream() == self.index => {
-                    let _ = self.decoder.send_packet(&p);
+                    if self.decoder.send_packet(&p).is_err() {
+                        self.bad_packets += 1;
+                    }
                 }
                 Ok(_) | Err(ffmpeg::Error::InvalidData) => {}
                 Err(ffmpeg::Error::Eof) => {
@@ -271,9 +317,12 @@ fn score_rung(
             format!("{}: {e}", rung.path.display())
         }
     };
-    let mut reader = RungReader::open(&rung.path, rung.colour.clone()).map_err(named)?;
+    let mut reader =
+        RungReader::open(&rung.path, rung.colour.clone(), rung.facts.fps).map_err(named)?;
     let mut meter: Option<Meter> = None;
-    let mut next_rung_index = 0u64;
+    // A picture read ahead of the references (its index is past the newest one).
+    let mut ahead: Option<(u64, frame::Video)> = None;
+    let mut rung_ended = false;
     for msg in input {
         if cancel.is_cancelled() {
             return Err(named("cancelled".to_owned()));
@@ -299,42 +348,64 @@ fn score_rung(
             meter = Some(m);
         }
         let Some(m) = meter.as_mut() else { continue };
+        if rung_ended {
+            // Nothing more will pair with it: counted, not kept.
+            m.missed_reference(source_index);
+            continue;
+        }
         m.reference(source_index, &reference);
         if !source_index.is_multiple_of(m.step()) {
             continue;
         }
-        // Read the rung up to this reference's picture.
+        // Read the rung up to this reference's picture, keeping one picture read ahead.
         let wanted = source_index / m.step();
-        while next_rung_index <= wanted {
-            let Some(picture) = reader.next().map_err(named)? else {
-                break;
-            };
-            m.distorted(next_rung_index, &picture).map_err(named)?;
-            next_rung_index += 1;
-            done.fetch_add(1, Ordering::Relaxed);
+        loop {
+            if ahead.is_none() {
+                ahead = reader.next().map_err(named)?;
+                if ahead.is_none() {
+                    rung_ended = true;
+                    break;
+                }
+            }
+            match ahead.take() {
+                Some((n, picture)) if n <= wanted => {
+                    m.distorted(n, &picture).map_err(named)?;
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+                other => {
+                    ahead = other;
+                    break;
+                }
+            }
         }
     }
     if cancel.is_cancelled() {
         return Err(named("cancelled".to_owned()));
     }
     let meter = meter.ok_or_else(|| named("the source gave no pictures".to_owned()))?;
-    // Pictures past the source's end count as unmatched.
-    let mut extra = 0u64;
+    // Pictures past the source's end count as extra.
+    let mut extra = u64::from(ahead.is_some());
     while reader.next().map_err(named)?.is_some() {
         extra += 1;
     }
     let measured = meter.finish().map_err(named)?;
     let off = measured.missed + measured.unmatched + extra;
-    if off > 2 + measured.frames / 100 {
+    // A genuine rung lines up picture for picture (a frame or two may differ at the ends).
+    if off > 2 + measured.frames / 500 {
         return Err(named(format!(
-            "{} of its pictures do not line up with the source's ({} compared, {} missing, {} extra); was it made from this source?",
+            "{} of its pictures do not line up with the source's ({} compared, {} missing, {} extra{}); was it made from this source?",
             off,
             measured.frames,
             measured.missed,
-            measured.unmatched + extra
+            measured.unmatched + extra,
+            if reader.bad_packets > 0 {
+                format!(", {} damaged packets", reader.bad_packets)
+            } else {
+                String::new()
+            }
         )));
     }
-    summarize(
+    let q = summarize(
         &rung.facts,
         &measured.scores,
         measured.frames,
@@ -343,7 +414,15 @@ fn score_rung(
         measured.model,
         options.segment_secs,
     )
-    .ok_or_else(|| named("no picture could be compared".to_owned()))
+    .ok_or_else(|| named("no picture could be compared".to_owned()))?;
+    // Any encode of the same pictures keeps PSNR-Y far above this; other content does not.
+    if q.psnr_y_mean < 12.0 {
+        return Err(named(format!(
+            "its pictures do not look like the source's (PSNR-Y {:.1} dB, VMAF {:.1}); was it made from this source?",
+            q.psnr_y_mean, q.vmaf.mean
+        )));
+    }
+    Ok(q)
 }
 
 /// Scores `rungs` against `source`. Every rung is checked before any work starts; an error

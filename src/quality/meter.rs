@@ -26,6 +26,8 @@ pub struct Meter {
     missed: u64,
     /// Every scored pair also written as Y4M (reference, distorted) for the `vmaf` tool.
     dump: Option<(Y4m, Y4m)>,
+    /// The rung frame index of every pair pushed, in order (libvmaf numbers them 0, 1, ...).
+    indices: Vec<u64>,
 }
 
 /// A Y4M file being written (4:2:0, 8-bit).
@@ -104,6 +106,7 @@ impl Meter {
             unmatched: 0,
             missed: 0,
             dump: None,
+            indices: Vec::new(),
         })
     }
 
@@ -156,12 +159,21 @@ impl Meter {
             r.frame(&reference)?;
             d.frame(distorted)?;
         }
-        self.scorer.push(&reference, distorted)
+        self.scorer.push(&reference, distorted)?;
+        self.indices.push(rung_index);
+        Ok(())
     }
 
     /// References still waiting (the encoder's delay, or the rung's lag when reading a file).
     pub fn waiting(&self) -> usize {
         self.pending.len()
+    }
+
+    /// A reference the rung has no picture for (it ended): counted, not kept.
+    pub fn missed_reference(&mut self, source_index: u64) {
+        if source_index.is_multiple_of(self.step) {
+            self.missed += 1;
+        }
     }
 
     fn upscale(&mut self, picture: &frame::Video) -> Result<Option<frame::Video>, String> {
@@ -205,9 +217,16 @@ impl Meter {
         let model = self.scorer.model_name();
         let frames = u64::from(self.scorer.pushed());
         let every = self.scorer.every();
+        let mut scores = self.scorer.finish()?;
+        // Scores carry the rung frame index (its time), not the order pairs were pushed in.
+        for s in &mut scores {
+            if let Some(&n) = self.indices.get(s.index as usize) {
+                s.index = u32::try_from(n).unwrap_or(u32::MAX);
+            }
+        }
         Ok(Measured {
             every,
-            scores: self.scorer.finish()?,
+            scores,
             frames,
             unmatched: self.unmatched,
             missed: self.missed,

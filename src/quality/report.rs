@@ -53,18 +53,27 @@ pub fn rate_quality_svg(rungs: &[RungQuality]) -> Result<String, String> {
             .y_desc("VMAF")
             .draw()
             .map_err(|e| e.to_string())?;
-        let mut points: Vec<(f64, f64, &str)> = rungs
+        // Each rung keeps its colour of the other plot (its place in `rungs`).
+        let mut points: Vec<(f64, f64, &str, usize)> = rungs
             .iter()
-            .map(|r| (r.bitrate_bps as f64 / 1000.0, r.vmaf.mean, r.rung.as_str()))
+            .enumerate()
+            .map(|(i, r)| {
+                (
+                    r.bitrate_bps as f64 / 1000.0,
+                    r.vmaf.mean,
+                    r.rung.as_str(),
+                    i,
+                )
+            })
             .collect();
         points.sort_by(|a, b| a.0.total_cmp(&b.0));
         chart
             .draw_series(LineSeries::new(
-                points.iter().map(|&(x, y, _)| (x, y)),
+                points.iter().map(|&(x, y, _, _)| (x, y)),
                 RGBColor(150, 150, 150),
             ))
             .map_err(|e| e.to_string())?;
-        for (i, &(x, y, name)) in points.iter().enumerate() {
+        for &(x, y, name, i) in &points {
             let c = colour(i);
             chart
                 .draw_series(std::iter::once(

@@ -25,7 +25,7 @@ pub struct FramePair {
     pub source_rgba: Vec<u8>,
     /// The rung's picture upscaled to the same size, RGBA.
     pub rung_rgba: Vec<u8>,
-    /// VMAF of this picture alone (no motion from earlier pictures, as for a first frame).
+    /// VMAF of this picture (scored between its neighbours, as in the whole-file score).
     pub vmaf: f64,
     /// PSNR of luma, dB.
     pub psnr_y: f64,
@@ -68,7 +68,41 @@ fn rgba_bytes(f: &frame::Video) -> Vec<u8> {
     out
 }
 
-/// The source (read through `plan`) and `rung` (at `rung_fps`) at `time_secs`.
+/// `picture` in BT.709 limited range per `spec` (a [`crate::plan::ColourIn`] filter).
+fn converted(picture: &frame::Video, spec: &str) -> Result<frame::Video, String> {
+    let args = format!(
+        "video_size={}x{}:pix_fmt={}:time_base=1/1:pixel_aspect=1/1",
+        picture.width(),
+        picture.height(),
+        crate::local::source::av_pixel_format(picture.format())
+    );
+    let mut graph = crate::local::source::build_graph(
+        "buffer",
+        &args,
+        "buffersink",
+        &format!("{spec},format=yuv420p"),
+        |_| {},
+    )?;
+    let fail = |e: ffmpeg_next::Error| format!("converting colours: {e}");
+    graph
+        .get("in")
+        .ok_or("no filter input")?
+        .source()
+        .add(picture)
+        .map_err(fail)?;
+    let mut out = frame::Video::empty();
+    graph
+        .get("out")
+        .ok_or("no filter output")?
+        .sink()
+        .frame(&mut out)
+        .map_err(fail)?;
+    Ok(out)
+}
+
+/// The source (read through `plan`, prepared as the encode prepared it) and `rung` (at
+/// `rung_fps`, read per its own colour tags) at `time_secs`. The picture's VMAF is scored with
+/// its neighbours on either side, so its motion features are those of the whole-file score.
 pub fn frame_pair(
     plan: &Plan,
     rung: &Path,
@@ -76,29 +110,54 @@ pub fn frame_pair(
     time_secs: f64,
 ) -> Result<FramePair, String> {
     let fps = if rung_fps > 0.0 { rung_fps } else { 30.0 };
+    let last = ((plan.duration_secs * fps).ceil() - 1.0).max(0.0);
     // The rung's picture shown at that time; the source's at the same instant.
-    let t = ((time_secs.max(0.0) * fps).round() / fps).min(plan.duration_secs.max(0.0));
+    let n = (time_secs.max(0.0) * fps).round().min(last);
+    let frames: Vec<f64> = [n - 1.0, n, n + 1.0]
+        .into_iter()
+        .filter(|&k| (0.0..=last).contains(&k))
+        .collect();
+    let at = frames.iter().position(|&k| k == n).unwrap_or(0);
+    let times: Vec<f64> = frames.iter().map(|k| k / fps).collect();
     let cancel = CancelToken::new();
-    let reference = pictures_at(plan, &plan.source, &[t], Reading::Source, &cancel)?
-        .pop()
-        .ok_or_else(|| format!("{}: no picture at {t:.2} s", plan.source.display()))?;
-    let distorted = pictures_at(plan, rung, &[t], Reading::Rung, &cancel)
-        .map_err(|e| format!("{}: {e}", rung.display()))?
-        .pop()
-        .ok_or_else(|| format!("{}: no picture at {t:.2} s", rung.display()))?;
-    let (w, h) = (reference.width(), reference.height());
-    let reference = if reference.format() == format::Pixel::YUV420P {
-        reference
-    } else {
-        scaled(&reference, format::Pixel::YUV420P, w, h)?
-    };
-    let upscaled = scaled(&distorted, format::Pixel::YUV420P, w, h)?;
+    let references = pictures_at(plan, &plan.source, &times, Reading::Prepared, &cancel)?;
+    let colour = crate::probe::probe(rung).ok().and_then(|i| {
+        i.video()
+            .and_then(|(_, v)| crate::plan::ColourIn::of(v).filter())
+    });
+    let distorted = pictures_at(plan, rung, &times, Reading::Rung, &cancel)
+        .map_err(|e| format!("{}: {e}", rung.display()))?;
+    if references.len() != times.len() || distorted.len() != times.len() {
+        return Err(format!(
+            "{}: no picture at {:.2} s",
+            rung.display(),
+            n / fps
+        ));
+    }
+    let (w, h) = (references[at].width(), references[at].height());
     let mut scorer = Scorer::new(w, h, model_for(w, h), 1, 0)?;
-    scorer.push(&reference, &upscaled)?;
+    let mut shown = None;
+    for (i, (r, d)) in references.iter().zip(&distorted).enumerate() {
+        let r = if r.format() == format::Pixel::YUV420P && (r.width(), r.height()) == (w, h) {
+            crate::av::frame_ref(r).map_err(|e| e.to_string())?
+        } else {
+            scaled(r, format::Pixel::YUV420P, w, h)?
+        };
+        let d = match &colour {
+            Some(spec) => converted(d, spec)?,
+            None => crate::av::frame_ref(d).map_err(|e| e.to_string())?,
+        };
+        let up = scaled(&d, format::Pixel::YUV420P, w, h)?;
+        scorer.push(&r, &up)?;
+        if i == at {
+            shown = Some((r, up));
+        }
+    }
     let scores = scorer.finish()?;
-    let s = scores.first().ok_or("nothing scored")?;
+    let s = scores.get(at).ok_or("nothing scored")?;
+    let (reference, upscaled) = shown.ok_or("nothing shown")?;
     Ok(FramePair {
-        time_secs: t,
+        time_secs: n / fps,
         width: w as usize,
         height: h as usize,
         source_rgba: rgba_bytes(&scaled(&reference, format::Pixel::RGBA, w, h)?),

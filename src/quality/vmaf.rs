@@ -16,9 +16,10 @@ pub const MODEL_HD: &str = "vmaf_v0.6.1";
 /// The built-in model for 4K viewing (references taller than 1080 lines).
 pub const MODEL_4K: &str = "vmaf_4k_v0.6.1";
 
-/// The model VMAF practice uses for a reference of this size: the 4K model above 1080p.
+/// The model VMAF practice uses for a reference of this size: the 4K model when the picture's
+/// short side is above 1080 lines (a portrait 1080x1920 phone clip is 1080p, 2560x1440 is not).
 pub fn model_for(width: u32, height: u32) -> &'static str {
-    if height > 1080 || width > 1920 {
+    if width.min(height) > 1080 {
         MODEL_4K
     } else {
         MODEL_HD
@@ -176,10 +177,22 @@ impl Scorer {
                 return Err(e);
             }
         };
-        // SAFETY: both pictures were allocated by libvmaf; it takes them over.
+        // SAFETY: both pictures were allocated by libvmaf; it takes them over when it succeeds.
         let code = unsafe {
             sys::vmaf_read_pictures(self.ctx.as_ptr(), &raw mut r, &raw mut d, self.pushed)
         };
+        if code < 0 {
+            // On failure libvmaf may not have released them: those still holding a reference
+            // are released here (unref clears the struct, so nothing is freed twice).
+            for pic in [&raw mut r, &raw mut d] {
+                // SAFETY: pictures allocated above; a cleared picture has a null ref.
+                unsafe {
+                    if !(*pic).ref_.is_null() {
+                        sys::vmaf_picture_unref(pic);
+                    }
+                }
+            }
+        }
         check(code, "reading a picture pair")?;
         self.pushed += 1;
         Ok(())
@@ -357,7 +370,10 @@ mod tests {
         let d = picture(32, 24, 0);
         assert!(s.push(&r, &d).unwrap_err().contains("32x24"));
         assert_eq!(model_for(1920, 1080), MODEL_HD);
+        assert_eq!(model_for(1080, 1920), MODEL_HD, "portrait 1080p");
+        assert_eq!(model_for(2048, 1080), MODEL_HD);
         assert_eq!(model_for(3840, 2160), MODEL_4K);
+        assert_eq!(model_for(2160, 3840), MODEL_4K);
     }
 
     #[test]

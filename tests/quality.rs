@@ -118,25 +118,14 @@ fn scores_equal_the_vmaf_tools_on_the_same_pictures() {
     );
 
     let json = dir.path().join("vmaf.json");
-    let out = Command::new(common::vmaf_tool::path())
-        .arg("-r")
-        .arg(dump.join("clip_180p.reference.y4m"))
-        .arg("-d")
-        .arg(dump.join("clip_180p.distorted.y4m"))
-        .args([
-            "--model",
-            "version=vmaf_v0.6.1",
-            "--feature",
-            "psnr",
-            "--feature",
-            "float_ssim",
-            "--json",
-            "-q",
-            "-o",
-        ])
-        .arg(&json)
-        .output()
-        .expect("vmaf tool");
+    let out = common::vmaf_tool::command(
+        &dump.join("clip_180p.reference.y4m"),
+        &dump.join("clip_180p.distorted.y4m"),
+        1,
+        &json,
+    )
+    .output()
+    .expect("vmaf tool");
     assert!(
         out.status.success(),
         "{}",

@@ -227,37 +227,10 @@ impl RungReader {
             return Ok(picture);
         };
         if self.graph.is_none() {
-            let args = format!(
-                "video_size={}x{}:pix_fmt={}:time_base=1/1:pixel_aspect=1/1",
-                picture.width(),
-                picture.height(),
-                crate::local::source::av_pixel_format(picture.format())
-            );
-            let spec = format!("{spec},format=yuv420p");
-            self.graph = Some(crate::local::source::build_graph(
-                "buffer",
-                &args,
-                "buffersink",
-                &spec,
-                |_| {},
-            )?);
+            self.graph = Some(colour_graph(&picture, spec)?);
         }
         let graph = self.graph.as_mut().ok_or("no colour conversion")?;
-        let fail = |e: ffmpeg::Error| format!("converting its colours: {e}");
-        graph
-            .get("in")
-            .ok_or("no filter input")?
-            .source()
-            .add(&picture)
-            .map_err(fail)?;
-        let mut out = frame::Video::empty();
-        graph
-            .get("out")
-            .ok_or("no filter output")?
-            .sink()
-            .frame(&mut out)
-            .map_err(fail)?;
-        Ok(out)
+        through(graph, &picture)
     }
 
     /// The next picture with its frame index on the rung's clock (from its timestamp: a
@@ -299,6 +272,49 @@ impl RungReader {
             }
         }
     }
+}
+
+/// A filter graph turning pictures like `picture` into BT.709 limited range 4:2:0 with `spec`
+/// (a [`crate::plan::ColourIn`] filter).
+pub(crate) fn colour_graph(
+    picture: &frame::Video,
+    spec: &str,
+) -> Result<ffmpeg_next::filter::Graph, String> {
+    let args = format!(
+        "video_size={}x{}:pix_fmt={}:time_base=1/1:pixel_aspect=1/1",
+        picture.width(),
+        picture.height(),
+        crate::local::source::av_pixel_format(picture.format())
+    );
+    crate::local::source::build_graph(
+        "buffer",
+        &args,
+        "buffersink",
+        &format!("{spec},format=yuv420p"),
+        |_| {},
+    )
+}
+
+/// One picture through a one-in, one-out graph.
+pub(crate) fn through(
+    graph: &mut ffmpeg_next::filter::Graph,
+    picture: &frame::Video,
+) -> Result<frame::Video, String> {
+    let fail = |e: ffmpeg::Error| format!("converting colours: {e}");
+    graph
+        .get("in")
+        .ok_or("no filter input")?
+        .source()
+        .add(picture)
+        .map_err(fail)?;
+    let mut out = frame::Video::empty();
+    graph
+        .get("out")
+        .ok_or("no filter output")?
+        .sink()
+        .frame(&mut out)
+        .map_err(fail)?;
+    Ok(out)
 }
 
 /// Scores one rung file as the source's references arrive.
@@ -467,7 +483,8 @@ pub fn score_files(
     };
     let mut src = Source::open(&reading).map_err(|e| format!("{}: {e}", source.display()))?;
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as u32;
-    let threads = (cores / files.len() as u32).saturating_sub(1);
+    // libvmaf's own threads do the scoring while this one decodes: the cores shared out.
+    let threads = (cores / files.len() as u32).max(1);
     events(JobEvent::Started {
         source: source.to_owned(),
         rungs: files.iter().map(|f| f.facts.rung.clone()).collect(),

@@ -68,38 +68,6 @@ fn rgba_bytes(f: &frame::Video) -> Vec<u8> {
     out
 }
 
-/// `picture` in BT.709 limited range per `spec` (a [`crate::plan::ColourIn`] filter).
-fn converted(picture: &frame::Video, spec: &str) -> Result<frame::Video, String> {
-    let args = format!(
-        "video_size={}x{}:pix_fmt={}:time_base=1/1:pixel_aspect=1/1",
-        picture.width(),
-        picture.height(),
-        crate::local::source::av_pixel_format(picture.format())
-    );
-    let mut graph = crate::local::source::build_graph(
-        "buffer",
-        &args,
-        "buffersink",
-        &format!("{spec},format=yuv420p"),
-        |_| {},
-    )?;
-    let fail = |e: ffmpeg_next::Error| format!("converting colours: {e}");
-    graph
-        .get("in")
-        .ok_or("no filter input")?
-        .source()
-        .add(picture)
-        .map_err(fail)?;
-    let mut out = frame::Video::empty();
-    graph
-        .get("out")
-        .ok_or("no filter output")?
-        .sink()
-        .frame(&mut out)
-        .map_err(fail)?;
-    Ok(out)
-}
-
 /// The source (read through `plan`, prepared as the encode prepared it) and `rung` (at
 /// `rung_fps`, read per its own colour tags) at `time_secs`. The picture's VMAF is scored with
 /// its neighbours on either side, so its motion features are those of the whole-file score.
@@ -144,7 +112,7 @@ pub fn frame_pair(
             scaled(r, format::Pixel::YUV420P, w, h)?
         };
         let d = match &colour {
-            Some(spec) => converted(d, spec)?,
+            Some(spec) => super::compare::through(&mut super::compare::colour_graph(d, spec)?, d)?,
             None => crate::av::frame_ref(d).map_err(|e| e.to_string())?,
         };
         let up = scaled(&d, format::Pixel::YUV420P, w, h)?;

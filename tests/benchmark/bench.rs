@@ -736,32 +736,15 @@ fn bench_quality() {
         String::from_utf8_lossy(&ours.stderr)
     );
     let ours: serde_json::Value = serde_json::from_slice(&ours.stdout).expect("json");
-    let tool = vmaf_tool::path();
-    let threads = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .to_string();
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let tool_json = y4m.join("vmaf.json");
     let vmaf_tool_cmd = || {
-        let mut c = Command::new(&tool);
-        c.arg("-r")
-            .arg(y4m.join("movie-720p-crf23.reference.y4m"))
-            .arg("-d")
-            .arg(y4m.join("movie-720p-crf23.distorted.y4m"))
-            .args([
-                "--model",
-                "version=vmaf_v0.6.1",
-                "--feature",
-                "psnr",
-                "--feature",
-                "float_ssim",
-                "--threads",
-                &threads,
-                "--json",
-                "-q",
-                "-o",
-            ])
-            .arg(&tool_json);
-        c
+        vmaf_tool::command(
+            &y4m.join("movie-720p-crf23.reference.y4m"),
+            &y4m.join("movie-720p-crf23.distorted.y4m"),
+            threads,
+            &tool_json,
+        )
     };
     let rounds = std::env::var("VODKIT_BENCH_ROUNDS")
         .ok()
@@ -794,27 +777,37 @@ fn bench_quality() {
     println!("  {frames} frames scored by each");
 
     let out = dir.join("out");
-    compare_with(
-        "quality during a web-ladder encode of 20 s 1080p (vodkit encode, measured vs --no-quality)",
-        "no quality",
-        rounds.min(2),
-        || {
-            let _ = std::fs::remove_dir_all(out.join("movie-1080p"));
-            let mut c = vodkit();
-            c.args(["encode", "--preset", "web-ladder", "--quality", "--out"])
-                .arg(&out)
-                .arg(&src);
-            c
-        },
-        || {
-            let _ = std::fs::remove_dir_all(out.join("movie-1080p"));
-            let mut c = vodkit();
-            c.args(["encode", "--preset", "web-ladder", "--no-quality", "--out"])
-                .arg(&out)
-                .arg(&src);
-            c
-        },
-    );
+    // Every picture (the issue's --every 1), then the preset's own choice (web-ladder: every 5th).
+    for (what, every) in [
+        ("every picture", Some("1")),
+        ("web-ladder's every 5th", None),
+    ] {
+        compare_with(
+            &format!(
+                "quality during a web-ladder encode of 20 s 1080p, {what} (vodkit encode, measured vs --no-quality)"
+            ),
+            "no quality",
+            rounds.min(2),
+            || {
+                let _ = std::fs::remove_dir_all(out.join("movie-1080p"));
+                let mut c = vodkit();
+                c.args(["encode", "--preset", "web-ladder", "--quality"]);
+                if let Some(n) = every {
+                    c.args(["--every", n]);
+                }
+                c.arg("--out").arg(&out).arg(&src);
+                c
+            },
+            || {
+                let _ = std::fs::remove_dir_all(out.join("movie-1080p"));
+                let mut c = vodkit();
+                c.args(["encode", "--preset", "web-ladder", "--no-quality", "--out"])
+                    .arg(&out)
+                    .arg(&src);
+                c
+            },
+        );
+    }
 }
 
 #[derive(Debug)]

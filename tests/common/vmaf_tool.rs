@@ -71,3 +71,28 @@ pub fn path() -> PathBuf {
     })
     .clone()
 }
+
+/// The tool scoring `reference` against `distorted` (Y4M) with the features Vodkit reports
+/// (`vmaf_v0.6.1`, `psnr`, `float_ssim`) on `threads` threads, as JSON into `json`.
+pub fn command(reference: &Path, distorted: &Path, threads: usize, json: &Path) -> Command {
+    let mut c = Command::new(path());
+    c.arg("-r")
+        .arg(reference)
+        .arg("-d")
+        .arg(distorted)
+        .args([
+            "--model",
+            "version=vmaf_v0.6.1",
+            "--feature",
+            "psnr",
+            "--feature",
+            "float_ssim",
+            "--threads",
+            &threads.to_string(),
+            "--json",
+            "-q",
+            "-o",
+        ])
+        .arg(json);
+    c
+}

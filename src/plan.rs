@@ -6,6 +6,7 @@
 //! and run the same plan.
 
 mod colour;
+pub mod per_title;
 
 use std::path::PathBuf;
 

@@ -1,0 +1,438 @@
+//! The per-title ladder rules (Netflix's method): every allowed size's rate-quality curve,
+//! measured on samples of the source at a few quality points, the upper convex hull of all of
+//! them, and the ladder read off the hull. Pure: the samples and their scores come from the
+//! caller.
+//!
+//! The rules, in order:
+//! 1. The hull is taken over bitrate on a log scale (each doubling of bits counts the same at
+//!    every rate) against mean VMAF. A size that never lies on the hull is dropped: at every
+//!    bitrate some other size looks better.
+//! 2. A size on the hull owns a range of bitrates; its rung sits at the top of that range (where
+//!    the next larger size starts doing better, and no further than the size was measured),
+//!    predicted from its own curve.
+//! 3. The top rung is the hull's first point reaching `target_vmaf` (or the best it reaches),
+//!    and no rung is kept above it.
+//! 4. Going down, a rung sits at most `min_vmaf_step` below the one above it (fewer bits where
+//!    its range would put it higher); one that cannot get that far below, or would need as
+//!    many bits as the rung above, is dropped (it costs a rung and adds nothing a player can
+//!    use).
+//!    Adjacent rungs are at least 1.5x apart in bitrate.
+//! 5. Bitrates are kept within `min_bitrate_bps`..`max_bitrate_bps`: above is capped (and the
+//!    predicted VMAF falls with it), below is dropped.
+
+/// The least ratio between adjacent rungs' bitrates.
+pub const MIN_RATE_RATIO: f64 = 1.5;
+
+/// One measured point: a size encoded at one quality setting.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RdPoint {
+    /// Bits per second the sample needed.
+    pub bitrate_bps: f64,
+    /// Its mean VMAF against the source.
+    pub vmaf: f64,
+}
+
+/// The points of one allowed size.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SizeCurve {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Measured points, in any order.
+    pub points: Vec<RdPoint>,
+}
+
+/// What the ladder must respect.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FitRules {
+    /// The top rung's goal.
+    pub target_vmaf: f64,
+    /// The least a rung must add over the one below it.
+    pub min_vmaf_step: f64,
+    /// No rung below this.
+    pub min_bitrate_bps: f64,
+    /// No rung above this.
+    pub max_bitrate_bps: f64,
+}
+
+/// A rung the fit keeps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fitted {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// The bitrate to encode it at.
+    pub bitrate_bps: f64,
+    /// Its VMAF as the curve predicts at that bitrate.
+    pub predicted_vmaf: f64,
+    /// Why this bitrate.
+    pub reason: String,
+}
+
+/// A size the fit leaves out, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dropped {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// In words.
+    pub reason: String,
+}
+
+/// A size's curve sorted by bitrate, made monotone (a point with more bits and less quality
+/// than an earlier one is measurement noise: it is left out).
+fn monotone(points: &[RdPoint]) -> Vec<RdPoint> {
+    let mut p: Vec<RdPoint> = points
+        .iter()
+        .copied()
+        .filter(|p| p.bitrate_bps > 0.0 && p.bitrate_bps.is_finite() && p.vmaf.is_finite())
+        .collect();
+    p.sort_by(|a, b| a.bitrate_bps.total_cmp(&b.bitrate_bps));
+    let mut out: Vec<RdPoint> = Vec::with_capacity(p.len());
+    for q in p {
+        if out.last().is_none_or(|l| q.vmaf > l.vmaf) {
+            out.push(q);
+        }
+    }
+    out
+}
+
+/// VMAF on a monotone curve at a bitrate (linear in log bitrate between points, flat outside).
+pub fn vmaf_at(curve: &[RdPoint], bitrate_bps: f64) -> Option<f64> {
+    let (first, last) = (curve.first()?, curve.last()?);
+    if bitrate_bps <= first.bitrate_bps {
+        return Some(first.vmaf);
+    }
+    if bitrate_bps >= last.bitrate_bps {
+        return Some(last.vmaf);
+    }
+    curve.windows(2).find_map(|w| {
+        let (a, b) = (w[0], w[1]);
+        (bitrate_bps <= b.bitrate_bps).then(|| {
+            let t =
+                (bitrate_bps.ln() - a.bitrate_bps.ln()) / (b.bitrate_bps.ln() - a.bitrate_bps.ln());
+            a.vmaf + t * (b.vmaf - a.vmaf)
+        })
+    })
+}
+
+/// The bitrate at which a monotone curve reaches `vmaf` (`None` if it never does).
+pub fn bitrate_for(curve: &[RdPoint], vmaf: f64) -> Option<f64> {
+    let first = curve.first()?;
+    if vmaf <= first.vmaf {
+        return Some(first.bitrate_bps);
+    }
+    curve.windows(2).find_map(|w| {
+        let (a, b) = (w[0], w[1]);
+        (vmaf <= b.vmaf).then(|| {
+            let t = (vmaf - a.vmaf) / (b.vmaf - a.vmaf);
+            (a.bitrate_bps.ln() + t * (b.bitrate_bps.ln() - a.bitrate_bps.ln())).exp()
+        })
+    })
+}
+
+/// The upper convex hull of every size's points over (log bitrate, VMAF), as indices into
+/// `points` (size index, point), from the lowest bitrate up.
+pub fn upper_hull(points: &[(usize, RdPoint)]) -> Vec<(usize, RdPoint)> {
+    let mut p: Vec<(usize, RdPoint)> = points.to_vec();
+    p.sort_by(|a, b| {
+        a.1.bitrate_bps
+            .total_cmp(&b.1.bitrate_bps)
+            .then(a.1.vmaf.total_cmp(&b.1.vmaf))
+    });
+    let x = |q: &RdPoint| q.bitrate_bps.ln();
+    let mut hull: Vec<(usize, RdPoint)> = Vec::new();
+    for q in p {
+        // Only points that raise the quality can be on an upper hull that climbs.
+        if hull.last().is_some_and(|l| q.1.vmaf <= l.1.vmaf) {
+            continue;
+        }
+        while hull.len() >= 2 {
+            let (a, b) = (hull[hull.len() - 2].1, hull[hull.len() - 1].1);
+            // b is under the line from a to q: not on the upper hull (on it, it stays: a size
+            // on the hull's edge is as good a choice there as its neighbours).
+            let cross =
+                (x(&b) - x(&a)) * (q.1.vmaf - a.vmaf) - (b.vmaf - a.vmaf) * (x(&q.1) - x(&a));
+            if cross > 1e-9 {
+                hull.pop();
+            } else {
+                break;
+            }
+        }
+        hull.push(q);
+    }
+    hull
+}
+
+/// Fits a ladder to the measured curves. Returns the kept rungs, largest first, and the
+/// dropped sizes with their reasons.
+pub fn fit(curves: &[SizeCurve], rules: &FitRules) -> (Vec<Fitted>, Vec<Dropped>) {
+    let sorted: Vec<Vec<RdPoint>> = curves.iter().map(|c| monotone(&c.points)).collect();
+    let all: Vec<(usize, RdPoint)> = sorted
+        .iter()
+        .enumerate()
+        .flat_map(|(i, c)| c.iter().map(move |p| (i, *p)))
+        .collect();
+    let hull = upper_hull(&all);
+    let mut dropped = Vec::new();
+    let drop = |dropped: &mut Vec<Dropped>, i: usize, reason: String| {
+        dropped.push(Dropped {
+            width: curves[i].width,
+            height: curves[i].height,
+            reason,
+        });
+    };
+    // The bitrate range each size owns on the hull: from its first hull point to where the
+    // next size's first hull point is.
+    let mut owned: Vec<(usize, f64)> = Vec::new(); // (size, top of its range)
+    for (k, (i, p)) in hull.iter().enumerate() {
+        let next_other = hull[k + 1..].iter().find(|(j, _)| j != i);
+        let top = next_other.map_or(p.bitrate_bps, |(_, q)| q.bitrate_bps);
+        match owned.last_mut() {
+            Some((j, t)) if j == i => *t = top,
+            _ => owned.push((*i, top)),
+        }
+    }
+    for (i, c) in curves.iter().enumerate() {
+        if sorted[i].is_empty() {
+            drop(&mut dropped, i, "no sample could be measured".to_owned());
+        } else if !owned.iter().any(|(j, _)| *j == i) {
+            drop(
+                &mut dropped,
+                i,
+                format!(
+                    "{}x{} is never on the hull: at every bitrate another size scores higher",
+                    c.width, c.height
+                ),
+            );
+        }
+    }
+    // Candidates from the top of the hull down.
+    let mut kept: Vec<Fitted> = Vec::new();
+    let mut reached_target = false;
+    for &(i, top) in owned.iter().rev() {
+        let curve = &sorted[i];
+        let (w, h) = (curves[i].width, curves[i].height);
+        // Never beyond what was measured: a curve is not extrapolated.
+        let top = top.min(curve.last().map_or(top, |p| p.bitrate_bps));
+        // Where the size reaches the target, if it does within (or above) its range.
+        let at_target = bitrate_for(curve, rules.target_vmaf);
+        let (mut rate, mut reason) = match at_target {
+            Some(r) if !reached_target => (
+                r,
+                format!("reaches the target VMAF {:.0}", rules.target_vmaf),
+            ),
+            _ => (
+                top,
+                "where the next larger size starts to do better".to_owned(),
+            ),
+        };
+        // Below the top rung: no higher than `min_vmaf_step` under the rung above, and at
+        // most 1/1.5 of its bitrate (adjacent rungs 1.5-2x apart, as Apple's HLS authoring
+        // rules ask, so a player has a real step down).
+        if let Some(above) = kept.last() {
+            let want = above.predicted_vmaf - rules.min_vmaf_step;
+            if let Some(r) = bitrate_for(curve, want).filter(|&r| r < rate) {
+                rate = r;
+                reason = format!(
+                    "{:.0} VMAF points under the {}x{} rung",
+                    rules.min_vmaf_step, above.width, above.height
+                );
+            }
+            let step_down = above.bitrate_bps / MIN_RATE_RATIO;
+            if rate > step_down {
+                rate = step_down;
+                reason = format!(
+                    "{MIN_RATE_RATIO}x below the {}x{} rung's bitrate",
+                    above.width, above.height
+                );
+            }
+        }
+        if rate > rules.max_bitrate_bps {
+            rate = rules.max_bitrate_bps;
+            reason = format!(
+                "capped at the maximum bitrate ({:.0} kb/s)",
+                rules.max_bitrate_bps / 1000.0
+            );
+        }
+        let predicted = vmaf_at(curve, rate).unwrap_or(0.0);
+        if kept.is_empty() && at_target.is_some() {
+            reached_target = true;
+        }
+        if rate < rules.min_bitrate_bps {
+            drop(
+                &mut dropped,
+                i,
+                format!(
+                    "would need only {:.0} kb/s, below the minimum {:.0} kb/s",
+                    rate / 1000.0,
+                    rules.min_bitrate_bps / 1000.0
+                ),
+            );
+            continue;
+        }
+        if let Some(above) = kept.last() {
+            if above.predicted_vmaf - predicted < rules.min_vmaf_step {
+                drop(
+                    &mut dropped,
+                    i,
+                    format!(
+                        "VMAF {predicted:.1} is less than {:.1} below the {}x{} rung's {:.1}",
+                        rules.min_vmaf_step, above.width, above.height, above.predicted_vmaf
+                    ),
+                );
+                continue;
+            }
+            if rate >= above.bitrate_bps {
+                drop(
+                    &mut dropped,
+                    i,
+                    "would need as many bits as the rung above it".to_owned(),
+                );
+                continue;
+            }
+        }
+        kept.push(Fitted {
+            width: w,
+            height: h,
+            bitrate_bps: rate,
+            predicted_vmaf: predicted,
+            reason,
+        });
+    }
+    (kept, dropped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(kbps: f64, vmaf: f64) -> RdPoint {
+        RdPoint {
+            bitrate_bps: kbps * 1000.0,
+            vmaf,
+        }
+    }
+
+    fn curve(w: u32, h: u32, points: &[(f64, f64)]) -> SizeCurve {
+        SizeCurve {
+            width: w,
+            height: h,
+            points: points.iter().map(|&(r, v)| p(r, v)).collect(),
+        }
+    }
+
+    fn rules() -> FitRules {
+        FitRules {
+            target_vmaf: 95.0,
+            min_vmaf_step: 3.0,
+            min_bitrate_bps: 200_000.0,
+            max_bitrate_bps: 8_000_000.0,
+        }
+    }
+
+    #[test]
+    fn the_hull_keeps_only_points_above_every_line() {
+        let pts = vec![
+            (0, p(100.0, 40.0)),
+            (0, p(200.0, 62.0)),
+            (1, p(200.0, 50.0)),
+            (1, p(400.0, 80.0)),
+            (0, p(400.0, 70.0)),
+            (1, p(800.0, 90.0)),
+            (0, p(800.0, 75.0)),
+        ];
+        let hull = upper_hull(&pts);
+        let got: Vec<(usize, f64)> = hull.iter().map(|(i, q)| (*i, q.vmaf)).collect();
+        assert_eq!(got, vec![(0, 40.0), (0, 62.0), (1, 80.0), (1, 90.0)]);
+        // Points on one line all lie on the hull's edge.
+        let line = vec![
+            (0, p(100.0, 40.0)),
+            (0, p(200.0, 60.0)),
+            (1, p(400.0, 80.0)),
+        ];
+        assert_eq!(upper_hull(&line).len(), 3);
+    }
+
+    #[test]
+    fn interpolation_both_ways_on_a_log_scale() {
+        let c = monotone(&[p(400.0, 80.0), p(100.0, 60.0), p(200.0, 55.0)]);
+        assert_eq!(
+            c.len(),
+            2,
+            "the noisy point (more bits, less VMAF) is left out"
+        );
+        assert!((vmaf_at(&c, 200_000.0).expect("v") - 70.0).abs() < 1e-9);
+        assert!((bitrate_for(&c, 70.0).expect("r") - 200_000.0).abs() < 1e-6);
+        assert_eq!(bitrate_for(&c, 81.0), None);
+    }
+
+    #[test]
+    fn an_easy_source_gets_a_cheaper_ladder_than_a_hard_one() {
+        // Slides: every size saturates early. Sport: needs many more bits.
+        let easy = [
+            curve(640, 360, &[(150.0, 80.0), (300.0, 86.0), (600.0, 88.0)]),
+            curve(1280, 720, &[(300.0, 85.0), (600.0, 93.0), (1200.0, 96.0)]),
+            curve(1920, 1080, &[(600.0, 90.0), (1200.0, 96.0), (2400.0, 98.0)]),
+        ];
+        let hard = [
+            curve(640, 360, &[(600.0, 60.0), (1200.0, 70.0), (2400.0, 75.0)]),
+            curve(1280, 720, &[(1200.0, 65.0), (2400.0, 80.0), (4800.0, 88.0)]),
+            curve(
+                1920,
+                1080,
+                &[(2400.0, 75.0), (4800.0, 90.0), (9600.0, 95.0)],
+            ),
+        ];
+        let (e, _) = fit(&easy, &rules());
+        let (h, _) = fit(&hard, &rules());
+        assert!(e[0].bitrate_bps < h[0].bitrate_bps, "{e:?} {h:?}");
+        assert!((e[0].predicted_vmaf - 95.0).abs() < 0.01, "{e:?}");
+        // The hard source cannot reach 95 within 8 Mb/s: capped, and says so.
+        assert_eq!(h[0].bitrate_bps, 8_000_000.0);
+        assert!(h[0].reason.contains("capped"), "{h:?}");
+        // Three rungs each: 1080p, 720p, 360p, at least 3 VMAF and 1.5x bitrate apart.
+        for l in [&e, &h] {
+            assert_eq!(
+                l.iter().map(|r| r.height).collect::<Vec<_>>(),
+                vec![1080, 720, 360]
+            );
+            for w in l.windows(2) {
+                assert!(w[0].predicted_vmaf - w[1].predicted_vmaf >= 3.0, "{l:?}");
+                assert!(
+                    w[0].bitrate_bps >= w[1].bitrate_bps * MIN_RATE_RATIO - 1.0,
+                    "{l:?}"
+                );
+            }
+        }
+        // The easy 720p rung sits 3 points under the top; its 360p a 1.5x step further down.
+        assert!((e[1].predicted_vmaf - 92.0).abs() < 0.01, "{e:?}");
+        assert!(e[2].reason.contains("1.5x below"), "{e:?}");
+    }
+
+    #[test]
+    fn sizes_off_the_hull_too_close_or_too_cheap_are_dropped_with_reasons() {
+        let curves = [
+            // Never on the hull: 720p beats it everywhere.
+            curve(854, 480, &[(300.0, 50.0), (600.0, 60.0), (1200.0, 70.0)]),
+            curve(1280, 720, &[(300.0, 70.0), (600.0, 85.0), (1200.0, 95.0)]),
+            // A tiny size that the hull keeps only below the minimum bitrate.
+            curve(320, 180, &[(50.0, 60.0), (100.0, 65.0), (150.0, 66.0)]),
+        ];
+        let (kept, dropped) = fit(&curves, &rules());
+        assert_eq!(kept.len(), 1, "{kept:?}");
+        assert_eq!((kept[0].width, kept[0].height), (1280, 720));
+        let why = |w: u32| {
+            dropped
+                .iter()
+                .find(|d| d.width == w)
+                .map(|d| d.reason.clone())
+                .unwrap_or_default()
+        };
+        assert!(why(854).contains("never on the hull"), "{dropped:?}");
+        assert!(why(320).contains("below the minimum"), "{dropped:?}");
+    }
+}

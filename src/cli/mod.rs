@@ -44,7 +44,7 @@ enum Command {
     },
     /// Show what a preset would make from each file: rungs kept, resized, capped or dropped.
     #[command(
-        after_help = "Examples:\n  vodkit plan movie.mkv --preset web-ladder\n  vodkit plan phone.mov --preset phone-share --json"
+        after_help = "With --per-title, samples of each file are encoded at every size of the preset at three quality\npoints and scored with VMAF; the ladder is read off the rate-quality hull and shown beside the\npreset's fixed one (not yet used by encode).\n\nExamples:\n  vodkit plan movie.mkv --preset web-ladder\n  vodkit plan phone.mov --preset phone-share --json\n  vodkit plan talk.mp4 --preset web-ladder --per-title --target-vmaf 93"
     )]
     Plan {
         /// Source files.
@@ -53,6 +53,15 @@ enum Command {
         /// Preset name (see `vodkit presets`) or path to a preset .toml file.
         #[arg(long, short)]
         preset: String,
+        /// Fit the ladder to each file from measured samples (takes minutes).
+        #[arg(long)]
+        per_title: bool,
+        /// With --per-title: the top rung's VMAF.
+        #[arg(long, default_value_t = 95.0)]
+        target_vmaf: f64,
+        /// With --per-title: the least VMAF a rung must add over the one below.
+        #[arg(long, default_value_t = 3.0)]
+        min_vmaf_step: f64,
         /// One JSON object per file, one per line.
         #[arg(long)]
         json: bool,
@@ -307,7 +316,22 @@ pub fn run() -> ExitCode {
         Some(Command::Plan {
             files,
             preset,
+            per_title: true,
+            target_vmaf,
+            min_vmaf_step,
             json,
+        }) => plan_cmd::run_per_title(
+            &files,
+            &preset,
+            target_vmaf,
+            min_vmaf_step,
+            &Output { json },
+        ),
+        Some(Command::Plan {
+            files,
+            preset,
+            json,
+            ..
         }) => plan_cmd::run(&files, &preset, &mut Output { json }),
         Some(Command::Encode {
             files,

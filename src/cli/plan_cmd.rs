@@ -35,6 +35,126 @@ pub fn run(files: &[PathBuf], preset_name: &str, out: &mut Output) -> usize {
     failed
 }
 
+/// `--per-title`: analyses each file and prints the fitted ladder beside the fixed one.
+pub fn run_per_title(
+    files: &[PathBuf],
+    preset_name: &str,
+    target_vmaf: f64,
+    min_vmaf_step: f64,
+    out: &Output,
+) -> usize {
+    let preset = match Store::open().find(preset_name) {
+        Ok(entry) => entry.preset,
+        Err(e) => {
+            eprintln!("vodkit: {e}");
+            return files.len().max(1);
+        }
+    };
+    if !(0.0..=100.0).contains(&target_vmaf) || !(0.0..=50.0).contains(&min_vmaf_step) {
+        eprintln!("vodkit: --target-vmaf must be 0-100 and --min-vmaf-step 0-50");
+        return files.len().max(1);
+    }
+    let top = preset
+        .rungs
+        .iter()
+        .map(|r| r.max_bitrate_bps)
+        .max()
+        .unwrap_or(0) as f64;
+    let rules = crate::plan::per_title::FitRules {
+        target_vmaf,
+        min_vmaf_step,
+        min_bitrate_bps: 150_000.0,
+        max_bitrate_bps: top.max(150_000.0),
+    };
+    let cancel = super::cancel_on_ctrl_c();
+    let mut failed = 0;
+    for (n, file) in files.iter().enumerate() {
+        // Samples and their encodes go to a private temporary folder, removed afterwards.
+        let work =
+            std::env::temp_dir().join(format!("vodkit-per-title-{}-{n}", std::process::id()));
+        let result = probe(file).map_err(|e| e.to_string()).and_then(|info| {
+            crate::local::per_title::analyse(
+                &info,
+                &preset,
+                &rules,
+                &crate::local::per_title::Options::default(),
+                &work,
+                &cancel,
+            )
+        });
+        let _ = std::fs::remove_dir_all(&work);
+        match result {
+            Ok(a) if out.json => out.json_line(&a),
+            Ok(a) => out.text(&describe_fit(file, &a, &rules)),
+            Err(e) => {
+                failed += 1;
+                out.error(file, &format!("{}: {e}", file.display()));
+            }
+        }
+    }
+    failed
+}
+
+/// The fitted ladder, the dropped sizes and the fixed ladder, as text.
+fn describe_fit(
+    file: &std::path::Path,
+    a: &crate::local::per_title::Analysis,
+    rules: &crate::plan::per_title::FitRules,
+) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}: per-title ladder (target VMAF {:.0}, steps of at least {:.0}; {:.0} s sampled, {:.0} s of analysis)",
+        file.display(),
+        rules.target_vmaf,
+        rules.min_vmaf_step,
+        a.sampled_secs,
+        a.wall_secs
+    );
+    let _ = writeln!(out, "  {:<10} {:>10} {:>8}  why", "size", "kb/s", "VMAF");
+    for f in &a.fitted {
+        let _ = writeln!(
+            out,
+            "  {:<10} {:>10.0} {:>8.1}  {}",
+            format!("{}x{}", f.width, f.height),
+            f.bitrate_bps / 1000.0,
+            f.predicted_vmaf,
+            f.reason
+        );
+    }
+    for d in &a.dropped {
+        let _ = writeln!(
+            out,
+            "  {:<10} dropped: {}",
+            format!("{}x{}", d.width, d.height),
+            d.reason
+        );
+    }
+    let _ = writeln!(out, "  the preset's fixed ladder:");
+    for f in &a.fixed {
+        let _ = writeln!(
+            out,
+            "  {:<10} {:>10.0} {:>8}",
+            format!("{}x{}", f.width, f.height),
+            f.bitrate_bps / 1000.0,
+            f.predicted_vmaf
+                .map_or_else(|| "-".to_owned(), |v| format!("{v:.1}"))
+        );
+    }
+    let ratio = a.bits_ratio();
+    let _ = writeln!(
+        out,
+        "  total bitrate {:.0}% of the fixed ladder's ({})",
+        ratio * 100.0,
+        if ratio <= 1.0 {
+            format!("{:.0}% fewer bits", (1.0 - ratio) * 100.0)
+        } else {
+            format!("{:.0}% more bits", (ratio - 1.0) * 100.0)
+        }
+    );
+    out
+}
+
 /// A plan as a table: one line per rung, then audio, stills, the total and warnings.
 pub fn describe(p: &Plan) -> String {
     let mut out = String::new();

@@ -5,8 +5,10 @@
 
 mod encoder_options;
 mod manifest;
+pub mod per_title;
 pub mod progress;
 pub mod rung;
+pub mod samples;
 pub mod source;
 pub mod stills;
 pub mod titles;

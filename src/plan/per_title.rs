@@ -18,13 +18,14 @@
 //!    use).
 //!    Adjacent rungs are at least 1.5x apart in bitrate.
 //! 5. Bitrates are kept within `min_bitrate_bps`..`max_bitrate_bps`: above is capped (and the
-//!    predicted VMAF falls with it), below is dropped.
+//!    predicted VMAF falls with it), below is dropped, except the top rung, which is raised to
+//!    the minimum (a ladder always has a rung).
 
 /// The least ratio between adjacent rungs' bitrates.
 pub const MIN_RATE_RATIO: f64 = 1.5;
 
 /// One measured point: a size encoded at one quality setting.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct RdPoint {
     /// Bits per second the sample needed.
     pub bitrate_bps: f64,
@@ -33,7 +34,7 @@ pub struct RdPoint {
 }
 
 /// The points of one allowed size.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct SizeCurve {
     /// Width in pixels.
     pub width: u32,
@@ -57,7 +58,7 @@ pub struct FitRules {
 }
 
 /// A rung the fit keeps.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Fitted {
     /// Width in pixels.
     pub width: u32,
@@ -72,7 +73,7 @@ pub struct Fitted {
 }
 
 /// A size the fit leaves out, and why.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Dropped {
     /// Width in pixels.
     pub width: u32,
@@ -100,11 +101,20 @@ fn monotone(points: &[RdPoint]) -> Vec<RdPoint> {
     out
 }
 
-/// VMAF on a monotone curve at a bitrate (linear in log bitrate between points, flat outside).
+/// VMAF on a monotone curve at a bitrate: linear in log bitrate between points; below the
+/// first point the first segment's slope goes on (fewer bits never score the same), above the
+/// last it stays flat (the curve has saturated as far as anyone measured).
 pub fn vmaf_at(curve: &[RdPoint], bitrate_bps: f64) -> Option<f64> {
     let (first, last) = (curve.first()?, curve.last()?);
     if bitrate_bps <= first.bitrate_bps {
-        return Some(first.vmaf);
+        return Some(match curve.get(1) {
+            Some(second) if bitrate_bps > 0.0 => {
+                let slope =
+                    (second.vmaf - first.vmaf) / (second.bitrate_bps.ln() - first.bitrate_bps.ln());
+                (first.vmaf - slope * (first.bitrate_bps.ln() - bitrate_bps.ln())).clamp(0.0, 100.0)
+            }
+            _ => first.vmaf,
+        });
     }
     if bitrate_bps >= last.bitrate_bps {
         return Some(last.vmaf);
@@ -187,15 +197,18 @@ pub fn fit(curves: &[SizeCurve], rules: &FitRules) -> (Vec<Fitted>, Vec<Dropped>
     };
     // The bitrate range each size owns on the hull: from its first hull point to where the
     // next size's first hull point is.
+    // A size that comes back on the hull after another owns up to its last stretch: one
+    // candidate per size, ordered by where its range ends.
     let mut owned: Vec<(usize, f64)> = Vec::new(); // (size, top of its range)
     for (k, (i, p)) in hull.iter().enumerate() {
         let next_other = hull[k + 1..].iter().find(|(j, _)| j != i);
         let top = next_other.map_or(p.bitrate_bps, |(_, q)| q.bitrate_bps);
-        match owned.last_mut() {
-            Some((j, t)) if j == i => *t = top,
-            _ => owned.push((*i, top)),
+        match owned.iter_mut().find(|(j, _)| j == i) {
+            Some((_, t)) => *t = t.max(top),
+            None => owned.push((*i, top)),
         }
     }
+    owned.sort_by(|a, b| a.1.total_cmp(&b.1));
     for (i, c) in curves.iter().enumerate() {
         if sorted[i].is_empty() {
             drop(&mut dropped, i, "no sample could be measured".to_owned());
@@ -262,6 +275,15 @@ pub fn fit(curves: &[SizeCurve], rules: &FitRules) -> (Vec<Fitted>, Vec<Dropped>
         if kept.is_empty() && at_target.is_some() {
             reached_target = true;
         }
+        if rate < rules.min_bitrate_bps && kept.is_empty() {
+            // The top rung is always made: an easy source gets the minimum, not nothing.
+            rate = rules.min_bitrate_bps;
+            reason = format!(
+                "raised to the minimum bitrate ({:.0} kb/s): the source needs less",
+                rules.min_bitrate_bps / 1000.0
+            );
+        }
+        let predicted = vmaf_at(curve, rate).unwrap_or(predicted);
         if rate < rules.min_bitrate_bps {
             drop(
                 &mut dropped,
@@ -366,6 +388,9 @@ mod tests {
             "the noisy point (more bits, less VMAF) is left out"
         );
         assert!((vmaf_at(&c, 200_000.0).expect("v") - 70.0).abs() < 1e-9);
+        // Below the first point the first slope goes on; above the last, flat.
+        assert!((vmaf_at(&c, 50_000.0).expect("v") - 50.0).abs() < 1e-9);
+        assert_eq!(vmaf_at(&c, 1_000_000.0), Some(80.0));
         assert!((bitrate_for(&c, 70.0).expect("r") - 200_000.0).abs() < 1e-6);
         assert_eq!(bitrate_for(&c, 81.0), None);
     }
@@ -414,6 +439,20 @@ mod tests {
     }
 
     #[test]
+    fn a_size_back_on_the_hull_is_one_candidate() {
+        // 270p wins at the bottom and again between 640p's points (measurement noise).
+        let curves = [
+            curve(480, 270, &[(100.0, 70.0), (700.0, 90.5), (900.0, 91.0)]),
+            curve(640, 360, &[(300.0, 86.0), (2500.0, 95.0), (5000.0, 97.0)]),
+        ];
+        let (kept, dropped) = fit(&curves, &rules());
+        let mut all: Vec<u32> = kept.iter().map(|k| k.height).collect();
+        all.extend(dropped.iter().map(|d| d.height));
+        all.sort_unstable();
+        assert_eq!(all, vec![270, 360], "each size once: {kept:?} {dropped:?}");
+    }
+
+    #[test]
     fn sizes_off_the_hull_too_close_or_too_cheap_are_dropped_with_reasons() {
         let curves = [
             // Never on the hull: 720p beats it everywhere.
@@ -422,6 +461,14 @@ mod tests {
             // A tiny size that the hull keeps only below the minimum bitrate.
             curve(320, 180, &[(50.0, 60.0), (100.0, 65.0), (150.0, 66.0)]),
         ];
+        // A still picture needs almost nothing: its one rung is raised to the minimum.
+        let (still, _) = fit(&[curve(640, 360, &[(10.0, 96.0), (20.0, 97.0)])], &rules());
+        assert_eq!(still.len(), 1);
+        assert_eq!(still[0].bitrate_bps, 200_000.0);
+        assert!(
+            still[0].reason.contains("raised to the minimum"),
+            "{still:?}"
+        );
         let (kept, dropped) = fit(&curves, &rules());
         assert_eq!(kept.len(), 1, "{kept:?}");
         assert_eq!((kept[0].width, kept[0].height), (1280, 720));

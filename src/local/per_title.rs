@@ -1,0 +1,291 @@
+//! Per-title analysis: samples of the source encoded at every allowed size (the preset's rungs)
+//! at three quality points around the preset's, each scored with VMAF against the prepared
+//! source, give one rate-quality curve per size; [`crate::plan::per_title::fit`] reads the
+//! ladder off their hull. The encodes are the local backend's own (same encoder settings, one
+//! decode per sample for every size), so what is measured is what an encode would make.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::job::{CancelToken, EventSink};
+use crate::plan::per_title::{Dropped, FitRules, Fitted, RdPoint, SizeCurve, fit, vmaf_at};
+use crate::preset::{AudioCodec, Preset};
+use crate::probe::MediaInfo;
+
+/// How the analysis samples.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    /// Samples spread over the source (the whole file when it is short).
+    pub samples: u32,
+    /// Seconds per sample.
+    pub sample_secs: f64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            samples: 3,
+            sample_secs: 4.0,
+        }
+    }
+}
+
+/// What one size measured at one quality point, summed over the samples.
+#[derive(Debug, Clone, Copy, Default)]
+struct Sums {
+    /// Bits of all samples.
+    bits: f64,
+    /// Their seconds.
+    secs: f64,
+    /// Mean VMAF times frames scored, per sample, summed.
+    vmaf_frames: f64,
+    /// Frames scored.
+    frames: f64,
+}
+
+/// A rung of the preset's own (fixed) ladder, with what the curves predict for it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FixedRung {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Its maximum bitrate in the plan.
+    pub bitrate_bps: f64,
+    /// VMAF its size's curve predicts at that bitrate.
+    pub predicted_vmaf: Option<f64>,
+}
+
+/// The analysis and the ladder fitted from it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Analysis {
+    /// One curve per allowed size: bitrate and VMAF at each quality point, fewest bits first.
+    pub curves: Vec<SizeCurve>,
+    /// The fitted ladder, largest first.
+    pub fitted: Vec<Fitted>,
+    /// Sizes left out, and why.
+    pub dropped: Vec<Dropped>,
+    /// The preset's fixed ladder for comparison.
+    pub fixed: Vec<FixedRung>,
+    /// Seconds of the source the samples hold.
+    pub sampled_secs: f64,
+    /// Wall time of the analysis, seconds.
+    pub wall_secs: f64,
+}
+
+impl Analysis {
+    /// Total bitrate of the fitted ladder over the fixed one (below 1: fewer bits).
+    pub fn bits_ratio(&self) -> f64 {
+        let fitted: f64 = self.fitted.iter().map(|f| f.bitrate_bps).sum();
+        let fixed: f64 = self.fixed.iter().map(|f| f.bitrate_bps).sum();
+        if fixed > 0.0 { fitted / fixed } else { 1.0 }
+    }
+}
+
+/// The preset to encode samples with at one quality level: the same sizes, rates and encoder
+/// settings, uncapped up to `max_bitrate_bps`, video only, no stills or packaging, scored.
+fn sampling_preset(preset: &Preset, quality_level: u8, max_bitrate_bps: f64) -> Preset {
+    let mut p = preset.clone();
+    p.video.quality_level = quality_level;
+    p.audio.codec = AudioCodec::None;
+    p.stills.count = 0;
+    p.packaging.hls = false;
+    p.packaging.dash = false;
+    p.quality.measure = true;
+    p.quality.every = 1;
+    for r in &mut p.rungs {
+        r.max_bitrate_bps = max_bitrate_bps as u64;
+        "auto".clone_into(&mut r.level);
+    }
+    p
+}
+
+/// Brings back the rungs the plan dropped only because capping made their bitrate equal a
+/// larger rung's: per-title sets its own bitrates, so every size that fits the source is a
+/// candidate.
+fn allow_capped_repeats(plan: &mut crate::plan::Plan) {
+    for r in &mut plan.rungs {
+        if r.status == crate::plan::RungStatus::Dropped
+            && r.reasons
+                .first()
+                .is_some_and(|w| w.starts_with("after capping"))
+        {
+            r.status = crate::plan::RungStatus::Capped;
+            r.reasons.remove(0);
+        }
+    }
+}
+
+/// The plan of a sample: the preset's own sizes, rates, profiles (planned with the preset, so
+/// they are the real plan's), every rung uncapped up to `max_bitrate_bps` with the level that
+/// holds it, no stills. (Planning with raised caps would let the source's bitrate cap several
+/// rungs to one value and drop the smaller ones.)
+fn sample_plan(
+    sample: &MediaInfo,
+    preset: &Preset,
+    max_bitrate_bps: f64,
+) -> Result<crate::plan::Plan, String> {
+    let mut plan = crate::plan::plan(sample, preset).map_err(|e| e.to_string())?;
+    plan.stills = None;
+    allow_capped_repeats(&mut plan);
+    // Far above the ladder's maximum, so the curves show what each quality point costs; the
+    // fit caps the rungs afterwards.
+    let cap = (max_bitrate_bps * 4.0).max(1.0) as u64;
+    for r in plan.rungs.iter_mut().filter(|r| r.is_made()) {
+        r.max_bitrate_bps = cap.max(r.max_bitrate_bps);
+        r.buffer_bits = (r.max_bitrate_bps as f64 * preset.video.hrd_buffer_factor) as u64;
+        if let Some(level) = crate::preset::levels::lowest_fitting(
+            r.codec,
+            r.profile,
+            r.width,
+            r.height,
+            r.frame_rate.fps(),
+            r.max_bitrate_bps,
+        ) {
+            level.clone_into(&mut r.level);
+        }
+    }
+    Ok(plan)
+}
+
+/// Runs the analysis on `info`'s source, working in `dir` (samples and their encodes).
+pub fn analyse(
+    info: &MediaInfo,
+    preset: &Preset,
+    rules: &FitRules,
+    options: &Options,
+    dir: &Path,
+    cancel: &CancelToken,
+) -> Result<Analysis, String> {
+    let started = Instant::now();
+    let mut plan = crate::plan::plan(info, preset).map_err(|e| e.to_string())?;
+    let fixed_rungs: Vec<crate::plan::PlannedRung> = plan.made_rungs().cloned().collect();
+    allow_capped_repeats(&mut plan);
+    let sizes: Vec<(u32, u32)> = plan.made_rungs().map(|r| (r.width, r.height)).collect();
+    if sizes.is_empty() {
+        return Err(format!(
+            "{}: the preset makes no video rungs from it; nothing to fit",
+            info.path.display()
+        ));
+    }
+    let samples = super::samples::cut(
+        &info.path,
+        plan.duration_secs,
+        options.samples,
+        options.sample_secs,
+        &dir.join("samples"),
+    )?;
+    let level = preset.video.quality_level;
+    let levels: Vec<u8> = [level.saturating_sub(2).max(1), level, (level + 2).min(10)]
+        .into_iter()
+        .collect::<std::collections::BTreeSet<u8>>()
+        .into_iter()
+        .collect();
+    let mut sums: BTreeMap<(u32, u32), BTreeMap<u8, Sums>> = BTreeMap::new();
+    // Warnings (a rung whose quality could not be measured) are kept to explain a gap.
+    let warnings: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+    let kept = Arc::clone(&warnings);
+    let quiet: EventSink = Arc::new(move |e| {
+        if let crate::job::JobEvent::Warning { message } = e
+            && let Ok(mut w) = kept.lock()
+        {
+            w.push(message);
+        }
+    });
+    let mut sampled_secs = 0.0;
+    for (k, sample) in samples.iter().enumerate() {
+        let sinfo = crate::probe::probe(sample).map_err(|e| e.to_string())?;
+        sampled_secs += sinfo.duration_secs.unwrap_or(0.0);
+        for &q in &levels {
+            if cancel.is_cancelled() {
+                return Err("cancelled".to_owned());
+            }
+            let variant = sampling_preset(preset, q, rules.max_bitrate_bps);
+            let splan = sample_plan(&sinfo, preset, rules.max_bitrate_bps)?;
+            let out = dir.join(format!("level-{q}")).join(format!("sample-{k}"));
+            let summary = super::encode_with(&sinfo, &variant, &splan, &out, &quiet, cancel, true)
+                .map_err(|e| e.to_string())?;
+            if let Some((rung, why)) = summary.failed.first() {
+                return Err(format!("encoding a sample's {rung} rung failed: {why}"));
+            }
+            let manifest: super::Manifest = std::fs::read(summary.out_dir.join("manifest.json"))
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok())
+                .ok_or("a sample's encode wrote no manifest")?;
+            for r in manifest.rungs {
+                let Some(qm) = r.quality else { continue };
+                let secs = qm.frames as f64 / qm.fps.max(1e-9);
+                let e = sums
+                    .entry((qm.width, qm.height))
+                    .or_default()
+                    .entry(q)
+                    .or_default();
+                e.bits += qm.bitrate_bps as f64 * secs;
+                e.secs += secs;
+                e.vmaf_frames += qm.vmaf.mean * qm.frames_scored as f64;
+                e.frames += qm.frames_scored as f64;
+            }
+        }
+    }
+    let curves: Vec<SizeCurve> = sizes
+        .iter()
+        .map(|&(w, h)| SizeCurve {
+            width: w,
+            height: h,
+            points: sums
+                .get(&(w, h))
+                .map(|by_level| {
+                    by_level
+                        .values()
+                        .filter(|s| s.secs > 0.0 && s.frames > 0.0)
+                        .map(|s| RdPoint {
+                            bitrate_bps: s.bits / s.secs,
+                            vmaf: s.vmaf_frames / s.frames,
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default(),
+        })
+        .collect();
+    let (fitted, mut dropped) = fit(&curves, rules);
+    let warnings = warnings.lock().map(|w| w.clone()).unwrap_or_default();
+    for d in &mut dropped {
+        if d.reason.starts_with("no sample")
+            && let Some(w) = warnings.first()
+        {
+            d.reason = format!("{} ({w})", d.reason);
+        }
+    }
+    let fixed = fixed_rungs
+        .iter()
+        .map(|r| {
+            let curve = curves
+                .iter()
+                .find(|c| (c.width, c.height) == (r.width, r.height))
+                .map(|c| {
+                    let mut p = c.points.clone();
+                    p.sort_by(|a, b| a.bitrate_bps.total_cmp(&b.bitrate_bps));
+                    p
+                })
+                .unwrap_or_default();
+            FixedRung {
+                width: r.width,
+                height: r.height,
+                bitrate_bps: r.max_bitrate_bps as f64,
+                predicted_vmaf: vmaf_at(&curve, r.max_bitrate_bps as f64),
+            }
+        })
+        .collect();
+    Ok(Analysis {
+        curves,
+        fitted,
+        dropped,
+        fixed,
+        sampled_secs,
+        wall_secs: started.elapsed().as_secs_f64(),
+    })
+}

@@ -66,6 +66,19 @@ fn step_until(harness: &mut Harness<'_, VodkitApp>, what: &str, done: impl Fn(&V
     harness.run_steps(2);
 }
 
+/// Clicks Start and steps until job `index` has ended; it must have succeeded.
+fn start_and_finish(harness: &mut Harness<'_, VodkitApp>, index: usize) {
+    harness.get_by_label("Start").click();
+    harness.run_steps(2);
+    step_until(harness, "the job to finish", |a| {
+        a.jobs
+            .get(index)
+            .is_some_and(|j| matches!(j.state, JobState::Done(_) | JobState::Failed(_)))
+    });
+    let job = &harness.state().jobs[index];
+    assert!(matches!(job.state, JobState::Done(_)), "{:?}", job.state);
+}
+
 /// Keeps the app's settings and presets away from the real config folder.
 fn private_config() {
     static ONCE: std::sync::Once = std::sync::Once::new();
@@ -150,15 +163,8 @@ fn drop_inspect_encode_cancel_and_errors() {
     harness.get_by_label("resized");
 
     // Start: progress reaches 100 % and the outputs exist.
-    harness.get_by_label("Start").click();
-    harness.run_steps(2);
-    step_until(&mut harness, "the job to finish", |a| {
-        a.jobs
-            .first()
-            .is_some_and(|j| matches!(j.state, JobState::Done(_) | JobState::Failed(_)))
-    });
+    start_and_finish(&mut harness, 0);
     let job = &harness.state().jobs[0];
-    assert!(matches!(job.state, JobState::Done(_)), "{:?}", job.state);
     assert!((job.overall - 1.0).abs() < 1e-9);
     assert!(out.join("basic/basic_240p.mp4").exists());
     harness.get_by_label("Open folder");
@@ -262,15 +268,8 @@ fn a_finished_job_shows_its_quality_plots_table_and_before_after() {
     });
     harness.get_by_label("basic.mp4").click();
     harness.run_steps(2);
-    harness.get_by_label("Start").click();
-    harness.run_steps(2);
-    step_until(&mut harness, "the job to finish", |a| {
-        a.jobs
-            .first()
-            .is_some_and(|j| matches!(j.state, JobState::Done(_) | JobState::Failed(_)))
-    });
+    start_and_finish(&mut harness, 0);
     let job = &harness.state().jobs[0];
-    assert!(matches!(job.state, JobState::Done(_)), "{:?}", job.state);
     assert_eq!(job.quality.len(), 1, "the 240p rung was scored");
 
     harness.get_by_label("Quality").click();

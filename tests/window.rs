@@ -13,11 +13,15 @@ use std::sync::Mutex;
 /// pick the same one and one app then waits forever: the Xvfb tests take turns.
 static XVFB: Mutex<()> = Mutex::new(());
 
+/// This test's turn at Xvfb, held until the guard drops.
+fn xvfb_turn() -> std::sync::MutexGuard<'static, ()> {
+    XVFB.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 #[test]
 fn the_window_opens_and_draws() {
-    let _turn = XVFB
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _turn = xvfb_turn();
     let dir = tempfile::tempdir().expect("tempdir");
     let shot = dir.path().join("main.png");
     let clips = [common::basic(), common::rotated(), common::zero_bytes()];
@@ -99,9 +103,7 @@ fn keep(shot: &Path, name: &str) {
 /// settled (probes, stills and plans are in). Kept as target/tmp/screenshots/main.png.
 #[test]
 fn a_settled_window_for_the_readme() {
-    let _turn = XVFB
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _turn = xvfb_turn();
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(
         dir.path().join("settings.json"),
@@ -127,9 +129,7 @@ fn a_settled_window_for_the_readme() {
 /// first still. Kept as target/tmp/screenshots/quality.png.
 #[test]
 fn the_quality_tab_for_the_readme() {
-    let _turn = XVFB
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _turn = xvfb_turn();
     let dir = tempfile::tempdir().expect("tempdir");
     // A taller window, so the before/after pictures fit below the plots.
     std::fs::write(

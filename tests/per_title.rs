@@ -17,6 +17,11 @@ speed = "veryfast"
 codec = "none"
 [stills]
 count = 0
+[fit]
+mode = "per-title"              # plan fits it without --per-title
+target_vmaf = 95.0
+min_vmaf_step = 3.0
+min_bitrate_bps = 150000
 [[rung]]
 width = 320
 height = 180
@@ -64,7 +69,6 @@ fn fit(file: &Path, dir: &Path) -> Value {
             file.to_str().expect("utf-8"),
             "--preset",
             preset.to_str().expect("utf-8"),
-            "--per-title",
             "--json",
         ],
         dir,

@@ -44,7 +44,7 @@ enum Command {
     },
     /// Show what a preset would make from each file: rungs kept, resized, capped or dropped.
     #[command(
-        after_help = "With --per-title, samples of each file are encoded at every size of the preset at three quality\npoints and scored with VMAF; the ladder is read off the rate-quality hull and shown beside the\npreset's fixed one (not yet used by encode).\n\nExamples:\n  vodkit plan movie.mkv --preset web-ladder\n  vodkit plan phone.mov --preset phone-share --json\n  vodkit plan talk.mp4 --preset web-ladder --per-title --target-vmaf 93"
+        after_help = "With --per-title (or a preset with fit.mode = \"per-title\"), samples of each file are encoded at every\nsize of the preset at three quality points and scored with VMAF; the ladder is read off the\nrate-quality hull and shown beside the preset's fixed one (not yet used by encode).\n\nExamples:\n  vodkit plan movie.mkv --preset web-ladder\n  vodkit plan phone.mov --preset phone-share --json\n  vodkit plan talk.mp4 --preset web-ladder --per-title --target-vmaf 93"
     )]
     Plan {
         /// Source files.
@@ -56,12 +56,13 @@ enum Command {
         /// Fit the ladder to each file from measured samples (takes minutes).
         #[arg(long)]
         per_title: bool,
-        /// With --per-title: the top rung's VMAF.
-        #[arg(long, default_value_t = 95.0)]
-        target_vmaf: f64,
-        /// With --per-title: the least VMAF a rung must add over the one below.
-        #[arg(long, default_value_t = 3.0)]
-        min_vmaf_step: f64,
+        /// With --per-title: the top rung's VMAF (default: the preset's fit.target_vmaf, 95).
+        #[arg(long)]
+        target_vmaf: Option<f64>,
+        /// With --per-title: the least VMAF a rung must add over the one below (default: the
+        /// preset's fit.min_vmaf_step, 3).
+        #[arg(long)]
+        min_vmaf_step: Option<f64>,
         /// One JSON object per file, one per line.
         #[arg(long)]
         json: bool,
@@ -316,23 +317,20 @@ pub fn run() -> ExitCode {
         Some(Command::Plan {
             files,
             preset,
-            per_title: true,
+            per_title,
             target_vmaf,
             min_vmaf_step,
             json,
-        }) => plan_cmd::run_per_title(
+        }) => plan_cmd::run(
             &files,
             &preset,
-            target_vmaf,
-            min_vmaf_step,
-            &Output { json },
+            &plan_cmd::Fit {
+                per_title,
+                target_vmaf,
+                min_vmaf_step,
+            },
+            &mut Output { json },
         ),
-        Some(Command::Plan {
-            files,
-            preset,
-            json,
-            ..
-        }) => plan_cmd::run(&files, &preset, &mut Output { json }),
         Some(Command::Encode {
             files,
             preset,

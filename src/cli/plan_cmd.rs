@@ -9,8 +9,19 @@ use crate::preset::store::Store;
 use crate::probe::probe;
 use crate::units::{clock, human_bitrate, human_bytes};
 
+/// `--per-title` and its goals given on the command line (over the preset's `[fit]`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Fit {
+    /// Fit the ladder even when the preset's fit mode is `fixed`.
+    pub per_title: bool,
+    /// Overrides `fit.target_vmaf`.
+    pub target_vmaf: Option<f64>,
+    /// Overrides `fit.min_vmaf_step`.
+    pub min_vmaf_step: Option<f64>,
+}
+
 /// Plans every file with one preset. Returns the number of files that could not be planned.
-pub fn run(files: &[PathBuf], preset_name: &str, out: &mut Output) -> usize {
+pub fn run(files: &[PathBuf], preset_name: &str, fit: &Fit, out: &mut Output) -> usize {
     let preset = match Store::open().find(preset_name) {
         Ok(entry) => entry.preset,
         Err(e) => {
@@ -18,6 +29,9 @@ pub fn run(files: &[PathBuf], preset_name: &str, out: &mut Output) -> usize {
             return files.len().max(1);
         }
     };
+    if fit.per_title || preset.fit.mode == crate::preset::FitMode::PerTitle {
+        return run_per_title(files, &preset, fit, out);
+    }
     let mut failed = 0;
     for file in files {
         let result = probe(file)
@@ -36,20 +50,14 @@ pub fn run(files: &[PathBuf], preset_name: &str, out: &mut Output) -> usize {
 }
 
 /// `--per-title`: analyses each file and prints the fitted ladder beside the fixed one.
-pub fn run_per_title(
+fn run_per_title(
     files: &[PathBuf],
-    preset_name: &str,
-    target_vmaf: f64,
-    min_vmaf_step: f64,
+    preset: &crate::preset::Preset,
+    fit: &Fit,
     out: &Output,
 ) -> usize {
-    let preset = match Store::open().find(preset_name) {
-        Ok(entry) => entry.preset,
-        Err(e) => {
-            eprintln!("vodkit: {e}");
-            return files.len().max(1);
-        }
-    };
+    let target_vmaf = fit.target_vmaf.unwrap_or(preset.fit.target_vmaf);
+    let min_vmaf_step = fit.min_vmaf_step.unwrap_or(preset.fit.min_vmaf_step);
     if !(0.0..=100.0).contains(&target_vmaf) || !(0.0..=50.0).contains(&min_vmaf_step) {
         eprintln!("vodkit: --target-vmaf must be 0-100 and --min-vmaf-step 0-50");
         return files.len().max(1);
@@ -59,12 +67,13 @@ pub fn run_per_title(
         .iter()
         .map(|r| r.max_bitrate_bps)
         .max()
-        .unwrap_or(0) as f64;
+        .unwrap_or(0);
+    let min = preset.fit.min_bitrate_bps as f64;
     let rules = crate::plan::per_title::FitRules {
         target_vmaf,
         min_vmaf_step,
-        min_bitrate_bps: 150_000.0,
-        max_bitrate_bps: top.max(150_000.0),
+        min_bitrate_bps: min,
+        max_bitrate_bps: (preset.fit.max_bitrate_bps.unwrap_or(top) as f64).max(min),
     };
     let cancel = super::cancel_on_ctrl_c();
     let mut failed = 0;
@@ -75,7 +84,7 @@ pub fn run_per_title(
         let result = probe(file).map_err(|e| e.to_string()).and_then(|info| {
             crate::local::per_title::analyse(
                 &info,
-                &preset,
+                preset,
                 &rules,
                 &crate::local::per_title::Options::default(),
                 &work,

@@ -86,6 +86,9 @@ pub struct Preset {
     /// Measuring every rung's quality (VMAF, SSIM, PSNR) while it is encoded.
     #[serde(default)]
     pub quality: QualitySettings,
+    /// How the ladder is fitted to each source (`fixed`: as written; `per-title`: measured).
+    #[serde(default)]
+    pub fit: FitSettings,
     /// The rungs, largest or smallest first as you like; manifests sort them by
     /// `packaging.rung_order`. Empty for audio-only presets.
     #[serde(default, rename = "rung")]
@@ -378,6 +381,47 @@ impl Default for PackagingSettings {
 pub struct MetadataSettings {
     /// Keep the creation time and GPS location a phone recorded.
     pub keep_phone_metadata: bool,
+}
+
+/// How a ladder is fitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FitMode {
+    /// The rungs as written (capped by the source).
+    #[default]
+    Fixed,
+    /// Measured per source: `vodkit plan` samples it and reads the ladder off the
+    /// rate-quality hull of the rungs' sizes.
+    PerTitle,
+}
+
+/// The per-title fit's goals (see `plan::per_title`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FitSettings {
+    /// `fixed` or `per-title`.
+    pub mode: FitMode,
+    /// The top rung's VMAF.
+    pub target_vmaf: f64,
+    /// The least VMAF a rung must add over the one below it.
+    pub min_vmaf_step: f64,
+    /// No rung below this.
+    pub min_bitrate_bps: u64,
+    /// No rung above this (absent: the largest rung's `max_bitrate_bps`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_bitrate_bps: Option<u64>,
+}
+
+impl Default for FitSettings {
+    fn default() -> Self {
+        Self {
+            mode: FitMode::Fixed,
+            target_vmaf: 95.0,
+            min_vmaf_step: 3.0,
+            min_bitrate_bps: 150_000,
+            max_bitrate_bps: None,
+        }
+    }
 }
 
 /// The largest preset text read (the built-ins are under 3 KB; 16 rungs take about 3 KB): a

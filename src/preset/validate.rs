@@ -189,6 +189,37 @@ pub fn validate(p: &Preset) -> Vec<Problem> {
         );
     }
 
+    let f = &p.fit;
+    if !(f.target_vmaf.is_finite() && (1.0..=100.0).contains(&f.target_vmaf)) {
+        top(
+            "fit.target_vmaf",
+            format!("{} is outside 1-100", f.target_vmaf),
+        );
+    }
+    if !(f.min_vmaf_step.is_finite() && (0.5..=20.0).contains(&f.min_vmaf_step)) {
+        top(
+            "fit.min_vmaf_step",
+            format!("{} is outside 0.5-20 VMAF points", f.min_vmaf_step),
+        );
+    }
+    if !(50_000..=250_000_000).contains(&f.min_bitrate_bps) {
+        top(
+            "fit.min_bitrate_bps",
+            format!("{} is outside 50 kb/s-250 Mb/s", f.min_bitrate_bps),
+        );
+    }
+    if let Some(max) = f.max_bitrate_bps
+        && max <= f.min_bitrate_bps
+    {
+        top(
+            "fit.max_bitrate_bps",
+            format!(
+                "{max} is not above fit.min_bitrate_bps ({})",
+                f.min_bitrate_bps
+            ),
+        );
+    }
+
     if !(1..=1000).contains(&p.quality.every) {
         top(
             "quality.every",
@@ -337,6 +368,26 @@ mod tests {
         format!("name = \"t\"\n[[rung]]\n{body}\n")
     }
 
+    #[test]
+    fn fit_goals_are_checked() {
+        let got = problems(
+            "name = \"t\"\n[fit]\nmode = \"per-title\"\ntarget_vmaf = 120.0\nmin_vmaf_step = 0.0\nmin_bitrate_bps = 1000\n[[rung]]\nwidth = 640\nheight = 360\nmax_bitrate_bps = 700000\n",
+        );
+        for field in [
+            "fit.target_vmaf",
+            "fit.min_vmaf_step",
+            "fit.min_bitrate_bps",
+        ] {
+            assert!(got.iter().any(|m| m.starts_with(field)), "{field}: {got:?}");
+        }
+        let got = problems(
+            "name = \"t\"\n[fit]\nmin_bitrate_bps = 500000\nmax_bitrate_bps = 400000\n[[rung]]\nwidth = 640\nheight = 360\nmax_bitrate_bps = 700000\n",
+        );
+        assert!(
+            got.iter().any(|m| m.starts_with("fit.max_bitrate_bps")),
+            "{got:?}"
+        );
+    }
     #[test]
     fn odd_zero_and_huge_sizes() {
         let p = problems(&rung("width = 641\nheight = 0\nmax_bitrate_bps = 700000"));

@@ -619,6 +619,7 @@ async fn cancelling_an_upload_aborts_it_and_leaves_nothing() {
         &clients,
         &common::noisy(),
         &noisy_key(),
+        None,
         &options,
         &sink,
         &cancel,

@@ -226,7 +226,15 @@ pub fn run(action: Action, aws: &AwsArgs) -> usize {
                     let sha256 = crate::cloud::upload::source_sha256(&options, file)?;
                     let key = settings.key(&crate::cloud::job_spec::input_path(&name, &sha256));
                     let sink = view.sink(&name);
-                    rt.block_on(upload(&clients, file, &key, &options, &sink, &cancel))
+                    rt.block_on(upload(
+                        &clients,
+                        file,
+                        &key,
+                        Some(&sha256),
+                        &options,
+                        &sink,
+                        &cancel,
+                    ))
                 });
                 match result {
                     Ok(u) => {

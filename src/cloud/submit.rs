@@ -85,6 +85,7 @@ pub async fn submit(
         clients,
         &plan.source,
         &input_key,
+        Some(&sha256),
         &options.upload,
         sink,
         cancel,

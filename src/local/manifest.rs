@@ -39,11 +39,8 @@ impl DoneRecord {
 
     /// Writes the record (atomically); a failure only costs the ability to resume.
     pub fn save(&self, dir: &Path) {
-        let tmp = dir.join(format!("{DONE_FILE}.part"));
-        if let Ok(bytes) = serde_json::to_vec_pretty(self)
-            && std::fs::write(&tmp, bytes).is_ok()
-        {
-            let _ = std::fs::rename(&tmp, dir.join(DONE_FILE));
+        if let Ok(bytes) = serde_json::to_vec_pretty(self) {
+            let _ = super::write_atomically(&dir.join(DONE_FILE), &bytes);
         }
     }
 }
@@ -188,7 +185,7 @@ pub fn write(
     stills: &[PathBuf],
     measured: &[crate::quality::RungQuality],
     kept: &[String],
-) -> Result<PathBuf, String> {
+) -> Result<(PathBuf, Manifest), String> {
     // Scores of rungs this run kept (skipped: made by an earlier run) come from the manifest
     // before, while the file is the one they were measured on (same size); a rung remade
     // without measuring has none.
@@ -284,5 +281,5 @@ pub fn write(
     let bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| e.to_string())?;
     super::write_atomically(&path, &bytes)?;
     write_quality_report(dir, &manifest)?;
-    Ok(path)
+    Ok((path, manifest))
 }

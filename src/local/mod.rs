@@ -94,18 +94,15 @@ fn quality_of(
         m.every,
         m.reference_size,
         m.model,
-        crate::quality::compare::Options::default().segment_secs,
+        crate::quality::stats::SEGMENT_SECS,
     )
     .ok_or_else(|| "no picture was scored".to_owned())
 }
 
-/// Writes a file whole or not at all: to `.name.part` beside it, then renamed over it.
+/// Writes a file whole or not at all: to `.name.part` beside it (the rungs' own
+/// [`rung::temporary_path`]), then renamed over it.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.part"));
+    let tmp = rung::temporary_path(path);
     std::fs::write(&tmp, bytes)
         .and_then(|()| std::fs::rename(&tmp, path))
         .map_err(|e| {
@@ -469,19 +466,14 @@ pub fn encode_with(
             })
             .collect();
         match manifest::write(&dir, info, preset, plan, &still_paths, &measured, &kept) {
-            Ok(path) => {
+            Ok((path, written)) => {
                 if preset.quality.measure {
-                    let unmeasured: Vec<String> = std::fs::read(&path)
-                        .ok()
-                        .and_then(|b| serde_json::from_slice::<Manifest>(&b).ok())
-                        .map(|m| {
-                            m.rungs
-                                .into_iter()
-                                .filter(|r| r.quality.is_none() && kept.contains(&r.file))
-                                .map(|r| r.name)
-                                .collect()
-                        })
-                        .unwrap_or_default();
+                    let unmeasured: Vec<&str> = written
+                        .rungs
+                        .iter()
+                        .filter(|r| r.quality.is_none() && kept.contains(&r.file))
+                        .map(|r| r.name.as_str())
+                        .collect();
                     if !unmeasured.is_empty() {
                         events(JobEvent::Warning {
                             message: format!(

@@ -86,9 +86,9 @@ impl Analysis {
     }
 }
 
-/// The preset to encode samples with at one quality level: the same sizes, rates and encoder
-/// settings, uncapped up to `max_bitrate_bps`, video only, no stills or packaging, scored.
-fn sampling_preset(preset: &Preset, quality_level: u8, max_bitrate_bps: f64) -> Preset {
+/// The preset to encode samples with at one quality level: the same encoder settings, video
+/// only, no stills or packaging, scored. (The rungs come from [`sample_plan`].)
+fn sampling_preset(preset: &Preset, quality_level: u8) -> Preset {
     let mut p = preset.clone();
     p.video.quality_level = quality_level;
     p.audio.codec = AudioCodec::None;
@@ -97,10 +97,6 @@ fn sampling_preset(preset: &Preset, quality_level: u8, max_bitrate_bps: f64) -> 
     p.packaging.dash = false;
     p.quality.measure = true;
     p.quality.every = 1;
-    for r in &mut p.rungs {
-        r.max_bitrate_bps = max_bitrate_bps as u64;
-        "auto".clone_into(&mut r.level);
-    }
     p
 }
 
@@ -204,7 +200,7 @@ pub fn analyse(
             if cancel.is_cancelled() {
                 return Err("cancelled".to_owned());
             }
-            let variant = sampling_preset(preset, q, rules.max_bitrate_bps);
+            let variant = sampling_preset(preset, q);
             let splan = sample_plan(&sinfo, preset, rules.max_bitrate_bps)?;
             let out = dir.join(format!("level-{q}")).join(format!("sample-{k}"));
             let summary = super::encode_with(&sinfo, &variant, &splan, &out, &quiet, cancel, true)

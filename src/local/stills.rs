@@ -89,8 +89,12 @@ pub enum Reading {
     Rung,
 }
 
+/// How far ahead a next time may be and still be decoded on rather than sought, seconds.
+const CONTINUE_SECS: f64 = 2.0;
+
 /// The picture of `file` shown at each output time (seconds): for each, a seek to the
-/// keyframe before it and the first picture decoded at or after it.
+/// keyframe before it and the first picture decoded at or after it (times up to two seconds
+/// after the previous one are decoded on from there instead).
 pub fn pictures_at(
     plan: &Plan,
     file: &Path,
@@ -114,6 +118,15 @@ pub fn pictures_at(
         Reading::Rung => 0.0,
     };
     let mut out = Vec::new();
+    let new_decoder = || {
+        codec::context::Context::from_parameters(params.clone())
+            .and_then(|c| c.decoder().video())
+            .map_err(|e| format!("video decoder: {e}"))
+    };
+    // The decoder of the previous time and the timestamp it reached: a time shortly after it
+    // is decoded on from there (the viewer's neighbouring pictures), not sought again.
+    let mut running: Option<(ffmpeg::decoder::Video, i64)> = None;
+    let near = (CONTINUE_SECS / f64::from(tb)) as i64;
     for &t in times_secs {
         if cancel.is_cancelled() {
             break;
@@ -122,25 +135,39 @@ pub fn pictures_at(
         let t = t + zero;
         let target = (t * f64::from(ffmpeg::ffi::AV_TIME_BASE)) as i64;
         let target_pts = (t / f64::from(tb)) as i64;
-        let decoder = || {
-            codec::context::Context::from_parameters(params.clone())
-                .and_then(|c| c.decoder().video())
-                .map_err(|e| format!("video decoder: {e}"))
+        let went_on = match running.take() {
+            Some((mut decoder, reached))
+                if target_pts > reached && target_pts - reached <= near =>
+            {
+                picture_at(&mut input, &mut decoder, index, target_pts)
+                    .ok()
+                    .map(|p| (decoder, p))
+            }
+            _ => None,
         };
-        input
-            .seek(target, ..target)
-            .map_err(|e| format!("seeking to {t:.1} s: {e}"))?;
-        let picture = match picture_at(&mut input, &mut decoder()?, index, target_pts) {
-            Ok(p) => p,
-            // Formats without a keyframe index (MPEG-TS/PS) may land after the last keyframe
-            // before the time: decode from the start instead (slower, but right).
-            Err(_) => {
+        let (decoder, picture) = match went_on {
+            Some(found) => found,
+            None => {
                 input
-                    .seek(i64::MIN, ..)
-                    .map_err(|e| format!("seeking to the start: {e}"))?;
-                picture_at(&mut input, &mut decoder()?, index, target_pts)?
+                    .seek(target, ..target)
+                    .map_err(|e| format!("seeking to {t:.1} s: {e}"))?;
+                let mut decoder = new_decoder()?;
+                match picture_at(&mut input, &mut decoder, index, target_pts) {
+                    Ok(p) => (decoder, p),
+                    // Formats without a keyframe index (MPEG-TS/PS) may land after the last
+                    // keyframe before the time: decode from the start instead (slower, but right).
+                    Err(_) => {
+                        input
+                            .seek(i64::MIN, ..)
+                            .map_err(|e| format!("seeking to the start: {e}"))?;
+                        let mut decoder = new_decoder()?;
+                        let p = picture_at(&mut input, &mut decoder, index, target_pts)?;
+                        (decoder, p)
+                    }
+                }
             }
         };
+        running = Some((decoder, picture.timestamp().unwrap_or(target_pts)));
         out.push(match reading {
             Reading::Source => upright(plan, &picture, tb, false)?,
             Reading::Prepared => upright(plan, &picture, tb, plan.transform.deinterlace)?,
@@ -312,10 +339,7 @@ pub fn encode_image(picture: &frame::Video, stills: &PlannedStills) -> Result<Ve
 /// Writes image bytes as `<dir>/<title>_<n>.<ext>`, atomically.
 fn save(dir: &Path, title: &str, n: usize, ext: &str, image: &[u8]) -> Result<PathBuf, String> {
     let path = dir.join(format!("{title}_{n}.{ext}"));
-    let tmp = dir.join(format!(".{title}_{n}.{ext}.part"));
-    std::fs::write(&tmp, image)
-        .and_then(|()| std::fs::rename(&tmp, &path))
-        .map_err(|e| format!("writing {}: {e}", path.display()))?;
+    super::write_atomically(&path, image)?;
     Ok(path)
 }
 

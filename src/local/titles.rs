@@ -59,10 +59,7 @@ pub fn owner_of(dir: &Path) -> Option<Owner> {
 /// Records the owner of a title folder (best effort: the manifest says it too, later).
 pub fn record_owner(dir: &Path, owner: &Owner) {
     if let Ok(bytes) = serde_json::to_vec_pretty(owner) {
-        let tmp = dir.join(format!("{OWNER_FILE}.part"));
-        if std::fs::write(&tmp, bytes).is_ok() {
-            let _ = std::fs::rename(&tmp, dir.join(OWNER_FILE));
-        }
+        let _ = super::write_atomically(&dir.join(OWNER_FILE), &bytes);
     }
 }
 

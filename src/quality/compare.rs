@@ -35,7 +35,7 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             every: 1,
-            segment_secs: 2.0,
+            segment_secs: super::stats::SEGMENT_SECS,
             dump_y4m: None,
         }
     }

@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use super::vmaf::FrameScores;
 
+/// The length of the segments VMAF is averaged over: the ladder's 2 s GOPs and DASH segments.
+pub const SEGMENT_SECS: f64 = 2.0;
+
 /// VMAF over a rung.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct VmafSummary {

@@ -132,10 +132,13 @@ impl Progress<'_> {
 }
 
 /// Uploads `file` to `key` in the settings' bucket. See the module documentation.
+/// `sha256` is the file's checksum when the caller already has it (it named the key after
+/// it); otherwise it is computed (or recalled) here.
 pub async fn upload(
     clients: &Clients,
     file: &Path,
     key: &str,
+    sha256: Option<&str>,
     options: &UploadOptions,
     sink: &EventSink,
     cancel: &CancelToken,
@@ -154,7 +157,10 @@ pub async fn upload(
     }
     let modified = modified_unix_ns(&meta);
     let url = format!("s3://{bucket}/{key}");
-    let sha256 = sha256_of(options, file).await?;
+    let sha256 = match sha256 {
+        Some(sum) => sum.to_owned(),
+        None => sha256_of(options, file).await?,
+    };
     if cancel.is_cancelled() {
         return Err(CloudError::Cancelled);
     }

@@ -489,3 +489,127 @@ fn the_report_renders_both_plots_in_chromium() {
     assert!(blue > 100, "the plots' lines and points are drawn");
     assert!(inked > 10_000, "the page is not blank");
 }
+
+/// Two rungs, one at half rate, measured while encoding.
+const MEASURED_LADDER: &str = r#"
+name = "measured-ladder"
+[video]
+speed = "veryfast"
+[stills]
+count = 0
+[quality]
+measure = true
+[[rung]]
+width = 320
+height = 180
+max_bitrate_bps = 400000
+frame_rate = 15.0
+[[rung]]
+width = 640
+height = 360
+max_bitrate_bps = 1500000
+"#;
+
+/// A camera's file: MPEG-TS whose clock starts at 1.4 s, BT.601 tags, 29.97 fps, grain that
+/// changes every picture (a one-picture misalignment would show), and sound starting 0.5 s
+/// after the picture. Scored while encoding and afterwards, both rungs line up picture for
+/// picture and agree. (Afterwards FFmpeg's MP4 reader shows one picture fewer: the rung's edit
+/// list ends with the source's video, 6.006 s, while the constant-rate sequence holds the last
+/// picture one more slot; the scores differ by that one picture only.)
+#[test]
+fn a_camera_file_that_starts_late_in_bt601_scores_the_same_during_and_after() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ts = dir.path().join("camera.ts");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=640x360:r=30000/1001:d=6,noise=alls=12:allf=t",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=f=440:sample_rate=48000:d=6",
+        "-af",
+        "adelay=500:all=1",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-crf",
+        "12",
+        "-colorspace",
+        "smpte170m",
+        "-color_primaries",
+        "smpte170m",
+        "-color_trc",
+        "smpte170m",
+        "-c:a",
+        "aac",
+        "-output_ts_offset",
+        "1.4",
+        "-f",
+        "mpegts",
+        ts.to_str().expect("utf-8"),
+    ]);
+    let preset = dir.path().join("measured-ladder.toml");
+    std::fs::write(&preset, MEASURED_LADDER).expect("preset");
+    let out = dir.path().join("out");
+    let (code, stdout, stderr) = common::vodkit(
+        &[
+            "encode",
+            ts.to_str().expect("utf-8"),
+            "--preset",
+            preset.to_str().expect("utf-8"),
+            "--out",
+            out.to_str().expect("utf-8"),
+            "--json",
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let during: Vec<Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| e["event"] == "quality")
+        .map(|e| e["quality"].clone())
+        .collect();
+    assert_eq!(during.len(), 2, "{stdout}");
+    let mut rungs = Vec::new();
+    for q in &during {
+        println!(
+            "{}: VMAF {} PSNR-Y {}",
+            q["rung"], q["vmaf"]["mean"], q["psnr_y_mean"]
+        );
+        assert!(f(q, "vmaf.mean") > 60.0, "{q}");
+        assert!(f(q, "psnr_y_mean") > 28.0, "aligned pictures: {q}");
+        rungs.push(out.join("camera").join(q["file"].as_str().expect("file")));
+    }
+    let mut args: Vec<&str> = vec![ts.to_str().expect("utf-8")];
+    args.extend(rungs.iter().map(|r| r.to_str().expect("utf-8")));
+    let after = quality(&args, dir.path()).expect("scored afterwards");
+    for q in &during {
+        let a = after
+            .iter()
+            .find(|a| a["file"] == q["file"])
+            .expect("the same rung");
+        let (fa, fq) = (f(a, "frames"), f(q, "frames"));
+        assert!(fq - fa <= 1.0 && fa <= fq, "{a} {q}");
+        // Every whole 2 s segment both scored agrees; a one-picture tail is the only difference.
+        let seg = |v: &Value| -> Vec<f64> {
+            v["segment_vmaf"]
+                .as_array()
+                .expect("segments")
+                .iter()
+                .filter_map(Value::as_f64)
+                .collect()
+        };
+        let (sa, sq) = (seg(a), seg(q));
+        for (x, y) in sa
+            .iter()
+            .zip(&sq)
+            .take(sa.len().min(sq.len()).saturating_sub(1))
+        {
+            assert!((x - y).abs() < 0.05, "afterwards {sa:?} vs during {sq:?}");
+        }
+    }
+}

@@ -53,6 +53,8 @@ pub enum Stage {
     Transcode,
     /// Measuring the rungs' quality (VMAF, SSIM, PSNR).
     Quality,
+    /// Encoding samples to fit the ladder to the source (per-title, target size).
+    Fit,
 }
 
 /// Progress of one rung.

@@ -152,8 +152,30 @@ pub struct PlannedRung {
     pub frame_step: u32,
     /// Frames per GOP (an IDR frame every `gop_secs` of presentation time).
     pub gop_frames: u32,
-    /// Estimated file size in bytes (video at the quality level's typical fill, plus audio).
+    /// Estimated file size in bytes (video at the quality level's typical fill, plus audio;
+    /// from the samples when the ladder was fitted per title).
     pub estimated_bytes: u64,
+    /// This rung's quality level (1-10) over the preset's: a per-title fit picks the level
+    /// whose rate reaches the rung's bitrate, which then caps it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality_level: Option<u8>,
+    /// An average bitrate reached in two passes instead of a quality level (target size).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub two_pass: Option<TwoPass>,
+    /// VMAF predicted from the samples (per-title fits and target sizes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predicted_vmaf: Option<f64>,
+}
+
+/// A two-pass encode to an average bitrate: the first pass writes `stats`, the second reads it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TwoPass {
+    /// Average video bitrate over the whole file.
+    pub bitrate_bps: u64,
+    /// 1 (analysis, output thrown away) or 2 (the file).
+    pub pass: u8,
+    /// The encoder's statistics file.
+    pub stats: PathBuf,
 }
 
 impl PlannedRung {
@@ -250,6 +272,25 @@ pub struct Plan {
     pub warnings: Vec<String>,
     /// Sum of the made rungs' estimates (or the audio file's), in bytes.
     pub estimated_bytes: u64,
+    /// Wall time of the local encode on this machine, predicted from a timed sample.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predicted_encode_secs: Option<f64>,
+    /// The measurements a per-title fit was read from, when the ladder was fitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_title: Option<per_title::FitRecord>,
+    /// The part of the source encoded, when trimmed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trim: Option<Trim>,
+}
+
+/// A part of the source: from `start_secs` to `end_secs` on the source's own timeline (0 is
+/// where the output would start untrimmed).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Trim {
+    /// Start, seconds.
+    pub start_secs: f64,
+    /// End, seconds.
+    pub end_secs: f64,
 }
 
 impl Plan {
@@ -305,6 +346,9 @@ pub fn plan(info: &MediaInfo, preset: &Preset) -> Result<Plan, PlanError> {
             stills: None,
             warnings,
             estimated_bytes,
+            predicted_encode_secs: None,
+            per_title: None,
+            trim: None,
         });
     }
 
@@ -468,6 +512,9 @@ pub fn plan(info: &MediaInfo, preset: &Preset) -> Result<Plan, PlanError> {
         stills,
         warnings,
         estimated_bytes,
+        predicted_encode_secs: None,
+        per_title: None,
+        trim: None,
     })
 }
 
@@ -705,6 +752,9 @@ fn fit_rung(
         frame_step,
         gop_frames,
         estimated_bytes: 0,
+        quality_level: None,
+        two_pass: None,
+        predicted_vmaf: None,
     }
 }
 
@@ -781,7 +831,7 @@ fn ensure_one_survives(
 
 /// Settles the level: `auto` becomes the lowest that holds the rung; a fixed level too low
 /// for the real frame rate is raised, with the reason.
-fn resolve_level(r: &mut PlannedRung) {
+pub(crate) fn resolve_level(r: &mut PlannedRung) {
     let fps = r.frame_rate.fps();
     let lowest = levels::lowest_fitting(
         r.codec,

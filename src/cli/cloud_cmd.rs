@@ -13,7 +13,6 @@ use super::{Output, cancel_on_ctrl_c};
 use crate::cloud::submit::{SubmitOptions, Submitted, submit};
 use crate::cloud::upload::{UploadOptions, UploadOutcome, upload};
 use crate::cloud::{Clients, CloudError, CloudSettings, JobTarget, create_job_request};
-use crate::plan::plan;
 use crate::preset::store::Store;
 use crate::probe::probe;
 use crate::units::human_bytes;
@@ -117,6 +116,8 @@ pub enum Action {
         /// Sources uploaded and followed at once.
         #[arg(long, default_value_t = 4)]
         jobs: usize,
+        #[command(flatten)]
+        fit: super::FitArgs,
     },
     /// List recent jobs, or show one.
     #[command(
@@ -157,6 +158,8 @@ pub enum Action {
         /// Preset name or path to a .toml file.
         #[arg(long, short)]
         preset: String,
+        #[command(flatten)]
+        fit: super::FitArgs,
     },
 }
 
@@ -168,8 +171,8 @@ fn connect(rt: &tokio::runtime::Runtime, settings: &CloudSettings) -> Result<Cli
 pub fn run(action: Action, aws: &AwsArgs) -> usize {
     let out = Output { json: aws.json };
     let settings = aws.settings();
-    if let Action::JobJson { file, preset } = &action {
-        return job_json(file, preset, &settings, &out);
+    if let Action::JobJson { file, preset, fit } = &action {
+        return job_json(file, preset, &fit.choice(), &settings, &out);
     }
     let rt = match Clients::runtime() {
         Ok(rt) => rt,
@@ -279,6 +282,7 @@ pub fn run(action: Action, aws: &AwsArgs) -> usize {
             poll_secs,
             download,
             jobs,
+            fit,
         } => {
             let preset = match Store::open().find(&preset) {
                 Ok(e) => e.preset,
@@ -298,6 +302,7 @@ pub fn run(action: Action, aws: &AwsArgs) -> usize {
                 rt: &rt,
                 clients: &clients,
                 preset: &preset,
+                fit: fit.choice(),
                 options: &options,
                 download: download.as_deref(),
                 view: &view,
@@ -394,6 +399,7 @@ struct SubmitRun<'a> {
     rt: &'a tokio::runtime::Runtime,
     clients: &'a Clients,
     preset: &'a crate::preset::Preset,
+    fit: crate::local::per_title::FitChoice,
     options: &'a SubmitOptions,
     download: Option<&'a Path>,
     view: &'a Arc<View>,
@@ -451,9 +457,11 @@ impl SubmitRun<'_> {
 
     fn one(&self, file: &Path, title: &str) -> Result<Submitted, CloudError> {
         let info = probe(file).map_err(|e| CloudError::new(e.to_string()))?;
-        let mut p = plan(&info, self.preset).map_err(|e| CloudError::new(e.to_string()))?;
+        let sink = self.view.sink(title);
+        let mut p =
+            crate::local::per_title::plan_for(&info, self.preset, &self.fit, &sink, self.cancel)
+                .map_err(|e| CloudError::new(format!("{}: {e}", file.display())))?;
         title.clone_into(&mut p.title);
-        let sink = self.view.sink(&p.title);
         let done = self.rt.block_on(submit(
             self.clients,
             &p,
@@ -525,14 +533,27 @@ fn report_error(out: &Output, file: &Path, e: &CloudError) {
     out.error(file, &text);
 }
 
-fn job_json(file: &Path, preset: &str, settings: &CloudSettings, out: &Output) -> usize {
+fn job_json(
+    file: &Path,
+    preset: &str,
+    fit: &crate::local::per_title::FitChoice,
+    settings: &CloudSettings,
+    out: &Output,
+) -> usize {
     let result = Store::open()
         .find(preset)
         .map_err(|e| e.to_string())
         .and_then(|entry| {
             let target = JobTarget::from_settings(settings).map_err(|e| e.to_string())?;
             let info = probe(file).map_err(|e| e.to_string())?;
-            let p = plan(&info, &entry.preset).map_err(|e| e.to_string())?;
+            let quiet: crate::job::EventSink = Arc::new(|_| {});
+            let p = crate::local::per_title::plan_for(
+                &info,
+                &entry.preset,
+                fit,
+                &quiet,
+                &cancel_on_ctrl_c(),
+            )?;
             let sha256 = crate::cloud::upload::source_sha256(&UploadOptions::default(), file)
                 .map_err(|e| e.to_string())?;
             let place = target.place(&p, &sha256);

@@ -29,6 +29,7 @@ pub fn run(
     jobs: usize,
     force: bool,
     quality: Quality,
+    fit: &crate::local::per_title::FitChoice,
     out: &Output,
 ) -> usize {
     let mut preset = match Store::open().find(preset_name) {
@@ -59,7 +60,7 @@ pub fn run(
                     if cancel.is_cancelled() {
                         return;
                     }
-                    if let Err(e) = encode_one(file, &preset, out_dir, force, &view, &cancel) {
+                    if let Err(e) = encode_one(file, &preset, fit, out_dir, force, &view, &cancel) {
                         if let Ok(mut f) = failed.lock() {
                             *f += 1;
                         }
@@ -84,14 +85,16 @@ pub fn run(
 fn encode_one(
     file: &Path,
     preset: &crate::preset::Preset,
+    fit: &crate::local::per_title::FitChoice,
     out_dir: &Path,
     force: bool,
     view: &Arc<View>,
     cancel: &CancelToken,
 ) -> Result<(), String> {
     let info = probe(file).map_err(|e| e.to_string())?;
-    let plan = plan(&info, preset).map_err(|e| e.to_string())?;
-    let sink = view.sink(&plan.title);
+    let sink = view.sink(&info.title);
+    let plan = local::per_title::plan_for(&info, preset, fit, &sink, cancel)
+        .map_err(|e| format!("{}: {e}", file.display()))?;
     let summary = local::encode_with(&info, preset, &plan, out_dir, &sink, cancel, force)
         .map_err(|e| e.to_string())?;
     if summary.cancelled {

@@ -44,7 +44,7 @@ enum Command {
     },
     /// Show what a preset would make from each file: rungs kept, resized, capped or dropped.
     #[command(
-        after_help = "With --per-title (or a preset with fit.mode = \"per-title\"), samples of each file are encoded at every\nsize of the preset at three quality points and scored with VMAF; the ladder is read off the\nrate-quality hull and shown beside the preset's fixed one (not yet used by encode).\n\nExamples:\n  vodkit plan movie.mkv --preset web-ladder\n  vodkit plan phone.mov --preset phone-share --json\n  vodkit plan talk.mp4 --preset web-ladder --per-title --target-vmaf 93"
+        after_help = "With --per-title (or a preset with fit.mode = \"per-title\"), samples of each file are encoded at every\nsize of the preset at three quality points and scored with VMAF; the ladder is read off the\nrate-quality hull and shown beside the preset's fixed one; encode and cloud submit/job-json take --per-title too.\n\nExamples:\n  vodkit plan movie.mkv --preset web-ladder\n  vodkit plan phone.mov --preset phone-share --json\n  vodkit plan talk.mp4 --preset web-ladder --per-title --target-vmaf 93"
     )]
     Plan {
         /// Source files.
@@ -53,16 +53,8 @@ enum Command {
         /// Preset name (see `vodkit presets`) or path to a preset .toml file.
         #[arg(long, short)]
         preset: String,
-        /// Fit the ladder to each file from measured samples (takes minutes).
-        #[arg(long)]
-        per_title: bool,
-        /// With --per-title: the top rung's VMAF (default: the preset's fit.target_vmaf, 95).
-        #[arg(long)]
-        target_vmaf: Option<f64>,
-        /// With --per-title: the least VMAF a rung must add over the one below (default: the
-        /// preset's fit.min_vmaf_step, 3).
-        #[arg(long)]
-        min_vmaf_step: Option<f64>,
+        #[command(flatten)]
+        fit: FitArgs,
         /// One JSON object per file, one per line.
         #[arg(long)]
         json: bool,
@@ -96,6 +88,8 @@ enum Command {
         /// With quality measured: score every N-th frame (faster; default: the preset's, 1).
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1000))]
         every: Option<u32>,
+        #[command(flatten)]
+        fit: FitArgs,
         /// Events as JSON lines on stdout.
         #[arg(long)]
         json: bool,
@@ -317,20 +311,9 @@ pub fn run() -> ExitCode {
         Some(Command::Plan {
             files,
             preset,
-            per_title,
-            target_vmaf,
-            min_vmaf_step,
+            fit,
             json,
-        }) => plan_cmd::run(
-            &files,
-            &preset,
-            &plan_cmd::Fit {
-                per_title,
-                target_vmaf,
-                min_vmaf_step,
-            },
-            &mut Output { json },
-        ),
+        }) => plan_cmd::run(&files, &preset, &fit.choice(), &mut Output { json }),
         Some(Command::Encode {
             files,
             preset,
@@ -340,6 +323,7 @@ pub fn run() -> ExitCode {
             quality,
             no_quality,
             every,
+            fit,
             json,
         }) => encode_cmd::run(
             &files,
@@ -355,6 +339,7 @@ pub fn run() -> ExitCode {
                 },
                 every,
             },
+            &fit.choice(),
             &Output { json },
         ),
         Some(Command::Package { dirs, json }) => package_cmd::run(&dirs, &Output { json }),
@@ -401,5 +386,32 @@ pub fn run() -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+/// `--per-title` and its goals, shared by plan, encode and the cloud commands.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct FitArgs {
+    /// Fit the ladder to each file from measured samples (minutes: samples of the source are
+    /// encoded at every size of the preset at three quality points and scored with VMAF).
+    #[arg(long)]
+    per_title: bool,
+    /// With --per-title: the top rung's VMAF (default: the preset's fit.target_vmaf, 95).
+    #[arg(long)]
+    target_vmaf: Option<f64>,
+    /// With --per-title: the least VMAF a rung must add over the one below (default: the
+    /// preset's fit.min_vmaf_step, 3).
+    #[arg(long)]
+    min_vmaf_step: Option<f64>,
+}
+
+impl FitArgs {
+    /// As the planner takes it.
+    pub fn choice(&self) -> crate::local::per_title::FitChoice {
+        crate::local::per_title::FitChoice {
+            per_title: self.per_title,
+            target_vmaf: self.target_vmaf,
+            min_vmaf_step: self.min_vmaf_step,
+        }
     }
 }

@@ -9,16 +9,7 @@ use crate::preset::store::Store;
 use crate::probe::probe;
 use crate::units::{clock, human_bitrate, human_bytes};
 
-/// `--per-title` and its goals given on the command line (over the preset's `[fit]`).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Fit {
-    /// Fit the ladder even when the preset's fit mode is `fixed`.
-    pub per_title: bool,
-    /// Overrides `fit.target_vmaf`.
-    pub target_vmaf: Option<f64>,
-    /// Overrides `fit.min_vmaf_step`.
-    pub min_vmaf_step: Option<f64>,
-}
+pub use crate::local::per_title::FitChoice as Fit;
 
 /// Plans every file with one preset. Returns the number of files that could not be planned.
 pub fn run(files: &[PathBuf], preset_name: &str, fit: &Fit, out: &mut Output) -> usize {
@@ -49,6 +40,15 @@ pub fn run(files: &[PathBuf], preset_name: &str, fit: &Fit, out: &mut Output) ->
     failed
 }
 
+/// A per-title plan as JSON: the analysis (curves, fitted, dropped, fixed) and the plan an
+/// encode would follow.
+#[derive(serde::Serialize)]
+struct PerTitleOut<'a> {
+    #[serde(flatten)]
+    analysis: &'a crate::local::per_title::Analysis,
+    plan: &'a Plan,
+}
+
 /// `--per-title`: analyses each file and prints the fitted ladder beside the fixed one.
 fn run_per_title(
     files: &[PathBuf],
@@ -56,33 +56,21 @@ fn run_per_title(
     fit: &Fit,
     out: &Output,
 ) -> usize {
-    let target_vmaf = fit.target_vmaf.unwrap_or(preset.fit.target_vmaf);
-    let min_vmaf_step = fit.min_vmaf_step.unwrap_or(preset.fit.min_vmaf_step);
-    if !(0.0..=100.0).contains(&target_vmaf) || !(0.0..=50.0).contains(&min_vmaf_step) {
-        eprintln!("vodkit: --target-vmaf must be 0-100 and --min-vmaf-step 0-50");
-        return files.len().max(1);
-    }
-    let top = preset
-        .rungs
-        .iter()
-        .map(|r| r.max_bitrate_bps)
-        .max()
-        .unwrap_or(0);
-    let min = preset.fit.min_bitrate_bps as f64;
-    let rules = crate::plan::per_title::FitRules {
-        target_vmaf,
-        min_vmaf_step,
-        min_bitrate_bps: min,
-        max_bitrate_bps: (preset.fit.max_bitrate_bps.unwrap_or(top) as f64).max(min),
+    let rules = match crate::local::per_title::rules_of(preset, fit.target_vmaf, fit.min_vmaf_step)
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("vodkit: {e}");
+            return files.len().max(1);
+        }
     };
     let cancel = super::cancel_on_ctrl_c();
     let mut failed = 0;
-    for (n, file) in files.iter().enumerate() {
+    for file in files {
         // Samples and their encodes go to a private temporary folder, removed afterwards.
-        let work =
-            std::env::temp_dir().join(format!("vodkit-per-title-{}-{n}", std::process::id()));
+        let work = crate::local::per_title::scratch_dir("per-title");
         let result = probe(file).map_err(|e| e.to_string()).and_then(|info| {
-            crate::local::per_title::analyse(
+            crate::local::per_title::fitted_plan(
                 &info,
                 preset,
                 &rules,
@@ -93,8 +81,15 @@ fn run_per_title(
         });
         let _ = std::fs::remove_dir_all(&work);
         match result {
-            Ok(a) if out.json => out.json_line(&a),
-            Ok(a) => out.text(&describe_fit(file, &a, &rules)),
+            Ok((p, a)) if out.json => out.json_line(&PerTitleOut {
+                analysis: &a,
+                plan: &p,
+            }),
+            Ok((p, a)) => out.text(&format!(
+                "{}{}",
+                describe_fit(file, &a, &rules),
+                describe(&p)
+            )),
             Err(e) => {
                 failed += 1;
                 out.error(file, &format!("{}: {e}", file.display()));
@@ -179,12 +174,14 @@ pub fn describe(p: &Plan) -> String {
         let _ = write!(out, ", {})", clock(p.duration_secs));
     }
     out.push('\n');
+    let predicted = p.rungs.iter().any(|r| r.predicted_vmaf.is_some());
     if !p.rungs.is_empty() {
-        let _ = writeln!(
+        let _ = write!(
             out,
             "  {:<9} {:<10} {:<14} {:<6} {:<11} {:<7} {:<8} {:>10}",
             "rung", "size", "codec", "level", "max rate", "fps", "status", "est. size"
         );
+        out.push_str(if predicted { "  est. VMAF\n" } else { "\n" });
     }
     for r in &p.rungs {
         let status = match r.status {
@@ -198,7 +195,7 @@ pub fn describe(p: &Plan) -> String {
         } else {
             format!("#{}", r.preset_index + 1)
         };
-        let _ = writeln!(
+        let _ = write!(
             out,
             "  {:<9} {:<10} {:<14} {:<6} {:<11} {:<7} {:<8} {:>10}",
             name,
@@ -214,6 +211,12 @@ pub fn describe(p: &Plan) -> String {
                 "-".to_owned()
             },
         );
+        match r.predicted_vmaf.filter(|_| r.is_made()) {
+            Some(v) => {
+                let _ = writeln!(out, "  {v:>9.1}");
+            }
+            None => out.push('\n'),
+        }
         for why in &r.reasons {
             let _ = writeln!(out, "            {why}");
         }
@@ -246,7 +249,11 @@ pub fn describe(p: &Plan) -> String {
             times.join(", ")
         );
     }
-    let _ = writeln!(out, "  estimated total: {}", human_bytes(p.estimated_bytes));
+    let _ = write!(out, "  estimated total: {}", human_bytes(p.estimated_bytes));
+    if let Some(secs) = p.predicted_encode_secs {
+        let _ = write!(out, "; local encode about {} on this machine", clock(secs));
+    }
+    out.push('\n');
     for w in &p.warnings {
         let _ = writeln!(out, "  ! {w}");
     }

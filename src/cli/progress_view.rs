@@ -226,5 +226,6 @@ fn stage_name(stage: Stage) -> &'static str {
         Stage::Upload => "uploading the source",
         Stage::Transcode => "transcoding on MediaConvert",
         Stage::Quality => "measuring quality",
+        Stage::Fit => "fitting the ladder to the source (encoding scored samples)",
     }
 }

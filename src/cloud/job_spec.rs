@@ -19,7 +19,7 @@ use crate::preset::{AdaptiveQuantization, Codec, Preset, Profile};
 /// - the source goes to `inputs/<first 16 hex digits of its SHA-256>/<file name>`: the same
 ///   bytes always have the same key (uploaded once), other bytes never do;
 /// - the outputs go to `outputs/<title>-<run>/`, `<run>` being 10 hex digits of the SHA-256 of
-///   the source's checksum and the preset's name: submitting the same file with the same preset
+///   the source's checksum and the preset's name (and `per-title` for a fitted ladder): submitting the same file with the same preset
 ///   again replaces its own outputs, another file or another preset gets its own folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobPlace {
@@ -71,7 +71,13 @@ impl JobTarget {
             .source
             .file_name()
             .map_or_else(|| plan.title.clone(), |n| n.to_string_lossy().into_owned());
-        let run = Sha256::digest(format!("{source_sha256}\n{}", plan.preset));
+        // A per-title ladder is another set of rungs: its own folder, so no fixed rung lingers.
+        let fitted = if plan.per_title.is_some() {
+            "\nper-title"
+        } else {
+            ""
+        };
+        let run = Sha256::digest(format!("{source_sha256}\n{}{fitted}", plan.preset));
         let run: String = run.iter().take(5).map(|b| format!("{b:02x}")).collect();
         JobPlace {
             input_url: format!(
@@ -128,7 +134,7 @@ fn codec_settings(r: &PlannedRung, p: &Preset, source_rate_changed: bool) -> Val
         ("RateControlMode", json!("QVBR")),
         (
             "QvbrSettings",
-            json!({ "QvbrQualityLevel": v.quality_level }),
+            json!({ "QvbrQualityLevel": r.quality_level.unwrap_or(v.quality_level) }),
         ),
         ("MaxBitrate", json!(r.max_bitrate_bps)),
         (

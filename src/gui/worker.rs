@@ -325,11 +325,12 @@ impl Worker {
     ) {
         let out = self.outbox.clone();
         spawn("vodkit-job", move || {
-            let result = crate::plan::plan(&info, &preset)
-                .map_err(|e| e.to_string())
+            let events_out = out.clone();
+            let sink: EventSink = Arc::new(move |e| events_out.send(UiEvent::Job(id, e)));
+            // A per-title preset fits its ladder first (the job shows the stage).
+            let fit = crate::local::per_title::FitChoice::default();
+            let result = crate::local::per_title::plan_for(&info, &preset, &fit, &sink, &cancel)
                 .and_then(|plan| {
-                    let events_out = out.clone();
-                    let sink: EventSink = Arc::new(move |e| events_out.send(UiEvent::Job(id, e)));
                     crate::local::encode_with(
                         &info, &preset, &plan, &out_dir, &sink, &cancel, force,
                     )
@@ -380,9 +381,10 @@ impl Worker {
         let out = self.outbox.clone();
         spawn("vodkit-cloud-job", move || {
             let result = (|| {
-                let plan = crate::plan::plan(&info, &preset).map_err(|e| e.to_string())?;
                 let events_out = out.clone();
                 let sink: EventSink = Arc::new(move |e| events_out.send(UiEvent::Job(id, e)));
+                let fit = crate::local::per_title::FitChoice::default();
+                let plan = crate::local::per_title::plan_for(&info, &preset, &fit, &sink, &cancel)?;
                 let rt = Clients::runtime().map_err(|e| e.to_string())?;
                 let done = rt.block_on(async {
                     let clients = Clients::connect(&settings).await?;

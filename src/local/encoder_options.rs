@@ -49,7 +49,10 @@ pub fn setup(rung: &PlannedRung, video: &VideoSettings, grid: &KeyframeGrid) -> 
     let baseline = rung.codec == Codec::H264 && rung.profile == Profile::Baseline;
     let b_frames = if baseline { 0 } else { video.b_frames };
     let scenecut = if video.scene_change_detection { 40 } else { 0 };
-    let crf = crf(rung.codec, video.quality_level);
+    let crf = crf(
+        rung.codec,
+        rung.quality_level.unwrap_or(video.quality_level),
+    );
     let init = f64::from(video.hrd_initial_fill_percent) / 100.0;
     let keyint = grid
         .max_gop_frames()
@@ -61,7 +64,11 @@ pub fn setup(rung: &PlannedRung, video: &VideoSettings, grid: &KeyframeGrid) -> 
         format!("scenecut={scenecut}"),
         format!("bframes={b_frames}"),
         format!("ref={}", video.reference_frames),
-        format!("crf={crf}"),
+        match &rung.two_pass {
+            // Two passes to an average bitrate (a target size): no constant rate factor.
+            Some(t) => format!("bitrate={}", t.bitrate_bps.div_ceil(1000)),
+            None => format!("crf={crf}"),
+        },
         format!("vbv-maxrate={kbps}"),
         format!("vbv-bufsize={buffer_kbits}"),
         format!("vbv-init={init}"),
@@ -72,29 +79,42 @@ pub fn setup(rung: &PlannedRung, video: &VideoSettings, grid: &KeyframeGrid) -> 
         Codec::H264 => {
             params.push(format!("open-gop={}", u8::from(!video.closed_gop)));
             params.push("force-cfr=1".to_owned());
+            // The pass itself is the codec context's flag; the statistics file an option of
+            // its own (a path may hold the `:` that separates x264-params).
+            let stats = rung
+                .two_pass
+                .as_ref()
+                .map(|t| ("stats".to_owned(), t.stats.display().to_string()));
             EncoderSetup {
                 encoder: "libx264",
-                options: vec![
-                    ("preset".to_owned(), video.speed.clone()),
-                    (
-                        "profile".to_owned(),
-                        match rung.profile {
-                            Profile::Baseline => "baseline",
-                            Profile::Main => "main",
-                            Profile::High => "high",
-                        }
-                        .to_owned(),
-                    ),
-                    ("level".to_owned(), rung.level.clone()),
-                    ("forced-idr".to_owned(), "1".to_owned()),
-                    ("x264-params".to_owned(), params.join(":")),
-                ],
+                options: stats
+                    .into_iter()
+                    .chain(vec![
+                        ("preset".to_owned(), video.speed.clone()),
+                        (
+                            "profile".to_owned(),
+                            match rung.profile {
+                                Profile::Baseline => "baseline",
+                                Profile::Main => "main",
+                                Profile::High => "high",
+                            }
+                            .to_owned(),
+                        ),
+                        ("level".to_owned(), rung.level.clone()),
+                        ("forced-idr".to_owned(), "1".to_owned()),
+                        ("x264-params".to_owned(), params.join(":")),
+                    ])
+                    .collect(),
             }
         }
         Codec::H265 => {
             params.push(format!("open-gop={}", u8::from(!video.closed_gop)));
             params.push(format!("level-idc={}", rung.level));
             params.push("log-level=error".to_owned());
+            if let Some(t) = &rung.two_pass {
+                params.push(format!("pass={}", t.pass));
+                params.push(format!("stats={}", t.stats.display()));
+            }
             EncoderSetup {
                 encoder: "libx265",
                 options: vec![
@@ -139,6 +159,9 @@ mod tests {
             frame_step: 1,
             gop_frames: 60,
             estimated_bytes: 0,
+            quality_level: None,
+            two_pass: None,
+            predicted_vmaf: None,
         }
     }
 

@@ -61,6 +61,7 @@ pub fn fingerprint(
     let rung = rung.map(|r| {
         let mut r = r.clone();
         r.estimated_bytes = 0;
+        r.predicted_vmaf = None;
         r.reasons.clear();
         r
     });

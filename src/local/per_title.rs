@@ -12,7 +12,9 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::job::{CancelToken, EventSink};
-use crate::plan::per_title::{Dropped, FitRules, Fitted, RdPoint, SizeCurve, fit, vmaf_at};
+use crate::plan::per_title::{
+    Dropped, FitRecord, FitRules, Fitted, LevelPoint, RdPoint, SizeCurve, fit, vmaf_at,
+};
 use crate::preset::{AudioCodec, Preset};
 use crate::probe::MediaInfo;
 
@@ -71,6 +73,8 @@ pub struct Analysis {
     pub dropped: Vec<Dropped>,
     /// The preset's fixed ladder for comparison.
     pub fixed: Vec<FixedRung>,
+    /// Every measured point with the quality level it was encoded at.
+    pub levels: Vec<LevelPoint>,
     /// Seconds of the source the samples hold.
     pub sampled_secs: f64,
     /// Wall time of the analysis, seconds.
@@ -84,6 +88,105 @@ impl Analysis {
         let fixed: f64 = self.fixed.iter().map(|f| f.bitrate_bps).sum();
         if fixed > 0.0 { fitted / fixed } else { 1.0 }
     }
+
+    /// What the plan keeps of it.
+    pub fn record(&self, rules: &FitRules) -> FitRecord {
+        FitRecord {
+            target_vmaf: rules.target_vmaf,
+            min_vmaf_step: rules.min_vmaf_step,
+            curves: self.curves.clone(),
+            levels: self.levels.clone(),
+            fitted: self.fitted.clone(),
+            dropped: self.dropped.clone(),
+            fixed_total_bps: self.fixed.iter().map(|f| f.bitrate_bps).sum(),
+            sampled_secs: self.sampled_secs,
+        }
+    }
+}
+
+/// The fit rules of a preset: its `[fit]` goals, with the command line's over them, the
+/// maximum defaulting to the preset's largest rung bitrate.
+pub fn rules_of(
+    preset: &Preset,
+    target_vmaf: Option<f64>,
+    min_vmaf_step: Option<f64>,
+) -> Result<FitRules, String> {
+    let target_vmaf = target_vmaf.unwrap_or(preset.fit.target_vmaf);
+    let min_vmaf_step = min_vmaf_step.unwrap_or(preset.fit.min_vmaf_step);
+    if !(0.0..=100.0).contains(&target_vmaf) || !(0.0..=50.0).contains(&min_vmaf_step) {
+        return Err("--target-vmaf must be 0-100 and --min-vmaf-step 0-50".to_owned());
+    }
+    let top = preset
+        .rungs
+        .iter()
+        .map(|r| r.max_bitrate_bps)
+        .max()
+        .unwrap_or(0);
+    let min = preset.fit.min_bitrate_bps as f64;
+    Ok(FitRules {
+        target_vmaf,
+        min_vmaf_step,
+        min_bitrate_bps: min,
+        max_bitrate_bps: (preset.fit.max_bitrate_bps.unwrap_or(top) as f64).max(min),
+    })
+}
+
+/// Plans `info` with `preset`: fitted per title when `fit` says so or the preset's fit mode is
+/// per-title (the samples are encoded in a private temporary folder, removed afterwards),
+/// the preset's fixed ladder otherwise.
+pub fn plan_for(
+    info: &MediaInfo,
+    preset: &Preset,
+    fit: &FitChoice,
+    events: &EventSink,
+    cancel: &CancelToken,
+) -> Result<crate::plan::Plan, String> {
+    if !fit.per_title && preset.fit.mode != crate::preset::FitMode::PerTitle {
+        return crate::plan::plan(info, preset).map_err(|e| e.to_string());
+    }
+    events(crate::job::JobEvent::Stage {
+        stage: crate::job::Stage::Fit,
+    });
+    let rules = rules_of(preset, fit.target_vmaf, fit.min_vmaf_step)?;
+    let work = scratch_dir("per-title");
+    let result = fitted_plan(info, preset, &rules, &Options::default(), &work, cancel);
+    let _ = std::fs::remove_dir_all(&work);
+    result.map(|(plan, _)| plan)
+}
+
+/// A fresh private folder under the system's temporary folder.
+pub fn scratch_dir(what: &str) -> std::path::PathBuf {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    std::env::temp_dir().join(format!("vodkit-{what}-{}-{n}", std::process::id()))
+}
+
+/// `--per-title` and its goals, from a command line or the app (over the preset's `[fit]`).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct FitChoice {
+    /// Fit the ladder even when the preset's fit mode is `fixed`.
+    pub per_title: bool,
+    /// Overrides `fit.target_vmaf`.
+    pub target_vmaf: Option<f64>,
+    /// Overrides `fit.min_vmaf_step`.
+    pub min_vmaf_step: Option<f64>,
+}
+
+/// Analyses the source and returns the plan with the fitted ladder (see
+/// [`crate::plan::per_title::apply`]) and the analysis.
+pub fn fitted_plan(
+    info: &MediaInfo,
+    preset: &Preset,
+    rules: &FitRules,
+    options: &Options,
+    dir: &Path,
+    cancel: &CancelToken,
+) -> Result<(crate::plan::Plan, Analysis), String> {
+    let analysis = analyse(info, preset, rules, options, dir, cancel)?;
+    let mut plan = crate::plan::plan(info, preset).map_err(|e| e.to_string())?;
+    crate::plan::per_title::allow_capped_repeats(&mut plan);
+    crate::plan::per_title::apply(&mut plan, analysis.record(rules), &preset.video);
+    Ok((plan, analysis))
 }
 
 /// The preset to encode samples with at one quality level: the same encoder settings, video
@@ -100,22 +203,6 @@ fn sampling_preset(preset: &Preset, quality_level: u8) -> Preset {
     p
 }
 
-/// Brings back the rungs the plan dropped only because capping made their bitrate equal a
-/// larger rung's: per-title sets its own bitrates, so every size that fits the source is a
-/// candidate.
-fn allow_capped_repeats(plan: &mut crate::plan::Plan) {
-    for r in &mut plan.rungs {
-        if r.status == crate::plan::RungStatus::Dropped
-            && r.reasons
-                .first()
-                .is_some_and(|w| w.starts_with("after capping"))
-        {
-            r.status = crate::plan::RungStatus::Capped;
-            r.reasons.remove(0);
-        }
-    }
-}
-
 /// The plan of a sample: the preset's own sizes, rates, profiles (planned with the preset, so
 /// they are the real plan's), every rung uncapped up to `max_bitrate_bps` with the level that
 /// holds it, no stills. (Planning with raised caps would let the source's bitrate cap several
@@ -127,7 +214,7 @@ fn sample_plan(
 ) -> Result<crate::plan::Plan, String> {
     let mut plan = crate::plan::plan(sample, preset).map_err(|e| e.to_string())?;
     plan.stills = None;
-    allow_capped_repeats(&mut plan);
+    crate::plan::per_title::allow_capped_repeats(&mut plan);
     // Far above the ladder's maximum, so the curves show what each quality point costs; the
     // fit caps the rungs afterwards.
     let cap = (max_bitrate_bps * 4.0).max(1.0) as u64;
@@ -160,7 +247,7 @@ pub fn analyse(
     let started = Instant::now();
     let mut plan = crate::plan::plan(info, preset).map_err(|e| e.to_string())?;
     let fixed_rungs: Vec<crate::plan::PlannedRung> = plan.made_rungs().cloned().collect();
-    allow_capped_repeats(&mut plan);
+    crate::plan::per_title::allow_capped_repeats(&mut plan);
     let sizes: Vec<(u32, u32)> = plan.made_rungs().map(|r| (r.width, r.height)).collect();
     if sizes.is_empty() {
         return Err(format!(
@@ -182,6 +269,7 @@ pub fn analyse(
         .into_iter()
         .collect();
     let mut sums: BTreeMap<(u32, u32), BTreeMap<u8, Sums>> = BTreeMap::new();
+    let mut level_points = Vec::new();
     // Warnings (a rung whose quality could not be measured) are kept to explain a gap.
     let warnings: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
     let kept = Arc::clone(&warnings);
@@ -224,6 +312,21 @@ pub fn analyse(
                 e.secs += secs;
                 e.vmaf_frames += qm.vmaf.mean * qm.frames_scored as f64;
                 e.frames += qm.frames_scored as f64;
+            }
+        }
+    }
+    for (&(width, height), by_level) in &sums {
+        for (&quality_level, s) in by_level {
+            if s.secs > 0.0 && s.frames > 0.0 {
+                level_points.push(LevelPoint {
+                    width,
+                    height,
+                    quality_level,
+                    point: RdPoint {
+                        bitrate_bps: s.bits / s.secs,
+                        vmaf: s.vmaf_frames / s.frames,
+                    },
+                });
             }
         }
     }
@@ -281,6 +384,7 @@ pub fn analyse(
         fitted,
         dropped,
         fixed,
+        levels: level_points,
         sampled_secs,
         wall_secs: started.elapsed().as_secs_f64(),
     })

@@ -369,6 +369,11 @@ fn open_video(
         // libx264 turns open GOPs on unless this flag is set (x264-params also say so).
         flags |= codec::Flags::CLOSED_GOP;
     }
+    match v.rung.two_pass.as_ref().map(|t| t.pass) {
+        Some(1) => flags |= codec::Flags::PASS1,
+        Some(_) => flags |= codec::Flags::PASS2,
+        None => {}
+    }
     enc.set_flags(flags);
     enc.set_threading(codec::threading::Config {
         kind: codec::threading::Type::Frame,

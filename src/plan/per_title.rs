@@ -21,11 +21,13 @@
 //!    predicted VMAF falls with it), below is dropped, except the top rung, which is raised to
 //!    the minimum (a ladder always has a rung).
 
+use super::{Plan, RungStatus};
+
 /// The least ratio between adjacent rungs' bitrates.
 pub const MIN_RATE_RATIO: f64 = 1.5;
 
 /// One measured point: a size encoded at one quality setting.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RdPoint {
     /// Bits per second the sample needed.
     pub bitrate_bps: f64,
@@ -34,7 +36,7 @@ pub struct RdPoint {
 }
 
 /// The points of one allowed size.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SizeCurve {
     /// Width in pixels.
     pub width: u32,
@@ -58,7 +60,7 @@ pub struct FitRules {
 }
 
 /// A rung the fit keeps.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Fitted {
     /// Width in pixels.
     pub width: u32,
@@ -73,7 +75,7 @@ pub struct Fitted {
 }
 
 /// A size the fit leaves out, and why.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Dropped {
     /// Width in pixels.
     pub width: u32,
@@ -328,6 +330,160 @@ pub fn fit(curves: &[SizeCurve], rules: &FitRules) -> (Vec<Fitted>, Vec<Dropped>
     (kept, dropped)
 }
 
+/// One size measured at one quality level (the rate its constant rate factor needs when
+/// nothing caps it).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LevelPoint {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// The preset quality level (1-10).
+    pub quality_level: u8,
+    /// Its rate and VMAF.
+    pub point: RdPoint,
+}
+
+/// What a per-title fit was read from, kept in the plan (and so in manifest.json) to draw
+/// and to compare with what the encode made.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FitRecord {
+    /// The goal of the top rung.
+    pub target_vmaf: f64,
+    /// The least step between rungs.
+    pub min_vmaf_step: f64,
+    /// One curve per allowed size.
+    pub curves: Vec<SizeCurve>,
+    /// Every measured point with its quality level.
+    pub levels: Vec<LevelPoint>,
+    /// The rungs kept, largest first.
+    pub fitted: Vec<Fitted>,
+    /// The sizes left out.
+    pub dropped: Vec<Dropped>,
+    /// Total bitrate of the preset's fixed ladder for this source.
+    pub fixed_total_bps: f64,
+    /// Seconds of the source in the samples.
+    pub sampled_secs: f64,
+}
+
+/// Brings back the rungs a plan dropped only because capping made their bitrate equal a
+/// larger rung's: per-title sets its own bitrates, so every size that fits the source is a
+/// candidate.
+pub fn allow_capped_repeats(plan: &mut Plan) {
+    for r in &mut plan.rungs {
+        if r.status == RungStatus::Dropped
+            && r.reasons
+                .first()
+                .is_some_and(|w| w.starts_with("after capping"))
+        {
+            r.status = RungStatus::Capped;
+            r.reasons.remove(0);
+        }
+    }
+}
+
+/// The lowest measured quality level of a size whose uncapped rate reaches `bitrate_bps` (so
+/// the rung's cap, not the level, decides its rate), or the highest measured when none does;
+/// with that level's own rate.
+fn level_reaching(
+    levels: &[LevelPoint],
+    (w, h): (u32, u32),
+    bitrate_bps: f64,
+) -> Option<LevelPoint> {
+    let mut of_size: Vec<LevelPoint> = levels
+        .iter()
+        .filter(|l| (l.width, l.height) == (w, h))
+        .copied()
+        .collect();
+    of_size.sort_by_key(|l| l.quality_level);
+    of_size
+        .iter()
+        .find(|l| l.point.bitrate_bps >= bitrate_bps)
+        .or(of_size.last())
+        .copied()
+}
+
+/// Sets a plan (made with capped repeats allowed) to a fit: the fitted sizes get their
+/// bitrate as the cap, the quality level whose rate reaches it, the level that holds it, the
+/// VMAF and size the samples predict; every other size is dropped with the fit's reason.
+///
+/// The predicted size is the level's own rate over the duration, unless the cap holds it
+/// lower: the cap's bits plus what the HRD buffer holds at the start (a short file can spend
+/// its initial buffer on top of the cap).
+pub fn apply(plan: &mut Plan, record: FitRecord, video: &crate::preset::VideoSettings) {
+    let hrd_buffer_factor = video.hrd_buffer_factor;
+    let initial_fill = f64::from(video.hrd_initial_fill_percent) / 100.0;
+    let audio_bps = plan.audio.as_ref().map_or(0.0, |a| a.bitrate_bps as f64);
+    let duration = plan.duration_secs;
+    for r in &mut plan.rungs {
+        if !r.is_made() {
+            continue;
+        }
+        let size = (r.width, r.height);
+        match record.fitted.iter().find(|f| (f.width, f.height) == size) {
+            Some(f) => {
+                let cap = f.bitrate_bps.round().max(1.0);
+                r.max_bitrate_bps = cap as u64;
+                r.buffer_bits = (cap * hrd_buffer_factor) as u64;
+                r.capped = false;
+                r.status = if r.resized {
+                    RungStatus::Resized
+                } else {
+                    RungStatus::Kept
+                };
+                r.reasons.retain(|w| !w.starts_with("capped"));
+                r.reasons.push(format!("per-title: {}", f.reason));
+                let level = level_reaching(&record.levels, size, cap);
+                r.quality_level = level.map(|l| l.quality_level);
+                let capped_bits = cap * duration + r.buffer_bits as f64 * initial_fill;
+                let video_bits = level.map_or(capped_bits, |l| {
+                    (l.point.bitrate_bps * duration).min(capped_bits)
+                });
+                let rate = if duration > 0.0 {
+                    video_bits / duration
+                } else {
+                    cap
+                };
+                let curve = record
+                    .curves
+                    .iter()
+                    .find(|c| (c.width, c.height) == size)
+                    .map(|c| monotone(&c.points))
+                    .unwrap_or_default();
+                r.predicted_vmaf = vmaf_at(&curve, rate).or(Some(f.predicted_vmaf));
+                r.estimated_bytes = ((rate + audio_bps) * duration / 8.0) as u64;
+                super::resolve_level(r);
+            }
+            None => {
+                r.status = RungStatus::Dropped;
+                let why = record
+                    .dropped
+                    .iter()
+                    .find(|d| (d.width, d.height) == size)
+                    .map_or_else(
+                        || "per-title: not in the fitted ladder".to_owned(),
+                        |d| format!("per-title: {}", d.reason),
+                    );
+                r.reasons.push(why);
+            }
+        }
+    }
+    // Two kept rungs of one size cannot happen (one candidate per size), but the same size
+    // twice in a preset would make two: keep the first.
+    let mut seen = Vec::new();
+    for r in plan.rungs.iter_mut().filter(|r| r.is_made()) {
+        if seen.contains(&(r.width, r.height)) {
+            r.status = RungStatus::Dropped;
+            r.reasons
+                .push("per-title: the same size as a larger rung".to_owned());
+        } else {
+            seen.push((r.width, r.height));
+        }
+    }
+    plan.estimated_bytes = plan.made_rungs().map(|r| r.estimated_bytes).sum();
+    plan.per_title = Some(record);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -481,5 +637,27 @@ mod tests {
         };
         assert!(why(854).contains("never on the hull"), "{dropped:?}");
         assert!(why(320).contains("below the minimum"), "{dropped:?}");
+    }
+
+    #[test]
+    fn the_level_whose_rate_reaches_the_cap_is_chosen() {
+        let at = |q: u8, kbps: f64| LevelPoint {
+            width: 640,
+            height: 360,
+            quality_level: q,
+            point: p(kbps, 80.0),
+        };
+        let levels = [at(9, 2000.0), at(5, 500.0), at(7, 1000.0)];
+        let pick =
+            |kbps: f64| level_reaching(&levels, (640, 360), kbps * 1000.0).map(|l| l.quality_level);
+        assert_eq!(pick(400.0), Some(5), "the lowest level already reaches it");
+        assert_eq!(pick(800.0), Some(7));
+        assert_eq!(pick(1000.0), Some(7), "reaching exactly is enough");
+        assert_eq!(pick(5000.0), Some(9), "none reaches: the highest measured");
+        assert_eq!(
+            level_reaching(&levels, (320, 180), 1.0),
+            None,
+            "another size"
+        );
     }
 }

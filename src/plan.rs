@@ -7,12 +7,15 @@
 
 mod colour;
 pub mod per_title;
+pub mod target_size;
+mod trim;
 
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
 pub use colour::ColourIn;
+pub use trim::trim;
 
 use crate::preset::{AudioCodec, Codec, Preset, Profile, gop_is_whole_frames, levels};
 use crate::probe::MediaInfo;

@@ -82,3 +82,37 @@ mod tests {
         assert_eq!(even_floor(1079), 1078);
     }
 }
+
+/// Parses a time as people write it: seconds (`90`, `12.5`), `m:ss` or `h:mm:ss(.fff)`.
+pub fn parse_time(text: &str) -> Result<f64, String> {
+    let bad = || format!("'{text}' is not a time; write seconds (90, 12.5) or m:ss / h:mm:ss");
+    let mut secs = 0.0;
+    let parts: Vec<&str> = text.trim().split(':').collect();
+    if parts.len() > 3 {
+        return Err(bad());
+    }
+    for (i, part) in parts.iter().enumerate() {
+        let v: f64 = part.parse().map_err(|_| bad())?;
+        if !v.is_finite() || v < 0.0 || (i > 0 && v >= 60.0) {
+            return Err(bad());
+        }
+        secs = secs * 60.0 + v;
+    }
+    Ok(secs)
+}
+
+#[cfg(test)]
+mod time_tests {
+    use super::parse_time;
+
+    #[test]
+    fn times_as_people_write_them() {
+        assert_eq!(parse_time("90"), Ok(90.0));
+        assert_eq!(parse_time("12.5"), Ok(12.5));
+        assert_eq!(parse_time("1:30"), Ok(90.0));
+        assert_eq!(parse_time("1:02:03.5"), Ok(3723.5));
+        assert!(parse_time("1:75").is_err());
+        assert!(parse_time("-3").is_err());
+        assert!(parse_time("soon").is_err());
+    }
+}

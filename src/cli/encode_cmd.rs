@@ -21,15 +21,31 @@ pub struct Quality {
     pub every: Option<u32>,
 }
 
+/// How files are encoded beyond the preset: measuring, fitting, a size, a range.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Choices {
+    /// Files encoded at once.
+    pub jobs: usize,
+    /// Redo rungs an earlier run made.
+    pub force: bool,
+    /// Quality measuring over the preset's.
+    pub quality: Quality,
+    /// Per-title fitting.
+    pub fit: crate::local::per_title::FitChoice,
+    /// One MP4 of this size instead of the ladder.
+    pub target: Option<local::target_size::Target>,
+    /// Encode only from here (seconds).
+    pub start_secs: Option<f64>,
+    /// Encode only up to here (seconds).
+    pub end_secs: Option<f64>,
+}
+
 /// Encodes every file, `jobs` at a time. Returns the number of files that failed.
 pub fn run(
     files: &[PathBuf],
     preset_name: &str,
     out_dir: &Path,
-    jobs: usize,
-    force: bool,
-    quality: Quality,
-    fit: &crate::local::per_title::FitChoice,
+    choices: &Choices,
     out: &Output,
 ) -> usize {
     let mut preset = match Store::open().find(preset_name) {
@@ -39,12 +55,13 @@ pub fn run(
             return files.len().max(1);
         }
     };
-    if let Some(measure) = quality.measure {
+    if let Some(measure) = choices.quality.measure {
         preset.quality.measure = measure;
     }
-    if let Some(every) = quality.every {
+    if let Some(every) = choices.quality.every {
         preset.quality.every = every;
     }
+    let jobs = choices.jobs;
     let cancel = cancel_on_ctrl_c();
     let queue = Mutex::new(files.iter());
     let failed = Mutex::new(0usize);
@@ -60,7 +77,7 @@ pub fn run(
                     if cancel.is_cancelled() {
                         return;
                     }
-                    if let Err(e) = encode_one(file, &preset, fit, out_dir, force, &view, &cancel) {
+                    if let Err(e) = encode_one(file, &preset, choices, out_dir, &view, &cancel) {
                         if let Ok(mut f) = failed.lock() {
                             *f += 1;
                         }
@@ -85,18 +102,30 @@ pub fn run(
 fn encode_one(
     file: &Path,
     preset: &crate::preset::Preset,
-    fit: &crate::local::per_title::FitChoice,
+    choices: &Choices,
     out_dir: &Path,
-    force: bool,
     view: &Arc<View>,
     cancel: &CancelToken,
 ) -> Result<(), String> {
     let info = probe(file).map_err(|e| e.to_string())?;
     let sink = view.sink(&info.title);
-    let plan = local::per_title::plan_for(&info, preset, fit, &sink, cancel)
-        .map_err(|e| format!("{}: {e}", file.display()))?;
-    let summary = local::encode_with(&info, preset, &plan, out_dir, &sink, cancel, force)
-        .map_err(|e| e.to_string())?;
+    let range = (choices.start_secs, choices.end_secs);
+    let summary = if let Some(target) = choices.target {
+        // Samples, the statistics and the first pass go to a private folder, removed after.
+        let work = local::per_title::scratch_dir("target-size");
+        let result = local::target_size::plan(&info, preset, target, range, &work, cancel)
+            .and_then(|plan| {
+                local::target_size::encode(&info, preset, &plan, target, out_dir, &sink, cancel)
+            });
+        let _ = std::fs::remove_dir_all(&work);
+        result?
+    } else {
+        let mut plan = local::per_title::plan_for(&info, preset, &choices.fit, &sink, cancel)
+            .map_err(|e| format!("{}: {e}", file.display()))?;
+        crate::plan::trim(&mut plan, range.0, range.1)?;
+        local::encode_with(&info, preset, &plan, out_dir, &sink, cancel, choices.force)
+            .map_err(|e| e.to_string())?
+    };
     if summary.cancelled {
         return Err(format!("{}: cancelled", file.display()));
     }

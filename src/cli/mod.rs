@@ -90,6 +90,16 @@ enum Command {
         every: Option<u32>,
         #[command(flatten)]
         fit: FitArgs,
+        /// Make one MP4 that fits this size (25MB, 8MB, 1.5GB; sound and MP4 tables counted):
+        /// the picture size the samples score best at that bitrate, two passes.
+        #[arg(long, value_parser = parse_size, conflicts_with = "per_title")]
+        target_size: Option<u64>,
+        /// Encode from this time on (seconds, m:ss or h:mm:ss).
+        #[arg(long, value_parser = parse_time)]
+        start: Option<f64>,
+        /// Encode up to this time (seconds, m:ss or h:mm:ss).
+        #[arg(long, value_parser = parse_time)]
+        end: Option<f64>,
         /// Events as JSON lines on stdout.
         #[arg(long)]
         json: bool,
@@ -324,22 +334,30 @@ pub fn run() -> ExitCode {
             no_quality,
             every,
             fit,
+            target_size,
+            start,
+            end,
             json,
         }) => encode_cmd::run(
             &files,
             &preset,
             &out,
-            jobs,
-            force,
-            encode_cmd::Quality {
-                measure: match (quality, no_quality) {
-                    (true, _) => Some(true),
-                    (_, true) => Some(false),
-                    _ => None,
+            &encode_cmd::Choices {
+                jobs,
+                force,
+                quality: encode_cmd::Quality {
+                    measure: match (quality, no_quality) {
+                        (true, _) => Some(true),
+                        (_, true) => Some(false),
+                        _ => None,
+                    },
+                    every,
                 },
-                every,
+                fit: fit.choice(),
+                target: target_size.map(|bytes| crate::local::target_size::Target { bytes }),
+                start_secs: start,
+                end_secs: end,
             },
-            &fit.choice(),
             &Output { json },
         ),
         Some(Command::Package { dirs, json }) => package_cmd::run(&dirs, &Output { json }),
@@ -414,4 +432,14 @@ impl FitArgs {
             min_vmaf_step: self.min_vmaf_step,
         }
     }
+}
+
+/// `--target-size` as clap parses it.
+fn parse_size(text: &str) -> Result<u64, String> {
+    crate::plan::target_size::parse_size(text)
+}
+
+/// `--start`/`--end` as clap parses them.
+fn parse_time(text: &str) -> Result<f64, String> {
+    crate::units::parse_time(text)
 }

@@ -11,6 +11,7 @@ pub mod rung;
 pub mod samples;
 pub mod source;
 pub mod stills;
+pub mod target_size;
 pub mod titles;
 
 use std::path::{Path, PathBuf};

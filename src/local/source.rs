@@ -110,6 +110,11 @@ struct VideoSide {
     last_pts: Option<i64>,
     /// Time zero in the stream's time base: subtracted from every decoded picture's pts.
     zero_pts: i64,
+    /// A trimmed output's end, relative to zero in the stream's time base: later pictures are
+    /// not used.
+    end_limit: Option<i64>,
+    /// A picture at or past the end was seen (a trimmed read can stop).
+    past_end: bool,
 }
 
 struct AudioSide {
@@ -120,14 +125,34 @@ struct AudioSide {
     time_base: Rational,
     /// Time zero in the stream's time base: subtracted from every decoded frame's pts.
     zero_pts: i64,
+    /// A trimmed output's end, relative to zero in the stream's time base.
+    end_limit: Option<i64>,
+    /// A frame at or past the end was seen.
+    past_end: bool,
 }
 
 impl Source {
     /// Opens the source and sets up the decoders, filters and the audio encoder.
     pub fn open(plan: &Plan) -> Result<Self, String> {
         av::init();
-        let input = format::input(&plan.source)
+        let mut input = format::input(&plan.source)
             .map_err(|e| format!("cannot open {}: {e}", plan.source.display()))?;
+        // A trimmed read seeks to the keyframe a second before the start (the decoders need
+        // the pictures from there; the filters cut exactly), in containers whose index says
+        // where keyframes are. MPEG-TS/PS and raw streams are read from the start instead: a
+        // seek there lands on any picture and the decoder shows broken ones until a keyframe.
+        let indexed = ["mov", "mp4", "matroska", "webm"]
+            .iter()
+            .any(|f| input.format().name().split(',').any(|n| n == *f));
+        if plan.trim.is_some() && indexed {
+            let from = plan.timeline.zero_secs - 1.0;
+            if from > 0.0 {
+                let ts = (from * f64::from(ffmpeg::ffi::AV_TIME_BASE)) as i64;
+                input.seek(ts, ..ts + 1).map_err(|e| {
+                    format!("seeking to {from:.3} s in {}: {e}", plan.source.display())
+                })?;
+            }
+        }
         let video = match (plan.source_frame_rate, plan.source_display) {
             (Some(rate), Some(display)) if !plan.rungs.is_empty() => {
                 Some(open_video(&input, plan, rate, display)?)
@@ -135,7 +160,7 @@ impl Source {
             _ => None,
         };
         let audio = match &plan.audio {
-            Some(a) => Some(open_audio(&input, a, plan.timeline.zero_secs)?),
+            Some(a) => Some(open_audio(&input, a, plan)?),
             None => None,
         };
         Ok(Self {
@@ -166,6 +191,13 @@ impl Source {
             if cancel.is_cancelled() || !fanout.any_alive() {
                 return Ok(());
             }
+            // A trimmed read stops once every stream is past the end.
+            if self.video.as_ref().is_none_or(|v| v.past_end)
+                && self.audio.as_ref().is_none_or(|a| a.past_end)
+                && (self.video.is_some() || self.audio.is_some())
+            {
+                break;
+            }
             let packet = match av::read_packet(&mut self.input) {
                 Ok(p) => p,
                 Err(ffmpeg::Error::Eof) => break,
@@ -189,7 +221,7 @@ impl Source {
             v.pump(fanout, stills.as_deref_mut())?;
             // Close at the end of the last frame (not its start), or the constant-rate filter
             // drops it.
-            let end = v.end_pts;
+            let end = v.end_limit.map_or(v.end_pts, |limit| v.end_pts.min(limit));
             v.graph
                 .get("in")
                 .ok_or("the video filter graph lost its input")?
@@ -279,6 +311,8 @@ fn open_video(
         end_pts: 0,
         last_pts: None,
         zero_pts: zero_in(plan.timeline.zero_secs, tb),
+        end_limit: plan.trim.map(|_| zero_in(plan.duration_secs, tb)),
+        past_end: false,
     })
 }
 
@@ -298,8 +332,9 @@ fn zero_in(zero_secs: f64, tb: Rational) -> i64 {
 fn open_audio(
     input: &format::context::Input,
     a: &PlannedAudio,
-    zero_secs: f64,
+    plan: &Plan,
 ) -> Result<AudioSide, String> {
+    let zero_secs = plan.timeline.zero_secs;
     let stream = input
         .stream(a.source_index)
         .ok_or("the audio stream disappeared")?;
@@ -351,8 +386,15 @@ fn open_audio(
     );
     // `first_pts=0`: the first sample belongs at time zero; a later start is padded with
     // silence and samples before zero are trimmed, exactly (hard compensation at the start).
+    // A trimmed output ends on its last sample exactly.
+    let end = plan.trim.map_or_else(String::new, |_| {
+        format!(
+            ",atrim=end_sample={}",
+            (plan.duration_secs * f64::from(a.sample_rate_hz)).round() as u64
+        )
+    });
     let spec = format!(
-        "aresample={}:async=1:first_pts=0,aformat=sample_fmts=fltp:channel_layouts={}",
+        "aresample={}:async=1:first_pts=0{end},aformat=sample_fmts=fltp:channel_layouts={}",
         a.sample_rate_hz,
         if a.channels == 1 { "mono" } else { "stereo" }
     );
@@ -368,6 +410,8 @@ fn open_audio(
         encoder,
         time_base: Rational::new(1, a.sample_rate_hz as i32),
         zero_pts: zero_in(zero_secs, tb),
+        end_limit: plan.trim.map(|_| zero_in(plan.duration_secs, tb)),
+        past_end: false,
     })
 }
 
@@ -418,6 +462,12 @@ impl VideoSide {
                 Ok(()) => {
                     let ts = decoded.timestamp().map(|t| t - self.zero_pts);
                     decoded.set_pts(ts);
+                    if let (Some(pts), Some(limit)) = (ts, self.end_limit)
+                        && pts >= limit
+                    {
+                        self.past_end = true;
+                        continue;
+                    }
                     if let Some(pts) = ts {
                         let interval = self.last_pts.map_or(1, |last| (pts - last).max(1));
                         self.end_pts = self.end_pts.max(pts + interval);
@@ -481,6 +531,13 @@ impl AudioSide {
                 Ok(()) => {
                     let ts = decoded.timestamp().map(|t| t - self.zero_pts);
                     decoded.set_pts(ts);
+                    if let (Some(pts), Some(limit)) = (ts, self.end_limit)
+                        && pts >= limit
+                    {
+                        // The filters end it on its last sample; later frames are not needed.
+                        self.past_end = true;
+                        continue;
+                    }
                     self.graph
                         .get("in")
                         .ok_or("the audio filter graph lost its input")?

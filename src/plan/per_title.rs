@@ -103,6 +103,11 @@ fn monotone(points: &[RdPoint]) -> Vec<RdPoint> {
     out
 }
 
+/// [`monotone`] for other planners.
+pub fn monotone_points(points: &[RdPoint]) -> Vec<RdPoint> {
+    monotone(points)
+}
+
 /// VMAF on a monotone curve at a bitrate: linear in log bitrate between points; below the
 /// first point the first segment's slope goes on (fewer bits never score the same), above the
 /// last it stays flat (the curve has saturated as far as anyone measured).

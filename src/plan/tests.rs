@@ -460,3 +460,11 @@ fn an_untagged_sd_source_is_read_as_bt601_and_the_plan_says_so() {
         p.warnings
     );
 }
+
+/// A 1080p 29.97 fps source with stereo sound lasting `duration_secs` (for other modules'
+/// tests).
+pub(crate) fn info_1080p(duration_secs: f64) -> MediaInfo {
+    let mut info = Source::default().info();
+    info.duration_secs = Some(duration_secs);
+    info
+}

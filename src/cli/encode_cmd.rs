@@ -38,6 +38,8 @@ pub struct Choices {
     pub start_secs: Option<f64>,
     /// Encode only up to here (seconds).
     pub end_secs: Option<f64>,
+    /// Predict the encode's time first.
+    pub estimate: bool,
 }
 
 /// Encodes every file, `jobs` at a time. Returns the number of files that failed.
@@ -123,9 +125,22 @@ fn encode_one(
         let mut plan = local::per_title::plan_for(&info, preset, &choices.fit, &sink, cancel)
             .map_err(|e| format!("{}: {e}", file.display()))?;
         crate::plan::trim(&mut plan, range.0, range.1)?;
+        if choices.estimate {
+            let work = local::per_title::scratch_dir("estimate");
+            let timed = local::estimate::encode_time(&info, preset, &plan, &work, cancel);
+            let _ = std::fs::remove_dir_all(&work);
+            timed?.apply(&mut plan);
+        }
         local::encode_with(&info, preset, &plan, out_dir, &sink, cancel, choices.force)
             .map_err(|e| e.to_string())?
     };
+    if let Some(text) = std::fs::read(summary.out_dir.join("manifest.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<local::Manifest>(&b).ok())
+        .and_then(|m| compare_with_plan(&m))
+    {
+        view.line(&format!("{}: {text}", info.title));
+    }
     if summary.cancelled {
         return Err(format!("{}: cancelled", file.display()));
     }
@@ -174,4 +189,42 @@ pub fn stills(file: &Path, count: u32, width: u32, out_dir: &Path, out: &Output)
             1
         }
     }
+}
+
+/// The plan's predictions beside what the encode made, in words (`None` when nothing was
+/// predicted beyond the fill model and nothing measured).
+fn compare_with_plan(m: &local::Manifest) -> Option<String> {
+    let pct = |made: f64, predicted: f64| {
+        if predicted > 0.0 {
+            format!("{:+.0} %", (made / predicted - 1.0) * 100.0)
+        } else {
+            "-".to_owned()
+        }
+    };
+    let mut parts: Vec<String> = m
+        .predictions()
+        .iter()
+        .map(|p| {
+            let mut s = format!(
+                "{} {} (predicted {}, {})",
+                p.rung,
+                crate::units::human_bytes(p.bytes),
+                crate::units::human_bytes(p.predicted_bytes),
+                pct(p.bytes as f64, p.predicted_bytes as f64)
+            );
+            if let (Some(v), Some(pv)) = (p.vmaf, p.predicted_vmaf) {
+                s.push_str(&format!(", VMAF {v:.1} (predicted {pv:.1})"));
+            }
+            s
+        })
+        .collect();
+    if let (Some(took), Some(predicted)) = (m.encode_wall_secs, m.plan.predicted_encode_secs) {
+        parts.push(format!(
+            "took {} (predicted {}, {})",
+            crate::units::clock(took),
+            crate::units::clock(predicted),
+            pct(took, predicted)
+        ));
+    }
+    (!parts.is_empty()).then(|| format!("made vs planned: {}", parts.join("; ")))
 }

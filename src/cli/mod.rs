@@ -55,6 +55,9 @@ enum Command {
         preset: String,
         #[command(flatten)]
         fit: FitArgs,
+        /// Predict the local encode's time on this machine (encodes a timed 4 s sample).
+        #[arg(long)]
+        estimate: bool,
         /// One JSON object per file, one per line.
         #[arg(long)]
         json: bool,
@@ -100,6 +103,10 @@ enum Command {
         /// Encode up to this time (seconds, m:ss or h:mm:ss).
         #[arg(long, value_parser = parse_time)]
         end: Option<f64>,
+        /// Predict the encode's time first (a timed 4 s sample) and compare afterwards: the
+        /// manifest keeps the prediction and the truth.
+        #[arg(long, conflicts_with = "target_size")]
+        estimate: bool,
         /// Events as JSON lines on stdout.
         #[arg(long)]
         json: bool,
@@ -322,8 +329,15 @@ pub fn run() -> ExitCode {
             files,
             preset,
             fit,
+            estimate,
             json,
-        }) => plan_cmd::run(&files, &preset, &fit.choice(), &mut Output { json }),
+        }) => plan_cmd::run(
+            &files,
+            &preset,
+            &fit.choice(),
+            estimate,
+            &mut Output { json },
+        ),
         Some(Command::Encode {
             files,
             preset,
@@ -337,6 +351,7 @@ pub fn run() -> ExitCode {
             target_size,
             start,
             end,
+            estimate,
             json,
         }) => encode_cmd::run(
             &files,
@@ -357,6 +372,7 @@ pub fn run() -> ExitCode {
                 target: target_size.map(|bytes| crate::local::target_size::Target { bytes }),
                 start_secs: start,
                 end_secs: end,
+                estimate,
             },
             &Output { json },
         ),

@@ -12,7 +12,13 @@ use crate::units::{clock, human_bitrate, human_bytes};
 pub use crate::local::per_title::FitChoice as Fit;
 
 /// Plans every file with one preset. Returns the number of files that could not be planned.
-pub fn run(files: &[PathBuf], preset_name: &str, fit: &Fit, out: &mut Output) -> usize {
+pub fn run(
+    files: &[PathBuf],
+    preset_name: &str,
+    fit: &Fit,
+    estimate: bool,
+    out: &mut Output,
+) -> usize {
     let preset = match Store::open().find(preset_name) {
         Ok(entry) => entry.preset,
         Err(e) => {
@@ -21,13 +27,18 @@ pub fn run(files: &[PathBuf], preset_name: &str, fit: &Fit, out: &mut Output) ->
         }
     };
     if fit.per_title || preset.fit.mode == crate::preset::FitMode::PerTitle {
-        return run_per_title(files, &preset, fit, out);
+        return run_per_title(files, &preset, fit, estimate, out);
     }
+    let cancel = super::cancel_on_ctrl_c();
     let mut failed = 0;
     for file in files {
-        let result = probe(file)
-            .map_err(|e| e.to_string())
-            .and_then(|info| plan(&info, &preset).map_err(|e| e.to_string()));
+        let result = probe(file).map_err(|e| e.to_string()).and_then(|info| {
+            let mut p = plan(&info, &preset).map_err(|e| e.to_string())?;
+            if estimate {
+                timed(&info, &preset, &mut p, &cancel)?;
+            }
+            Ok(p)
+        });
         match result {
             Ok(p) if out.json => out.json_line(&p),
             Ok(p) => out.text(&describe(&p)),
@@ -50,10 +61,25 @@ struct PerTitleOut<'a> {
 }
 
 /// `--per-title`: analyses each file and prints the fitted ladder beside the fixed one.
+/// Sets the plan's predicted encode time from a timed sample.
+fn timed(
+    info: &crate::probe::MediaInfo,
+    preset: &crate::preset::Preset,
+    plan: &mut Plan,
+    cancel: &crate::job::CancelToken,
+) -> Result<(), String> {
+    let work = crate::local::per_title::scratch_dir("estimate");
+    let t = crate::local::estimate::encode_time(info, preset, plan, &work, cancel);
+    let _ = std::fs::remove_dir_all(&work);
+    t?.apply(plan);
+    Ok(())
+}
+
 fn run_per_title(
     files: &[PathBuf],
     preset: &crate::preset::Preset,
     fit: &Fit,
+    estimate: bool,
     out: &Output,
 ) -> usize {
     let rules = match crate::local::per_title::rules_of(preset, fit.target_vmaf, fit.min_vmaf_step)
@@ -70,14 +96,18 @@ fn run_per_title(
         // Samples and their encodes go to a private temporary folder, removed afterwards.
         let work = crate::local::per_title::scratch_dir("per-title");
         let result = probe(file).map_err(|e| e.to_string()).and_then(|info| {
-            crate::local::per_title::fitted_plan(
+            let (mut p, a) = crate::local::per_title::fitted_plan(
                 &info,
                 preset,
                 &rules,
                 &crate::local::per_title::Options::default(),
                 &work,
                 &cancel,
-            )
+            )?;
+            if estimate {
+                timed(&info, preset, &mut p, &cancel)?;
+            }
+            Ok((p, a))
         });
         let _ = std::fs::remove_dir_all(&work);
         match result {

@@ -125,8 +125,46 @@ pub struct Manifest {
     pub source: MediaInfo,
     /// The preset used.
     pub preset: Preset,
-    /// The plan followed.
+    /// The plan followed (with its predictions: size and VMAF per rung, encode time).
     pub plan: Plan,
+    /// Wall time of the encode that wrote this manifest, seconds (to compare with
+    /// `plan.predicted_encode_secs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encode_wall_secs: Option<f64>,
+}
+
+/// One rung's prediction beside what was made.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Prediction {
+    /// Rung name.
+    pub rung: String,
+    /// Predicted size, bytes.
+    pub predicted_bytes: u64,
+    /// The file's size, bytes.
+    pub bytes: u64,
+    /// Predicted VMAF (from samples), if any.
+    pub predicted_vmaf: Option<f64>,
+    /// Measured VMAF, if measured.
+    pub vmaf: Option<f64>,
+}
+
+impl Manifest {
+    /// Every made rung's predicted size and VMAF beside the file's.
+    pub fn predictions(&self) -> Vec<Prediction> {
+        self.plan
+            .made_rungs()
+            .filter_map(|r| {
+                let made = self.rungs.iter().find(|m| m.name == r.name)?;
+                Some(Prediction {
+                    rung: r.name.clone(),
+                    predicted_bytes: r.estimated_bytes,
+                    bytes: made.size_bytes,
+                    predicted_vmaf: r.predicted_vmaf,
+                    vmaf: made.quality.as_ref().map(|q| q.vmaf.mean),
+                })
+            })
+            .collect()
+    }
 }
 
 /// The settings x264/x265 wrote into the first video sample of an MP4 (their SEI message
@@ -177,16 +215,27 @@ fn file_name_only(path: &Path) -> PathBuf {
     path.file_name().map_or_else(PathBuf::new, PathBuf::from)
 }
 
+/// What a run made, for its manifest.
+pub struct Made<'a> {
+    /// Still images written.
+    pub stills: &'a [PathBuf],
+    /// Scores measured this run.
+    pub measured: &'a [crate::quality::RungQuality],
+    /// Files this run kept (made or skipped as already complete).
+    pub kept: &'a [String],
+    /// Wall time of the run so far, seconds.
+    pub wall_secs: f64,
+}
+
 /// Writes `manifest.json` for a title from the files present. Returns its path.
 pub fn write(
     dir: &Path,
     info: &MediaInfo,
     preset: &Preset,
     plan: &Plan,
-    stills: &[PathBuf],
-    measured: &[crate::quality::RungQuality],
-    kept: &[String],
+    made: &Made<'_>,
 ) -> Result<(PathBuf, Manifest), String> {
+    let (stills, measured, kept) = (made.stills, made.measured, made.kept);
     // Scores of rungs this run kept (skipped: made by an earlier run) come from the manifest
     // before, while the file is the one they were measured on (same size); a rung remade
     // without measuring has none.
@@ -277,6 +326,7 @@ pub fn write(
         source,
         preset: preset.clone(),
         plan,
+        encode_wall_secs: Some(made.wall_secs),
     };
     let path = dir.join("manifest.json");
     let bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| e.to_string())?;

@@ -4,6 +4,7 @@
 //! what was made. Re-running skips rungs already complete and identical.
 
 mod encoder_options;
+pub mod estimate;
 mod manifest;
 pub mod per_title;
 pub mod progress;
@@ -20,7 +21,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 pub use encoder_options::crf;
-pub use manifest::{Manifest, ManifestRung};
+pub use manifest::{Manifest, ManifestRung, Prediction};
 pub use source::video_filter_spec;
 
 use crate::job::{CancelToken, EventSink, JobEvent, Stage, Summary};
@@ -466,7 +467,13 @@ pub fn encode_with(
                 rung_file(plan, rung)
             })
             .collect();
-        match manifest::write(&dir, info, preset, plan, &still_paths, &measured, &kept) {
+        let made = manifest::Made {
+            stills: &still_paths,
+            measured: &measured,
+            kept: &kept,
+            wall_secs: started.elapsed().as_secs_f64(),
+        };
+        match manifest::write(&dir, info, preset, plan, &made) {
             Ok((path, written)) => {
                 if preset.quality.measure {
                     let unmeasured: Vec<&str> = written

@@ -58,7 +58,7 @@ pub fn run(
         let title = source
             .file_stem()
             .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-        let written = report::html(&title, &scored)
+        let written = report::html(&title, &scored, None)
             .and_then(|page| crate::local::write_atomically(path, page.as_bytes()));
         if let Err(e) = written {
             out.error(

@@ -193,8 +193,8 @@ pub fn written_encoder_options(path: &Path) -> Option<String> {
     Some(String::from_utf8_lossy(&bytes[at..end]).into_owned())
 }
 
-/// `quality.html` next to the manifest when rungs were scored (removed when none is, so an
-/// old report never describes new rungs).
+/// `quality.html` next to the manifest when rungs were scored or the ladder was fitted per
+/// title (removed otherwise, so an old report never describes new rungs).
 fn write_quality_report(dir: &Path, manifest: &Manifest) -> Result<(), String> {
     let path = dir.join("quality.html");
     let scored: Vec<crate::quality::RungQuality> = manifest
@@ -202,11 +202,12 @@ fn write_quality_report(dir: &Path, manifest: &Manifest) -> Result<(), String> {
         .iter()
         .filter_map(|r| r.quality.clone())
         .collect();
-    if scored.is_empty() {
+    let fit = manifest.plan.per_title.as_ref();
+    if scored.is_empty() && fit.is_none() {
         let _ = std::fs::remove_file(&path);
         return Ok(());
     }
-    let page = crate::quality::report::html(&manifest.title, &scored)?;
+    let page = crate::quality::report::html(&manifest.title, &scored, fit)?;
     super::write_atomically(&path, page.as_bytes())
 }
 

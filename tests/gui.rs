@@ -469,3 +469,79 @@ fn the_cloud_backend_tests_its_connection_and_runs_a_job() {
     );
     assert!(source_key.is_ok(), "the source was uploaded");
 }
+
+#[test]
+fn the_inspector_fits_per_title_estimates_trims_and_fits_a_size() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    let mut harness = app_with(Settings {
+        output_dir: out.clone(),
+        preset: "phone-share".to_owned(),
+        ..Settings::default()
+    });
+    drop_files(&mut harness, &[common::basic()]);
+    step_until(&mut harness, "the clip probed, with its stills", |a| {
+        a.files
+            .first()
+            .is_some_and(|f| matches!(f.status, FileStatus::Ready(_)) && !f.stills.is_empty())
+    });
+    assert_eq!(
+        harness.state().selected,
+        Some(0),
+        "a first file is selected as it comes"
+    );
+
+    // Fit per title: samples encoded and scored in the background; the plan shows the fitted
+    // ladder with its predicted VMAF and time, and the curves.
+    harness.get_by_label("Fit per title").click();
+    harness.run_steps(2);
+    assert!(harness.state().files[0].analysing);
+    harness.get_by_label_contains("working in the background");
+    step_until(&mut harness, "the fit", |a| !a.files[0].analysing);
+    let plan = match &harness.state().files[0].analysed {
+        Some((preset, Ok(plan))) if preset == "phone-share" => plan.clone(),
+        other => panic!("no fitted plan: {other:?}"),
+    };
+    assert!(plan.per_title.is_some());
+    assert!(plan.predicted_encode_secs.is_some_and(|t| t > 0.0));
+    harness.get_by_label("Plan with phone-share, fitted per title");
+    harness.get_by_label("Est. VMAF");
+    harness.get_by_label_contains("local encode about");
+    harness.get_by_label_contains("Per-title fit from");
+    harness.get_by_label("Back to the preset's plan").click();
+    harness.run_steps(2);
+    assert!(harness.state().files[0].analysed.is_none());
+
+    // The part to encode, as the stills strip's handles set it.
+    harness.state_mut().files[0].range = Some((1.0, 3.0));
+    harness.run_steps(2);
+    harness.get_by_label("Part: 1.0 s to 3.0 s (2.0 s)");
+
+    // A built-in size, then one typed in.
+    harness.get_by_label("Fit to size").click();
+    harness.run_steps(2);
+    harness.get_by_label("8 MB").click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().target_bytes, Some(8_000_000));
+    harness.state_mut().target_text = "150kB".to_owned();
+    harness.state_mut().target_bytes = Some(150_000);
+    harness.run_steps(2);
+    start_and_finish(&mut harness, 0);
+    let title = out.join("basic");
+    let mp4s: Vec<PathBuf> = common::files_under(&title)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "mp4"))
+        .collect();
+    assert_eq!(mp4s.len(), 1, "{mp4s:?}");
+    let size = std::fs::metadata(&mp4s[0]).expect("size").len();
+    let share = size as f64 / 150_000.0;
+    assert!(
+        (0.95..=1.0).contains(&share),
+        "{size} B is {share} of 150 kB"
+    );
+    let duration: f64 = common::ffprobe(&mp4s[0])["format"]["duration"]
+        .as_str()
+        .and_then(|d| d.parse().ok())
+        .expect("duration");
+    assert!((duration - 2.0).abs() < 0.1, "the part only: {duration} s");
+}

@@ -10,7 +10,7 @@ use egui::{Color32, RichText};
 use super::editor::PresetEditor;
 use super::quality_tab::QualityTab;
 use super::settings::{Backend, Settings};
-use super::worker::{CloudDownload, UiEvent, Worker};
+use super::worker::{Analysis, CloudDownload, JobSetup, UiEvent, Worker};
 use crate::job::{CancelToken, JobEvent, RungProgress, Stage, Summary};
 use crate::plan::{Plan, RungStatus};
 use crate::preset::Preset;
@@ -36,6 +36,13 @@ pub struct FileItem {
     pub status: FileStatus,
     /// Stills as textures, once loaded.
     pub stills: Vec<egui::TextureHandle>,
+    /// The part to encode (start, end seconds), set on the stills strip; `None`: all of it.
+    pub range: Option<(f64, f64)>,
+    /// A plan fitted per title or estimated in the inspector, with the preset it was made
+    /// with (used by jobs started with that preset).
+    pub analysed: Option<(String, Result<Plan, String>)>,
+    /// An analysis is running.
+    pub analysing: bool,
 }
 
 impl FileItem {
@@ -86,8 +93,8 @@ pub struct JobItem {
     show_details: bool,
     /// Cloud settings when the job runs on MediaConvert; `None` for local jobs.
     cloud: Option<crate::cloud::CloudSettings>,
-    /// Redo rungs an earlier run made.
-    force: bool,
+    /// How it encodes beyond the preset (redo, fitted plan, target size, range).
+    setup: JobSetup,
     /// The latest cloud state in words (upload bytes, MediaConvert status).
     pub cloud_status: String,
     /// The rungs' measured quality (as they finish, then all of them from the manifest).
@@ -134,7 +141,18 @@ pub struct VodkitApp {
     pub tab: Tab,
     /// The Quality tab, once a job's quality was opened.
     pub quality: Option<QualityTab>,
+    /// Local jobs make one MP4 of this size (bytes) instead of the ladder.
+    pub target_bytes: Option<u64>,
+    /// The size field's text.
+    pub target_text: String,
 }
+
+/// The sizes offered next to the size field (messengers, mail, a generous share).
+pub const TARGET_CHOICES: [(&str, u64); 3] = [
+    ("8 MB", 8_000_000),
+    ("25 MB", 25_000_000),
+    ("100 MB", 100_000_000),
+];
 
 impl VodkitApp {
     /// A new app; `wake` is called from worker threads when there is news for the UI.
@@ -162,6 +180,8 @@ impl VodkitApp {
             queue: VecDeque::new(),
             tab: Tab::File,
             quality: None,
+            target_bytes: None,
+            target_text: String::new(),
         }
     }
 
@@ -184,6 +204,9 @@ impl VodkitApp {
                 path,
                 status: FileStatus::Probing,
                 stills: Vec::new(),
+                range: None,
+                analysed: None,
+                analysing: false,
             });
             if self.selected.is_none() {
                 self.selected = Some(self.files.len() - 1);
@@ -249,7 +272,20 @@ impl VodkitApp {
                 cancel: CancelToken::new(),
                 show_details: false,
                 cloud: cloud.clone(),
-                force: self.redo,
+                setup: JobSetup {
+                    force: self.redo,
+                    plan: match &self.files[i].analysed {
+                        Some((name, Ok(plan))) if *name == preset.name => Some(plan.clone()),
+                        _ => None,
+                    },
+                    target: self
+                        .target_bytes
+                        .filter(|_| cloud.is_none())
+                        .map(|bytes| crate::local::target_size::Target { bytes }),
+                    range: self.files[i]
+                        .range
+                        .map_or((None, None), |(a, b)| (Some(a), Some(b))),
+                },
                 cloud_status: String::new(),
                 quality: Vec::new(),
             });
@@ -301,7 +337,7 @@ impl VodkitApp {
                     job.preset.clone(),
                     job.out_dir.clone(),
                     job.cancel.clone(),
-                    job.force,
+                    job.setup.clone(),
                 ),
             }
             free -= 1;
@@ -347,6 +383,15 @@ impl VodkitApp {
                     }
                 }
                 UiEvent::Found(paths) => self.add_files(paths),
+                UiEvent::Analysed(path, preset, result) => {
+                    if let Some(f) = self.files.iter_mut().find(|f| f.path == path) {
+                        f.analysing = false;
+                        if let Err(e) = &result {
+                            self.status = format!("{}: {e}", path.display());
+                        }
+                        f.analysed = Some((preset, result.map(|p| *p)));
+                    }
+                }
                 UiEvent::OutputPicked(dir) => self.settings.output_dir = dir,
                 UiEvent::Status(s) => self.status = s,
                 UiEvent::CloudCheck(lines) => self.cloud_check = Some(lines),
@@ -637,6 +682,7 @@ impl VodkitApp {
                     .range(1..=8)
                     .prefix("jobs at once: "),
             );
+            self.size_field(ui);
             let ready = self
                 .files
                 .iter()
@@ -654,6 +700,54 @@ impl VodkitApp {
         });
         if !self.status.is_empty() {
             ui.label(RichText::new(&self.status).weak());
+        }
+    }
+
+    /// "Fit to size": none (the preset's ladder), a built-in choice or a size typed in.
+    fn size_field(&mut self, ui: &mut egui::Ui) {
+        let shown = self
+            .target_bytes
+            .map_or_else(|| "no limit".to_owned(), human_bytes_decimal);
+        egui::ComboBox::from_label("Fit to size")
+            .selected_text(shown)
+            .show_ui(ui, |ui| {
+                if ui
+                    .selectable_label(self.target_bytes.is_none(), "no limit")
+                    .clicked()
+                {
+                    self.target_bytes = None;
+                    self.target_text.clear();
+                }
+                for (label, bytes) in TARGET_CHOICES {
+                    if ui
+                        .selectable_label(self.target_bytes == Some(bytes), label)
+                        .clicked()
+                    {
+                        self.target_bytes = Some(bytes);
+                        label.clone_into(&mut self.target_text);
+                    }
+                }
+            });
+        let edit = ui
+            .add(
+                egui::TextEdit::singleline(&mut self.target_text)
+                    .desired_width(70.0)
+                    .hint_text("e.g. 50MB"),
+            )
+            .on_hover_text(
+                "One MP4 that lands between 95 and 100 % of this size (sound included), made in two passes at the picture size that looks best; local backend",
+            );
+        if edit.lost_focus() || edit.changed() {
+            let text = self.target_text.trim();
+            if text.is_empty() {
+                self.target_bytes = None;
+            } else {
+                match crate::plan::target_size::parse_size(text) {
+                    Ok(bytes) => self.target_bytes = Some(bytes),
+                    Err(e) if edit.lost_focus() => self.status = e,
+                    Err(_) => {}
+                }
+            }
         }
     }
 
@@ -742,6 +836,36 @@ impl VodkitApp {
     }
 
     fn inspector(&mut self, ui: &mut egui::Ui) {
+        let mut ask: Option<Analysis> = None;
+        let mut forget = false;
+        let mut range = self
+            .selected
+            .and_then(|i| self.files.get(i))
+            .and_then(|f| f.range);
+        self.inspect(ui, &mut ask, &mut forget, &mut range);
+        let Some(i) = self.selected.filter(|&i| i < self.files.len()) else {
+            return;
+        };
+        self.files[i].range = range;
+        if forget {
+            self.files[i].analysed = None;
+        }
+        if let (Some(what), FileStatus::Ready(info), Some(preset)) =
+            (ask, &self.files[i].status, self.preset().cloned())
+        {
+            let info = (**info).clone();
+            self.files[i].analysing = true;
+            self.worker.analyse(info, preset, what);
+        }
+    }
+
+    fn inspect(
+        &self,
+        ui: &mut egui::Ui,
+        ask: &mut Option<Analysis>,
+        forget: &mut bool,
+        range: &mut Option<(f64, f64)>,
+    ) {
         let Some(file) = self.selected.and_then(|i| self.files.get(i)) else {
             ui.label("Select a file to see what it holds and what the preset will make of it.");
             return;
@@ -762,19 +886,52 @@ impl VodkitApp {
                 egui::ScrollArea::vertical()
                     .auto_shrink([false, false])
                     .show(ui, |ui| {
-                        if !file.stills.is_empty() {
-                            ui.horizontal(|ui| {
-                                for t in &file.stills {
-                                    ui.add(egui::Image::new(t).max_height(90.0));
-                                }
-                            });
-                        }
+                        stills_strip(ui, file, info, range);
                         probe_view(ui, info);
                         ui.separator();
                         if let Some(preset) = self.preset() {
-                            match crate::plan::plan(info, preset) {
-                                Ok(plan) => plan_view(ui, &plan),
-                                Err(e) => {
+                            let analysed = match &file.analysed {
+                                Some((name, result)) if *name == preset.name => Some(result),
+                                _ => None,
+                            };
+                            let fixed = crate::plan::plan(info, preset);
+                            ui.horizontal(|ui| {
+                                let busy = file.analysing;
+                                if ui
+                                    .add_enabled(!busy, egui::Button::new("Fit per title"))
+                                    .on_hover_text("Encode samples at every size and quality point, score them with VMAF and fit the ladder to this source (a minute or more)")
+                                    .clicked()
+                                {
+                                    *ask = Some(Analysis::Fit);
+                                }
+                                if ui
+                                    .add_enabled(!busy, egui::Button::new("Estimate"))
+                                    .on_hover_text("Encode a timed 4 s sample with this plan: predicted encode time, sizes and (when the preset measures) VMAF")
+                                    .clicked()
+                                {
+                                    let base = match analysed {
+                                        Some(Ok(p)) => Some(p.clone()),
+                                        _ => fixed.as_ref().ok().cloned(),
+                                    };
+                                    *ask = base.map(|p| Analysis::Estimate(Box::new(p)));
+                                }
+                                if busy {
+                                    ui.spinner();
+                                    ui.label("working in the background…");
+                                }
+                                if analysed.is_some() && !busy && ui.button("Back to the preset's plan").clicked() {
+                                    *forget = true;
+                                }
+                            });
+                            match (analysed, fixed) {
+                                (Some(Ok(plan)), _) => {
+                                    plan_view(ui, plan, *range);
+                                    if let Some(fit) = &plan.per_title {
+                                        fit_plot(ui, fit);
+                                    }
+                                }
+                                (_, Ok(plan)) => plan_view(ui, &plan, *range),
+                                (_, Err(e)) => {
                                     ui.label(
                                         RichText::new(e.to_string())
                                             .color(Color32::from_rgb(200, 60, 60)),
@@ -1163,16 +1320,45 @@ fn probe_view(ui: &mut egui::Ui, info: &MediaInfo) {
     }
 }
 
-fn plan_view(ui: &mut egui::Ui, plan: &Plan) {
-    ui.label(RichText::new(format!("Plan with {}", plan.preset)).strong());
+fn plan_view(ui: &mut egui::Ui, plan: &Plan, range: Option<(f64, f64)>) {
+    // The part chosen on the stills strip, as the job will encode it.
+    let mut trimmed;
+    let mut plan = plan;
+    if let Some((a, b)) = range {
+        trimmed = plan.clone();
+        match crate::plan::trim(&mut trimmed, Some(a), Some(b)) {
+            Ok(()) => plan = &trimmed,
+            Err(e) => {
+                ui.label(RichText::new(e).color(Color32::from_rgb(200, 60, 60)));
+            }
+        }
+    }
+    let fitted = if plan.per_title.is_some() {
+        ", fitted per title"
+    } else {
+        ""
+    };
+    ui.label(RichText::new(format!("Plan with {}{fitted}", plan.preset)).strong());
+    if let Some(t) = plan.trim {
+        ui.label(format!(
+            "Part: {} to {} ({})",
+            clock(t.start_secs),
+            clock(t.end_secs),
+            clock(plan.duration_secs)
+        ));
+    }
+    let predicted = plan.rungs.iter().any(|r| r.predicted_vmaf.is_some());
     egui::Grid::new("plan")
         .striped(true)
-        .num_columns(7)
+        .num_columns(if predicted { 8 } else { 7 })
         .show(ui, |ui| {
             for h in [
                 "Rung", "Size", "Codec", "Max rate", "fps", "Status", "Estimate",
             ] {
                 ui.label(RichText::new(h).strong());
+            }
+            if predicted {
+                ui.label(RichText::new("Est. VMAF").strong());
             }
             ui.end_row();
             for r in &plan.rungs {
@@ -1198,6 +1384,13 @@ fn plan_view(ui: &mut egui::Ui, plan: &Plan) {
                 } else {
                     "-".to_owned()
                 });
+                if predicted {
+                    ui.label(
+                        r.predicted_vmaf
+                            .filter(|_| r.is_made())
+                            .map_or_else(|| "-".to_owned(), |v| format!("{v:.1}")),
+                    );
+                }
                 ui.end_row();
                 for why in &r.reasons {
                     ui.label("");
@@ -1218,10 +1411,125 @@ fn plan_view(ui: &mut egui::Ui, plan: &Plan) {
         ));
     }
     ui.label(format!(
-        "Estimated total: {}",
-        human_bytes(plan.estimated_bytes)
+        "Estimated total: {}{}",
+        human_bytes(plan.estimated_bytes),
+        plan.predicted_encode_secs
+            .map_or_else(String::new, |t| format!(
+                "; local encode about {} on this machine",
+                clock(t)
+            ))
     ));
     for w in &plan.warnings {
         ui.label(RichText::new(format!("Note: {w}")).color(Color32::from_rgb(200, 140, 30)));
     }
+}
+
+/// Bytes in decimal units, as sizes are offered (8 MB, 25 MB).
+fn human_bytes_decimal(bytes: u64) -> String {
+    let b = bytes as f64;
+    if b >= 1e9 {
+        format!("{:.2} GB", b / 1e9)
+    } else if b >= 1e6 {
+        format!("{:.1} MB", b / 1e6)
+    } else {
+        format!("{:.0} kB", b / 1e3)
+    }
+}
+
+/// The stills strip with the part to encode under it: two handles (start, end); stills
+/// outside the part are dimmed.
+fn stills_strip(
+    ui: &mut egui::Ui,
+    file: &FileItem,
+    info: &MediaInfo,
+    range: &mut Option<(f64, f64)>,
+) {
+    let duration = info.duration_secs.unwrap_or(0.0);
+    if !file.stills.is_empty() {
+        let count = file.stills.len() as f64;
+        ui.horizontal(|ui| {
+            for (k, t) in file.stills.iter().enumerate() {
+                // The stills are taken at the middle of equal parts of the source.
+                let at = duration * (k as f64 + 0.5) / count;
+                let inside = range.is_none_or(|(a, b)| at >= a && at <= b);
+                let tint = if inside {
+                    Color32::WHITE
+                } else {
+                    Color32::from_gray(70)
+                };
+                ui.add(egui::Image::new(t).max_height(90.0).tint(tint));
+            }
+        });
+    }
+    if duration <= 0.0 {
+        return;
+    }
+    let (mut start, mut end) = range.unwrap_or((0.0, duration));
+    ui.horizontal(|ui| {
+        ui.label("Encode from");
+        ui.add(
+            egui::Slider::new(&mut start, 0.0..=duration)
+                .custom_formatter(|v, _| clock(v))
+                .text("start"),
+        );
+        ui.label("to");
+        ui.add(
+            egui::Slider::new(&mut end, 0.0..=duration)
+                .custom_formatter(|v, _| clock(v))
+                .text("end"),
+        );
+        if range.is_some() && ui.button("Whole file").clicked() {
+            start = 0.0;
+            end = duration;
+        }
+    });
+    if end <= start {
+        end = (start + 1.0).min(duration);
+        start = start.min(end - 0.1).max(0.0);
+    }
+    *range = if start <= 0.0 && end >= duration {
+        None
+    } else {
+        Some((start, end))
+    };
+}
+
+/// The per-title curves: one line per allowed size (bitrate on a log scale), the fitted
+/// rungs as large points, the target as a line.
+fn fit_plot(ui: &mut egui::Ui, fit: &crate::plan::per_title::FitRecord) {
+    use egui_plot::{HLine, Legend, Line, Plot, PlotPoints, Points};
+    ui.label(
+        RichText::new(format!(
+            "Per-title fit from {:.0} s of samples: VMAF against log10 of the bitrate (kb/s)",
+            fit.sampled_secs
+        ))
+        .strong(),
+    );
+    Plot::new("per-title-curves")
+        .height(220.0)
+        .legend(Legend::default())
+        .x_axis_label("log10 kb/s")
+        .y_axis_label("VMAF")
+        .show(ui, |plot| {
+            plot.hline(HLine::new(
+                format!("target {:.0}", fit.target_vmaf),
+                fit.target_vmaf,
+            ));
+            for c in &fit.curves {
+                let mut pts: Vec<[f64; 2]> = c
+                    .points
+                    .iter()
+                    .map(|p| [(p.bitrate_bps / 1000.0).log10(), p.vmaf])
+                    .collect();
+                pts.sort_by(|a, b| a[0].total_cmp(&b[0]));
+                let name = format!("{}x{}", c.width, c.height);
+                plot.line(Line::new(name.clone(), PlotPoints::from(pts)));
+            }
+            let chosen: Vec<[f64; 2]> = fit
+                .fitted
+                .iter()
+                .map(|f| [(f.bitrate_bps / 1000.0).log10(), f.predicted_vmaf])
+                .collect();
+            plot.points(Points::new("fitted rungs", PlotPoints::from(chosen)).radius(6.0));
+        });
 }

@@ -34,6 +34,30 @@ pub enum UiEvent {
     Qualities(u64, Vec<crate::quality::RungQuality>),
     /// The before/after viewer's pictures for a job.
     FramePair(u64, Result<crate::quality::viewer::FramePair, String>),
+    /// A plan fitted per title or estimated for a file with a preset (by name).
+    Analysed(PathBuf, String, Result<Box<Plan>, String>),
+}
+
+/// How a local job encodes beyond its preset.
+#[derive(Debug, Clone, Default)]
+pub struct JobSetup {
+    /// Redo rungs an earlier run made.
+    pub force: bool,
+    /// A plan the inspector fitted or estimated, used instead of planning again.
+    pub plan: Option<Plan>,
+    /// One MP4 of this size instead of the ladder.
+    pub target: Option<crate::local::target_size::Target>,
+    /// Only this part of the source (seconds).
+    pub range: (Option<f64>, Option<f64>),
+}
+
+/// What the inspector asks to be worked out for a file.
+#[derive(Debug, Clone)]
+pub enum Analysis {
+    /// Fit the ladder per title (samples encoded and scored), then predict its time.
+    Fit,
+    /// Predict this plan's time, sizes and (when the preset measures) VMAF from a timed sample.
+    Estimate(Box<Plan>),
 }
 
 /// Sends events to the UI and wakes it.
@@ -313,6 +337,47 @@ impl Worker {
         });
     }
 
+    /// Works out a fitted or estimated plan for a file in the background.
+    pub fn analyse(&self, info: MediaInfo, preset: crate::preset::Preset, what: Analysis) {
+        let out = self.outbox.clone();
+        spawn("vodkit-analyse", move || {
+            let cancel = CancelToken::new();
+            let work = crate::local::per_title::scratch_dir("app");
+            let result = (|| {
+                let mut plan = match what {
+                    Analysis::Fit => {
+                        let rules = crate::local::per_title::rules_of(&preset, None, None)?;
+                        crate::local::per_title::fitted_plan(
+                            &info,
+                            &preset,
+                            &rules,
+                            &crate::local::per_title::Options::default(),
+                            &work.join("fit"),
+                            &cancel,
+                        )?
+                        .0
+                    }
+                    Analysis::Estimate(plan) => *plan,
+                };
+                crate::local::estimate::encode_time(
+                    &info,
+                    &preset,
+                    &plan,
+                    &work.join("time"),
+                    &cancel,
+                )?
+                .apply(&mut plan);
+                Ok(plan)
+            })();
+            let _ = std::fs::remove_dir_all(&work);
+            out.send(UiEvent::Analysed(
+                info.path.clone(),
+                preset.name.clone(),
+                result.map(Box::new),
+            ));
+        });
+    }
+
     /// Runs a local encode job; events come back tagged with `id`.
     pub fn encode(
         &self,
@@ -321,21 +386,61 @@ impl Worker {
         preset: crate::preset::Preset,
         out_dir: PathBuf,
         cancel: CancelToken,
-        force: bool,
+        setup: JobSetup,
     ) {
         let out = self.outbox.clone();
         spawn("vodkit-job", move || {
             let events_out = out.clone();
             let sink: EventSink = Arc::new(move |e| events_out.send(UiEvent::Job(id, e)));
-            // A per-title preset fits its ladder first (the job shows the stage).
-            let fit = crate::local::per_title::FitChoice::default();
-            let result = crate::local::per_title::plan_for(&info, &preset, &fit, &sink, &cancel)
+            let (start, end) = setup.range;
+            let result = if let Some(target) = setup.target {
+                let work = crate::local::per_title::scratch_dir("app-target");
+                let r = crate::local::target_size::plan(
+                    &info,
+                    &preset,
+                    target,
+                    setup.range,
+                    &work,
+                    &cancel,
+                )
                 .and_then(|plan| {
-                    crate::local::encode_with(
-                        &info, &preset, &plan, &out_dir, &sink, &cancel, force,
+                    crate::local::target_size::encode(
+                        &info, &preset, &plan, target, &out_dir, &sink, &cancel,
                     )
-                    .map_err(|e| e.to_string())
                 });
+                let _ = std::fs::remove_dir_all(&work);
+                r
+            } else {
+                // The inspector's fitted plan, or the preset's (a per-title preset fits its
+                // ladder first; the job shows the stage).
+                let planned = match setup.plan {
+                    Some(p) => Ok(p),
+                    None => crate::local::per_title::plan_for(
+                        &info,
+                        &preset,
+                        &crate::local::per_title::FitChoice::default(),
+                        &sink,
+                        &cancel,
+                    ),
+                };
+                planned
+                    .and_then(|mut plan| {
+                        crate::plan::trim(&mut plan, start, end)?;
+                        Ok(plan)
+                    })
+                    .and_then(|plan| {
+                        crate::local::encode_with(
+                            &info,
+                            &preset,
+                            &plan,
+                            &out_dir,
+                            &sink,
+                            &cancel,
+                            setup.force,
+                        )
+                        .map_err(|e| e.to_string())
+                    })
+            };
             if let Ok(summary) = &result {
                 let measured: Vec<crate::quality::RungQuality> =
                     std::fs::read(summary.out_dir.join("manifest.json"))

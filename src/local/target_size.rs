@@ -309,6 +309,19 @@ pub fn encode(
         if (LOWEST_SHARE..=1.0).contains(&share) {
             return Ok(summary);
         }
+        if attempt >= MAX_CORRECTIONS && share < LOWEST_SHARE {
+            // The encoder spent all it could: the picture needs less than the target. The
+            // file fits, which is what the size was for; say so.
+            events(JobEvent::Warning {
+                message: format!(
+                    "{file}: {} is {:.0} % of the {} target: the video needs no more (every second pass spent less than asked)",
+                    crate::units::human_bytes(size),
+                    share * 100.0,
+                    crate::units::human_bytes(target.bytes)
+                ),
+            });
+            return Ok(summary);
+        }
         if attempt >= MAX_CORRECTIONS {
             // Never leave a file that misses the target looking finished.
             let _ = std::fs::remove_file(summary.out_dir.join(&file));

@@ -104,8 +104,10 @@ impl Analysis {
     }
 }
 
-/// The fit rules of a preset: its `[fit]` goals, with the command line's over them, the
-/// maximum defaulting to the preset's largest rung bitrate.
+/// The fit rules of a preset: its `[fit]` goals, with the command line's over them. Without
+/// `fit.max_bitrate_bps` the maximum is left open here ([`f64::INFINITY`]) and [`analyse`]
+/// sets it to the fixed ladder's top rung for the source, so a fitted ladder never spends more
+/// at its top than the preset's own ladder would.
 pub fn rules_of(
     preset: &Preset,
     target_vmaf: Option<f64>,
@@ -116,18 +118,15 @@ pub fn rules_of(
     if !(0.0..=100.0).contains(&target_vmaf) || !(0.0..=50.0).contains(&min_vmaf_step) {
         return Err("--target-vmaf must be 0-100 and --min-vmaf-step 0-50".to_owned());
     }
-    let top = preset
-        .rungs
-        .iter()
-        .map(|r| r.max_bitrate_bps)
-        .max()
-        .unwrap_or(0);
     let min = preset.fit.min_bitrate_bps as f64;
     Ok(FitRules {
         target_vmaf,
         min_vmaf_step,
         min_bitrate_bps: min,
-        max_bitrate_bps: (preset.fit.max_bitrate_bps.unwrap_or(top) as f64).max(min),
+        max_bitrate_bps: preset
+            .fit
+            .max_bitrate_bps
+            .map_or(f64::INFINITY, |m| (m as f64).max(min)),
     })
 }
 
@@ -247,6 +246,16 @@ pub fn analyse(
     let started = Instant::now();
     let mut plan = crate::plan::plan(info, preset).map_err(|e| e.to_string())?;
     let fixed_rungs: Vec<crate::plan::PlannedRung> = plan.made_rungs().cloned().collect();
+    let mut rules = *rules;
+    if !rules.max_bitrate_bps.is_finite() {
+        let top = fixed_rungs
+            .iter()
+            .map(|r| r.max_bitrate_bps)
+            .max()
+            .unwrap_or(0) as f64;
+        rules.max_bitrate_bps = top.max(rules.min_bitrate_bps);
+    }
+    let rules = &rules;
     crate::plan::per_title::allow_capped_repeats(&mut plan);
     let sizes: Vec<(u32, u32)> = plan.made_rungs().map(|r| (r.width, r.height)).collect();
     if sizes.is_empty() {

@@ -673,7 +673,7 @@ fn main() {
         .status()
         .expect("cargo build");
     assert!(status.success());
-    // VODKIT_BENCH=probe, encode, package, upload or gui runs one part only.
+    // VODKIT_BENCH=probe, encode, package, upload, gui, quality or fit runs one part only.
     let only = std::env::var("VODKIT_BENCH").unwrap_or_default();
     if only.is_empty() || only == "probe" {
         bench_probe();
@@ -693,6 +693,303 @@ fn main() {
     if only.is_empty() || only == "quality" {
         bench_quality();
     }
+    if only.is_empty() || only == "fit" {
+        bench_fit();
+    }
+}
+
+/// A title's manifest.
+fn manifest(dir: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).expect("manifest"))
+        .expect("json")
+}
+
+/// Total bitrate (kb/s), top rung's and mean VMAF of a title's made rungs.
+fn ladder_figures(m: &serde_json::Value) -> (f64, f64, f64) {
+    let rungs = m["rungs"].as_array().expect("rungs");
+    let total: f64 = rungs
+        .iter()
+        .filter_map(|r| r["bitrate_bps"].as_f64())
+        .sum::<f64>()
+        / 1000.0;
+    let vmafs: Vec<(f64, f64)> = rungs
+        .iter()
+        .filter_map(|r| {
+            Some((
+                r["width"].as_f64()? * r["height"].as_f64()?,
+                r["quality"]["vmaf"]["mean"].as_f64()?,
+            ))
+        })
+        .collect();
+    let top = vmafs
+        .iter()
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map_or(f64::NAN, |v| v.1);
+    let mean = vmafs.iter().map(|v| v.1).sum::<f64>() / vmafs.len().max(1) as f64;
+    (total, top, mean)
+}
+
+/// Per-title, estimates and target sizes (issue 14):
+/// 1. per-title against the fixed web-ladder on three contents (near-static slides, moderate
+///    motion, high-motion grain), 720p, 20 s: total bitrate and VMAF of each ladder;
+/// 2. the fitted encodes' predictions (size and VMAF per rung from `--estimate`'s timed
+///    sample, encode time) against what they made;
+/// 3. the analysis time as a share of the ladder encode, on a 10-minute source;
+/// 4. target sizes: ten contents, three targets each, the file's size over the target.
+fn bench_fit() {
+    let dir = media_dir().join("fit");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let contents = [
+        (
+            "slides",
+            "testsrc=s=1280x720:r=0.2:d=20,fps=30000/1001",
+        ),
+        ("motion", "testsrc2=s=1280x720:r=30000/1001:d=20"),
+        (
+            "grain",
+            "mandelbrot=s=1280x720:r=30000/1001,trim=duration=20,noise=alls=18:allf=t",
+        ),
+    ];
+    println!("\nper-title vs the fixed web-ladder (720p sources, 20 s, VMAF of every 2nd picture)");
+    println!(
+        "  {:<8} {:>12} {:>9} {:>9}   {:>12} {:>9} {:>9}   {:>8}",
+        "content", "fixed kb/s", "top VMAF", "mean", "fitted kb/s", "top VMAF", "mean", "bits"
+    );
+    let mut predictions = Vec::new();
+    for (name, filter) in contents {
+        let src = dir.join(format!("{name}.mp4"));
+        ffmpeg(
+            &[
+                "-f",
+                "lavfi",
+                "-i",
+                filter,
+                "-f",
+                "lavfi",
+                "-i",
+                "sine=f=440:d=20",
+                "-c:v",
+                "libx264",
+                "-preset",
+                "veryfast",
+                "-crf",
+                "14",
+                "-pix_fmt",
+                "yuv420p",
+                "-c:a",
+                "aac",
+                "-shortest",
+            ],
+            &src,
+        );
+        let run = |out: &Path, extra: &[&str]| {
+            let _ = std::fs::remove_dir_all(out);
+            let status = vodkit()
+                .args([
+                    "encode",
+                    "--preset",
+                    "web-ladder",
+                    "--quality",
+                    "--every",
+                    "2",
+                    "--out",
+                ])
+                .arg(out)
+                .args(extra)
+                .arg(&src)
+                .stdout(Stdio::null())
+                .status()
+                .expect("vodkit");
+            assert!(status.success());
+            manifest(&out.join(name))
+        };
+        let fixed = run(&dir.join("fixed"), &[]);
+        let fitted = run(&dir.join("fitted"), &["--per-title", "--estimate"]);
+        let (fb, ft, fm) = ladder_figures(&fixed);
+        let (pb, pt, pm) = ladder_figures(&fitted);
+        println!(
+            "  {name:<8} {fb:>12.0} {ft:>9.1} {fm:>9.1}   {pb:>12.0} {pt:>9.1} {pm:>9.1}   {:>+7.0}%",
+            (pb / fb - 1.0) * 100.0
+        );
+        predictions.push((name, fitted));
+    }
+    println!("\nprediction errors of the fitted encodes (--estimate: a timed 4 s sample)");
+    for (name, m) in &predictions {
+        for r in m["plan"]["rungs"].as_array().expect("rungs") {
+            if r["status"] == "dropped" {
+                continue;
+            }
+            let Some(made) = m["rungs"]
+                .as_array()
+                .and_then(|rs| rs.iter().find(|x| x["name"] == r["name"]))
+            else {
+                continue;
+            };
+            let (ps, s) = (
+                r["estimated_bytes"].as_f64().unwrap_or(f64::NAN),
+                made["size_bytes"].as_f64().unwrap_or(f64::NAN),
+            );
+            let (pv, v) = (
+                r["predicted_vmaf"].as_f64().unwrap_or(f64::NAN),
+                made["quality"]["vmaf"]["mean"].as_f64().unwrap_or(f64::NAN),
+            );
+            println!(
+                "  {name:<8} {:<6} size {:>+6.1} %   VMAF {:>+5.2}",
+                r["name"].as_str().unwrap_or("?"),
+                (s / ps - 1.0) * 100.0,
+                v - pv
+            );
+        }
+        let (pt, t) = (
+            m["plan"]["predicted_encode_secs"]
+                .as_f64()
+                .unwrap_or(f64::NAN),
+            m["encode_wall_secs"].as_f64().unwrap_or(f64::NAN),
+        );
+        println!(
+            "  {name:<8} time: predicted {pt:.1} s, took {t:.1} s ({:+.0} %)",
+            (t / pt - 1.0) * 100.0
+        );
+    }
+
+    // 3. Sampling cost on a 10-minute source (360p keeps the bench's own time sane; the share
+    // is what is measured).
+    let long = dir.join("long-10min.mp4");
+    ffmpeg(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=s=640x360:r=30000/1001:d=600,noise=alls=6:allf=t",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=f=440:d=600",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            "16",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-shortest",
+        ],
+        &long,
+    );
+    let started = Instant::now();
+    let out = vodkit()
+        .args(["plan", "--preset", "web-ladder", "--per-title", "--json"])
+        .arg(&long)
+        .output()
+        .expect("vodkit plan");
+    assert!(out.status.success());
+    let analysis_secs = started.elapsed().as_secs_f64();
+    let ladder_out = dir.join("long-out");
+    let _ = std::fs::remove_dir_all(&ladder_out);
+    let started = Instant::now();
+    let status = vodkit()
+        .args(["encode", "--preset", "web-ladder", "--no-quality", "--out"])
+        .arg(&ladder_out)
+        .arg(&long)
+        .stdout(Stdio::null())
+        .status()
+        .expect("vodkit encode");
+    assert!(status.success());
+    let ladder_secs = started.elapsed().as_secs_f64();
+    println!(
+        "\nper-title analysis of a 10-minute 360p source: {analysis_secs:.1} s, the web-ladder encode {ladder_secs:.1} s: {:.1} % of it",
+        analysis_secs / ladder_secs * 100.0
+    );
+
+    // 4. Target sizes.
+    let sources = [
+        "testsrc2=s=640x360:r=30",
+        "mandelbrot=s=640x360:r=25",
+        "smptehdbars=s=1280x720:r=30",
+        "life=s=640x360:r=30:mold=10:ratio=0.3",
+        "cellauto=s=640x360:r=30:rule=110",
+        "testsrc2=s=1280x720:r=30000/1001,noise=alls=20:allf=t",
+        "gradients=s=960x540:r=30:speed=0.05",
+        "rgbtestsrc=s=640x480:r=24",
+        "mandelbrot=s=1280x720:r=60",
+        "testsrc=s=854x480:r=30,hue=H=t",
+    ];
+    let targets: [u64; 3] = [400_000, 1_200_000, 3_000_000];
+    println!("\ntarget size: file / target (goal: every one in [0.95, 1.00])");
+    let mut shares = Vec::new();
+    for (k, filter) in sources.iter().enumerate() {
+        let src = dir.join(format!("target-{k}.mkv"));
+        ffmpeg(
+            &[
+                "-f",
+                "lavfi",
+                "-i",
+                &format!("{filter},trim=duration=12"),
+                "-f",
+                "lavfi",
+                "-i",
+                "anoisesrc=d=12:a=0.05",
+                "-c:v",
+                "libx264",
+                "-preset",
+                "veryfast",
+                "-crf",
+                "12",
+                "-pix_fmt",
+                "yuv420p",
+                "-c:a",
+                "aac",
+                "-shortest",
+            ],
+            &src,
+        );
+        let mut row = format!("  {filter:<52}");
+        for &t in &targets {
+            let out = dir.join("target-out");
+            let _ = std::fs::remove_dir_all(&out);
+            let status = vodkit()
+                .args(["encode", "--preset", "phone-share", "--target-size"])
+                .arg(format!("{t}B"))
+                .arg("--out")
+                .arg(&out)
+                .arg(&src)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .expect("vodkit");
+            let size = walk_mp4(&out.join(format!("target-{k}")));
+            let share = size as f64 / t as f64;
+            if status.success() {
+                shares.push(share);
+                row.push_str(&format!(" {share:>6.3}"));
+            } else {
+                row.push_str("  fail ");
+            }
+        }
+        println!("{row}");
+    }
+    let inside = shares.iter().filter(|s| (0.95..=1.0).contains(*s)).count();
+    println!(
+        "  {inside} of {} inside [0.95, 1.00]; min {:.3}, max {:.3}",
+        shares.len(),
+        shares.iter().copied().fold(f64::MAX, f64::min),
+        shares.iter().copied().fold(0.0, f64::max)
+    );
+}
+
+/// Bytes of the MP4 files under a folder.
+fn walk_mp4(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "mp4"))
+        .filter_map(|e| e.metadata().ok())
+        .map(|m| m.len())
+        .sum()
 }
 
 /// Quality: VMAF (with PSNR and SSIM) of a 20 s 1080p source against a 720p rung, by

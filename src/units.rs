@@ -83,6 +83,18 @@ mod tests {
     }
 }
 
+/// Bytes in decimal units (kB, MB, GB), as sizes to fit are written (8 MB, 25 MB).
+pub fn decimal_bytes(bytes: u64) -> String {
+    let b = bytes as f64;
+    if b >= 1e9 {
+        format!("{:.2} GB", b / 1e9)
+    } else if b >= 1e6 {
+        format!("{:.1} MB", b / 1e6)
+    } else {
+        format!("{:.0} kB", b / 1e3)
+    }
+}
+
 /// Parses a time as people write it: seconds (`90`, `12.5`), `m:ss` or `h:mm:ss(.fff)`.
 pub fn parse_time(text: &str) -> Result<f64, String> {
     let bad = || format!("'{text}' is not a time; write seconds (90, 12.5) or m:ss / h:mm:ss");

@@ -33,31 +33,13 @@ max_bitrate_bps = 2000000
 "#;
 
 fn clip(name: &str, filter: &str) -> PathBuf {
-    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("clips/per-title-{name}-2.mp4"));
-    if !path.exists() {
-        std::fs::create_dir_all(path.parent().expect("dir")).expect("dir");
-        let tmp = path.with_extension(format!("{}.part.mp4", std::process::id()));
-        let status = Command::new("ffmpeg")
-            .args([
-                "-hide_banner",
-                "-loglevel",
-                "error",
-                "-y",
-                "-f",
-                "lavfi",
-                "-i",
-                filter,
-            ])
-            .args([
-                "-c:v", "libx264", "-preset", "veryfast", "-crf", "10", "-pix_fmt", "yuv420p",
-            ])
-            .arg(&tmp)
-            .status()
-            .expect("ffmpeg");
-        assert!(status.success());
-        std::fs::rename(&tmp, &path).expect("rename");
-    }
-    path
+    common::clip_from(
+        &format!("per-title-{name}-2.mp4"),
+        &[
+            "-f", "lavfi", "-i", filter, "-c:v", "libx264", "-preset", "veryfast", "-crf", "10",
+            "-pix_fmt", "yuv420p",
+        ],
+    )
 }
 
 fn fit(file: &Path, dir: &Path) -> Value {

@@ -29,25 +29,23 @@ max_bitrate_bps = 3500000
 "#;
 
 fn clip(name: &str, inputs: &[&str], ext: &str) -> PathBuf {
-    let path =
-        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("clips/target-size-{name}.{ext}"));
-    if !path.exists() {
-        std::fs::create_dir_all(path.parent().expect("dir")).expect("dir");
-        let tmp = path.with_extension(format!("{}.part.{ext}", std::process::id()));
-        let status = Command::new("ffmpeg")
-            .args(["-hide_banner", "-loglevel", "error", "-y"])
-            .args(inputs)
-            .args([
-                "-c:v", "libx264", "-preset", "veryfast", "-crf", "12", "-pix_fmt", "yuv420p",
-            ])
-            .args(["-c:a", "aac", "-b:a", "192k", "-shortest"])
-            .arg(&tmp)
-            .status()
-            .expect("ffmpeg");
-        assert!(status.success());
-        std::fs::rename(&tmp, &path).expect("rename");
-    }
-    path
+    let mut args = inputs.to_vec();
+    args.extend_from_slice(&[
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-crf",
+        "12",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        "-b:a",
+        "192k",
+        "-shortest",
+    ]);
+    common::clip_from(&format!("target-size-{name}.{ext}"), &args)
 }
 
 fn encode(file: &Path, dir: &Path, extra: &[&str]) -> (i32, String, PathBuf) {

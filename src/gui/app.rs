@@ -300,6 +300,13 @@ impl VodkitApp {
             (n, 0) => format!("{n} jobs queued"),
             (n, k) => format!("{n} jobs queued ({k} already in the queue)"),
         };
+        if cloud.is_some()
+            && (self.target_bytes.is_some() || self.files.iter().any(|f| f.range.is_some()))
+        {
+            self.status.push_str(
+                "; the cloud encodes whole files with the preset's ladder (Fit to size and ranges are for local jobs)",
+            );
+        }
         self.launch();
     }
 
@@ -330,6 +337,7 @@ impl VodkitApp {
                     job.preset.clone(),
                     cloud.clone(),
                     job.cancel.clone(),
+                    job.setup.plan.clone(),
                 ),
                 None => self.worker.encode(
                     job.id,
@@ -707,7 +715,7 @@ impl VodkitApp {
     fn size_field(&mut self, ui: &mut egui::Ui) {
         let shown = self
             .target_bytes
-            .map_or_else(|| "no limit".to_owned(), human_bytes_decimal);
+            .map_or_else(|| "no limit".to_owned(), crate::units::decimal_bytes);
         egui::ComboBox::from_label("Fit to size")
             .selected_text(shown)
             .show_ui(ui, |ui| {
@@ -1421,18 +1429,6 @@ fn plan_view(ui: &mut egui::Ui, plan: &Plan, range: Option<(f64, f64)>) {
     ));
     for w in &plan.warnings {
         ui.label(RichText::new(format!("Note: {w}")).color(Color32::from_rgb(200, 140, 30)));
-    }
-}
-
-/// Bytes in decimal units, as sizes are offered (8 MB, 25 MB).
-fn human_bytes_decimal(bytes: u64) -> String {
-    let b = bytes as f64;
-    if b >= 1e9 {
-        format!("{:.2} GB", b / 1e9)
-    } else if b >= 1e6 {
-        format!("{:.1} MB", b / 1e6)
-    } else {
-        format!("{:.0} kB", b / 1e3)
     }
 }
 

@@ -474,6 +474,7 @@ pub struct CloudDownload {
 
 impl Worker {
     /// Runs a cloud job (upload, MediaConvert, outputs); events come back tagged with `id`.
+    /// `fitted`: a plan the inspector fitted per title, sent as it is.
     pub fn cloud_job(
         &self,
         id: u64,
@@ -481,6 +482,7 @@ impl Worker {
         preset: crate::preset::Preset,
         settings: crate::cloud::CloudSettings,
         cancel: CancelToken,
+        fitted: Option<Plan>,
     ) {
         use crate::cloud::{Clients, CloudError};
         let out = self.outbox.clone();
@@ -488,8 +490,17 @@ impl Worker {
             let result = (|| {
                 let events_out = out.clone();
                 let sink: EventSink = Arc::new(move |e| events_out.send(UiEvent::Job(id, e)));
-                let fit = crate::local::per_title::FitChoice::default();
-                let plan = crate::local::per_title::plan_for(&info, &preset, &fit, &sink, &cancel)?;
+                // The inspector's fitted plan, or the preset's (fitted first when per-title).
+                let plan = match fitted {
+                    Some(p) => p,
+                    None => crate::local::per_title::plan_for(
+                        &info,
+                        &preset,
+                        &crate::local::per_title::FitChoice::default(),
+                        &sink,
+                        &cancel,
+                    )?,
+                };
                 let rt = Clients::runtime().map_err(|e| e.to_string())?;
                 let done = rt.block_on(async {
                     let clients = Clients::connect(&settings).await?;

@@ -107,20 +107,26 @@ pub fn plan(
     let too_small = |least_bps: f64, why: &str| {
         format!(
             "{name}: {} cannot hold {} of this video: {why}. The smallest size that works is {} (or trim it with --start/--end)",
-            crate::units::human_bytes(target.bytes),
+            crate::units::decimal_bytes(target.bytes),
             crate::units::clock(budget.duration_secs),
-            crate::units::human_bytes(budget.bytes_for(least_bps)),
+            crate::units::decimal_bytes(budget.bytes_for(least_bps)),
         )
     };
     if video_bps < floor_bps {
-        return Err(too_small(
-            floor_bps,
-            &format!(
+        let why = if video_bps <= 0.0 {
+            format!(
+                "the sound alone needs {} ({:.0} kb/s)",
+                crate::units::decimal_bytes((budget.other_bytes() / AIM) as u64),
+                budget.audio_bps / 1000.0
+            )
+        } else {
+            format!(
                 "the picture would get {:.0} kb/s, below the floor of {:.0} kb/s",
-                video_bps.max(0.0) / 1000.0,
+                video_bps / 1000.0,
                 floor_bps / 1000.0
-            ),
-        ));
+            )
+        };
+        return Err(too_small(floor_bps, &why));
     }
     // The sizes that fit the source, each measured on samples when there is a choice.
     crate::plan::per_title::allow_capped_repeats(&mut base);
@@ -198,7 +204,7 @@ pub fn plan(
         r.capped = false;
         r.reasons.push(format!(
             "target size {}: {} kb/s on average in two passes",
-            crate::units::human_bytes(target.bytes),
+            crate::units::decimal_bytes(target.bytes),
             bps / 1000
         ));
         r.two_pass = Some(TwoPass {
@@ -315,9 +321,9 @@ pub fn encode(
             events(JobEvent::Warning {
                 message: format!(
                     "{file}: {} is {:.0} % of the {} target: the video needs no more (every second pass spent less than asked)",
-                    crate::units::human_bytes(size),
+                    crate::units::decimal_bytes(size),
                     share * 100.0,
-                    crate::units::human_bytes(target.bytes)
+                    crate::units::decimal_bytes(target.bytes)
                 ),
             });
             return Ok(summary);
@@ -330,7 +336,7 @@ pub fn encode(
                 "{name}: after {} second passes the file is still {:.1} % of the target ({}); nothing was kept",
                 attempt + 1,
                 share * 100.0,
-                crate::units::human_bytes(size)
+                crate::units::decimal_bytes(size)
             ));
         }
         events(JobEvent::Warning {

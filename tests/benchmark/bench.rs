@@ -740,10 +740,7 @@ fn bench_fit() {
     let dir = media_dir().join("fit");
     std::fs::create_dir_all(&dir).expect("dir");
     let contents = [
-        (
-            "slides",
-            "testsrc=s=1280x720:r=0.2:d=20,fps=30000/1001",
-        ),
+        ("slides", "testsrc=s=1280x720:r=0.2:d=20,fps=30000/1001"),
         ("motion", "testsrc2=s=1280x720:r=30000/1001:d=20"),
         (
             "grain",

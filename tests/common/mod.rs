@@ -40,6 +40,11 @@ fn unique_suffix() -> String {
     )
 }
 
+/// Makes (or reuses) a clip by name from ffmpeg arguments (the output file is appended).
+pub fn clip_from(name: &str, args: &[&str]) -> PathBuf {
+    make(name, |out| ffmpeg(args, out))
+}
+
 /// Makes (or reuses) a clip by name.
 fn make(name: &str, build: impl FnOnce(&Path)) -> PathBuf {
     let path = clips_dir().join(name);

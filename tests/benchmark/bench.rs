@@ -754,28 +754,16 @@ fn bench_fit() {
     );
     let mut predictions = Vec::new();
     for (name, filter) in contents {
-        let src = dir.join(format!("{name}.mp4"));
+        // As a camera or screen recorder writes it: a constant 8 Mb/s whatever the content (a
+        // small efficient source would cap the fixed ladder at its own bitrate).
+        let src = dir.join(format!("{name}-cbr.mp4"));
+        #[rustfmt::skip]
         ffmpeg(
             &[
-                "-f",
-                "lavfi",
-                "-i",
-                filter,
-                "-f",
-                "lavfi",
-                "-i",
-                "sine=f=440:d=20",
-                "-c:v",
-                "libx264",
-                "-preset",
-                "veryfast",
-                "-crf",
-                "14",
-                "-pix_fmt",
-                "yuv420p",
-                "-c:a",
-                "aac",
-                "-shortest",
+                "-f", "lavfi", "-i", filter, "-f", "lavfi", "-i", "sine=f=440:d=20",
+                "-c:v", "libx264", "-preset", "veryfast", "-b:v", "8M", "-minrate", "8M",
+                "-maxrate", "8M", "-bufsize", "8M", "-x264-params", "nal-hrd=cbr",
+                "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest",
             ],
             &src,
         );
@@ -798,7 +786,7 @@ fn bench_fit() {
                 .status()
                 .expect("vodkit");
             assert!(status.success());
-            manifest(&out.join(name))
+            manifest(&out.join(format!("{name}-cbr")))
         };
         let fixed = run(&dir.join("fixed"), &[]);
         let fitted = run(&dir.join("fitted"), &["--per-title", "--estimate"]);

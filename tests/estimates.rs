@@ -110,7 +110,8 @@ fn the_plan_predicts_and_the_manifest_keeps_both() {
             "{vmaf} vs {predicted_vmaf}"
         );
     }
-    // A two-pass (target size) encode has no one-pass time to predict: refused together.
+    // A two-pass (target size) encode has no one-pass time to predict: the command line
+    // refuses the pair before doing anything.
     let (code, _, stderr) = common::vodkit(
         &[
             "encode",
@@ -126,5 +127,9 @@ fn the_plan_predicts_and_the_manifest_keeps_both() {
         dir.path(),
     );
     assert_eq!(code, 2, "{stderr}");
-    assert!(!Path::new(&out.join("noisy/noisy_720p.mp4")).exists());
+    assert!(stderr.contains("cannot be used with"), "{stderr}");
+    assert!(
+        !Path::new(&out.join("noisy-1.0MB")).exists(),
+        "nothing written"
+    );
 }

@@ -499,7 +499,7 @@ fn the_inspector_fits_per_title_estimates_trims_and_fits_a_size() {
     harness.get_by_label_contains("working in the background");
     step_until(&mut harness, "the fit", |a| !a.files[0].analysing);
     let plan = match &harness.state().files[0].analysed {
-        Some((preset, Ok(plan))) if preset == "phone-share" => plan.clone(),
+        Some((preset, Ok(plan))) if preset.name == "phone-share" => plan.clone(),
         other => panic!("no fitted plan: {other:?}"),
     };
     assert!(plan.per_title.is_some());
@@ -523,11 +523,30 @@ fn the_inspector_fits_per_title_estimates_trims_and_fits_a_size() {
     harness.get_by_label("8 MB").click();
     harness.run_steps(2);
     assert_eq!(harness.state().target_bytes, Some(8_000_000));
-    harness.state_mut().target_text = "150kB".to_owned();
-    harness.state_mut().target_bytes = Some(150_000);
+    // Typed: the field is read when typing ends, not at "150" on the way.
+    // (The field holds "8 MB" from the choice; it is emptied as select-all + delete would.)
+    harness.state_mut().target_text.clear();
+    harness.run_steps(1);
+    harness
+        .get_by_role(egui::accesskit::Role::TextInput)
+        .focus();
+    harness.run_steps(1);
+    harness
+        .get_by_role(egui::accesskit::Role::TextInput)
+        .type_text("150kB");
+    harness.run_steps(1);
+    assert_eq!(harness.state().target_text, "150kB");
+    assert_eq!(
+        harness.state().target_bytes,
+        Some(8_000_000),
+        "not yet read"
+    );
+    harness.key_press(egui::Key::Enter);
     harness.run_steps(2);
+    assert_eq!(harness.state().target_bytes, Some(150_000));
     start_and_finish(&mut harness, 0);
-    let title = out.join("basic");
+    // A folder of its own: the size-fitted copy never replaces a ladder of the same source.
+    let title = out.join("basic-150kB");
     let mp4s: Vec<PathBuf> = common::files_under(&title)
         .into_iter()
         .filter(|p| p.extension().is_some_and(|e| e == "mp4"))

@@ -62,7 +62,19 @@ fn encode(file: &Path, dir: &Path, extra: &[&str]) -> (i32, String, PathBuf) {
     ];
     args.extend_from_slice(extra);
     let (code, _, stderr) = common::vodkit(&args, dir);
-    (code, stderr, out.join(file.file_stem().expect("stem")))
+    (code, stderr, out)
+}
+
+/// The one title folder an encode made in `out`.
+fn only_title(out: &Path) -> PathBuf {
+    let dirs: Vec<PathBuf> = std::fs::read_dir(out)
+        .expect("the output folder")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    dirs[0].clone()
 }
 
 fn mp4s(dir: &Path) -> Vec<PathBuf> {
@@ -123,8 +135,18 @@ fn three_clips_land_between_95_and_100_percent_of_their_targets() {
     ] {
         let dir = tempfile::tempdir().expect("tempdir");
         let size_arg = format!("{target}B");
-        let (code, stderr, title) = encode(file, dir.path(), &["--target-size", &size_arg]);
+        let (code, stderr, out) = encode(file, dir.path(), &["--target-size", &size_arg]);
         assert_eq!(code, 0, "{}: {stderr}", file.display());
+        // Its own folder, named by the size: a ladder of the same source is never replaced.
+        let title = only_title(&out);
+        let stem = file.file_stem().expect("stem").to_string_lossy();
+        assert_eq!(
+            title.file_name().expect("name").to_string_lossy(),
+            format!(
+                "{stem}-{}",
+                vodkit::units::decimal_bytes(target).replace(' ', "")
+            )
+        );
         let files = mp4s(&title);
         assert_eq!(files.len(), 1, "one MP4: {files:?}");
         let size = std::fs::metadata(&files[0]).expect("size").len();
@@ -174,7 +196,7 @@ fn an_impossible_target_says_the_smallest_that_works_before_encoding() {
         "{stderr}"
     );
     assert!(stderr.contains("basic"), "names the file: {stderr}");
-    assert!(!title.exists(), "nothing written");
+    assert!(common::files_under(&title).is_empty(), "nothing written");
     let (code, stderr, _) = encode(&common::basic(), dir.path(), &["--target-size", "lots"]);
     assert_eq!(code, 2, "a usage error");
     assert!(stderr.contains("not a size"), "{stderr}");
@@ -186,7 +208,7 @@ fn a_start_past_the_end_is_refused() {
     let (code, stderr, title) = encode(&common::basic(), dir.path(), &["--start", "10:00"]);
     assert_eq!(code, 1);
     assert!(stderr.contains("past the end of the source"), "{stderr}");
-    assert!(!title.exists(), "nothing written");
+    assert!(common::files_under(&title).is_empty(), "nothing written");
     let (code, stderr, _) = encode(
         &common::basic(),
         dir.path(),
@@ -265,8 +287,9 @@ fn a_trimmed_file_starts_where_asked_by_picture_and_sound() {
             source.display()
         );
         let dir = tempfile::tempdir().expect("tempdir");
-        let (code, stderr, title) = encode(&source, dir.path(), &["--start", "2", "--end", "5.5"]);
+        let (code, stderr, out) = encode(&source, dir.path(), &["--start", "2", "--end", "5.5"]);
         assert_eq!(code, 0, "{stderr}");
+        let title = only_title(&out);
         let files = mp4s(&title);
         assert_eq!(files.len(), 1, "{files:?}");
         let probe = common::ffprobe(&files[0]);

@@ -120,7 +120,13 @@ fn encode_one(
                 local::target_size::encode(&info, preset, &plan, target, out_dir, &sink, cancel)
             });
         let _ = std::fs::remove_dir_all(&work);
-        result?
+        result.map_err(|e| {
+            if e.contains(&*file.to_string_lossy()) {
+                e
+            } else {
+                format!("{}: {e}", file.display())
+            }
+        })?
     } else {
         let mut plan = local::per_title::plan_for(&info, preset, &choices.fit, &sink, cancel)
             .map_err(|e| format!("{}: {e}", file.display()))?;

@@ -40,7 +40,7 @@ pub struct FileItem {
     pub range: Option<(f64, f64)>,
     /// A plan fitted per title or estimated in the inspector, with the preset it was made
     /// with (used by jobs started with that preset).
-    pub analysed: Option<(String, Result<Plan, String>)>,
+    pub analysed: Option<(Box<Preset>, Result<Plan, String>)>,
     /// An analysis is running.
     pub analysing: bool,
 }
@@ -275,7 +275,7 @@ impl VodkitApp {
                 setup: JobSetup {
                     force: self.redo,
                     plan: match &self.files[i].analysed {
-                        Some((name, Ok(plan))) if *name == preset.name => Some(plan.clone()),
+                        Some((made_with, Ok(plan))) if **made_with == preset => Some(plan.clone()),
                         _ => None,
                     },
                     target: self
@@ -745,15 +745,19 @@ impl VodkitApp {
             .on_hover_text(
                 "One MP4 that lands between 95 and 100 % of this size (sound included), made in two passes at the picture size that looks best; local backend",
             );
-        if edit.lost_focus() || edit.changed() {
+        // Read when typing ends (Enter or leaving the field), not at every keystroke: "25"
+        // on the way to "25MB" is not a target. A size that cannot be read clears it.
+        if edit.lost_focus() {
             let text = self.target_text.trim();
             if text.is_empty() {
                 self.target_bytes = None;
             } else {
                 match crate::plan::target_size::parse_size(text) {
                     Ok(bytes) => self.target_bytes = Some(bytes),
-                    Err(e) if edit.lost_focus() => self.status = e,
-                    Err(_) => {}
+                    Err(e) => {
+                        self.target_bytes = None;
+                        self.status = e;
+                    }
                 }
             }
         }
@@ -899,7 +903,8 @@ impl VodkitApp {
                         ui.separator();
                         if let Some(preset) = self.preset() {
                             let analysed = match &file.analysed {
-                                Some((name, result)) if *name == preset.name => Some(result),
+                                // Made with this preset as it is now (not before an edit).
+                                Some((made_with, result)) if **made_with == *preset => Some(result),
                                 _ => None,
                             };
                             let fixed = crate::plan::plan(info, preset);

@@ -34,8 +34,12 @@ pub enum UiEvent {
     Qualities(u64, Vec<crate::quality::RungQuality>),
     /// The before/after viewer's pictures for a job.
     FramePair(u64, Result<crate::quality::viewer::FramePair, String>),
-    /// A plan fitted per title or estimated for a file with a preset (by name).
-    Analysed(PathBuf, String, Result<Box<Plan>, String>),
+    /// A plan fitted per title or estimated for a file with a preset (as it was then).
+    Analysed(
+        PathBuf,
+        Box<crate::preset::Preset>,
+        Result<Box<Plan>, String>,
+    ),
 }
 
 /// How a local job encodes beyond its preset.
@@ -372,7 +376,7 @@ impl Worker {
             let _ = std::fs::remove_dir_all(&work);
             out.send(UiEvent::Analysed(
                 info.path.clone(),
-                preset.name.clone(),
+                Box::new(preset.clone()),
                 result.map(Box::new),
             ));
         });

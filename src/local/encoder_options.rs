@@ -113,7 +113,12 @@ pub fn setup(rung: &PlannedRung, video: &VideoSettings, grid: &KeyframeGrid) -> 
             params.push("log-level=error".to_owned());
             if let Some(t) = &rung.two_pass {
                 params.push(format!("pass={}", t.pass));
-                params.push(format!("stats={}", t.stats.display()));
+                // x265-params splits on `:` and reads `\` as an escape.
+                let path = t.stats.display().to_string();
+                params.push(format!(
+                    "stats={}",
+                    path.replace('\\', "\\\\").replace(':', "\\:")
+                ));
             }
             EncoderSetup {
                 encoder: "libx265",

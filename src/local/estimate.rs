@@ -44,14 +44,20 @@ pub struct TimeEstimate {
 
 impl TimeEstimate {
     /// Puts the predictions into the plan: the encode time, and each rung's size (its sample's
-    /// rate over the duration, plus the sound) and VMAF when the sample was scored.
+    /// rate over the duration, plus the sound; never above the rung's cap, which a short
+    /// sample can pass by its initial buffer) and VMAF when the sample was scored. A per-title
+    /// plan keeps the fit's predictions (from samples spread over the whole source).
     pub fn apply(&self, plan: &mut Plan) {
         plan.predicted_encode_secs = Some(self.predicted_secs);
+        if plan.per_title.is_some() {
+            return;
+        }
         let audio_bps = plan.audio.as_ref().map_or(0.0, |a| a.bitrate_bps as f64);
         let duration = plan.duration_secs;
         for r in plan.rungs.iter_mut().filter(|r| r.is_made()) {
             if let Some(s) = self.rungs.iter().find(|s| s.rung == r.name) {
-                r.estimated_bytes = ((s.bitrate_bps + audio_bps) * duration / 8.0) as u64;
+                let rate = s.bitrate_bps.min(r.max_bitrate_bps as f64);
+                r.estimated_bytes = ((rate + audio_bps) * duration / 8.0) as u64;
                 if s.vmaf.is_some() {
                     r.predicted_vmaf = s.vmaf;
                 }

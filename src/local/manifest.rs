@@ -72,6 +72,10 @@ pub fn fingerprint(
         "source_modified_ns": modified,
         "rung": rung,
         "transform": plan.transform,
+        // Which part of the source, on which timeline: a trimmed file is another file.
+        "timeline": plan.timeline,
+        "trim": plan.trim,
+        "duration_secs": plan.duration_secs,
         "video": preset.video,
         "audio": plan.audio,
         "metadata": preset.metadata,
@@ -224,8 +228,9 @@ pub struct Made<'a> {
     pub measured: &'a [crate::quality::RungQuality],
     /// Files this run kept (made or skipped as already complete).
     pub kept: &'a [String],
-    /// Wall time of the run so far, seconds.
-    pub wall_secs: f64,
+    /// Wall time of the run so far, seconds; `None` when nothing was encoded (every rung was
+    /// made by an earlier run, whose time the manifest keeps).
+    pub wall_secs: Option<f64>,
 }
 
 /// Writes `manifest.json` for a title from the files present. Returns its path.
@@ -240,11 +245,11 @@ pub fn write(
     // Scores of rungs this run kept (skipped: made by an earlier run) come from the manifest
     // before, while the file is the one they were measured on (same size); a rung remade
     // without measuring has none.
-    let before: Vec<ManifestRung> = std::fs::read(dir.join("manifest.json"))
+    let earlier: Option<Manifest> = std::fs::read(dir.join("manifest.json"))
         .ok()
-        .and_then(|b| serde_json::from_slice::<Manifest>(&b).ok())
-        .map(|m| m.rungs)
-        .unwrap_or_default();
+        .and_then(|b| serde_json::from_slice::<Manifest>(&b).ok());
+    let earlier_wall_secs = earlier.as_ref().and_then(|m| m.encode_wall_secs);
+    let before: Vec<ManifestRung> = earlier.map(|m| m.rungs).unwrap_or_default();
     let mut names: Vec<(String, String)> = plan
         .made_rungs()
         .map(|r| (r.name.clone(), super::rung_file(plan, Some(&r.name))))
@@ -327,7 +332,7 @@ pub fn write(
         source,
         preset: preset.clone(),
         plan,
-        encode_wall_secs: Some(made.wall_secs),
+        encode_wall_secs: made.wall_secs.or(earlier_wall_secs),
     };
     let path = dir.join("manifest.json");
     let bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| e.to_string())?;

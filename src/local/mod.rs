@@ -250,7 +250,8 @@ pub fn encode_with(
     let mut made = Vec::new();
     let mut failed = Vec::new();
     let mut measured: Vec<crate::quality::RungQuality> = Vec::new();
-    if !todo.is_empty() {
+    let todo_was_empty = todo.is_empty();
+    if !todo_was_empty {
         events(JobEvent::Stage {
             stage: Stage::Encode,
         });
@@ -471,7 +472,7 @@ pub fn encode_with(
             stills: &still_paths,
             measured: &measured,
             kept: &kept,
-            wall_secs: started.elapsed().as_secs_f64(),
+            wall_secs: (!todo_was_empty).then(|| started.elapsed().as_secs_f64()),
         };
         match manifest::write(&dir, info, preset, plan, &made) {
             Ok((path, written)) => {

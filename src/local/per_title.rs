@@ -246,15 +246,15 @@ pub fn analyse(
     let started = Instant::now();
     let mut plan = crate::plan::plan(info, preset).map_err(|e| e.to_string())?;
     let fixed_rungs: Vec<crate::plan::PlannedRung> = plan.made_rungs().cloned().collect();
+    // Never above the fixed ladder's top for this source, which the source's own (codec-aware)
+    // bitrate already caps; a preset's `fit.max_bitrate_bps` may only lower it.
     let mut rules = *rules;
-    if !rules.max_bitrate_bps.is_finite() {
-        let top = fixed_rungs
-            .iter()
-            .map(|r| r.max_bitrate_bps)
-            .max()
-            .unwrap_or(0) as f64;
-        rules.max_bitrate_bps = top.max(rules.min_bitrate_bps);
-    }
+    let top = fixed_rungs
+        .iter()
+        .map(|r| r.max_bitrate_bps)
+        .max()
+        .unwrap_or(0) as f64;
+    rules.max_bitrate_bps = rules.max_bitrate_bps.min(top).max(rules.min_bitrate_bps);
     let rules = &rules;
     crate::plan::per_title::allow_capped_repeats(&mut plan);
     let sizes: Vec<(u32, u32)> = plan.made_rungs().map(|r| (r.width, r.height)).collect();

@@ -148,9 +148,11 @@ impl Source {
             let from = plan.timeline.zero_secs - 1.0;
             if from > 0.0 {
                 let ts = (from * f64::from(ffmpeg::ffi::AV_TIME_BASE)) as i64;
-                input.seek(ts, ..ts + 1).map_err(|e| {
-                    format!("seeking to {from:.3} s in {}: {e}", plan.source.display())
-                })?;
+                // A file that cannot seek (fragmented without an index, cue-less WebM) is
+                // read from its start instead: the filters cut all the same.
+                if input.seek(ts, ..ts + 1).is_err() {
+                    let _ = input.seek(0, ..1);
+                }
             }
         }
         let video = match (plan.source_frame_rate, plan.source_display) {

@@ -196,6 +196,13 @@ pub fn plan(
     let mut plan = crate::plan::plan(info, &one).map_err(|e| e.to_string())?;
     crate::plan::trim(&mut plan, range.0, range.1)?;
     plan.preset.clone_from(&preset.name);
+    // A folder of its own (`IMG_0001-25MB`): a size-fitted copy never replaces the preset's
+    // ladder of the same source, nor another size's copy.
+    plan.title = format!(
+        "{}-{}",
+        plan.title,
+        crate::units::decimal_bytes(target.bytes).replace(' ', "")
+    );
     let bps = video_bps.round() as u64;
     for r in plan.rungs.iter_mut().filter(|r| r.is_made()) {
         // The peak cap stays the preset's unless the average needs more room.
@@ -267,7 +274,6 @@ pub fn encode(
         .parent()
         .map_or_else(std::env::temp_dir, Path::to_path_buf)
         .join("first-pass");
-    let file = super::rung_file(plan, Some(&rung.name));
     let mut bps = rung.two_pass.as_ref().map_or(0, |t| t.bitrate_bps);
     events(JobEvent::Stage { stage: Stage::Fit });
     let quiet: EventSink = std::sync::Arc::new(|_| {});
@@ -300,12 +306,36 @@ pub fn encode(
             .as_ref()
             .map_or(0.0, |a| f64::from(a.sample_rate_hz)),
     };
+    // One MP4: no streaming package of it.
+    let mut last = preset.clone();
+    last.packaging.hls = false;
+    last.packaging.dash = false;
     let mut attempt = 0;
     loop {
         let second = with_pass(plan, 2, Some(bps));
-        let summary = super::encode_with(info, preset, &second, out_dir, events, cancel, true)
+        let summary = super::encode_with(info, &last, &second, out_dir, events, cancel, true)
             .map_err(|e| e.to_string())?;
+        // The file as named in the folder the encode claimed (`IMG_0001-25MB-2` when another
+        // source had the name).
+        let claimed = summary.out_dir.file_name().map_or_else(
+            || second.title.clone(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let file = super::rung_file(
+            &Plan {
+                title: claimed,
+                ..second.clone()
+            },
+            Some(&rung.name),
+        );
+        // Nothing that misses the target may look finished: a pass that fails, is cancelled
+        // or is about to be redone takes its file and manifest with it.
+        let discard = || {
+            let _ = std::fs::remove_file(summary.out_dir.join(&file));
+            let _ = std::fs::remove_file(summary.out_dir.join("manifest.json"));
+        };
         if summary.cancelled || !summary.failed.is_empty() {
+            discard();
             return Ok(summary);
         }
         let size = std::fs::metadata(summary.out_dir.join(&file))
@@ -328,10 +358,8 @@ pub fn encode(
             });
             return Ok(summary);
         }
+        discard();
         if attempt >= MAX_CORRECTIONS {
-            // Never leave a file that misses the target looking finished.
-            let _ = std::fs::remove_file(summary.out_dir.join(&file));
-            let _ = std::fs::remove_file(summary.out_dir.join("manifest.json"));
             return Err(format!(
                 "{name}: after {} second passes the file is still {:.1} % of the target ({}); nothing was kept",
                 attempt + 1,

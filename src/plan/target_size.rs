@@ -102,7 +102,8 @@ fn curve(c: &Candidate) -> Vec<RdPoint> {
 }
 
 /// Chooses a size for `video_bps`: the largest within [`ACCEPTABLE_VMAF_LOSS`] of the best
-/// predicted; the largest when nothing was measured. `None` without candidates.
+/// predicted and at least [`MIN_VMAF`]; the largest when nothing was measured. `None` without
+/// candidates.
 pub fn choose(candidates: &[Candidate], video_bps: f64) -> Option<Choice> {
     let pixels = |c: &Candidate| u64::from(c.width) * u64::from(c.height);
     let predicted: Vec<Option<f64>> = candidates
@@ -114,16 +115,22 @@ pub fn choose(candidates: &[Candidate], video_bps: f64) -> Option<Choice> {
         .flatten()
         .copied()
         .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
-    let index = candidates
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| match (best, predicted[*i]) {
-            (Some(b), Some(v)) => v >= b - ACCEPTABLE_VMAF_LOSS,
-            (Some(_), None) => false,
-            (None, _) => true,
-        })
-        .max_by_key(|(_, c)| pixels(c))
-        .map(|(i, _)| i)?;
+    // Acceptable: near the best and above the floor; when nothing is above the floor, the
+    // best (which the caller then refuses).
+    let acceptable = |i: usize, floor: f64| match (best, predicted[i]) {
+        (Some(b), Some(v)) => v >= b - ACCEPTABLE_VMAF_LOSS && v >= floor,
+        (Some(_), None) => false,
+        (None, _) => true,
+    };
+    let largest = |floor: f64| {
+        candidates
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| acceptable(*i, floor))
+            .max_by_key(|(_, c)| pixels(c))
+            .map(|(i, _)| i)
+    };
+    let index = largest(MIN_VMAF).or_else(|| largest(f64::NEG_INFINITY))?;
     Some(Choice {
         index,
         predicted_vmaf: predicted[index],

@@ -58,6 +58,7 @@ pub fn trim(plan: &mut Plan, start_secs: Option<f64>, end_secs: Option<f64>) -> 
         r.estimated_bytes = (r.estimated_bytes as f64 * kept) as u64;
     }
     plan.estimated_bytes = (plan.estimated_bytes as f64 * kept) as u64;
+    plan.predicted_encode_secs = plan.predicted_encode_secs.map(|t| t * kept);
     if let Some(s) = &mut plan.stills {
         let count = s.times_secs.len().max(1) as f64;
         s.times_secs = (0..s.times_secs.len())
@@ -95,8 +96,12 @@ mod tests {
         assert!((p.duration_secs - (40.0 - t.start_secs)).abs() < 1e-9);
         let expected = bytes as f64 * p.duration_secs / 60.0;
         assert!((p.estimated_bytes as f64 - expected).abs() <= 1.0 + expected * 1e-9);
-        if let Some(s) = &p.stills {
-            assert!(s.times_secs.iter().all(|&t| t < p.duration_secs));
+        // Stills spread over the part: the middles of equal parts of it.
+        let s = p.stills.as_ref().expect("the preset takes stills");
+        let n = s.times_secs.len() as f64;
+        for (i, t) in s.times_secs.iter().enumerate() {
+            let want = p.duration_secs * (i as f64 + 0.5) / n;
+            assert!((t - want).abs() < 1e-9, "{t} vs {want}");
         }
     }
 

@@ -945,7 +945,7 @@ fn bench_fit() {
                 .stderr(Stdio::null())
                 .status()
                 .expect("vodkit");
-            let size = walk_mp4(&out.join(format!("target-{k}")));
+            let size = walk_mp4(&out);
             let share = size as f64 / t as f64;
             if status.success() {
                 shares.push(share);
@@ -965,15 +965,22 @@ fn bench_fit() {
     );
 }
 
-/// Bytes of the MP4 files under a folder.
+/// Bytes of the MP4 files under a folder (and its folders).
 fn walk_mp4(dir: &Path) -> u64 {
     std::fs::read_dir(dir)
         .into_iter()
         .flatten()
         .filter_map(Result::ok)
-        .filter(|e| e.path().extension().is_some_and(|x| x == "mp4"))
-        .filter_map(|e| e.metadata().ok())
-        .map(|m| m.len())
+        .map(|e| e.path())
+        .map(|p| {
+            if p.is_dir() {
+                walk_mp4(&p)
+            } else if p.extension().is_some_and(|x| x == "mp4") {
+                std::fs::metadata(&p).map_or(0, |m| m.len())
+            } else {
+                0
+            }
+        })
         .sum()
 }
 

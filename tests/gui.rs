@@ -431,6 +431,9 @@ fn the_cloud_backend_tests_its_connection_and_runs_a_job() {
             .all(|f| matches!(f.status, FileStatus::Ready(_)))
             && !a.files.is_empty()
     });
+    // The settings window closes with Esc (it may lie over the toolbar).
+    harness.key_press(egui::Key::Escape);
+    harness.run_steps(2);
     harness.get_by_label("Start").click();
     harness.run_steps(2);
     step_until(&mut harness, "the cloud job to finish", |a| {

@@ -951,7 +951,8 @@ fn bench_fit() {
                 shares.push(share);
                 row.push_str(&format!(" {share:>6.3}"));
             } else {
-                row.push_str("  fail ");
+                // Refused before encoding (below the floors) or failed: no file either way.
+                row.push_str(if size == 0 { " refused" } else { "  fail " });
             }
         }
         println!("{row}");

@@ -114,12 +114,11 @@ fn encode_one(
     let range = (choices.start_secs, choices.end_secs);
     let summary = if let Some(target) = choices.target {
         // Samples, the statistics and the first pass go to a private folder, removed after.
-        let work = local::per_title::scratch_dir("target-size");
+        let work = local::per_title::Scratch::new("target-size");
         let result = local::target_size::plan(&info, preset, target, range, &work, cancel)
             .and_then(|plan| {
                 local::target_size::encode(&info, preset, &plan, target, out_dir, &sink, cancel)
             });
-        let _ = std::fs::remove_dir_all(&work);
         result.map_err(|e| {
             if e.contains(&*file.to_string_lossy()) {
                 e
@@ -132,9 +131,8 @@ fn encode_one(
             .map_err(|e| format!("{}: {e}", file.display()))?;
         crate::plan::trim(&mut plan, range.0, range.1)?;
         if choices.estimate {
-            let work = local::per_title::scratch_dir("estimate");
+            let work = local::per_title::Scratch::new("estimate");
             let timed = local::estimate::encode_time(&info, preset, &plan, &work, cancel);
-            let _ = std::fs::remove_dir_all(&work);
             timed?.apply(&mut plan);
         }
         local::encode_with(&info, preset, &plan, out_dir, &sink, cancel, choices.force)

@@ -68,9 +68,8 @@ fn timed(
     plan: &mut Plan,
     cancel: &crate::job::CancelToken,
 ) -> Result<(), String> {
-    let work = crate::local::per_title::scratch_dir("estimate");
+    let work = crate::local::per_title::Scratch::new("estimate");
     let t = crate::local::estimate::encode_time(info, preset, plan, &work, cancel);
-    let _ = std::fs::remove_dir_all(&work);
     t?.apply(plan);
     Ok(())
 }
@@ -94,7 +93,7 @@ fn run_per_title(
     let mut failed = 0;
     for file in files {
         // Samples and their encodes go to a private temporary folder, removed afterwards.
-        let work = crate::local::per_title::scratch_dir("per-title");
+        let work = crate::local::per_title::Scratch::new("per-title");
         let result = probe(file).map_err(|e| e.to_string()).and_then(|info| {
             let (mut p, a) = crate::local::per_title::fitted_plan(
                 &info,
@@ -109,7 +108,6 @@ fn run_per_title(
             }
             Ok((p, a))
         });
-        let _ = std::fs::remove_dir_all(&work);
         match result {
             Ok((p, a)) if out.json => out.json_line(&PerTitleOut {
                 analysis: &a,

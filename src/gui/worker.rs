@@ -140,6 +140,27 @@ fn expand_all(paths: Vec<PathBuf>) -> Vec<PathBuf> {
     found
 }
 
+/// A job's plan: the one the inspector made (fitted or estimated), else the preset's, fitted
+/// first when the preset is per-title (the job shows the stage).
+fn given_or_planned(
+    given: Option<Plan>,
+    info: &MediaInfo,
+    preset: &crate::preset::Preset,
+    sink: &EventSink,
+    cancel: &CancelToken,
+) -> Result<Plan, String> {
+    match given {
+        Some(p) => Ok(p),
+        None => crate::local::per_title::plan_for(
+            info,
+            preset,
+            &crate::local::per_title::FitChoice::default(),
+            sink,
+            cancel,
+        ),
+    }
+}
+
 fn spawn(name: &str, f: impl FnOnce() + Send + 'static) {
     // A thread that cannot start leaves its request unanswered; the UI shows it pending.
     let _ = std::thread::Builder::new().name(name.to_owned()).spawn(f);
@@ -346,7 +367,7 @@ impl Worker {
         let out = self.outbox.clone();
         spawn("vodkit-analyse", move || {
             let cancel = CancelToken::new();
-            let work = crate::local::per_title::scratch_dir("app");
+            let work = crate::local::per_title::Scratch::new("app");
             let result = (|| {
                 let mut plan = match what {
                     Analysis::Fit => {
@@ -373,7 +394,6 @@ impl Worker {
                 .apply(&mut plan);
                 Ok(plan)
             })();
-            let _ = std::fs::remove_dir_all(&work);
             out.send(UiEvent::Analysed(
                 info.path.clone(),
                 Box::new(preset.clone()),
@@ -398,7 +418,7 @@ impl Worker {
             let sink: EventSink = Arc::new(move |e| events_out.send(UiEvent::Job(id, e)));
             let (start, end) = setup.range;
             let result = if let Some(target) = setup.target {
-                let work = crate::local::per_title::scratch_dir("app-target");
+                let work = crate::local::per_title::Scratch::new("app-target");
                 let r = crate::local::target_size::plan(
                     &info,
                     &preset,
@@ -412,22 +432,12 @@ impl Worker {
                         &info, &preset, &plan, target, &out_dir, &sink, &cancel,
                     )
                 });
-                let _ = std::fs::remove_dir_all(&work);
+                drop(work);
                 r
             } else {
                 // The inspector's fitted plan, or the preset's (a per-title preset fits its
                 // ladder first; the job shows the stage).
-                let planned = match setup.plan {
-                    Some(p) => Ok(p),
-                    None => crate::local::per_title::plan_for(
-                        &info,
-                        &preset,
-                        &crate::local::per_title::FitChoice::default(),
-                        &sink,
-                        &cancel,
-                    ),
-                };
-                planned
+                given_or_planned(setup.plan, &info, &preset, &sink, &cancel)
                     .and_then(|mut plan| {
                         crate::plan::trim(&mut plan, start, end)?;
                         Ok(plan)
@@ -495,16 +505,7 @@ impl Worker {
                 let events_out = out.clone();
                 let sink: EventSink = Arc::new(move |e| events_out.send(UiEvent::Job(id, e)));
                 // The inspector's fitted plan, or the preset's (fitted first when per-title).
-                let plan = match fitted {
-                    Some(p) => p,
-                    None => crate::local::per_title::plan_for(
-                        &info,
-                        &preset,
-                        &crate::local::per_title::FitChoice::default(),
-                        &sink,
-                        &cancel,
-                    )?,
-                };
+                let plan = given_or_planned(fitted, &info, &preset, &sink, &cancel)?;
                 let rt = Clients::runtime().map_err(|e| e.to_string())?;
                 let done = rt.block_on(async {
                     let clients = Clients::connect(&settings).await?;

@@ -147,17 +147,35 @@ pub fn plan_for(
         stage: crate::job::Stage::Fit,
     });
     let rules = rules_of(preset, fit.target_vmaf, fit.min_vmaf_step)?;
-    let work = scratch_dir("per-title");
-    let result = fitted_plan(info, preset, &rules, &Options::default(), &work, cancel);
-    let _ = std::fs::remove_dir_all(&work);
-    result.map(|(plan, _)| plan)
+    let work = Scratch::new("per-title");
+    fitted_plan(info, preset, &rules, &Options::default(), &work, cancel).map(|(plan, _)| plan)
 }
 
-/// A fresh private folder under the system's temporary folder.
-pub fn scratch_dir(what: &str) -> std::path::PathBuf {
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    std::env::temp_dir().join(format!("vodkit-{what}-{}-{n}", std::process::id()))
+/// A fresh private folder under the system's temporary folder for samples, statistics and
+/// first passes, removed when dropped (on every way out, errors and cancels included).
+pub struct Scratch(std::path::PathBuf);
+
+impl Scratch {
+    /// A new folder name for `what` (created by whoever writes into it first).
+    pub fn new(what: &str) -> Self {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Self(std::env::temp_dir().join(format!("vodkit-{what}-{}-{n}", std::process::id())))
+    }
+}
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// `--per-title` and its goals, from a command line or the app (over the preset's `[fit]`).

@@ -5,6 +5,7 @@
 //! Data flows `probe` -> `plan` (with a `preset`) -> a backend -> events.
 
 pub mod av;
+pub mod catalog;
 pub mod cli;
 pub mod cloud;
 pub mod dirs;

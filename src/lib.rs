@@ -17,6 +17,8 @@ pub mod plan;
 pub mod preset;
 pub mod probe;
 pub mod quality;
+pub mod runner;
 pub mod serve;
 pub mod timing;
 pub mod units;
+pub mod watcher;

@@ -128,3 +128,46 @@ mod time_tests {
         assert!(parse_time("soon").is_err());
     }
 }
+
+/// A moment (seconds since 1970, UTC) as `2026-12-01 06:30 UTC`; `None` for times before 1971
+/// (an unset date reads as unknown, never as 1970-01-01).
+pub fn date_time(secs: i64) -> Option<String> {
+    if secs < 365 * 86_400 {
+        return None;
+    }
+    let days = secs.div_euclid(86_400);
+    let rest = secs.rem_euclid(86_400);
+    // Civil date from a day count (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    Some(format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        rest / 3600,
+        rest % 3600 / 60
+    ))
+}
+
+#[cfg(test)]
+mod date_tests {
+    use super::date_time;
+
+    #[test]
+    fn dates_read_as_calendar_dates() {
+        assert_eq!(date_time(0), None);
+        assert_eq!(
+            date_time(951_782_400).as_deref(),
+            Some("2000-02-29 00:00 UTC")
+        );
+        assert_eq!(
+            date_time(1_796_107_800).as_deref(),
+            Some("2026-12-01 06:50 UTC")
+        );
+    }
+}

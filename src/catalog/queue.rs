@@ -244,28 +244,41 @@ impl Catalog {
         if self.is_paused()? {
             return Ok(None);
         }
-        let conn = self.conn();
-        let tx = conn.unchecked_transaction().map_err(|e| self.err(e))?;
         let candidates: Vec<i64> = {
-            let mut stmt = tx
+            let mut stmt = self
+                .conn()
                 .prepare("SELECT id FROM jobs WHERE state = 'queued' ORDER BY position, id")
                 .map_err(|e| self.err(e))?;
             stmt.query_map([], |r| r.get(0))
                 .and_then(|rows| rows.collect())
                 .map_err(|e| self.err(e))?
         };
-        let Some(id) = candidates
+        for id in candidates
             .into_iter()
-            .find(|id| only.is_none_or(|o| o.contains(id)))
-        else {
+            .filter(|id| only.is_none_or(|o| o.contains(id)))
+        {
+            if let Some(job) = self.claim(id, pid)? {
+                return Ok(Some(job));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Takes one queued job for process `pid` (paused or not: the caller chose it). `None`
+    /// when it is not queued (another runner took it, or it was cancelled or removed).
+    pub fn claim(&self, id: i64, pid: u32) -> Result<Option<QueuedJob>> {
+        let conn = self.conn();
+        let tx = conn.unchecked_transaction().map_err(|e| self.err(e))?;
+        let n = tx
+            .execute(
+                "UPDATE jobs SET state = 'running', owner_pid = ?2, started_secs = ?3, error = NULL
+                 WHERE id = ?1 AND state = 'queued'",
+                params![id, pid, now_secs()],
+            )
+            .map_err(|e| self.err(e))?;
+        if n == 0 {
             return Ok(None);
-        };
-        tx.execute(
-            "UPDATE jobs SET state = 'running', owner_pid = ?2, started_secs = ?3, error = NULL
-             WHERE id = ?1 AND state = 'queued'",
-            params![id, pid, now_secs()],
-        )
-        .map_err(|e| self.err(e))?;
+        }
         history(&tx, id, "started", Some(&format!("process {pid}"))).map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))?;
         self.job(id)

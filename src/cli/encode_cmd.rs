@@ -6,11 +6,14 @@ use std::sync::{Arc, Mutex};
 
 use super::progress_view::View;
 use super::{Output, cancel_on_ctrl_c};
+use crate::catalog::Catalog;
+use crate::catalog::queue::{Outcome, QueueState, QueuedJob};
 use crate::job::CancelToken;
 use crate::local;
 use crate::plan::plan;
 use crate::preset::store::Store;
 use crate::probe::probe;
+use crate::runner::{self, JobSpec};
 
 /// `--quality` and `--every`: measuring on top of what the preset says.
 #[derive(Debug, Clone, Copy, Default)]
@@ -42,7 +45,9 @@ pub struct Choices {
     pub estimate: bool,
 }
 
-/// Encodes every file, `jobs` at a time. Returns the number of files that failed.
+/// Encodes every file, `jobs` at a time. Every file is a row of the library's queue before it
+/// starts, so a batch killed mid-way is finished by `vodkit queue run` (or the app), skipping
+/// the rungs already made. Returns the number of files that failed.
 pub fn run(
     files: &[PathBuf],
     preset_name: &str,
@@ -63,28 +68,141 @@ pub fn run(
     if let Some(every) = choices.quality.every {
         preset.quality.every = every;
     }
-    let jobs = choices.jobs;
+    let specs: Vec<JobSpec> = files
+        .iter()
+        .map(|file| JobSpec {
+            force: choices.force,
+            fit: choices.fit,
+            target: choices.target,
+            range: (choices.start_secs, choices.end_secs),
+            estimate: choices.estimate,
+            ..JobSpec::local(file, &preset, out_dir)
+        })
+        .collect();
     let cancel = cancel_on_ctrl_c();
-    let queue = Mutex::new(files.iter());
+    let catalog = super::queue_cmd::open_catalog();
+    let work: Vec<Work> = specs
+        .into_iter()
+        .map(|spec| {
+            let row = catalog.as_ref().and_then(|c| {
+                c.enqueue(&spec.new_job())
+                    .map_err(|e| eprintln!("vodkit: {e} (the job runs without a queue row)"))
+                    .ok()
+            });
+            match row {
+                Some(id) => Work::Row(id, spec),
+                None => Work::Plain(spec),
+            }
+        })
+        .collect();
+    let ids: Vec<i64> = work.iter().filter_map(Work::row).collect();
+    let catalog = catalog.map(Mutex::new);
+    let queue = Mutex::new(work.into_iter());
+    let next = || queue.lock().ok().and_then(|mut q| q.next());
+    let failed = run_work(next, catalog.as_ref(), choices.jobs, out, &cancel);
+    if cancel.is_cancelled()
+        && let Some(c) = catalog.as_ref().and_then(|c| c.lock().ok())
+    {
+        // Files Ctrl-C kept from starting are not left for a later `queue run`.
+        for id in ids {
+            if c.job(id)
+                .ok()
+                .flatten()
+                .is_some_and(|j| j.state == QueueState::Queued)
+            {
+                let _ = c.finish(id, &Outcome::Cancelled);
+            }
+        }
+    }
+    if cancel.is_cancelled() {
+        failed.max(1)
+    } else {
+        failed
+    }
+}
+
+/// A job to run: a queue row (claimed when its turn comes) or, without a library, a spec.
+pub enum Work {
+    /// Queued as this row.
+    Row(i64, JobSpec),
+    /// Claimed already (by `queue run`).
+    Claimed(QueuedJob),
+    /// Not in the queue (the library could not be opened).
+    Plain(JobSpec),
+}
+
+impl Work {
+    fn row(&self) -> Option<i64> {
+        match self {
+            Self::Row(id, _) => Some(*id),
+            Self::Claimed(j) => Some(j.id),
+            Self::Plain(_) => None,
+        }
+    }
+}
+
+/// Runs work from `next`, `jobs` at a time, with progress on stderr (or JSON lines). Returns
+/// the number of jobs that failed.
+pub fn run_work(
+    next: impl Fn() -> Option<Work> + Sync,
+    catalog: Option<&Mutex<Catalog>>,
+    jobs: usize,
+    out: &Output,
+    cancel: &CancelToken,
+) -> usize {
     let failed = Mutex::new(0usize);
     let json = out.json;
     let view = Arc::new(View::new(json));
+    let path = catalog
+        .and_then(|c| c.lock().ok())
+        .map(|c| c.path().to_owned());
     std::thread::scope(|scope| {
         for _ in 0..jobs.clamp(1, 16) {
             scope.spawn(|| {
-                loop {
-                    let Some(file) = queue.lock().ok().and_then(|mut q| q.next()) else {
+                while !cancel.is_cancelled() {
+                    let Some(work) = next() else {
                         return;
                     };
-                    if cancel.is_cancelled() {
-                        return;
-                    }
-                    if let Err(e) = encode_one(file, &preset, choices, out_dir, &view, &cancel) {
+                    let claimed = match work {
+                        Work::Row(id, spec) => {
+                            let c = catalog.and_then(|c| c.lock().ok());
+                            match c.map(|c| c.claim(id, std::process::id())) {
+                                Some(Ok(Some(job))) => Work::Claimed(job),
+                                // Removed or taken by another runner (the app, `queue run`).
+                                Some(Ok(None)) => continue,
+                                Some(Err(e)) => {
+                                    view.line(&format!("vodkit: {e}"));
+                                    Work::Plain(spec)
+                                }
+                                None => Work::Plain(spec),
+                            }
+                        }
+                        other => other,
+                    };
+                    let source = match &claimed {
+                        Work::Claimed(j) => j.source.clone(),
+                        Work::Plain(s) | Work::Row(_, s) => s.source.clone(),
+                    };
+                    let title = source
+                        .file_stem()
+                        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+                    let sink = view.sink(&title);
+                    let result = match (&claimed, &path) {
+                        (Work::Claimed(job), Some(path)) => {
+                            runner::run_row(path, job, &sink, cancel)
+                        }
+                        (Work::Claimed(job), None) => JobSpec::of_row(job)
+                            .and_then(|spec| runner::run_local(&spec, &sink, cancel)),
+                        (Work::Plain(spec) | Work::Row(_, spec), _) => {
+                            runner::run_local(spec, &sink, cancel)
+                        }
+                    };
+                    if let Err(e) = report(&source, &title, result, &view) {
                         if let Ok(mut f) = failed.lock() {
                             *f += 1;
                         }
                         if json {
-                            Output { json }.error(file, &e);
+                            Output { json }.error(&source, &e);
                         } else {
                             view.line(&format!("vodkit: {e}"));
                         }
@@ -93,57 +211,23 @@ pub fn run(
             });
         }
     });
-    let failed = failed.into_inner().unwrap_or(0);
-    if cancel.is_cancelled() {
-        failed.max(1)
-    } else {
-        failed
-    }
+    failed.into_inner().unwrap_or(0)
 }
 
-fn encode_one(
+/// A job's end in words: made vs planned, or why it failed.
+fn report(
     file: &Path,
-    preset: &crate::preset::Preset,
-    choices: &Choices,
-    out_dir: &Path,
-    view: &Arc<View>,
-    cancel: &CancelToken,
+    title: &str,
+    result: Result<crate::job::Summary, String>,
+    view: &View,
 ) -> Result<(), String> {
-    let info = probe(file).map_err(|e| e.to_string())?;
-    let sink = view.sink(&info.title);
-    let range = (choices.start_secs, choices.end_secs);
-    let summary = if let Some(target) = choices.target {
-        // Samples, the statistics and the first pass go to a private folder, removed after.
-        let work = local::per_title::Scratch::new("target-size");
-        let result = local::target_size::plan(&info, preset, target, range, &work, cancel)
-            .and_then(|plan| {
-                local::target_size::encode(&info, preset, &plan, target, out_dir, &sink, cancel)
-            });
-        result.map_err(|e| {
-            if e.contains(&*file.to_string_lossy()) {
-                e
-            } else {
-                format!("{}: {e}", file.display())
-            }
-        })?
-    } else {
-        let mut plan = local::per_title::plan_for(&info, preset, &choices.fit, &sink, cancel)
-            .map_err(|e| format!("{}: {e}", file.display()))?;
-        crate::plan::trim(&mut plan, range.0, range.1)?;
-        if choices.estimate {
-            let work = local::per_title::Scratch::new("estimate");
-            let timed = local::estimate::encode_time(&info, preset, &plan, &work, cancel);
-            timed?.apply(&mut plan);
-        }
-        local::encode_with(&info, preset, &plan, out_dir, &sink, cancel, choices.force)
-            .map_err(|e| e.to_string())?
-    };
+    let summary = result?;
     if let Some(text) = std::fs::read(summary.out_dir.join("manifest.json"))
         .ok()
         .and_then(|b| serde_json::from_slice::<local::Manifest>(&b).ok())
         .and_then(|m| compare_with_plan(&m))
     {
-        view.line(&format!("{}: {text}", info.title));
+        view.line(&format!("{title}: {text}"));
     }
     if summary.cancelled {
         return Err(format!("{}: cancelled", file.display()));

@@ -3,13 +3,16 @@
 
 mod cloud_cmd;
 mod encode_cmd;
+mod library_cmd;
 mod package_cmd;
 mod plan_cmd;
 mod presets_cmd;
 mod probe_cmd;
 mod progress_view;
 mod quality_cmd;
+mod queue_cmd;
 mod serve_cmd;
+mod watch_cmd;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -201,6 +204,57 @@ enum Command {
         aws: Box<cloud_cmd::AwsArgs>,
     },
     /// Print shell completions (bash, zsh, fish, elvish, powershell) to stdout.
+    /// What Vodkit made: titles, their files, sizes and packages, from the library database.
+    #[command(
+        after_help = "The library lives in the data folder (~/.local/share/vodkit/library.sqlite; VODKIT_DATA_DIR moves it).\nEvery encode records its title; manifest.json files in title folders stay the truth on disk.\n\nExamples:\n  vodkit library list\n  vodkit library search holiday 2026\n  vodkit library show IMG_0001\n  vodkit library rescan ~/Videos/Vodkit --json"
+    )]
+    Library {
+        #[command(subcommand)]
+        action: library_cmd::Action,
+        /// One JSON object per line.
+        #[arg(long, global = true)]
+        json: bool,
+    },
+    /// The job queue the app and the command line share; it survives restarts and crashes.
+    #[command(
+        after_help = "Every `vodkit encode` file and every app job is a queue row before it starts. A batch killed\nmid-way (a crash, a power cut) is finished by `vodkit queue run`, skipping the rungs already made.\n\nExamples:\n  vodkit queue list\n  vodkit queue add *.mov --preset phone-share --out shared/\n  vodkit queue run --jobs 2\n  vodkit queue move 12 -3\n  vodkit queue pause"
+    )]
+    Queue {
+        #[command(subcommand)]
+        action: queue_cmd::Action,
+        /// One JSON object per line.
+        #[arg(long, global = true)]
+        json: bool,
+    },
+    /// Encode every video that lands in a folder, once it stopped growing, once per content.
+    #[command(
+        after_help = "The watch is remembered: `vodkit watch` alone resumes every stored watch. The jobs join the\nshared queue (the app shows them); this command runs the queue while it watches.\n\nExamples:\n  vodkit watch ~/Camera --preset phone-share --out ~/Videos/Vodkit\n  vodkit watch --list\n  vodkit watch --remove 2"
+    )]
+    Watch {
+        /// The folder to watch (none: every stored watch).
+        dir: Option<PathBuf>,
+        /// Preset for its files.
+        #[arg(long, short)]
+        preset: Option<String>,
+        /// Output folder.
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        /// Seconds a file must keep its size before it is queued.
+        #[arg(long, default_value_t = 3.0)]
+        settle_secs: f64,
+        /// Files encoded at once.
+        #[arg(long, default_value_t = 1)]
+        jobs: usize,
+        /// List stored watches.
+        #[arg(long, conflicts_with_all = ["dir", "remove"])]
+        list: bool,
+        /// Forget a stored watch (its id from --list).
+        #[arg(long, conflicts_with = "dir")]
+        remove: Option<i64>,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
     #[command(after_help = "Example:\n  vodkit completions bash > /etc/bash_completion.d/vodkit")]
     Completions {
         /// The shell.
@@ -415,6 +469,29 @@ pub fn run() -> ExitCode {
             json,
         }) => encode_cmd::stills(&file, count, width, &out, &Output { json }),
         Some(Command::Presets { action, json }) => presets_cmd::run(action, &mut Output { json }),
+        Some(Command::Library { action, json }) => library_cmd::run(action, &Output { json }),
+        Some(Command::Queue { action, json }) => queue_cmd::run(action, &Output { json }),
+        Some(Command::Watch {
+            dir,
+            preset,
+            out,
+            settle_secs,
+            jobs,
+            list,
+            remove,
+            json,
+        }) => watch_cmd::run(
+            &watch_cmd::Options {
+                dir,
+                preset,
+                out,
+                settle_secs,
+                jobs,
+                list,
+                remove,
+            },
+            &Output { json },
+        ),
     };
     if failed == 0 {
         ExitCode::SUCCESS

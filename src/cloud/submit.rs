@@ -117,16 +117,81 @@ pub async fn submit(
     if !options.wait {
         return Ok(submitted);
     }
-    mediaconvert::follow(clients, &job_id, plan, options.poll, sink, cancel).await?;
+    let (outputs, summary) = follow_to_end(
+        clients,
+        plan,
+        &job_id,
+        &output_url,
+        options,
+        sink,
+        cancel,
+        started,
+    )
+    .await?;
+    submitted.outputs = outputs;
+    submitted.summary = Some(summary);
+    Ok(submitted)
+}
 
-    let (bucket, dir_key) = parse_s3_url(&output_url)
+/// Follows a job submitted earlier (by a process that ended: the app closed, a crash) to its
+/// end, with the same events and outputs as [`submit`]. The output folder is found again from
+/// the source's checksum and the plan (see [`super::JobPlace`]).
+pub async fn reattach(
+    clients: &Clients,
+    plan: &Plan,
+    job_id: &str,
+    options: &SubmitOptions,
+    sink: &EventSink,
+    cancel: &CancelToken,
+) -> Result<Summary, CloudError> {
+    let started = Instant::now();
+    let target = JobTarget::from_settings(&clients.settings)?;
+    sink(JobEvent::Started {
+        source: plan.source.clone(),
+        rungs: plan.made_rungs().map(|r| r.name.clone()).collect(),
+    });
+    sink(JobEvent::Stage {
+        stage: Stage::Transcode,
+    });
+    let sha256 = sha256_of(&options.upload, &plan.source).await?;
+    let place = target.place(plan, &sha256);
+    let (_, summary) = follow_to_end(
+        clients,
+        plan,
+        job_id,
+        &place.output_url,
+        options,
+        sink,
+        cancel,
+        started,
+    )
+    .await?;
+    Ok(summary)
+}
+
+/// Follows a created job to its end, lists its outputs, writes the SMIL and reports every
+/// output and the summary.
+#[allow(clippy::too_many_arguments)]
+async fn follow_to_end(
+    clients: &Clients,
+    plan: &Plan,
+    job_id: &str,
+    output_url: &str,
+    options: &SubmitOptions,
+    sink: &EventSink,
+    cancel: &CancelToken,
+    started: Instant,
+) -> Result<(Vec<String>, Summary), CloudError> {
+    mediaconvert::follow(clients, job_id, plan, options.poll, sink, cancel).await?;
+
+    let (bucket, dir_key) = parse_s3_url(output_url)
         .ok_or_else(|| CloudError::new(format!("bad output URL {output_url}")))?;
     let objects = list_objects(clients, &bucket, &dir_key).await?;
     let smil = smil_for(plan, &dir_key, &objects).map_err(CloudError::new)?;
     let smil_key = put_smil(clients, &bucket, &dir_key, smil.clone()).await?;
     let mut summary = Summary {
         source: plan.source.clone(),
-        out_dir: PathBuf::from(&output_url),
+        out_dir: PathBuf::from(output_url),
         made: Vec::new(),
         skipped: Vec::new(),
         failed: Vec::new(),
@@ -155,6 +220,7 @@ pub async fn submit(
         .iter()
         .filter(|o| o.key != smil_key)
         .chain(std::iter::once(&smil_object));
+    let mut outputs = Vec::new();
     for o in listed {
         if o.key.ends_with(".vodkit-check") {
             continue;
@@ -164,12 +230,11 @@ pub async fn submit(
             path: PathBuf::from(&url),
             size_bytes: o.size_bytes,
         });
-        submitted.outputs.push(url);
+        outputs.push(url);
     }
     summary.wall_secs = started.elapsed().as_secs_f64();
     sink(JobEvent::Finished {
         summary: summary.clone(),
     });
-    submitted.summary = Some(summary);
-    Ok(submitted)
+    Ok((outputs, summary))
 }

@@ -2,7 +2,7 @@
 //! scans, file dialogs and encodes. The UI sends requests and drains [`UiEvent`]s at the start
 //! of each frame; workers wake it through the repaint callback.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 
@@ -92,40 +92,7 @@ pub struct Worker {
     pub inbox: Receiver<UiEvent>,
 }
 
-/// File name extensions treated as video when a folder is scanned.
-pub const VIDEO_EXTENSIONS: [&str; 14] = [
-    "mp4", "mov", "m4v", "mkv", "webm", "avi", "mts", "m2ts", "ts", "mpg", "mpeg", "wmv", "flv",
-    "3gp",
-];
-
-/// True when a path names a video file by its extension.
-pub fn is_video(path: &Path) -> bool {
-    path.extension()
-        .map(|e| e.to_string_lossy().to_lowercase())
-        .is_some_and(|e| VIDEO_EXTENSIONS.contains(&e.as_str()))
-}
-
-/// Every video file under a folder, recursively, sorted.
-pub fn scan(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_owned()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d)
-            .into_iter()
-            .flatten()
-            .filter_map(Result::ok)
-        {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if is_video(&p) {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
+pub use crate::probe::files::{VIDEO_EXTENSIONS, is_video, scan};
 
 /// Files as they are and folders scanned for videos.
 fn expand_all(paths: Vec<PathBuf>) -> Vec<PathBuf> {
@@ -605,18 +572,5 @@ impl Worker {
             };
             out.send(UiEvent::CloudCheck(lines));
         });
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn videos_by_extension() {
-        assert!(is_video(Path::new("a/IMG_0042.MOV")));
-        assert!(is_video(Path::new("b.mkv")));
-        assert!(!is_video(Path::new("notes.txt")));
-        assert!(!is_video(Path::new("folder")));
     }
 }

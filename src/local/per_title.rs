@@ -179,7 +179,8 @@ impl Drop for Scratch {
 }
 
 /// `--per-title` and its goals, from a command line or the app (over the preset's `[fit]`).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct FitChoice {
     /// Fit the ladder even when the preset's fit mode is `fixed`.
     pub per_title: bool,

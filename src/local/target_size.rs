@@ -32,7 +32,7 @@ const MAX_CORRECTIONS: u32 = 2;
 pub const LOWEST_SHARE: f64 = 0.95;
 
 /// What a target-size encode asks for.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Target {
     /// The size to land under, bytes.
     pub bytes: u64,

@@ -4,6 +4,7 @@
 //!
 //! JSON field names of these types are a stable interface (documented in the README).
 
+pub mod files;
 mod read;
 
 use std::path::{Path, PathBuf};

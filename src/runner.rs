@@ -1,0 +1,349 @@
+//! A job's work, the same from the command line, the app and watch folders: what a job asks
+//! for ([`JobSpec`], kept as JSON in its queue row), running it on the local or cloud backend,
+//! and writing what happened into the library ([`crate::catalog`]): the queue row's state and
+//! history, the cloud job's status as it changes, and the title once made.
+//!
+//! A job claimed again after a crash resumes: the local resume record skips finished rungs, an
+//! upload resumes from its record, and a MediaConvert job already created is followed again
+//! instead of being submitted twice.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::Catalog;
+use crate::catalog::cloud_jobs::CloudJobRecord;
+use crate::catalog::queue::{JobKind, NewJob, Outcome, QueuedJob};
+use crate::cloud::CloudSettings;
+use crate::job::{CancelToken, EventSink, JobEvent, Summary};
+use crate::local;
+use crate::plan::Plan;
+use crate::preset::Preset;
+
+/// What a job asks for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobSpec {
+    /// Where it runs.
+    pub kind: JobKind,
+    /// The source file.
+    pub source: PathBuf,
+    /// The preset, as it was when the job was queued (a later edit does not change it).
+    pub preset: Preset,
+    /// The output folder (cloud: where Download puts the outputs).
+    pub out_dir: PathBuf,
+    /// Redo rungs an earlier run made.
+    #[serde(default)]
+    pub force: bool,
+    /// A plan made beforehand (the app's inspector fitted or estimated it).
+    #[serde(default)]
+    pub plan: Option<Plan>,
+    /// Per-title fitting over the preset's.
+    #[serde(default)]
+    pub fit: local::per_title::FitChoice,
+    /// One MP4 of this size instead of the ladder (local only).
+    #[serde(default)]
+    pub target: Option<local::target_size::Target>,
+    /// Only this part of the source, seconds (local only).
+    #[serde(default)]
+    pub range: (Option<f64>, Option<f64>),
+    /// Predict the encode's time first (local only).
+    #[serde(default)]
+    pub estimate: bool,
+    /// The cloud settings (cloud jobs).
+    #[serde(default)]
+    pub cloud: Option<CloudSettings>,
+}
+
+impl JobSpec {
+    /// A local job with the preset's own choices.
+    pub fn local(source: &Path, preset: &Preset, out_dir: &Path) -> Self {
+        Self {
+            kind: JobKind::Local,
+            source: source.to_owned(),
+            preset: preset.clone(),
+            out_dir: out_dir.to_owned(),
+            force: false,
+            plan: None,
+            fit: local::per_title::FitChoice::default(),
+            target: None,
+            range: (None, None),
+            estimate: false,
+            cloud: None,
+        }
+    }
+
+    /// The queue row for this job (absolute paths, so a row means the same from any folder).
+    pub fn new_job(&self) -> NewJob {
+        NewJob {
+            kind: self.kind,
+            source: absolute(&self.source),
+            preset: self.preset.name.clone(),
+            out_dir: absolute(&self.out_dir),
+            spec_json: serde_json::to_string(self).unwrap_or_default(),
+        }
+    }
+
+    /// The spec a queue row holds.
+    pub fn of_row(job: &QueuedJob) -> Result<Self, String> {
+        serde_json::from_str(&job.spec_json).map_err(|e| {
+            format!(
+                "{}: the queued job cannot be read by this Vodkit ({e}); remove it and queue the file again",
+                job.source.display()
+            )
+        })
+    }
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_owned())
+}
+
+fn named(file: &Path, e: String) -> String {
+    if e.contains(&*file.to_string_lossy()) {
+        e
+    } else {
+        format!("{}: {e}", file.display())
+    }
+}
+
+/// A local job: probe, plan (fitted, trimmed, estimated as asked), encode; or a target-size
+/// encode. Errors name the source.
+pub fn run_local(
+    spec: &JobSpec,
+    sink: &EventSink,
+    cancel: &CancelToken,
+) -> Result<Summary, String> {
+    let file = &spec.source;
+    let info = crate::probe::probe(file).map_err(|e| named(file, e.to_string()))?;
+    let preset = &spec.preset;
+    let (start, end) = spec.range;
+    if let Some(target) = spec.target {
+        // Samples, the statistics and the first pass go to a private folder, removed after.
+        let work = local::per_title::Scratch::new("target-size");
+        return local::target_size::plan(&info, preset, target, spec.range, &work, cancel)
+            .and_then(|plan| {
+                local::target_size::encode(
+                    &info,
+                    preset,
+                    &plan,
+                    target,
+                    &spec.out_dir,
+                    sink,
+                    cancel,
+                )
+            })
+            .map_err(|e| named(file, e));
+    }
+    let mut plan = match &spec.plan {
+        Some(p) => p.clone(),
+        None => local::per_title::plan_for(&info, preset, &spec.fit, sink, cancel)
+            .map_err(|e| named(file, e))?,
+    };
+    crate::plan::trim(&mut plan, start, end).map_err(|e| named(file, e))?;
+    if spec.estimate {
+        let work = local::per_title::Scratch::new("estimate");
+        let timed = local::estimate::encode_time(&info, preset, &plan, &work, cancel);
+        timed.map_err(|e| named(file, e))?.apply(&mut plan);
+    }
+    local::encode_with(
+        &info,
+        preset,
+        &plan,
+        &spec.out_dir,
+        sink,
+        cancel,
+        spec.force,
+    )
+    .map_err(|e| named(file, e.to_string()))
+}
+
+/// A cloud job: submitted and followed, or (`attach`: created by an earlier process) followed
+/// again. Errors name the source.
+pub fn run_cloud(
+    spec: &JobSpec,
+    attach: Option<&str>,
+    sink: &EventSink,
+    cancel: &CancelToken,
+) -> Result<Summary, String> {
+    use crate::cloud::{Clients, CloudError};
+    let file = &spec.source;
+    let settings = spec
+        .cloud
+        .clone()
+        .ok_or_else(|| named(file, "the cloud job has no cloud settings".to_owned()))?;
+    let info = crate::probe::probe(file).map_err(|e| named(file, e.to_string()))?;
+    let plan = match &spec.plan {
+        Some(p) => p.clone(),
+        None => local::per_title::plan_for(&info, &spec.preset, &spec.fit, sink, cancel)
+            .map_err(|e| named(file, e))?,
+    };
+    let rt = Clients::runtime().map_err(|e| e.to_string())?;
+    let done = rt.block_on(async {
+        let clients = Clients::connect(&settings).await?;
+        let options = crate::cloud::submit::SubmitOptions::default();
+        match attach {
+            Some(id) => {
+                crate::cloud::submit::reattach(&clients, &plan, id, &options, sink, cancel).await
+            }
+            None => {
+                crate::cloud::submit::submit(&clients, &plan, &spec.preset, &options, sink, cancel)
+                    .await
+                    .and_then(|d| {
+                        d.summary
+                            .ok_or_else(|| CloudError::new("the job was not followed".to_owned()))
+                    })
+            }
+        }
+    });
+    match done {
+        Ok(summary) => Ok(summary),
+        Err(CloudError::Cancelled) => Ok(Summary {
+            source: plan.source,
+            out_dir: PathBuf::new(),
+            made: Vec::new(),
+            skipped: Vec::new(),
+            failed: Vec::new(),
+            cancelled: true,
+            wall_secs: 0.0,
+        }),
+        Err(e) => Err(named(file, e.to_string())),
+    }
+}
+
+/// How a job ended, in the queue's words.
+pub fn outcome_of(result: &Result<Summary, String>) -> Outcome {
+    match result {
+        Ok(s) if s.cancelled => Outcome::Cancelled,
+        Ok(s) if s.failed.is_empty() => Outcome::Done(Some(s.out_dir.clone())),
+        Ok(s) => {
+            let list: Vec<String> = s.failed.iter().map(|(r, e)| format!("{r}: {e}")).collect();
+            Outcome::Failed(
+                format!(
+                    "{}: {} rung(s) failed: {}",
+                    s.source.display(),
+                    list.len(),
+                    list.join("; ")
+                ),
+                Some(s.out_dir.clone()),
+            )
+        }
+        Err(e) => Outcome::Failed(e.clone(), None),
+    }
+}
+
+/// Runs a job the catalog holds (claimed by this process): the events go to `sink` and the
+/// cloud job's status into the catalog as it changes; at the end the row is finished and a
+/// local title recorded in the library. `catalog_path`: the database (each job thread opens
+/// its own connection).
+pub fn run_row(
+    catalog_path: &Path,
+    job: &QueuedJob,
+    sink: &EventSink,
+    cancel: &CancelToken,
+) -> Result<Summary, String> {
+    let catalog = Catalog::open(catalog_path).map_err(|e| e.to_string())?;
+    let spec = JobSpec::of_row(job);
+    let result = match spec {
+        Err(e) => Err(e),
+        Ok(spec) => match spec.kind {
+            JobKind::Local => run_local(&spec, sink, cancel),
+            JobKind::Cloud => {
+                let earlier = catalog.cloud_job_of(job.id).ok().flatten();
+                let attach = earlier
+                    .as_ref()
+                    .filter(|c| !c.is_final() || c.status == "COMPLETE")
+                    .map(|c| c.service_id.clone());
+                let catalog = Arc::new(Mutex::new(catalog));
+                let recorder = recording_sink(&catalog, job.id, spec.cloud.as_ref(), sink);
+                let result = run_cloud(&spec, attach.as_deref(), &recorder, cancel);
+                let guard = catalog.lock().map_err(|e| e.to_string())?;
+                return finish(&guard, job, result);
+            }
+        },
+    };
+    finish(&catalog, job, result)
+}
+
+fn finish(
+    catalog: &Catalog,
+    job: &QueuedJob,
+    result: Result<Summary, String>,
+) -> Result<Summary, String> {
+    let outcome = outcome_of(&result);
+    if let Ok(s) = &result
+        && job.kind == JobKind::Local
+        && s.out_dir.join("manifest.json").is_file()
+        && let Err(e) = catalog.record_title(&s.out_dir, Some(&job.source))
+    {
+        eprintln!("vodkit: {e}");
+    }
+    if let Err(e) = catalog.finish(job.id, &outcome) {
+        eprintln!("vodkit: {e}");
+    }
+    result
+}
+
+/// A sink that also writes the cloud job's status into the catalog when it changes.
+fn recording_sink(
+    catalog: &Arc<Mutex<Catalog>>,
+    row: i64,
+    settings: Option<&CloudSettings>,
+    sink: &EventSink,
+) -> EventSink {
+    let (catalog, sink) = (Arc::clone(catalog), Arc::clone(sink));
+    let region = settings.map(|s| s.region.clone()).filter(|r| !r.is_empty());
+    Arc::new(move |event: JobEvent| {
+        if let JobEvent::CloudJob {
+            job_id,
+            status,
+            percent,
+            ..
+        } = &event
+            && let Ok(c) = catalog.lock()
+        {
+            let record = CloudJobRecord {
+                service_id: job_id.clone(),
+                region: region.clone(),
+                job_id: Some(row),
+                status: status.clone(),
+                percent: *percent,
+                output_url: None,
+                outputs: Vec::new(),
+                updated_secs: 0,
+            };
+            if let Err(e) = c.record_cloud_job(&record, None) {
+                eprintln!("vodkit: {e}");
+            }
+        }
+        if let JobEvent::Finished { summary } = &event
+            && let Ok(c) = catalog.lock()
+            && let Ok(Some(mut record)) = c.cloud_job_of(row)
+        {
+            record.output_url = Some(summary.out_dir.to_string_lossy().into_owned());
+            let _ = c.record_cloud_job(&record, None);
+        }
+        sink(event);
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spec_survives_its_queue_row() {
+        let preset = crate::preset::store::builtins()
+            .into_iter()
+            .find(|p| p.name == "phone-share")
+            .expect("built-in");
+        let mut spec = JobSpec::local(Path::new("/v/a.mov"), &preset, Path::new("/out"));
+        spec.target = Some(local::target_size::Target { bytes: 25_000_000 });
+        spec.range = (Some(2.0), None);
+        let c = Catalog::in_memory().expect("db");
+        let id = c.enqueue(&spec.new_job()).expect("row");
+        let row = c.job(id).expect("query").expect("row");
+        assert_eq!(JobSpec::of_row(&row).expect("read back"), spec);
+        assert_eq!(row.preset, "phone-share");
+    }
+}

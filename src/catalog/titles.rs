@@ -272,11 +272,17 @@ impl Catalog {
         );
         let mut args: Vec<rusqlite::types::Value> = Vec::new();
         for word in filter.text.split_whitespace() {
-            args.push(format!("%{}%", word.replace(['%', '_'], "")).into());
+            // The word as typed: LIKE's wildcards in it are escaped.
+            let escaped = word
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            args.push(format!("%{escaped}%").into());
             let n = args.len();
             sql.push_str(&format!(
-                " AND (t.title LIKE ?{n} OR t.source_name LIKE ?{n} OR t.preset LIKE ?{n}
-                   OR t.dir LIKE ?{n} OR s.path LIKE ?{n})"
+                " AND (t.title LIKE ?{n} ESCAPE '\\' OR t.source_name LIKE ?{n} ESCAPE '\\'
+                   OR t.preset LIKE ?{n} ESCAPE '\\' OR t.dir LIKE ?{n} ESCAPE '\\'
+                   OR s.path LIKE ?{n} ESCAPE '\\')"
             ));
         }
         if let Some(preset) = &filter.preset {
@@ -513,5 +519,58 @@ fn find_title_dirs(dir: &Path, depth: u32, out: &mut Vec<PathBuf>) {
         if e.file_type().is_ok_and(|t| t.is_dir()) {
             find_title_dirs(&p, depth - 1, out);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_words_are_literal() {
+        let c = Catalog::in_memory().expect("db");
+        // Rows written directly: the search is what is tested here.
+        for (i, (title, preset)) in [
+            ("ladder_source", "web-ladder"),
+            ("holiday 100%", "phone-share"),
+        ]
+        .iter()
+        .enumerate()
+        {
+            c.conn()
+                .execute(
+                    "INSERT INTO titles (dir, title, source_name, preset, made_secs)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![
+                        format!("/out/{i}"),
+                        title,
+                        format!("{title}.mov"),
+                        preset,
+                        1_796_000_000 + i as i64
+                    ],
+                )
+                .expect("insert");
+        }
+        let find = |text: &str| -> Vec<String> {
+            c.titles(&TitleFilter {
+                text: text.to_owned(),
+                ..TitleFilter::default()
+            })
+            .expect("search")
+            .into_iter()
+            .map(|t| t.title)
+            .collect()
+        };
+        assert_eq!(find("ladder_source"), ["ladder_source"]);
+        assert_eq!(find("ladder"), ["ladder_source"], "title or preset");
+        assert_eq!(find("r_s"), ["ladder_source"]);
+        assert!(find("r%s").is_empty(), "% is a character, not a wildcard");
+        assert_eq!(find("100%"), ["holiday 100%"]);
+        assert_eq!(
+            find("HOLIDAY share"),
+            ["holiday 100%"],
+            "any case, every word"
+        );
+        assert_eq!(find("").len(), 2);
     }
 }

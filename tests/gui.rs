@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT as _, Queryable};
 use vodkit::gui::{FileStatus, JobState, Layout, PresetEditor, Settings, Tab, VodkitApp};
 
 #[derive(Debug)]
@@ -68,7 +68,7 @@ fn step_until(harness: &mut Harness<'_, VodkitApp>, what: &str, done: impl Fn(&V
 
 /// Clicks Start and steps until job `index` has ended; it must have succeeded.
 fn start_and_finish(harness: &mut Harness<'_, VodkitApp>, index: usize) {
-    harness.get_by_label("Start").click();
+    click_start(harness);
     harness.run_steps(2);
     step_until(harness, "the job to finish", |a| {
         a.jobs
@@ -77,6 +77,16 @@ fn start_and_finish(harness: &mut Harness<'_, VodkitApp>, index: usize) {
     });
     let job = &harness.state().jobs[index];
     assert!(matches!(job.state, JobState::Done(_)), "{:?}", job.state);
+}
+
+/// Clicks the Start button ("Start (N)" for a selection, "Start all (N)" without one).
+fn click_start(harness: &mut Harness<'_, VodkitApp>) {
+    let label = harness
+        .query_all_by_label_contains("Start")
+        .filter_map(|n| n.accesskit_node().label())
+        .find(|l| l.starts_with("Start (") || l.starts_with("Start all ("))
+        .expect("a Start button");
+    harness.get_by_label(&label).click();
 }
 
 /// Keeps the app's settings and presets away from the real config folder.
@@ -104,13 +114,30 @@ fn app(out: &Path) -> Harness<'static, VodkitApp> {
     })
 }
 
+/// A library database of its own for each app of this test binary.
+fn fresh_library() -> PathBuf {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("gui-libraries");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = dir.join(format!("library-{}-{n}.sqlite", std::process::id()));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    path
+}
+
 fn app_with(settings: Settings) -> Harness<'static, VodkitApp> {
+    app_with_library(settings, fresh_library())
+}
+
+fn app_with_library(settings: Settings, library: PathBuf) -> Harness<'static, VodkitApp> {
     private_config();
     let mut harness = Harness::builder()
         .with_size(egui::vec2(1400.0, 900.0))
         .build_ui_state(
             |ui, app: &mut VodkitApp| app.show(ui),
-            VodkitApp::new(settings, || {}),
+            VodkitApp::with_library(settings, Some(library), || {}),
         );
     harness.run_steps(2);
     harness
@@ -173,14 +200,14 @@ fn drop_inspect_encode_cancel_and_errors() {
     harness.get_by_label("ladder_source.mp4").click();
     harness.run_steps(2);
     harness.state_mut().settings.preset = "web-ladder".to_owned();
-    harness.get_by_label("Start").click();
+    click_start(&mut harness);
     step_until(&mut harness, "the second job to run", |a| {
         a.jobs
             .get(1)
             .is_some_and(|j| j.state == JobState::Running && j.overall > 0.0)
     });
     // Start again while it runs: the same file is not queued twice.
-    harness.get_by_label("Start").click();
+    click_start(&mut harness);
     harness.run_steps(2);
     assert_eq!(harness.state().jobs.len(), 2);
     harness.get_by_label("that file is already queued");
@@ -222,7 +249,7 @@ fn drop_inspect_encode_cancel_and_errors() {
             harness.get_by_label("Redo").click();
             harness.run_steps(1);
         }
-        harness.get_by_label("Start").click();
+        click_start(&mut harness);
         harness.run_steps(2);
         step_until(&mut harness, "the job to finish", |a| {
             a.jobs
@@ -321,8 +348,7 @@ fn the_preset_editor_shows_an_invalid_rung_inline() {
         .with_size(egui::vec2(1000.0, 700.0))
         .build_ui_state(
             |ui, editor: &mut PresetEditor| {
-                let mut open = true;
-                let _ = editor.window(ui.ctx(), &mut open);
+                let _ = editor.show(ui);
             },
             PresetEditor::new(preset),
         );
@@ -410,8 +436,8 @@ fn the_cloud_backend_tests_its_connection_and_runs_a_job() {
     };
     let mut harness = app_with(settings);
 
-    // Test connection, in the Cloud settings window.
-    harness.get_by_label("Cloud settings…").click();
+    // Test connection, in the Settings view.
+    harness.get_by_label("Settings").click();
     harness.run_steps(2);
     harness.get_by_label("Test connection").click();
     harness.run_steps(1);
@@ -431,10 +457,9 @@ fn the_cloud_backend_tests_its_connection_and_runs_a_job() {
             .all(|f| matches!(f.status, FileStatus::Ready(_)))
             && !a.files.is_empty()
     });
-    // The settings window closes with Esc (it may lie over the toolbar).
-    harness.key_press(egui::Key::Escape);
+    harness.get_by_label("Files").click();
     harness.run_steps(2);
-    harness.get_by_label("Start").click();
+    click_start(&mut harness);
     harness.run_steps(2);
     step_until(&mut harness, "the cloud job to finish", |a| {
         a.jobs
@@ -443,7 +468,12 @@ fn the_cloud_backend_tests_its_connection_and_runs_a_job() {
     });
     let job = &harness.state().jobs[0];
     assert!(matches!(job.state, JobState::Done(_)), "{:?}", job.state);
-    harness.get_by_label_contains(&place.output_url);
+    assert!(
+        harness
+            .query_all_by_label_contains(&place.output_url)
+            .count()
+            >= 1
+    );
     let smil = rt
         .block_on(
             s3.get_object()

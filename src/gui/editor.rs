@@ -4,48 +4,41 @@
 
 use egui::{Color32, RichText};
 
-use super::worker::Worker;
+pub use super::worker::PresetAction as Action;
 use crate::preset::{Codec, Preset, Profile, Rung, validate};
-
-/// What the editor asks the app to do.
-pub enum Action {
-    /// Save as a user preset (replacing one of the same name).
-    Save(Preset),
-    /// Delete the user preset of this name.
-    Delete(String),
-    /// Import a preset file chosen in a dialog.
-    Import,
-    /// Export this preset to a file chosen in a dialog.
-    Export(Preset),
-}
 
 /// The editor's state: a copy of a preset being changed.
 pub struct PresetEditor {
     /// The preset as edited.
     pub preset: Preset,
+    /// The name the preset had when editing began.
+    original: String,
+    /// Save as…: the new name and description being typed.
+    save_as: Option<(String, String)>,
 }
 
 impl PresetEditor {
     /// Edits a copy of `preset`.
     pub fn new(preset: Preset) -> Self {
-        Self { preset }
+        Self {
+            original: preset.name.clone(),
+            preset,
+            save_as: None,
+        }
     }
 
-    /// Draws the editor window; returns what the user asked for.
-    pub fn window(&mut self, ctx: &egui::Context, open: &mut bool) -> Option<Action> {
-        let mut action = None;
-        egui::Window::new("Preset editor")
-            .open(open)
-            .default_width(720.0)
-            .show(ctx, |ui| {
-                action = self.contents(ui);
-            });
-        action
+    /// Draws the editor; returns what the user asked for.
+    pub fn show(&mut self, ui: &mut egui::Ui) -> Option<Action> {
+        egui::ScrollArea::vertical()
+            .auto_shrink([false, false])
+            .show(ui, |ui| self.contents(ui))
+            .inner
     }
 
     fn contents(&mut self, ui: &mut egui::Ui) -> Option<Action> {
         let p = &mut self.preset;
         let mut action = None;
+        ui.heading(format!("Editing a copy of '{}'", self.original));
         ui.horizontal(|ui| {
             let label = ui.label("Name");
             ui.text_edit_singleline(&mut p.name).labelled_by(label.id);
@@ -65,12 +58,21 @@ impl PresetEditor {
                     .prefix("GOP ")
                     .suffix(" s"),
             );
-            ui.add(
-                egui::DragValue::new(&mut p.audio.bitrate_bps)
-                    .speed(1000)
-                    .prefix("audio ")
-                    .suffix(" b/s"),
-            );
+            let mut audio_kbps = p.audio.bitrate_bps / 1000;
+            if ui
+                .add(
+                    egui::DragValue::new(&mut audio_kbps)
+                        .range(32..=512)
+                        .prefix("audio ")
+                        .suffix(" kb/s"),
+                )
+                .on_hover_text(
+                    "Sound bitrate, kilobits per second (AAC, encoded once for every rung)",
+                )
+                .changed()
+            {
+                p.audio.bitrate_bps = audio_kbps * 1000;
+            }
             ui.checkbox(&mut p.packaging.hls, "HLS");
             ui.checkbox(&mut p.packaging.dash, "DASH");
         });
@@ -87,7 +89,7 @@ impl PresetEditor {
                     "Codec",
                     "Profile",
                     "Level",
-                    "Max bitrate (b/s)",
+                    "Max bitrate (kb/s)",
                     "",
                 ] {
                     ui.label(RichText::new(h).strong());
@@ -120,8 +122,17 @@ impl PresetEditor {
                     r.profile = Some(profile);
                     ui.add(egui::TextEdit::singleline(&mut r.level).desired_width(48.0))
                         .on_hover_text(format!("rung {} level", i + 1));
-                    ui.add(egui::DragValue::new(&mut r.max_bitrate_bps).speed(10_000))
-                        .on_hover_text(format!("rung {} max bitrate", i + 1));
+                    let mut kbps = r.max_bitrate_bps / 1000;
+                    if ui
+                        .add(egui::DragValue::new(&mut kbps).speed(10).range(0..=200_000))
+                        .on_hover_text(format!(
+                            "rung {} max bitrate: the most this size may use, kilobits per second",
+                            i + 1
+                        ))
+                        .changed()
+                    {
+                        r.max_bitrate_bps = kbps * 1000;
+                    }
                     if ui.button(format!("Remove rung {}", i + 1)).clicked() {
                         remove = Some(i);
                     }
@@ -151,12 +162,71 @@ impl PresetEditor {
                 ui.label(RichText::new(problem.to_string()).color(Color32::from_rgb(200, 60, 60)));
             }
         }
+        if let Some((name, description)) = &mut self.save_as {
+            let mut done = None;
+            ui.group(|ui| {
+                ui.horizontal(|ui| {
+                    let label = ui.label("Save as");
+                    ui.add(egui::TextEdit::singleline(name).hint_text("my-ladder"))
+                        .labelled_by(label.id);
+                    let label = ui.label("described as");
+                    ui.add(egui::TextEdit::singleline(description).desired_width(300.0))
+                        .labelled_by(label.id);
+                });
+                let clash = crate::preset::store::builtins()
+                    .iter()
+                    .any(|b| b.name == name.trim());
+                if clash {
+                    ui.label(
+                        RichText::new("That is a built-in preset's name: choose another")
+                            .color(Color32::from_rgb(200, 60, 60)),
+                    );
+                }
+                ui.horizontal(|ui| {
+                    let ok = !name.trim().is_empty() && !clash;
+                    if ui.add_enabled(ok, egui::Button::new("Save")).clicked() {
+                        done = Some(true);
+                    }
+                    if ui.button("Cancel").clicked() {
+                        done = Some(false);
+                    }
+                });
+            });
+            match done {
+                Some(true) => {
+                    p.name = name.trim().to_owned();
+                    p.description = description.trim().to_owned();
+                    action = Some(Action::Save(p.clone()));
+                    self.original.clone_from(&p.name);
+                    self.save_as = None;
+                }
+                Some(false) => self.save_as = None,
+                None => {}
+            }
+            return action;
+        }
         ui.horizontal(|ui| {
             if ui
                 .add_enabled(problems.is_empty(), egui::Button::new("Save as…"))
+                .on_hover_text(
+                    "Save these settings as one of your presets, under a name you choose",
+                )
                 .clicked()
             {
-                action = Some(Action::Save(p.clone()));
+                let builtin = crate::preset::store::builtins()
+                    .iter()
+                    .any(|b| b.name == p.name);
+                let name = if builtin {
+                    format!("{}-mine", p.name)
+                } else {
+                    p.name.clone()
+                };
+                let description = if builtin {
+                    format!("Based on {}: {}", p.name, p.description)
+                } else {
+                    p.description.clone()
+                };
+                self.save_as = Some((name, description));
             }
             if ui
                 .button("Delete")
@@ -182,9 +252,4 @@ impl PresetEditor {
 /// Accessibility info naming a combo box that has no visible label of its own.
 fn named_combo(name: &str) -> egui::WidgetInfo {
     egui::WidgetInfo::labeled(egui::accesskit::Role::ComboBox, true, name)
-}
-
-/// Carries out an editor action in the background.
-pub fn apply(action: Action, worker: &Worker) {
-    worker.preset_action(action);
 }

@@ -3,11 +3,17 @@
 
 mod app;
 mod editor;
+mod files_view;
+mod inspector;
+mod library_view;
+mod presets_view;
 mod quality_tab;
+mod queue_view;
 mod settings;
+mod settings_view;
 mod worker;
 
-pub use app::{FileStatus, JobState, Tab, VodkitApp};
+pub use app::{FileStatus, JobState, Tab, View, VodkitApp};
 pub use editor::{Action, PresetEditor};
 pub use quality_tab::{Layout, QualityTab};
 pub use settings::{Backend, Settings};

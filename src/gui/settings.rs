@@ -37,12 +37,9 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        let videos = directories::UserDirs::new()
-            .and_then(|d| d.video_dir().map(|v| v.to_owned()))
-            .unwrap_or_else(|| PathBuf::from("."));
         Self {
             window_size: [1200.0, 780.0],
-            output_dir: videos.join("Vodkit"),
+            output_dir: crate::dirs::default_output_dir(),
             backend: Backend::Local,
             preset: "phone-share".to_owned(),
             jobs_at_once: 1,
@@ -57,7 +54,16 @@ impl Settings {
     pub fn load() -> Self {
         crate::dirs::settings_file()
             .and_then(|p| std::fs::read(p).ok())
-            .and_then(|b| serde_json::from_slice(&b).ok())
+            .and_then(|b| serde_json::from_slice::<Self>(&b).ok())
+            .map(|mut s| {
+                // A relative folder (older versions wrote `./Vodkit`) would follow wherever
+                // the app was started from: make it absolute once.
+                if s.output_dir.is_relative() {
+                    s.output_dir = std::path::absolute(&s.output_dir)
+                        .unwrap_or_else(|_| crate::dirs::default_output_dir());
+                }
+                s
+            })
             .unwrap_or_default()
     }
 

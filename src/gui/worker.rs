@@ -6,9 +6,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 
+use crate::catalog::Catalog;
+use crate::catalog::queue::JobKind;
 use crate::job::{CancelToken, EventSink, JobEvent, Summary};
 use crate::plan::Plan;
 use crate::probe::MediaInfo;
+use crate::runner::{self, JobSpec};
 
 /// What the background reports to the UI.
 pub enum UiEvent {
@@ -26,14 +29,26 @@ pub enum UiEvent {
     JobEnded(u64, Result<Summary, String>),
     /// A note for the status line (dialogs, opening folders).
     Status(String),
+    /// Something that failed, in words, with a path or URL the user can copy to do it by hand.
+    Failure(String, Option<String>),
     /// The preset list changed.
     Presets(Vec<crate::preset::store::Entry>),
     /// The result of a cloud connection test.
     CloudCheck(Vec<crate::cloud::check::CheckLine>),
-    /// Every measured rung of a finished local job (from its manifest, skipped rungs too).
-    Qualities(u64, Vec<crate::quality::RungQuality>),
+    /// Every measured rung of a finished local job (from its manifest, skipped rungs too) and
+    /// the plan it followed.
+    Qualities(u64, Vec<crate::quality::RungQuality>, Box<Plan>),
     /// The before/after viewer's pictures for a job.
     FramePair(u64, Result<crate::quality::viewer::FramePair, String>),
+    /// The queue as the library holds it (at start: jobs from earlier sessions, those a
+    /// crash left running put back first), whether it is paused, and how many were recovered.
+    QueueLoaded(Vec<crate::catalog::queue::QueuedJob>, bool, usize),
+    /// A job's queue row (`None`: the library is unavailable; the job runs unsaved).
+    Enqueued(u64, Option<i64>),
+    /// Titles of the library matching the Library view's filter, and the presets in use.
+    Library(Vec<crate::catalog::titles::TitleRecord>),
+    /// The watched folders.
+    Watches(Vec<crate::catalog::watch::WatchFolder>),
     /// A plan fitted per title or estimated for a file with a preset (as it was then).
     Analysed(
         PathBuf,
@@ -42,17 +57,16 @@ pub enum UiEvent {
     ),
 }
 
-/// How a local job encodes beyond its preset.
-#[derive(Debug, Clone, Default)]
-pub struct JobSetup {
-    /// Redo rungs an earlier run made.
-    pub force: bool,
-    /// A plan the inspector fitted or estimated, used instead of planning again.
-    pub plan: Option<Plan>,
-    /// One MP4 of this size instead of the ladder.
-    pub target: Option<crate::local::target_size::Target>,
-    /// Only this part of the source (seconds).
-    pub range: (Option<f64>, Option<f64>),
+/// What the preset editor asks the worker to do.
+pub enum PresetAction {
+    /// Save as a user preset (replacing one of the same name).
+    Save(crate::preset::Preset),
+    /// Delete the user preset of this name.
+    Delete(String),
+    /// Import a preset file chosen in a dialog.
+    Import,
+    /// Export this preset to a file chosen in a dialog.
+    Export(crate::preset::Preset),
 }
 
 /// What the inspector asks to be worked out for a file.
@@ -90,6 +104,12 @@ pub struct Worker {
     probes: std::sync::mpsc::Sender<PathBuf>,
     /// Events for the UI.
     pub inbox: Receiver<UiEvent>,
+    /// Calls on the library database, run in order on its own thread.
+    catalog: Sender<CatalogCall>,
+    /// The library database file (`None`: no data folder).
+    catalog_path: Option<PathBuf>,
+    /// Stops the watched-folders thread (replaced when the list changes).
+    watching: std::sync::Mutex<CancelToken>,
 }
 
 pub use crate::probe::files::{VIDEO_EXTENSIONS, is_video, scan};
@@ -107,35 +127,15 @@ fn expand_all(paths: Vec<PathBuf>) -> Vec<PathBuf> {
     found
 }
 
-/// A job's plan: the one the inspector made (fitted or estimated), else the preset's, fitted
-/// first when the preset is per-title (the job shows the stage).
-fn given_or_planned(
-    given: Option<Plan>,
-    info: &MediaInfo,
-    preset: &crate::preset::Preset,
-    sink: &EventSink,
-    cancel: &CancelToken,
-) -> Result<Plan, String> {
-    match given {
-        Some(p) => Ok(p),
-        None => crate::local::per_title::plan_for(
-            info,
-            preset,
-            &crate::local::per_title::FitChoice::default(),
-            sink,
-            cancel,
-        ),
-    }
-}
-
 fn spawn(name: &str, f: impl FnOnce() + Send + 'static) {
     // A thread that cannot start leaves its request unanswered; the UI shows it pending.
     let _ = std::thread::Builder::new().name(name.to_owned()).spawn(f);
 }
 
 impl Worker {
-    /// A worker whose events wake the UI through `wake`.
-    pub fn new(wake: impl Fn() + Send + Sync + 'static) -> Self {
+    /// A worker whose events wake the UI through `wake`, keeping its queue and library in
+    /// `catalog_path` (`None`: nothing is saved).
+    pub fn new(wake: impl Fn() + Send + Sync + 'static, catalog_path: Option<PathBuf>) -> Self {
         let (tx, inbox) = channel();
         let outbox = Outbox {
             tx,
@@ -155,18 +155,82 @@ impl Worker {
                 }
             });
         }
+        let (catalog, calls) = channel::<CatalogCall>();
+        let (path, out) = (catalog_path.clone(), outbox.clone());
+        spawn("vodkit-library", move || {
+            catalog_thread(path.as_deref(), &calls, &out);
+        });
         Self {
             outbox,
             player: Arc::default(),
             probes,
             inbox,
+            catalog,
+            catalog_path,
+            watching: std::sync::Mutex::new(CancelToken::new()),
         }
+    }
+
+    /// Runs `call` on the library thread (in order with the other calls); what it returns is
+    /// sent to the UI. `None` reaches `call` when the library cannot be opened.
+    pub fn with_catalog(
+        &self,
+        call: impl FnOnce(Option<&Catalog>) -> Option<UiEvent> + Send + 'static,
+    ) {
+        let out = self.outbox.clone();
+        let _ = self.catalog.send(Box::new(move |c| {
+            if let Some(event) = call(c) {
+                out.send(event);
+            }
+        }));
     }
 
     /// Probes a file, then takes a strip of stills from it, on the probe pool.
     pub fn probe(&self, path: PathBuf) {
         // The pool outlives every caller; a send can only fail once the app is going away.
         let _ = self.probes.send(path);
+    }
+}
+
+/// Opens a path or URL with the desktop's default application (`xdg-open`); an error in
+/// words when there is no such tool or it failed.
+fn open_with_desktop(what: &str) -> Result<(), String> {
+    match std::process::Command::new("xdg-open")
+        .arg(what)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+    {
+        Ok(s) if s.success() => Ok(()),
+        Ok(s) => Err(format!(
+            "the desktop has no application for it (xdg-open ended with {})",
+            s.code()
+                .map_or_else(|| "a signal".to_owned(), |c| c.to_string())
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err("no desktop opener (xdg-open) is installed".to_owned())
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// A call on the library database.
+type CatalogCall = Box<dyn FnOnce(Option<&Catalog>) + Send>;
+
+/// The library thread: opens the database once and runs the calls in order until the app ends.
+fn catalog_thread(path: Option<&std::path::Path>, calls: &Receiver<CatalogCall>, out: &Outbox) {
+    let catalog = match path.map(Catalog::open) {
+        Some(Ok(c)) => Some(c),
+        Some(Err(e)) => {
+            out.send(UiEvent::Status(format!(
+                "{e}; jobs still run, but the queue and library are not saved"
+            )));
+            None
+        }
+        None => None,
+    };
+    for call in calls {
+        call(catalog.as_ref());
     }
 }
 
@@ -226,22 +290,102 @@ impl Worker {
         });
     }
 
-    /// Opens a folder in the desktop's file manager.
+    /// Opens a folder in the desktop's file manager; says so in the window when there is
+    /// none (with the path to copy).
     pub fn open_folder(&self, dir: PathBuf) {
         let out = self.outbox.clone();
         spawn("vodkit-open", move || {
-            if let Err(e) = std::process::Command::new("xdg-open").arg(&dir).status() {
-                out.send(UiEvent::Status(format!(
-                    "cannot open {}: {e}",
-                    dir.display()
-                )));
+            if let Err(e) = open_with_desktop(&dir.to_string_lossy()) {
+                out.send(UiEvent::Failure(
+                    format!("cannot open {}: {e}", dir.display()),
+                    Some(dir.display().to_string()),
+                ));
             }
         });
     }
 
+    /// Asks for a folder to watch; it is stored with the preset and output folder, and the
+    /// watching thread restarts with it.
+    pub fn pick_watch_folder(&self, preset: String, out_dir: PathBuf, kind: JobKind) {
+        let out = self.outbox.clone();
+        let catalog = self.catalog.clone();
+        spawn("vodkit-dialog", move || {
+            let Some(dir) = rfd::FileDialog::new().pick_folder() else {
+                return;
+            };
+            let out2 = out.clone();
+            let _ = catalog.send(Box::new(move |c| {
+                let Some(c) = c else { return };
+                match c.add_watch(&dir, &preset, &out_dir, kind) {
+                    Ok(_) => {
+                        if let Ok(list) = c.watches() {
+                            out2.send(UiEvent::Watches(list));
+                        }
+                        out2.send(UiEvent::Status(format!("watching {}", dir.display())));
+                    }
+                    Err(e) => out2.send(UiEvent::Status(e.to_string())),
+                }
+            }));
+            let _ = out;
+        });
+    }
+
+    /// (Re)starts the thread that watches the stored folders: files it queues reach the
+    /// app's queue as the library's rows.
+    pub fn restart_watching(&self) {
+        let Some(path) = self.catalog_path.clone() else {
+            return;
+        };
+        let stop = CancelToken::new();
+        if let Ok(mut w) = self.watching.lock() {
+            w.cancel();
+            *w = stop.clone();
+        }
+        let out = self.outbox.clone();
+        spawn("vodkit-watch", move || {
+            let Ok(catalog) = Catalog::open(&path) else {
+                return;
+            };
+            let folders = catalog.watches().unwrap_or_default();
+            if folders.is_empty() {
+                return;
+            }
+            let settle = std::time::Duration::from_secs(3);
+            let rescan = std::time::Duration::from_secs(5);
+            crate::watcher::watch(
+                &catalog,
+                folders,
+                settle,
+                rescan,
+                &stop,
+                |event| match event {
+                    crate::watcher::WatchEvent::Queued { .. } => {
+                        if let Ok(jobs) = catalog.jobs() {
+                            out.send(UiEvent::QueueLoaded(
+                                jobs,
+                                catalog.is_paused().unwrap_or(false),
+                                0,
+                            ));
+                        }
+                    }
+                    crate::watcher::WatchEvent::Copy { path, of } => {
+                        out.send(UiEvent::Status(format!(
+                            "{} is a copy of {}: not encoded again",
+                            path.display(),
+                            of.display()
+                        )));
+                    }
+                    crate::watcher::WatchEvent::Failed { error, .. } => {
+                        out.send(UiEvent::Status(error.clone()));
+                    }
+                },
+            );
+        });
+    }
+
     /// Saves, deletes, imports or exports a preset, then sends the new list and a status line.
-    pub fn preset_action(&self, action: super::editor::Action) {
-        use super::editor::Action;
+    pub fn preset_action(&self, action: PresetAction) {
+        use PresetAction as Action;
         let out = self.outbox.clone();
         spawn("vodkit-presets", move || {
             let store = crate::preset::store::Store::open();
@@ -322,9 +466,15 @@ impl Worker {
                 }
             };
             let url = format!("http://{addr}/{title}/");
-            match std::process::Command::new("xdg-open").arg(&url).status() {
-                Ok(_) => out.send(UiEvent::Status(format!("playing {url}"))),
-                Err(e) => out.send(UiEvent::Status(format!("open {url} in a browser ({e})"))),
+            match open_with_desktop(&url) {
+                Ok(()) => out.send(UiEvent::Failure(
+                    format!("playing in your browser: {url}"),
+                    Some(url),
+                )),
+                Err(e) => out.send(UiEvent::Failure(
+                    format!("no browser could be opened ({e}): open {url} yourself"),
+                    Some(url),
+                )),
             }
         });
     }
@@ -369,69 +519,44 @@ impl Worker {
         });
     }
 
-    /// Runs a local encode job; events come back tagged with `id`.
-    pub fn encode(
-        &self,
-        id: u64,
-        info: MediaInfo,
-        preset: crate::preset::Preset,
-        out_dir: PathBuf,
-        cancel: CancelToken,
-        setup: JobSetup,
-    ) {
+    /// Runs a job (local or cloud); events come back tagged with `id`. With a queue `row`
+    /// the job is claimed first and its row, history and title are kept in the library.
+    pub fn run_job(&self, id: u64, row: Option<i64>, spec: JobSpec, cancel: CancelToken) {
         let out = self.outbox.clone();
+        let path = self.catalog_path.clone();
         spawn("vodkit-job", move || {
             let events_out = out.clone();
             let sink: EventSink = Arc::new(move |e| events_out.send(UiEvent::Job(id, e)));
-            let (start, end) = setup.range;
-            let result = if let Some(target) = setup.target {
-                let work = crate::local::per_title::Scratch::new("app-target");
-                let r = crate::local::target_size::plan(
-                    &info,
-                    &preset,
-                    target,
-                    setup.range,
-                    &work,
-                    &cancel,
-                )
-                .and_then(|plan| {
-                    crate::local::target_size::encode(
-                        &info, &preset, &plan, target, &out_dir, &sink, &cancel,
-                    )
-                });
-                drop(work);
-                r
-            } else {
-                // The inspector's fitted plan, or the preset's (a per-title preset fits its
-                // ladder first; the job shows the stage).
-                given_or_planned(setup.plan, &info, &preset, &sink, &cancel)
-                    .and_then(|mut plan| {
-                        crate::plan::trim(&mut plan, start, end)?;
-                        Ok(plan)
-                    })
-                    .and_then(|plan| {
-                        crate::local::encode_with(
-                            &info,
-                            &preset,
-                            &plan,
-                            &out_dir,
-                            &sink,
-                            &cancel,
-                            setup.force,
-                        )
-                        .map_err(|e| e.to_string())
-                    })
+            let plain = |spec: &JobSpec| match spec.kind {
+                JobKind::Local => runner::run_local(spec, &sink, &cancel),
+                JobKind::Cloud => runner::run_cloud(spec, None, &sink, &cancel),
             };
-            if let Ok(summary) = &result {
-                let measured: Vec<crate::quality::RungQuality> =
-                    std::fs::read(summary.out_dir.join("manifest.json"))
-                        .ok()
-                        .and_then(|b| serde_json::from_slice::<crate::local::Manifest>(&b).ok())
-                        .map(|m| m.rungs.into_iter().filter_map(|r| r.quality).collect())
-                        .unwrap_or_default();
-                if !measured.is_empty() {
-                    out.send(UiEvent::Qualities(id, measured));
+            let result = match (row, path) {
+                (Some(row), Some(path)) => {
+                    match Catalog::open(&path).and_then(|c| c.claim(row, std::process::id())) {
+                        Ok(Some(job)) => runner::run_row(&path, &job, &sink, &cancel),
+                        Ok(None) => Err(format!(
+                            "{}: another Vodkit (vodkit queue run, another window) took this job",
+                            spec.source.display()
+                        )),
+                        Err(e) => {
+                            out.send(UiEvent::Status(e.to_string()));
+                            plain(&spec)
+                        }
+                    }
                 }
+                _ => plain(&spec),
+            };
+            if let Ok(summary) = &result
+                && spec.kind == JobKind::Local
+                && let Some(m) = std::fs::read(summary.out_dir.join("manifest.json"))
+                    .ok()
+                    .and_then(|b| serde_json::from_slice::<crate::local::Manifest>(&b).ok())
+            {
+                let mut plan = m.plan;
+                plan.source.clone_from(&spec.source);
+                let measured = m.rungs.into_iter().filter_map(|r| r.quality).collect();
+                out.send(UiEvent::Qualities(id, measured, Box::new(plan)));
             }
             out.send(UiEvent::JobEnded(id, result));
         });
@@ -454,52 +579,6 @@ pub struct CloudDownload {
 }
 
 impl Worker {
-    /// Runs a cloud job (upload, MediaConvert, outputs); events come back tagged with `id`.
-    /// `fitted`: a plan the inspector fitted per title, sent as it is.
-    pub fn cloud_job(
-        &self,
-        id: u64,
-        info: MediaInfo,
-        preset: crate::preset::Preset,
-        settings: crate::cloud::CloudSettings,
-        cancel: CancelToken,
-        fitted: Option<Plan>,
-    ) {
-        use crate::cloud::{Clients, CloudError};
-        let out = self.outbox.clone();
-        spawn("vodkit-cloud-job", move || {
-            let result = (|| {
-                let events_out = out.clone();
-                let sink: EventSink = Arc::new(move |e| events_out.send(UiEvent::Job(id, e)));
-                // The inspector's fitted plan, or the preset's (fitted first when per-title).
-                let plan = given_or_planned(fitted, &info, &preset, &sink, &cancel)?;
-                let rt = Clients::runtime().map_err(|e| e.to_string())?;
-                let done = rt.block_on(async {
-                    let clients = Clients::connect(&settings).await?;
-                    let options = crate::cloud::submit::SubmitOptions::default();
-                    crate::cloud::submit::submit(&clients, &plan, &preset, &options, &sink, &cancel)
-                        .await
-                });
-                match done {
-                    Ok(d) => d
-                        .summary
-                        .ok_or_else(|| "the job was not followed".to_owned()),
-                    Err(CloudError::Cancelled) => Ok(Summary {
-                        source: plan.source,
-                        out_dir: PathBuf::new(),
-                        made: Vec::new(),
-                        skipped: Vec::new(),
-                        failed: Vec::new(),
-                        cancelled: true,
-                        wall_secs: 0.0,
-                    }),
-                    Err(e) => Err(e.to_string()),
-                }
-            })();
-            out.send(UiEvent::JobEnded(id, result));
-        });
-    }
-
     /// Downloads a cloud job's outputs (`s3://.../outputs/<title>-<run>/`) into the output
     /// folder, under the title the local rule gives (another source's folder of that name is
     /// never written into); reports the result on the status line.

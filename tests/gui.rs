@@ -597,3 +597,399 @@ fn the_inspector_fits_per_title_estimates_trims_and_fits_a_size() {
         .expect("duration");
     assert!((duration - 2.0).abs() < 0.1, "the part only: {duration} s");
 }
+
+/// The pid of a process that has ended (a stand-in for an app that crashed).
+fn dead_pid() -> u32 {
+    let mut child = std::process::Command::new("true").spawn().expect("true");
+    let pid = child.id();
+    child.wait().expect("wait");
+    pid
+}
+
+#[test]
+fn a_cloud_job_running_when_the_app_closed_is_followed_again_and_offers_download() {
+    use common::aws::{FakeMediaConvert, Moto, s3_client, step};
+    use vodkit::catalog::{Catalog, cloud_jobs::CloudJobRecord, queue::JobKind};
+    use vodkit::runner::JobSpec;
+    private_config();
+    let moto = Moto::start();
+    let mc = FakeMediaConvert::start(vec![
+        step("PROGRESSING", 30, Some("TRANSCODING")),
+        step("PROGRESSING", 70, Some("TRANSCODING")),
+        step("COMPLETE", 100, None),
+    ]);
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let s3 = rt.block_on(s3_client(&moto.url()));
+    rt.block_on(s3.create_bucket().bucket("gui-vod2").send())
+        .expect("bucket");
+    let source = common::basic();
+    let preset = vodkit::preset::store::builtins()
+        .into_iter()
+        .find(|p| p.name == "phone-share")
+        .expect("phone-share");
+    let plan =
+        vodkit::plan::plan(&vodkit::probe::probe(&source).expect("probe"), &preset).expect("plan");
+    let cloud = vodkit::cloud::CloudSettings {
+        bucket: "gui-vod2".into(),
+        prefix: "vod".into(),
+        role_arn: "arn:aws:iam::123456789012:role/MediaConvertRole".into(),
+        endpoint: moto.url(),
+        mediaconvert_endpoint: mc.url(),
+        ..Default::default()
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+
+    // An earlier session submitted the job (upload, CreateJob), then its process died.
+    let quiet: vodkit::job::EventSink = Arc::new(|_| {});
+    let submitted = rt
+        .block_on(async {
+            let clients = vodkit::cloud::Clients::connect(&cloud).await?;
+            let options = vodkit::cloud::submit::SubmitOptions {
+                wait: false,
+                ..Default::default()
+            };
+            vodkit::cloud::submit::submit(
+                &clients,
+                &plan,
+                &preset,
+                &options,
+                &quiet,
+                &vodkit::job::CancelToken::new(),
+            )
+            .await
+        })
+        .expect("submitted");
+    let out_key = submitted
+        .output_url
+        .trim_start_matches("s3://gui-vod2/")
+        .to_owned();
+    for r in plan.made_rungs() {
+        rt.block_on(
+            s3.put_object()
+                .bucket("gui-vod2")
+                .key(format!("{out_key}basic_{}.mp4", r.name))
+                .body(vec![0u8; 50_000].into())
+                .send(),
+        )
+        .expect("put");
+    }
+    let library = fresh_library();
+    {
+        let c = Catalog::open(&library).expect("library");
+        let spec = JobSpec {
+            kind: JobKind::Cloud,
+            cloud: Some(cloud.clone()),
+            ..JobSpec::local(&source, &preset, dir.path())
+        };
+        let row = c.enqueue(&spec.new_job()).expect("row");
+        c.claim(row, dead_pid()).expect("claim").expect("claimed");
+        c.record_cloud_job(
+            &CloudJobRecord {
+                service_id: submitted.job_id,
+                region: None,
+                job_id: Some(row),
+                status: "SUBMITTED".into(),
+                percent: 0,
+                output_url: None,
+                outputs: Vec::new(),
+                updated_secs: 0,
+            },
+            None,
+        )
+        .expect("record");
+    }
+
+    // The app starts again: the job comes back, is followed to its end, offers Download.
+    let settings = Settings {
+        output_dir: dir.path().to_owned(),
+        preset: "phone-share".to_owned(),
+        backend: vodkit::gui::Backend::Cloud,
+        cloud,
+        ..Settings::default()
+    };
+    let mut harness = app_with_library(settings, library.clone());
+    step_until(&mut harness, "the re-attached job to end", |a| {
+        a.jobs
+            .first()
+            .is_some_and(|j| matches!(j.state, JobState::Done(_) | JobState::Failed(_)))
+    });
+    let job = &harness.state().jobs[0];
+    assert!(matches!(job.state, JobState::Done(_)), "{:?}", job.state);
+    harness.get_by_label("Download");
+    let creates = mc
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.target.ends_with("/jobs"))
+        .count();
+    assert_eq!(creates, 1, "followed again, never submitted twice");
+    let c = Catalog::open(&library).expect("library");
+    let record = c.cloud_jobs().expect("cloud jobs");
+    assert_eq!(record.len(), 1);
+    assert_eq!(record[0].status, "COMPLETE");
+    let row = c.jobs().expect("jobs")[0].id;
+    let events: Vec<String> = c
+        .history(row)
+        .expect("history")
+        .into_iter()
+        .map(|h| h.event)
+        .collect();
+    assert_eq!(
+        events,
+        ["queued", "started", "interrupted", "started", "done"]
+    );
+}
+
+#[test]
+fn the_queue_comes_back_after_a_restart_and_runs_when_resumed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    let library = fresh_library();
+    let settings = Settings {
+        output_dir: out.clone(),
+        preset: "phone-share".to_owned(),
+        ..Settings::default()
+    };
+    {
+        let mut harness = app_with_library(settings.clone(), library.clone());
+        harness.get_by_label("Files").click();
+        // Paused: the jobs are rows, none starts.
+        harness.get_by_label("Pause queue").click();
+        harness.run_steps(2);
+        drop_files(&mut harness, &[common::basic(), common::portrait()]);
+        step_until(&mut harness, "both probed", |a| {
+            a.files.len() == 2
+                && a.files
+                    .iter()
+                    .all(|f| matches!(f.status, FileStatus::Ready(_)))
+        });
+        // Nothing selected: the button says it starts them all.
+        harness.key_press(egui::Key::Escape);
+        harness.run_steps(2);
+        harness.get_by_label("Start all (2)").click();
+        harness.run_steps(2);
+        harness.get_by_label("2 jobs queued");
+        step_until(&mut harness, "both rows written", |a| {
+            a.jobs.len() == 2 && a.jobs.iter().all(|j| j.row != vodkit::gui::Row::Pending)
+        });
+        // The second goes first.
+        harness.get_by_label("Queue (2)").click();
+        for _ in 0..20 {
+            harness.run_steps(1);
+            if harness.query_all_by_label("Earlier").count() == 2 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let later: Vec<_> = harness.query_all_by_label("Earlier").collect();
+        assert_eq!(
+            later.len(),
+            2,
+            "{:?}",
+            harness
+                .state()
+                .jobs
+                .iter()
+                .map(|j| (j.id, j.state.clone(), j.row))
+                .collect::<Vec<_>>()
+        );
+        later[1].click();
+        harness.run_steps(2);
+        assert_eq!(harness.state().jobs[0].state, JobState::Queued);
+        assert!(
+            harness
+                .state()
+                .jobs
+                .iter()
+                .all(|j| matches!(j.row, vodkit::gui::Row::Saved(_))),
+            "rows saved: {}",
+            harness.state().status
+        );
+    }
+    {
+        let c = vodkit::catalog::Catalog::open(&library).expect("library");
+        let rows = c.jobs().expect("jobs");
+        assert_eq!(rows.len(), 2, "{rows:?}");
+    }
+    // A new app on the same library: the queue is back, in its order, still paused.
+    let mut harness = app_with_library(settings, library);
+    step_until(&mut harness, "the queue loaded", |a| a.jobs.len() == 2);
+    assert!(harness.state().paused);
+    harness.get_by_label("Queue (2)").click();
+    harness.run_steps(2);
+    harness.get_by_label("Resume queue").click();
+    harness.run_steps(2);
+    step_until(&mut harness, "both done", |a| {
+        a.jobs.iter().all(|j| matches!(j.state, JobState::Done(_)))
+    });
+    // portrait was moved first: it finished first.
+    assert!(
+        out.join("portrait/manifest.json").is_file() && out.join("basic/manifest.json").is_file()
+    );
+    let first = std::fs::metadata(out.join("portrait/manifest.json"))
+        .and_then(|m| m.modified())
+        .expect("t");
+    let second = std::fs::metadata(out.join("basic/manifest.json"))
+        .and_then(|m| m.modified())
+        .expect("t");
+    assert!(first <= second, "the moved job ran first");
+    // The overall line and the finished jobs' files and sizes.
+    harness.get_by_label("Files").click();
+    harness.run_steps(2);
+    assert!(
+        harness.query_all_by_label_contains("basic_").count() >= 1,
+        "file names with sizes"
+    );
+    assert!(harness.query_all_by_label("Copy path").count() >= 2);
+    // Files added again: the list says done, not ready.
+    drop_files(&mut harness, &[common::basic(), common::portrait()]);
+    step_until(&mut harness, "both probed", |a| {
+        a.files.len() == 2
+            && a.files
+                .iter()
+                .all(|f| matches!(f.status, FileStatus::Ready(_)))
+    });
+    assert_eq!(harness.query_all_by_label("done").count(), 2);
+}
+
+#[test]
+fn the_library_view_lists_searches_and_deletes_with_confirmation() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    let mut harness = app_with(Settings {
+        output_dir: out.clone(),
+        preset: "phone-share".to_owned(),
+        ..Settings::default()
+    });
+    harness.get_by_label("Library").click();
+    harness.run_steps(3);
+    harness.get_by_label_contains("Nothing made yet");
+    harness.get_by_label("Files").click();
+    drop_files(&mut harness, &[common::basic()]);
+    step_until(&mut harness, "probed", |a| {
+        a.files
+            .first()
+            .is_some_and(|f| matches!(f.status, FileStatus::Ready(_)))
+    });
+    start_and_finish(&mut harness, 0);
+    harness.get_by_label("Library").click();
+    step_until(&mut harness, "the title listed", |a| {
+        a.library.titles.len() == 1
+    });
+    harness.get_by_label("basic");
+    harness.get_by_label("phone-share");
+    // Search narrows; a word that matches nothing says so.
+    harness
+        .get_by_role(egui::accesskit::Role::TextInput)
+        .focus();
+    harness
+        .get_by_role(egui::accesskit::Role::TextInput)
+        .type_text("zzz");
+    harness.run_steps(1);
+    step_until(&mut harness, "the search", |a| {
+        a.library.titles.is_empty() && !a.library.loading
+    });
+    harness.get_by_label("No title matches.");
+    harness.state_mut().library.search.clear();
+    harness.get_by_label("Files").click();
+    harness.run_steps(1);
+    harness.get_by_label("Library").click();
+    step_until(&mut harness, "the title again", |a| {
+        a.library.titles.len() == 1
+    });
+    // Delete asks first; Esc keeps it; "Delete the folder" removes it.
+    harness.get_by_label("Delete…").click();
+    harness.run_steps(2);
+    harness.get_by_label_contains("Delete basic?");
+    harness.key_press(egui::Key::Escape);
+    harness.run_steps(2);
+    assert!(harness.query_by_label_contains("Delete basic?").is_none());
+    assert!(out.join("basic").is_dir());
+    harness.get_by_label("Delete…").click();
+    harness.run_steps(2);
+    harness.get_by_label("Delete the folder").click();
+    step_until(&mut harness, "the folder gone", |a| {
+        a.status.starts_with("deleted")
+    });
+    assert!(!out.join("basic").exists());
+}
+
+#[test]
+fn words_a_person_reads() {
+    // Dropped rungs by their height, not "#5"; an MP4 is an MP4; reason text at full size.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut harness = app(&dir.path().join("out"));
+    drop_files(&mut harness, &[common::basic()]);
+    step_until(&mut harness, "probed", |a| {
+        a.files
+            .first()
+            .is_some_and(|f| matches!(f.status, FileStatus::Ready(_)))
+    });
+    harness.get_by_label("Plan with web-ladder");
+    harness.get_by_label("1080p");
+    assert!(harness.query_by_label_contains("#5").is_none());
+    harness.get_by_label("MP4");
+    assert_eq!(
+        harness.query_all_by_label("File size").count(),
+        2,
+        "bytes in both places"
+    );
+    assert_eq!(
+        harness.query_all_by_label("Picture").count(),
+        2,
+        "dimensions in both places"
+    );
+    // The output folder is absolute and shown whole.
+    let shown = harness.state().settings.output_dir.clone();
+    assert!(shown.is_absolute());
+    harness.get_by_label(&shown.display().to_string());
+    assert!(vodkit::gui::Settings::default().output_dir.is_absolute());
+    // Multi-select: Ctrl-click adds, the button counts, Esc clears.
+    drop_files(&mut harness, &[common::portrait()]);
+    step_until(&mut harness, "two files", |a| a.files.len() == 2);
+    harness.state_mut().click_file(1, true, false);
+    harness.run_steps(2);
+    harness.get_by_label("Start (2)");
+    harness.key_press(egui::Key::Escape);
+    harness.run_steps(2);
+    harness.get_by_label("Start all (2)");
+    // An unreadable file says why it was not started.
+    drop_files(&mut harness, &[common::zero_bytes()]);
+    step_until(&mut harness, "the broken file read", |a| {
+        a.files
+            .iter()
+            .any(|f| matches!(f.status, FileStatus::Failed(_)))
+    });
+    let broken = harness
+        .state()
+        .files
+        .iter()
+        .position(|f| matches!(f.status, FileStatus::Failed(_)));
+    harness.state_mut().selected = broken;
+    harness.run_steps(2);
+    click_start(&mut harness);
+    harness.run_steps(2);
+    assert!(
+        harness.state().status.contains("cannot encode zero.mp4"),
+        "{}",
+        harness.state().status
+    );
+    // Each view opens by its label.
+    for view in ["Queue", "Library", "Presets", "Settings", "Files"] {
+        harness.get_by_label(view).click();
+        harness.run_steps(2);
+    }
+    harness.get_by_label("Presets").click();
+    harness.run_steps(2);
+    harness.get_by_label_contains("Editing a copy of");
+    harness.get_by_label("Save as…").click();
+    harness.run_steps(2);
+    // Save as… asks for a name (a built-in's copy gets its own) and a description.
+    harness.get_by_label("Save as");
+    assert!(
+        harness
+            .query_by_label_contains("built-in preset's name")
+            .is_none()
+    );
+    harness.get_by_label("Cancel").click();
+    harness.run_steps(2);
+}

@@ -16,6 +16,7 @@ mod worker;
 pub use app::{FileStatus, JobState, Tab, View, VodkitApp};
 pub use editor::{Action, PresetEditor};
 pub use quality_tab::{Layout, QualityTab};
+pub use queue_view::Row;
 pub use settings::{Backend, Settings};
 pub use worker::{is_video, scan};
 

@@ -304,7 +304,11 @@ impl VodkitApp {
             .push(JobItem::new(id, Row::Pending, spec, JobState::Queued));
         self.queue.push_back(id);
         self.worker.with_catalog(move |c| {
-            let row = c.and_then(|c| c.enqueue(&new_job).ok());
+            let row = match c.map(|c| c.enqueue(&new_job)) {
+                Some(Ok(row)) => Ok(row),
+                Some(Err(e)) => Err(format!("{e}; the job runs, but is not saved in the queue")),
+                None => Err(String::new()),
+            };
             Some(UiEvent::Enqueued(id, row))
         });
     }
@@ -339,6 +343,8 @@ impl VodkitApp {
             self.queue.pop_front();
             job.state = JobState::Running;
             job.started = Some(Instant::now());
+            // Run in this session: part of the current batch, whenever it was queued.
+            job.earlier = false;
             self.worker
                 .run_job(job.id, job.row.id(), job.spec.clone(), job.cancel.clone());
             free -= 1;
@@ -393,6 +399,15 @@ impl VodkitApp {
                 self.launch();
             }
             UiEvent::Enqueued(id, row) => {
+                let row = match row {
+                    Ok(row) => Some(row),
+                    Err(e) => {
+                        if !e.is_empty() {
+                            self.status = e;
+                        }
+                        None
+                    }
+                };
                 if let Some(job) = self.jobs.iter_mut().find(|j| j.id == id) {
                     job.row = row.map_or(Row::Unsaved, Row::Saved);
                     if job.state == JobState::Cancelled
@@ -583,7 +598,7 @@ impl VodkitApp {
         let mut moved: Option<(u64, i64)> = None;
         let mut retry: Option<u64> = None;
         ui.horizontal(|ui| {
-            ui.heading("Queue");
+            ui.heading("Jobs");
             let active = self.jobs.iter().any(|j| !j.state.is_finished());
             if ui
                 .add_enabled(active, egui::Button::new("Cancel all"))

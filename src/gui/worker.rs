@@ -43,8 +43,9 @@ pub enum UiEvent {
     /// The queue as the library holds it (at start: jobs from earlier sessions, those a
     /// crash left running put back first), whether it is paused, and how many were recovered.
     QueueLoaded(Vec<crate::catalog::queue::QueuedJob>, bool, usize),
-    /// A job's queue row (`None`: the library is unavailable; the job runs unsaved).
-    Enqueued(u64, Option<i64>),
+    /// A job's queue row (an error in words, or empty when there is no library: the job runs
+    /// unsaved).
+    Enqueued(u64, Result<i64, String>),
     /// Titles of the library matching the Library view's filter, and the presets in use.
     Library(Vec<crate::catalog::titles::TitleRecord>),
     /// The watched folders.

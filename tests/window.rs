@@ -183,3 +183,184 @@ fn without_a_display_it_says_so() {
         "{stderr}"
     );
 }
+
+/// Not blank: a drawn window has many colours.
+fn assert_drawn(shot: &Path, size: (u32, u32), what: &str) {
+    let image = image::open(shot)
+        .unwrap_or_else(|e| panic!("{what}: the window settled within 30 s ({e})"))
+        .to_rgba8();
+    assert_eq!((image.width(), image.height()), size, "{what}");
+    let mut colours: Vec<u32> = image.pixels().map(|p| u32::from_be_bytes(p.0)).collect();
+    colours.sort_unstable();
+    colours.dedup();
+    assert!(
+        colours.len() > 20,
+        "{what} looks blank ({} colours)",
+        colours.len()
+    );
+}
+
+/// One settled screenshot per view, with a library holding a title and a paused queue holding
+/// two jobs. Kept as target/tmp/screenshots/view-<name>.png (`make screenshot`).
+#[test]
+fn every_view_for_the_readme() {
+    let _turn = xvfb_turn();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("Videos/Vodkit");
+    std::fs::write(
+        dir.path().join("settings.json"),
+        format!(
+            r#"{{ "preset": "web-ladder", "output_dir": {:?} }}"#,
+            out.display().to_string()
+        ),
+    )
+    .expect("settings");
+    let outs = out.to_str().expect("utf-8");
+    let (code, _, stderr) = common::vodkit(
+        &[
+            "encode",
+            common::ladder_source().to_str().expect("utf-8"),
+            "--preset",
+            "web-ladder",
+            "--out",
+            outs,
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    for args in [
+        vec!["queue", "pause"],
+        vec![
+            "queue",
+            "add",
+            common::basic().to_str().expect("utf-8"),
+            "--preset",
+            "phone-share",
+            "--out",
+            outs,
+        ],
+        vec![
+            "queue",
+            "add",
+            common::rotated().to_str().expect("utf-8"),
+            "--preset",
+            "phone-share",
+            "--out",
+            outs,
+        ],
+    ] {
+        let (code, _, stderr) = common::vodkit(&args, dir.path());
+        assert_eq!(code, 0, "{stderr}");
+    }
+    for view in ["files", "queue", "library", "presets", "settings"] {
+        let mut args: Vec<std::ffi::OsString> = vec!["--view".into(), view.into()];
+        if view == "files" {
+            args.push(common::ladder_source().into_os_string());
+        }
+        let shot = settled_window(dir.path(), (1200, 780), &args);
+        assert_drawn(&shot, (1200, 780), view);
+        keep(&shot, &format!("view-{view}.png"));
+        let _ = std::fs::remove_file(&shot);
+    }
+}
+
+/// The real app's worker killed with SIGKILL mid-batch: the library database stays intact, the
+/// finished title is not redone, and the interrupted job is finished by `vodkit queue run`.
+#[test]
+fn the_app_killed_mid_batch_loses_nothing() {
+    use vodkit::catalog::Catalog;
+    use vodkit::catalog::queue::QueueState;
+    let _turn = xvfb_turn();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    let outs = out.to_str().expect("utf-8");
+    let (code, _, stderr) = common::vodkit(
+        &[
+            "queue",
+            "add",
+            common::basic().to_str().expect("utf-8"),
+            common::ladder_source().to_str().expect("utf-8"),
+            "--preset",
+            "web-ladder",
+            "--out",
+            outs,
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    // The app runs the queue it finds at start.
+    let pid_file = dir.path().join("app.pid");
+    let mut xvfb = Command::new("xvfb-run")
+        .args([
+            "-a",
+            "-s",
+            "-screen 0 1280x800x24",
+            "sh",
+            "-c",
+            r#""$VODKIT" gui & echo $! > "$PIDFILE"; wait"#,
+        ])
+        .env("VODKIT", env!("CARGO_BIN_EXE_vodkit"))
+        .env("PIDFILE", &pid_file)
+        .env("VODKIT_CONFIG_DIR", dir.path())
+        .env("LIBGL_ALWAYS_SOFTWARE", "1")
+        .spawn()
+        .expect("xvfb-run");
+    let db = dir.path().join("library.sqlite");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
+    let states = || -> Vec<QueueState> {
+        Catalog::open(&db)
+            .and_then(|c| c.jobs())
+            .map(|jobs| {
+                let mut j: Vec<_> = jobs.into_iter().collect();
+                j.sort_by_key(|j| j.id);
+                j.into_iter().map(|j| j.state).collect()
+            })
+            .unwrap_or_default()
+    };
+    while states() != [QueueState::Done, QueueState::Running] {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the app ran the queue: {:?}",
+            states()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .expect("pid")
+        .trim()
+        .parse()
+        .expect("a pid");
+    // SAFETY: SIGKILL to the app this test started.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    let _ = xvfb.wait();
+    let c = Catalog::open(&db).expect("the database opens after SIGKILL");
+    assert_eq!(c.integrity_check().expect("check"), "ok");
+    drop(c);
+    let before: Vec<_> = common::files_under(&out.join("basic"))
+        .into_iter()
+        .map(|p| {
+            std::fs::metadata(&p)
+                .and_then(|m| m.modified())
+                .expect("mtime")
+        })
+        .collect();
+    let (code, stdout, stderr) = common::vodkit(&["queue", "run", "--json"], dir.path());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert_eq!(
+        stdout.matches("\"event\":\"started\"").count(),
+        1,
+        "only the interrupted job runs"
+    );
+    let after: Vec<_> = common::files_under(&out.join("basic"))
+        .into_iter()
+        .map(|p| {
+            std::fs::metadata(&p)
+                .and_then(|m| m.modified())
+                .expect("mtime")
+        })
+        .collect();
+    assert_eq!(before, after, "the finished title is untouched");
+    assert_eq!(states(), [QueueState::Done, QueueState::Done]);
+    assert!(out.join("ladder_source/manifest.json").is_file());
+}

@@ -274,6 +274,9 @@ enum Command {
         /// before/after view).
         #[arg(long, value_name = "TITLE_DIR")]
         quality: Option<PathBuf>,
+        /// Open on this view.
+        #[arg(long, value_enum)]
+        view: Option<crate::gui::View>,
     },
     /// List, show, import, export or delete presets.
     #[command(
@@ -348,14 +351,18 @@ pub fn run() -> ExitCode {
         Err(e) => e.exit(),
     };
     let failed = match cli.command {
-        None => match crate::gui::run(Vec::new(), None) {
+        None => match crate::gui::run(Vec::new(), None, None) {
             Ok(()) => 0,
             Err(e) => {
                 eprintln!("vodkit: {e}");
                 1
             }
         },
-        Some(Command::Gui { files, quality }) => match crate::gui::run(files, quality) {
+        Some(Command::Gui {
+            files,
+            quality,
+            view,
+        }) => match crate::gui::run(files, quality, view) {
             Ok(()) => 0,
             Err(e) => {
                 eprintln!("vodkit: {e}");

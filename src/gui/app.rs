@@ -34,7 +34,7 @@ pub enum Tab {
 }
 
 /// The app's views.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum View {
     /// Files added, the inspector and the queue's progress.
     Files,

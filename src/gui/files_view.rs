@@ -409,15 +409,16 @@ impl VodkitApp {
             })
             .collect();
         let picked = self.selection();
+        ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
         egui_extras::TableBuilder::new(ui)
             .id_salt("file-table")
             .striped(true)
             .resizable(true)
             .auto_shrink([false, false])
-            .column(egui_extras::Column::remainder().at_least(120.0).clip(true))
-            .column(egui_extras::Column::auto())
-            .column(egui_extras::Column::auto())
-            .column(egui_extras::Column::auto())
+            .column(egui_extras::Column::remainder().at_least(110.0).clip(true))
+            .column(egui_extras::Column::auto().at_least(50.0))
+            .column(egui_extras::Column::auto().at_least(70.0))
+            .column(egui_extras::Column::auto().at_least(60.0))
             .column(egui_extras::Column::auto().at_least(70.0))
             .header(20.0, |mut h| {
                 for (title, tip) in [

@@ -163,6 +163,7 @@ impl VodkitApp {
         self.confirm_delete(ui);
         let mut action: Option<(LibraryAction, usize)> = None;
         let titles = &self.library.titles;
+        ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
         egui_extras::TableBuilder::new(ui)
             .id_salt("library-table")
             .striped(true)
@@ -173,11 +174,11 @@ impl VodkitApp {
                     .at_least(120.0)
                     .clip(true),
             )
-            .column(egui_extras::Column::auto())
-            .column(egui_extras::Column::auto())
-            .column(egui_extras::Column::auto())
-            .column(egui_extras::Column::auto())
-            .column(egui_extras::Column::remainder().at_least(300.0))
+            .column(egui_extras::Column::auto().at_least(90.0))
+            .column(egui_extras::Column::auto().at_least(110.0))
+            .column(egui_extras::Column::auto().at_least(150.0))
+            .column(egui_extras::Column::auto().at_least(60.0))
+            .column(egui_extras::Column::remainder().at_least(380.0))
             .header(20.0, |mut h| {
                 for title in ["Title", "Preset", "Files", "Made", "State", ""] {
                     h.col(|ui| {
@@ -218,27 +219,30 @@ impl VodkitApp {
                         }
                     });
                     row.col(|ui| {
-                        if !t.missing && ui.small_button("Open folder").clicked() {
-                            action = Some((LibraryAction::Open, i));
-                        }
-                        let playable = t.packages.iter().any(|p| !p.missing && p.kind != "smil");
-                        if playable && ui.small_button("Play").clicked() {
-                            action = Some((LibraryAction::Play, i));
-                        }
-                        if t.source_path.is_some()
-                            && ui
-                                .small_button("Encode again")
-                                .on_hover_text("Adds the source to Files, selected")
-                                .clicked()
-                        {
-                            action = Some((LibraryAction::Again, i));
-                        }
-                        if ui.small_button("Copy path").clicked() {
-                            ui.ctx().copy_text(t.dir.display().to_string());
-                        }
-                        if ui.small_button("Delete…").clicked() {
-                            action = Some((LibraryAction::Delete, i));
-                        }
+                        ui.horizontal(|ui| {
+                            if !t.missing && ui.small_button("Open folder").clicked() {
+                                action = Some((LibraryAction::Open, i));
+                            }
+                            let playable =
+                                t.packages.iter().any(|p| !p.missing && p.kind != "smil");
+                            if playable && ui.small_button("Play").clicked() {
+                                action = Some((LibraryAction::Play, i));
+                            }
+                            if t.source_path.is_some()
+                                && ui
+                                    .small_button("Encode again")
+                                    .on_hover_text("Adds the source to Files, selected")
+                                    .clicked()
+                            {
+                                action = Some((LibraryAction::Again, i));
+                            }
+                            if ui.small_button("Copy path").clicked() {
+                                ui.ctx().copy_text(t.dir.display().to_string());
+                            }
+                            if ui.small_button("Delete…").clicked() {
+                                action = Some((LibraryAction::Delete, i));
+                            }
+                        });
                     });
                 });
             });

@@ -51,6 +51,7 @@ fn icon() -> egui::IconData {
 pub fn run(
     files: Vec<std::path::PathBuf>,
     quality: Option<std::path::PathBuf>,
+    view: Option<View>,
 ) -> Result<(), String> {
     if !has_display() {
         return Err("no display: the desktop app needs X11 or Wayland (DISPLAY or WAYLAND_DISPLAY is not set).\n\
@@ -80,6 +81,9 @@ pub fn run(
                 app.status = e;
             }
             app.add_paths(files);
+            if let Some(view) = view {
+                app.switch_to(view);
+            }
             Ok(Box::new(Window { app }))
         }),
     )

@@ -9,7 +9,7 @@
 # On other systems, install by hand: the FFmpeg 5.x or 6.x development libraries
 # (libavcodec, libavformat, libavutil, libswscale, libswresample, libavfilter, libavdevice),
 # clang/libclang (for bindgen), pkg-config, GTK 3 (file dialogs), meson, ninja, nasm and xxd
-# (to build the vendored libvmaf), and the ffmpeg/ffprobe
+# (to build the vendored libvmaf), npm (the player scripts the binary ships), and the ffmpeg/ffprobe
 # command-line tools; for the window test Xvfb and Mesa's OpenGL; for
 # the player tests Chromium and Node.js 18+ with npm.
 set -euo pipefail
@@ -27,6 +27,8 @@ test_pkgs=(ffmpeg xvfb xauth libgl1-mesa-dri libegl1 dpkg-dev python3-venv)
 test_cmds=(chromium:chromium node:nodejs npm:npm python3:python3)
 
 want=("${build_pkgs[@]}")
+# npm fetches the pinned player scripts (hls.js, dash.js) the binary ships (build.rs).
+command -v npm >/dev/null 2>&1 || want+=(npm)
 for arg in "$@"; do
   case "$arg" in
     --test)

@@ -5,6 +5,7 @@
 mod common;
 
 use common::http::{get, request};
+use std::path::Path;
 
 #[test]
 fn just_in_time_answers_are_the_static_files() {
@@ -330,4 +331,42 @@ fn slow_headers_are_dropped_and_past_the_cap_clients_get_503() {
         }
     }
     assert!(answered, "the server answers once slots are free");
+}
+
+#[test]
+fn the_player_page_works_offline_with_the_scripts_vodkit_ships() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    common::streamed_title(dir.path());
+    let server = common::Server::start(dir.path());
+    let page = get(server.port, "/ladder_source/").text();
+    assert!(
+        !page.contains("https://"),
+        "no script from the internet: {page}"
+    );
+    assert!(page.contains("/_player/hls.min.js") && page.contains("/_player/dash.all.min.js"));
+    // The same bytes as the pinned npm packages the player tests use.
+    for (url, npm) in [
+        ("/_player/hls.min.js", "hls.js/dist/hls.min.js"),
+        ("/_player/dash.all.min.js", "dashjs/dist/dash.all.min.js"),
+    ] {
+        let reply = get(server.port, url);
+        assert_eq!(reply.status, 200, "{url}");
+        assert_eq!(reply.header("content-type"), Some("text/javascript"));
+        let shipped = std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/players/node_modules")
+                .join(npm),
+        )
+        .expect("the test players' copy");
+        assert_eq!(reply.body.len(), shipped.len(), "{url}");
+        assert!(reply.body == shipped, "{url}: the shipped copy");
+    }
+    assert_eq!(get(server.port, "/_player/other.js").status, 404);
+    // A CDN only when asked.
+    let cdn = common::Server::start_with(dir.path(), &["--player-cdn"]);
+    assert!(
+        get(cdn.port, "/ladder_source/")
+            .text()
+            .contains("https://cdn.jsdelivr.net/npm/hls.js@1.7.4/")
+    );
 }

@@ -163,9 +163,13 @@ enum Command {
         /// Address to listen on; 0.0.0.0 opens it to the network.
         #[arg(long, default_value = "127.0.0.1")]
         bind: std::net::IpAddr,
-        /// Folder with hls.min.js and dash.all.min.js for the player page (default: a CDN).
-        #[arg(long)]
+        /// Folder with hls.min.js and dash.all.min.js for the player page (default: the copies
+        /// inside vodkit, hls.js 1.7.4 and dash.js 4.7.4).
+        #[arg(long, conflicts_with = "player_cdn")]
         player_dir: Option<PathBuf>,
+        /// Load the player page's scripts from jsDelivr instead (needs internet in the browser).
+        #[arg(long)]
+        player_cdn: bool,
         /// Seconds a client has to send its request headers before it is dropped.
         #[arg(long, default_value_t = 10)]
         header_timeout_secs: u64,
@@ -458,6 +462,7 @@ pub fn run() -> ExitCode {
             port,
             bind,
             player_dir,
+            player_cdn,
             header_timeout_secs,
             max_connections,
         }) => serve_cmd::run(serve_cmd::Options {
@@ -465,6 +470,7 @@ pub fn run() -> ExitCode {
             bind,
             port,
             player_dir,
+            player_cdn,
             header_timeout_secs,
             max_connections,
         }),

@@ -16,6 +16,8 @@ pub struct Options {
     pub port: u16,
     /// Local player scripts.
     pub player_dir: Option<PathBuf>,
+    /// Player scripts from a CDN.
+    pub player_cdn: bool,
     /// Seconds a client has to send its request headers.
     pub header_timeout_secs: u64,
     /// Connections at once.
@@ -29,6 +31,7 @@ pub fn run(o: Options) -> usize {
         bind,
         port,
         player_dir,
+        player_cdn,
         header_timeout_secs,
         max_connections,
     } = o;
@@ -55,6 +58,7 @@ pub fn run(o: Options) -> usize {
         root: root.clone(),
         addr: SocketAddr::new(bind, port),
         player_dir,
+        player_cdn,
         header_timeout: std::time::Duration::from_secs(header_timeout_secs.max(1)),
         max_connections: max_connections.max(1),
     };

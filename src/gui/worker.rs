@@ -439,6 +439,7 @@ impl Worker {
                         root: root.clone(),
                         addr: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
                         player_dir: None,
+                        player_cdn: false,
                         header_timeout: crate::serve::DEFAULT_HEADER_TIMEOUT,
                         max_connections: crate::serve::DEFAULT_MAX_CONNECTIONS,
                     };

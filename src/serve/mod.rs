@@ -38,8 +38,11 @@ pub struct Config {
     pub root: PathBuf,
     /// Address to listen on (127.0.0.1 unless told otherwise).
     pub addr: SocketAddr,
-    /// A folder holding `hls.min.js` and `dash.all.min.js` for the player page; `None` uses a CDN.
+    /// A folder holding `hls.min.js` and `dash.all.min.js` for the player page; `None` serves
+    /// the copies inside the binary.
     pub player_dir: Option<PathBuf>,
+    /// The player page loads its scripts from a CDN instead (an explicit choice).
+    pub player_cdn: bool,
     /// A client must send its request headers within this time, or it is dropped.
     pub header_timeout: std::time::Duration,
     /// Connections served at once; beyond, a client gets `503` with `Retry-After`.
@@ -300,12 +303,12 @@ fn route(state: &State, path: &str, query: Option<&str>) -> Body {
             "text/html; charset=utf-8",
             "no-cache",
         ),
-        [p, file] if p == "_player" => match &state.config.player_dir {
-            Some(dir) => static_file(&dir.join(file), "public, max-age=3600"),
-            None => Body::text(
-                StatusCode::NOT_FOUND,
-                "no local player folder configured (--player-dir)",
-            ),
+        [p, file] if p == "_player" => match (&state.config.player_dir, player::embedded(file)) {
+            (Some(dir), _) => static_file(&dir.join(file), "public, max-age=3600"),
+            (None, Some(bytes)) => {
+                Body::ok(bytes.to_vec(), "text/javascript", "public, max-age=86400")
+            }
+            (None, None) => Body::text(StatusCode::NOT_FOUND, "no such player script"),
         },
         [title] => {
             if !path.ends_with('/') {
@@ -316,10 +319,10 @@ fn route(state: &State, path: &str, query: Option<&str>) -> Body {
             if !state.config.root.join(title).is_dir() {
                 return Body::text(StatusCode::NOT_FOUND, format!("no title '{title}'"));
             }
-            let scripts = if state.config.player_dir.is_some() {
-                Scripts::Local
-            } else {
+            let scripts = if state.config.player_cdn {
                 Scripts::Cdn
+            } else {
+                Scripts::Local
             };
             Body::ok(
                 player::page(title, &scripts).into_bytes(),

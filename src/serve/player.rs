@@ -1,13 +1,29 @@
 //! The player page at `/<title>/`: plays the title's HLS (hls.js) or DASH (dash.js) in the
-//! browser, with a rung picker. Scripts come from a CDN unless a local folder is configured.
+//! browser, with a rung picker. The scripts ship inside the binary (pinned npm packages, see
+//! `build.rs`) and are served at `/_player/`, so playing works offline; a CDN only when asked.
 
 /// Where the page loads hls.js and dash.js from.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scripts {
-    /// jsDelivr (the default; needs internet in the browser).
+    /// jsDelivr (`vodkit serve --player-cdn`; needs internet in the browser).
     Cdn,
-    /// `/_player/hls.min.js` and `/_player/dash.all.min.js`, served from a local folder.
+    /// `/_player/hls.min.js` and `/_player/dash.all.min.js`: the copies inside the binary, or
+    /// a folder given with `--player-dir`.
     Local,
+}
+
+/// hls.js as shipped (npm `hls.js`, version pinned in packaging/player).
+pub const HLS_JS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/hls.min.js"));
+/// dash.js as shipped (npm `dashjs`, version pinned in packaging/player).
+pub const DASH_JS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/dash.all.min.js"));
+
+/// A shipped player script by its file name.
+pub fn embedded(file: &str) -> Option<&'static [u8]> {
+    match file {
+        "hls.min.js" => Some(HLS_JS),
+        "dash.all.min.js" => Some(DASH_JS),
+        _ => None,
+    }
 }
 
 fn escape(s: &str) -> String {
@@ -21,8 +37,8 @@ fn escape(s: &str) -> String {
 pub fn page(title: &str, scripts: &Scripts) -> String {
     let (hls, dash) = match scripts {
         Scripts::Cdn => (
-            "https://cdn.jsdelivr.net/npm/hls.js@1/dist/hls.min.js",
-            "https://cdn.jsdelivr.net/npm/dashjs@4/dist/dash.all.min.js",
+            "https://cdn.jsdelivr.net/npm/hls.js@1.7.4/dist/hls.min.js",
+            "https://cdn.jsdelivr.net/npm/dashjs@4.7.4/dist/dash.all.min.js",
         ),
         Scripts::Local => ("/_player/hls.min.js", "/_player/dash.all.min.js"),
     };

@@ -696,6 +696,251 @@ fn main() {
     if only.is_empty() || only == "fit" {
         bench_fit();
     }
+    if only.is_empty() || only == "library" {
+        bench_library();
+    }
+}
+
+/// Percentiles of frame times (ms): median, 99th, max.
+fn frame_stats(v: &mut [f64]) -> (f64, f64, f64) {
+    v.sort_by(f64::total_cmp);
+    let at = |q: f64| {
+        v.get(((v.len() as f64 - 1.0) * q).round() as usize)
+            .copied()
+            .unwrap_or(0.0)
+    };
+    (at(0.5), at(0.99), v.last().copied().unwrap_or(0.0))
+}
+
+/// The library: the catalog's insert and search speed with 10,000 renditions, then the app
+/// with 5,000 titles (startup to first frame, frame times in the Library view, and while three
+/// encodes run). Goals: 16 ms per frame (median and 99th percentile), first frame in 500 ms.
+fn bench_library() {
+    use egui_kittest::Harness;
+    use vodkit::catalog::Catalog;
+    use vodkit::catalog::titles::TitleFilter;
+    use vodkit::gui::{FileStatus, JobState, Settings, View, VodkitApp};
+    let dir = media_dir().join("library");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("folder");
+    // One real title (phone-share on a 2 s clip) as the template of every record.
+    let clip = media_dir().join("clip-2s.mp4");
+    ffmpeg(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=s=640x360:r=30:d=2",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=f=440:sample_rate=48000:d=2",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-c:a",
+            "aac",
+        ],
+        &clip,
+    );
+    let status = vodkit()
+        .args(["encode", "--preset", "web-ladder", "--no-quality", "--out"])
+        .arg(dir.join("template"))
+        .arg(&clip)
+        .env("VODKIT_CONFIG_DIR", &dir)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("vodkit");
+    assert!(status.success());
+    let mut manifest: vodkit::local::Manifest = serde_json::from_slice(
+        &std::fs::read(dir.join("template/clip-2s/manifest.json")).expect("manifest"),
+    )
+    .expect("a manifest");
+    while manifest.rungs.len() < 5 {
+        let mut r = manifest.rungs[0].clone();
+        r.file = format!("extra_{}.mp4", manifest.rungs.len());
+        manifest.rungs.push(r);
+    }
+    manifest.rungs.truncate(5);
+
+    println!("\nlibrary: SQLite catalog (rusqlite, bundled, WAL) and the app over it");
+    let catalog = Catalog::open(&dir.join("catalog-bench.sqlite")).expect("catalog");
+    let started = Instant::now();
+    for i in 0..2_000 {
+        manifest.title = format!("clip_{i:05}");
+        let title_dir = dir.join(format!("titles/clip_{i:05}"));
+        catalog
+            .record_manifest(&title_dir, &manifest, None, 1_796_000_000 + i)
+            .expect("record");
+    }
+    let insert = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let found = catalog
+        .titles(&TitleFilter {
+            text: "clip_01234".to_owned(),
+            ..TitleFilter::default()
+        })
+        .expect("search");
+    let search_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let started = Instant::now();
+    let all = catalog.titles(&TitleFilter::default()).expect("list");
+    let list_ms = started.elapsed().as_secs_f64() * 1000.0;
+    println!(
+        "  insert 2,000 titles with 10,000 renditions: {insert:.2} s ({:.2} ms per title, one transaction each)",
+        insert * 1000.0 / 2000.0
+    );
+    println!(
+        "  search one word over them: {search_ms:.1} ms ({} found); list all {} titles with their renditions: {list_ms:.0} ms",
+        found.len(),
+        all.len()
+    );
+    drop(catalog);
+
+    // The app's library: 5,000 titles.
+    let db = dir.join("app-library.sqlite");
+    let catalog = Catalog::open(&db).expect("catalog");
+    for i in 0..5_000 {
+        manifest.title = format!("title_{i:05}");
+        catalog
+            .record_manifest(
+                &dir.join(format!("titles/title_{i:05}")),
+                &manifest,
+                None,
+                1_796_000_000 + i,
+            )
+            .expect("record");
+    }
+    drop(catalog);
+    let config = dir.join("config");
+    // SAFETY: set before the app is created, on the bench's only thread.
+    unsafe { std::env::set_var("VODKIT_CONFIG_DIR", &config) };
+    let started = Instant::now();
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_ui_state(
+            |ui, app: &mut VodkitApp| app.show(ui),
+            VodkitApp::with_library(
+                Settings {
+                    output_dir: dir.join("out"),
+                    preset: "web-ladder".to_owned(),
+                    jobs_at_once: 3,
+                    ..Settings::default()
+                },
+                Some(db),
+                || {},
+            ),
+        );
+    harness.run_steps(1);
+    let first_frame_ms = started.elapsed().as_secs_f64() * 1000.0;
+    harness.state_mut().switch_to(View::Library);
+    let started = Instant::now();
+    while harness.state().library.titles.len() < 5_000 && started.elapsed().as_secs() < 60 {
+        harness.run_steps(1);
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let loaded_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let mut idle = Vec::new();
+    for _ in 0..120 {
+        let t = Instant::now();
+        harness.run_steps(1);
+        idle.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    // Three encodes (20 s sources, web-ladder) while the Library and Files views are drawn.
+    let sources: Vec<PathBuf> = (0..3)
+        .map(|i| {
+            let p = media_dir().join(format!("library-source-{i}.mp4"));
+            ffmpeg(
+                &[
+                    "-f",
+                    "lavfi",
+                    "-i",
+                    &format!("testsrc2=s=1280x720:r=30:d=20,hue=h={}", i * 40),
+                    "-f",
+                    "lavfi",
+                    "-i",
+                    "sine=f=440:sample_rate=48000:d=20",
+                    "-c:v",
+                    "libx264",
+                    "-preset",
+                    "veryfast",
+                    "-c:a",
+                    "aac",
+                ],
+                &p,
+            );
+            p
+        })
+        .collect();
+    harness.state_mut().view = View::Files;
+    harness.state_mut().add_paths(sources);
+    let started = Instant::now();
+    while !(harness.state().files.len() == 3
+        && harness
+            .state()
+            .files
+            .iter()
+            .all(|f| matches!(f.status, FileStatus::Ready(_))))
+        && started.elapsed().as_secs() < 60
+    {
+        harness.run_steps(1);
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    harness.state_mut().selected = None;
+    harness.state_mut().start();
+    let started = Instant::now();
+    while harness
+        .state()
+        .jobs
+        .iter()
+        .filter(|j| j.state == JobState::Running)
+        .count()
+        < 3
+        && started.elapsed().as_secs() < 60
+    {
+        harness.run_steps(1);
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let (mut busy_library, mut busy_files) = (Vec::new(), Vec::new());
+    for k in 0..240 {
+        let library = k % 2 == 0;
+        harness.state_mut().view = if library { View::Library } else { View::Files };
+        let t = Instant::now();
+        harness.run_steps(1);
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        if library {
+            busy_library.push(ms);
+        } else {
+            busy_files.push(ms);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(16));
+    }
+    let running = harness
+        .state()
+        .jobs
+        .iter()
+        .filter(|j| j.state == JobState::Running)
+        .count();
+    let (i50, i99, imax) = frame_stats(&mut idle);
+    let (l50, l99, lmax) = frame_stats(&mut busy_library);
+    let (f50, f99, fmax) = frame_stats(&mut busy_files);
+    println!(
+        "  app with 5,000 titles (egui_kittest, no GPU): first frame {first_frame_ms:.0} ms, titles listed {loaded_ms:.0} ms later"
+    );
+    println!(
+        "  frame time, Library view (120 frames): median {i50:.2} ms, p99 {i99:.2} ms, max {imax:.2} ms"
+    );
+    println!(
+        "  with 3 encodes running ({running} still running at the end): Library view median {l50:.2} ms, p99 {l99:.2} ms, max {lmax:.2} ms; Files view median {f50:.2} ms, p99 {f99:.2} ms, max {fmax:.2} ms"
+    );
+    let ids: Vec<u64> = harness.state().jobs.iter().map(|j| j.id).collect();
+    for id in ids {
+        harness.state_mut().cancel(id);
+    }
+    for _ in 0..50 {
+        harness.run_steps(1);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }
 
 /// A title's manifest.

@@ -66,6 +66,8 @@ screenshot: test-deps
 	$(CARGO) test --locked --test window _for_the_readme
 	cp "$${CARGO_TARGET_DIR:-target}/tmp/screenshots/main.png" assets/screenshots/main.png
 	cp "$${CARGO_TARGET_DIR:-target}/tmp/screenshots/quality.png" assets/screenshots/quality.png
+	for v in files queue library presets settings; do \
+		cp "$${CARGO_TARGET_DIR:-target}/tmp/screenshots/view-$$v.png" assets/screenshots/view-$$v.png; done
 
 bench: test-deps
 	$(CARGO) bench --locked --bench vodkit_bench

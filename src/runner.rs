@@ -159,10 +159,12 @@ pub fn run_local(
 }
 
 /// A cloud job: submitted and followed, or (`attach`: created by an earlier process) followed
-/// again. Errors name the source.
+/// again. `uploaded` hears of the source's upload (sent or found already there). Errors name
+/// the source.
 pub fn run_cloud(
     spec: &JobSpec,
     attach: Option<&str>,
+    uploaded: &dyn Fn(&crate::cloud::upload::Uploaded),
     sink: &EventSink,
     cancel: &CancelToken,
 ) -> Result<Summary, String> {
@@ -190,6 +192,7 @@ pub fn run_cloud(
                 crate::cloud::submit::submit(&clients, &plan, &spec.preset, &options, sink, cancel)
                     .await
                     .and_then(|d| {
+                        uploaded(&d.source);
                         d.summary
                             .ok_or_else(|| CloudError::new("the job was not followed".to_owned()))
                     })
@@ -256,7 +259,21 @@ pub fn run_row(
                     .map(|c| c.service_id.clone());
                 let catalog = Arc::new(Mutex::new(catalog));
                 let recorder = recording_sink(&catalog, job.id, spec.cloud.as_ref(), sink);
-                let result = run_cloud(&spec, attach.as_deref(), &recorder, cancel);
+                let source = job.source.clone();
+                let record_upload = |u: &crate::cloud::upload::Uploaded| {
+                    if let Ok(c) = catalog.lock()
+                        && let Err(e) = c.record_upload(
+                            &source,
+                            &u.bucket,
+                            &u.key,
+                            Some(&u.sha256),
+                            u.size_bytes,
+                        )
+                    {
+                        eprintln!("vodkit: {e}");
+                    }
+                };
+                let result = run_cloud(&spec, attach.as_deref(), &record_upload, &recorder, cancel);
                 let guard = catalog.lock().map_err(|e| e.to_string())?;
                 return finish(&guard, job, result);
             }
@@ -293,7 +310,13 @@ fn recording_sink(
 ) -> EventSink {
     let (catalog, sink) = (Arc::clone(catalog), Arc::clone(sink));
     let region = settings.map(|s| s.region.clone()).filter(|r| !r.is_empty());
+    let outputs = Mutex::new(Vec::<String>::new());
     Arc::new(move |event: JobEvent| {
+        if let JobEvent::Output { path, .. } = &event
+            && let Ok(mut o) = outputs.lock()
+        {
+            o.push(path.to_string_lossy().into_owned());
+        }
         if let JobEvent::CloudJob {
             job_id,
             status,
@@ -321,7 +344,8 @@ fn recording_sink(
             && let Ok(Some(mut record)) = c.cloud_job_of(row)
         {
             record.output_url = Some(summary.out_dir.to_string_lossy().into_owned());
-            let _ = c.record_cloud_job(&record, None);
+            let listed = outputs.lock().map(|o| o.clone()).unwrap_or_default();
+            let _ = c.record_cloud_job(&record, Some(&listed));
         }
         sink(event);
     })

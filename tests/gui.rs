@@ -434,7 +434,8 @@ fn the_cloud_backend_tests_its_connection_and_runs_a_job() {
         },
         ..Settings::default()
     };
-    let mut harness = app_with(settings);
+    let library = fresh_library();
+    let mut harness = app_with_library(settings, library.clone());
 
     // Test connection, in the Settings view.
     harness.get_by_label("Settings").click();
@@ -501,6 +502,20 @@ fn the_cloud_backend_tests_its_connection_and_runs_a_job() {
             .send(),
     );
     assert!(source_key.is_ok(), "the source was uploaded");
+    // The library remembers the upload and the MediaConvert job with its outputs.
+    let c = vodkit::catalog::Catalog::open(&library).expect("library");
+    let uploads = c.uploads().expect("uploads");
+    assert_eq!(uploads.len(), 1, "{uploads:?}");
+    assert_eq!(uploads[0].bucket, "gui-vod");
+    assert_eq!(uploads[0].source, source);
+    let jobs = c.cloud_jobs().expect("cloud jobs");
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].status, "COMPLETE");
+    assert!(
+        jobs[0].outputs.iter().any(|o| o.ends_with("index.smil")),
+        "{:?}",
+        jobs[0].outputs
+    );
 }
 
 #[test]

@@ -47,6 +47,23 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CloudJobRecord> {
     })
 }
 
+/// A source uploaded to S3.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UploadRecord {
+    /// The source file.
+    pub source: std::path::PathBuf,
+    /// Bucket.
+    pub bucket: String,
+    /// Key.
+    pub key: String,
+    /// The content's SHA-256 (or the ETag S3 gave).
+    pub etag: Option<String>,
+    /// Bytes.
+    pub size_bytes: u64,
+    /// When, seconds since 1970.
+    pub uploaded_secs: i64,
+}
+
 const COLUMNS: &str =
     "service_id, region, job_id, status, percent, output_url, outputs_json, updated_secs";
 
@@ -99,6 +116,29 @@ impl Catalog {
         stmt.query_map([], from_row)
             .and_then(|rows| rows.collect())
             .map_err(|e| self.err(e))
+    }
+
+    /// Every upload, newest first.
+    pub fn uploads(&self) -> Result<Vec<UploadRecord>> {
+        let mut stmt = self
+            .conn()
+            .prepare(
+                "SELECT source_path, bucket, key, etag, size_bytes, uploaded_secs FROM uploads
+                 ORDER BY uploaded_secs DESC, id DESC",
+            )
+            .map_err(|e| self.err(e))?;
+        stmt.query_map([], |r| {
+            Ok(UploadRecord {
+                source: std::path::PathBuf::from(r.get::<_, String>(0)?),
+                bucket: r.get(1)?,
+                key: r.get(2)?,
+                etag: r.get(3)?,
+                size_bytes: u64::try_from(r.get::<_, Option<i64>>(4)?.unwrap_or(0)).unwrap_or(0),
+                uploaded_secs: r.get(5)?,
+            })
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(|e| self.err(e))
     }
 
     /// Records a finished upload.

@@ -531,7 +531,7 @@ impl Worker {
             let sink: EventSink = Arc::new(move |e| events_out.send(UiEvent::Job(id, e)));
             let plain = |spec: &JobSpec| match spec.kind {
                 JobKind::Local => runner::run_local(spec, &sink, &cancel),
-                JobKind::Cloud => runner::run_cloud(spec, None, &sink, &cancel),
+                JobKind::Cloud => runner::run_cloud(spec, None, &|_| {}, &sink, &cancel),
             };
             let result = match (row, path) {
                 (Some(row), Some(path)) => {

@@ -301,6 +301,90 @@ fn finish(
     result
 }
 
+/// A job run outside the queue's runner (`vodkit cloud submit`) but kept in the library like
+/// any other: a row claimed by this process, the cloud job's status, upload and outputs as
+/// they come, and the row finished at the end. A job submitted without being followed
+/// (`--no-wait`) stays `running`; once this process is gone the app or `vodkit queue run`
+/// takes it up again and follows it by its id.
+pub struct Tracked {
+    catalog: Arc<Mutex<Catalog>>,
+    row: i64,
+    source: PathBuf,
+    settings: Option<CloudSettings>,
+}
+
+impl Tracked {
+    /// Records the job (`None`, with the reason on stderr, when the library is unavailable).
+    pub fn start(spec: &JobSpec) -> Option<Self> {
+        let catalog = Catalog::open_default()
+            .map_err(|e| eprintln!("vodkit: {e} (the job is not kept in the library)"))
+            .ok()?;
+        let row = catalog
+            .enqueue(&spec.new_job())
+            .and_then(|row| catalog.claim(row, std::process::id()).map(|_| row))
+            .map_err(|e| eprintln!("vodkit: {e}"))
+            .ok()?;
+        Some(Self {
+            catalog: Arc::new(Mutex::new(catalog)),
+            row,
+            source: spec.source.clone(),
+            settings: spec.cloud.clone(),
+        })
+    }
+
+    /// `sink`, also writing the cloud job's states and outputs into the library.
+    pub fn sink(&self, sink: &EventSink) -> EventSink {
+        recording_sink(&self.catalog, self.row, self.settings.as_ref(), sink)
+    }
+
+    /// The source is in S3.
+    pub fn uploaded(&self, u: &crate::cloud::upload::Uploaded) {
+        if let Ok(c) = self.catalog.lock()
+            && let Err(e) = c.record_upload(
+                &self.source,
+                &u.bucket,
+                &u.key,
+                Some(&u.sha256),
+                u.size_bytes,
+            )
+        {
+            eprintln!("vodkit: {e}");
+        }
+    }
+
+    /// MediaConvert accepted the job (known before any status arrives).
+    pub fn created(&self, service_id: &str, output_url: &str) {
+        if let Ok(c) = self.catalog.lock() {
+            let record = CloudJobRecord {
+                service_id: service_id.to_owned(),
+                region: self
+                    .settings
+                    .as_ref()
+                    .map(|s| s.region.clone())
+                    .filter(|r| !r.is_empty()),
+                job_id: Some(self.row),
+                status: "SUBMITTED".to_owned(),
+                percent: 0,
+                output_url: Some(output_url.to_owned()),
+                outputs: Vec::new(),
+                updated_secs: 0,
+            };
+            if let Err(e) = c.record_cloud_job(&record, None) {
+                eprintln!("vodkit: {e}");
+            }
+        }
+    }
+
+    /// The job ended here (followed to its end, failed or cancelled).
+    pub fn finish(&self, result: &Result<Summary, String>) {
+        if let Ok(c) = self.catalog.lock()
+            && let Err(e) = c.finish(self.row, &outcome_of(result))
+        {
+            eprintln!("vodkit: {e}");
+        }
+    }
+}
+
 /// A sink that also writes the cloud job's status into the catalog when it changes.
 fn recording_sink(
     catalog: &Arc<Mutex<Catalog>>,

@@ -1097,6 +1097,33 @@ async fn the_command_line_checks_submits_lists_and_downloads() {
         );
     }
 
+    // Both are in the library: the followed one done, these two running (submitted, not
+    // followed), each with its MediaConvert id, for the app or `vodkit queue run` to follow.
+    {
+        let c =
+            vodkit::catalog::Catalog::open(&dir.path().join("library.sqlite")).expect("library");
+        let jobs = c.jobs().expect("jobs");
+        let running: Vec<_> = jobs
+            .iter()
+            .filter(|j| j.state == vodkit::catalog::queue::QueueState::Running)
+            .collect();
+        assert_eq!(running.len(), 2, "{jobs:?}");
+        for j in running {
+            assert_eq!(j.kind, vodkit::catalog::queue::JobKind::Cloud);
+            let record = c
+                .cloud_job_of(j.id)
+                .expect("query")
+                .expect("its MediaConvert job");
+            assert!(!record.service_id.is_empty());
+            assert!(
+                record
+                    .output_url
+                    .is_some_and(|u| u.starts_with("s3://vod-bucket/"))
+            );
+        }
+        assert!(c.uploads().expect("uploads").len() >= 2);
+    }
+
     // Two phones' IMG_0001 in one batch: two input objects with their own bytes, not one
     // overwritten by the other.
     let phones = dir.path().join("phones");

@@ -135,6 +135,14 @@ impl Catalog {
         CatalogError::at(&self.path, e)
     }
 
+    /// A write transaction that takes the write lock at once (`BEGIN IMMEDIATE`), so two
+    /// processes writing at the same moment wait for each other (the busy timeout) instead of
+    /// one failing when it upgrades a read lock.
+    fn write_tx(&self) -> Result<rusqlite::Transaction<'_>> {
+        rusqlite::Transaction::new_unchecked(&self.conn, rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| self.err(e))
+    }
+
     /// The connection, for the modules of this room.
     fn conn(&self) -> &Connection {
         &self.conn
@@ -144,4 +152,76 @@ impl Catalog {
 /// `Some(text)` of a path (SQLite stores paths as text; not-UTF-8 paths are stored lossily).
 fn path_text(path: &Path) -> String {
     path.to_string_lossy().into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn processes_opening_a_new_library_at_once_all_succeed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("library.sqlite");
+        let opened: Vec<Result<u32>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..6)
+                .map(|_| s.spawn(|| Catalog::open(&path).and_then(|c| c.version())))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(CatalogError("panicked".into())))
+                })
+                .collect()
+        });
+        for r in opened {
+            assert_eq!(r, Ok(schema::latest()));
+        }
+    }
+
+    #[test]
+    fn writers_in_several_processes_wait_for_each_other() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("library.sqlite");
+        Catalog::open(&path).expect("create");
+        let ids: Vec<Result<i64>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..4)
+                .map(|i| {
+                    let path = &path;
+                    s.spawn(move || {
+                        let c = Catalog::open(path)?;
+                        let mut last = Ok(0);
+                        for k in 0..25 {
+                            last = c.enqueue(&queue::NewJob {
+                                kind: queue::JobKind::Local,
+                                source: PathBuf::from(format!("/v/{i}-{k}.mov")),
+                                preset: "p".into(),
+                                out_dir: PathBuf::from("/o"),
+                                spec_json: "{}".into(),
+                            });
+                            last.clone()?;
+                        }
+                        last
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(CatalogError("panicked".into())))
+                })
+                .collect()
+        });
+        for r in ids {
+            assert!(r.is_ok(), "{r:?}");
+        }
+        let c = Catalog::open(&path).expect("open");
+        let jobs = c.jobs().expect("jobs");
+        assert_eq!(jobs.len(), 100);
+        let mut positions: Vec<i64> = jobs.iter().map(|j| j.position as i64).collect();
+        positions.sort_unstable();
+        positions.dedup();
+        assert_eq!(positions.len(), 100, "every job its own place in the queue");
+    }
 }

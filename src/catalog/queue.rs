@@ -186,8 +186,7 @@ pub fn process_alive(pid: u32) -> bool {
 impl Catalog {
     /// Adds a job at the end of the queue. Returns its id.
     pub fn enqueue(&self, job: &NewJob) -> Result<i64> {
-        let conn = self.conn();
-        let tx = conn.unchecked_transaction().map_err(|e| self.err(e))?;
+        let tx = self.write_tx()?;
         let position: f64 = tx
             .query_row("SELECT COALESCE(MAX(position), 0) + 1 FROM jobs", [], |r| {
                 r.get(0)
@@ -267,8 +266,7 @@ impl Catalog {
     /// Takes one queued job for process `pid` (paused or not: the caller chose it). `None`
     /// when it is not queued (another runner took it, or it was cancelled or removed).
     pub fn claim(&self, id: i64, pid: u32) -> Result<Option<QueuedJob>> {
-        let conn = self.conn();
-        let tx = conn.unchecked_transaction().map_err(|e| self.err(e))?;
+        let tx = self.write_tx()?;
         let n = tx
             .execute(
                 "UPDATE jobs SET state = 'running', owner_pid = ?2, started_secs = ?3, error = NULL
@@ -302,8 +300,7 @@ impl Catalog {
             Outcome::Failed(e, dir) => (QueueState::Failed, Some(e.as_str()), dir.as_ref()),
             Outcome::Cancelled => (QueueState::Cancelled, None, None),
         };
-        let conn = self.conn();
-        let tx = conn.unchecked_transaction().map_err(|e| self.err(e))?;
+        let tx = self.write_tx()?;
         tx.execute(
             "UPDATE jobs SET state = ?2, finished_secs = ?3, error = ?4, owner_pid = NULL,
                 title_dir = COALESCE(?5, title_dir)
@@ -340,8 +337,7 @@ impl Catalog {
         if orphans.is_empty() {
             return Ok(Vec::new());
         }
-        let conn = self.conn();
-        let tx = conn.unchecked_transaction().map_err(|e| self.err(e))?;
+        let tx = self.write_tx()?;
         let first: f64 = tx
             .query_row("SELECT COALESCE(MIN(position), 1) FROM jobs", [], |r| {
                 r.get(0)
@@ -363,8 +359,7 @@ impl Catalog {
 
     /// Puts a finished job back in the queue (at its end).
     pub fn requeue(&self, id: i64) -> Result<bool> {
-        let conn = self.conn();
-        let tx = conn.unchecked_transaction().map_err(|e| self.err(e))?;
+        let tx = self.write_tx()?;
         let n = tx
             .execute(
                 "UPDATE jobs SET state = 'queued', error = NULL, finished_secs = NULL,
@@ -403,8 +398,7 @@ impl Catalog {
         let mut order: Vec<i64> = queued.iter().map(|(j, _)| *j).collect();
         let moved = order.remove(at);
         order.insert(to, moved);
-        let conn = self.conn();
-        let tx = conn.unchecked_transaction().map_err(|e| self.err(e))?;
+        let tx = self.write_tx()?;
         // The queued rows take the positions they held, in the new order.
         for (j, (_, pos)) in order.iter().zip(&queued) {
             tx.execute(

@@ -158,14 +158,20 @@ pub fn migrate_to(conn: &mut Connection, to: u32) -> rusqlite::Result<()> {
             latest()
         )));
     }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(at as usize) {
-        let next = u32::try_from(i + 1).unwrap_or(u32::MAX);
-        if next > to {
+    if at >= to.min(latest()) {
+        return Ok(());
+    }
+    // Each step takes the write lock first and reads the version under it: two processes
+    // opening a new library at once (the app and `vodkit encode`) never run a step twice.
+    loop {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let at = version(&tx)?;
+        if at >= to.min(latest()) {
+            tx.commit()?;
             break;
         }
-        let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", next)?;
+        tx.execute_batch(MIGRATIONS[at as usize])?;
+        tx.pragma_update(None, "user_version", at + 1)?;
         tx.commit()?;
     }
     Ok(())

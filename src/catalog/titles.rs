@@ -157,8 +157,7 @@ impl Catalog {
         made_secs: i64,
     ) -> Result<i64> {
         let dir = absolute(dir);
-        let conn = self.conn();
-        let tx = conn.unchecked_transaction().map_err(|e| self.err(e))?;
+        let tx = self.write_tx()?;
         let source_id: Option<i64> = match source {
             Some(path) => Some(self.upsert_source(&tx, path, &manifest.source)?),
             None => None,
@@ -452,7 +451,7 @@ impl Catalog {
                 .map_err(|e| self.err(e))?
         };
         let mut missing = Vec::new();
-        let tx = conn.unchecked_transaction().map_err(|e| self.err(e))?;
+        let tx = self.write_tx()?;
         for (id, dir) in titles {
             let dir = PathBuf::from(dir);
             if within.is_some_and(|w| !dir.starts_with(w)) {

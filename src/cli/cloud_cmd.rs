@@ -457,11 +457,32 @@ impl SubmitRun<'_> {
 
     fn one(&self, file: &Path, title: &str) -> Result<Submitted, CloudError> {
         let info = probe(file).map_err(|e| CloudError::new(e.to_string()))?;
-        let sink = self.view.sink(title);
-        let mut p =
-            crate::local::per_title::plan_for(&info, self.preset, &self.fit, &sink, self.cancel)
-                .map_err(|e| CloudError::new(format!("{}: {e}", file.display())))?;
+        let view_sink = self.view.sink(title);
+        let mut p = crate::local::per_title::plan_for(
+            &info,
+            self.preset,
+            &self.fit,
+            &view_sink,
+            self.cancel,
+        )
+        .map_err(|e| CloudError::new(format!("{}: {e}", file.display())))?;
         title.clone_into(&mut p.title);
+        // Kept in the library like any job: the app shows it, and a job not followed here
+        // (--no-wait) is followed by the app or `vodkit queue run` once this process ends.
+        let spec = crate::runner::JobSpec {
+            kind: crate::catalog::queue::JobKind::Cloud,
+            plan: Some(p.clone()),
+            cloud: Some(self.clients.settings.clone()),
+            ..crate::runner::JobSpec::local(
+                file,
+                self.preset,
+                self.download.unwrap_or_else(|| Path::new(".")),
+            )
+        };
+        let tracked = crate::runner::Tracked::start(&spec);
+        let sink = tracked
+            .as_ref()
+            .map_or_else(|| Arc::clone(&view_sink), |t| t.sink(&view_sink));
         let done = self.rt.block_on(submit(
             self.clients,
             &p,
@@ -469,7 +490,30 @@ impl SubmitRun<'_> {
             self.options,
             &sink,
             self.cancel,
-        ))?;
+        ));
+        if let Some(t) = &tracked {
+            match &done {
+                Ok(d) => {
+                    t.uploaded(&d.source);
+                    match &d.summary {
+                        Some(summary) => t.finish(&Ok(summary.clone())),
+                        // Not followed here: the row stays running for a later runner.
+                        None => t.created(&d.job_id, &d.output_url),
+                    }
+                }
+                Err(CloudError::Cancelled) => t.finish(&Ok(crate::job::Summary {
+                    source: file.to_owned(),
+                    out_dir: PathBuf::new(),
+                    made: Vec::new(),
+                    skipped: Vec::new(),
+                    failed: Vec::new(),
+                    cancelled: true,
+                    wall_secs: 0.0,
+                })),
+                Err(e) => t.finish(&Err(e.to_string())),
+            }
+        }
+        let done = done?;
         if let Some(dir) = self.download
             && done.summary.is_some()
         {
@@ -482,7 +526,7 @@ impl SubmitRun<'_> {
                 self.clients,
                 std::slice::from_ref(&done.output_url),
                 &claim.dir,
-                &sink,
+                &view_sink,
                 self.cancel,
             ))?;
         }

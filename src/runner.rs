@@ -260,19 +260,8 @@ pub fn run_row(
                 let catalog = Arc::new(Mutex::new(catalog));
                 let recorder = recording_sink(&catalog, job.id, spec.cloud.as_ref(), sink);
                 let source = job.source.clone();
-                let record_upload = |u: &crate::cloud::upload::Uploaded| {
-                    if let Ok(c) = catalog.lock()
-                        && let Err(e) = c.record_upload(
-                            &source,
-                            &u.bucket,
-                            &u.key,
-                            Some(&u.sha256),
-                            u.size_bytes,
-                        )
-                    {
-                        eprintln!("vodkit: {e}");
-                    }
-                };
+                let record_upload =
+                    |u: &crate::cloud::upload::Uploaded| record_uploaded(&catalog, &source, u);
                 let result = run_cloud(&spec, attach.as_deref(), &record_upload, &recorder, cancel);
                 let guard = catalog.lock().map_err(|e| e.to_string())?;
                 return finish(&guard, job, result);
@@ -339,17 +328,7 @@ impl Tracked {
 
     /// The source is in S3.
     pub fn uploaded(&self, u: &crate::cloud::upload::Uploaded) {
-        if let Ok(c) = self.catalog.lock()
-            && let Err(e) = c.record_upload(
-                &self.source,
-                &u.bucket,
-                &u.key,
-                Some(&u.sha256),
-                u.size_bytes,
-            )
-        {
-            eprintln!("vodkit: {e}");
-        }
+        record_uploaded(&self.catalog, &self.source, u);
     }
 
     /// MediaConvert accepted the job (known before any status arrives).
@@ -382,6 +361,17 @@ impl Tracked {
         {
             eprintln!("vodkit: {e}");
         }
+    }
+}
+
+/// An upload into the library: the object, and the source's content hash.
+fn record_uploaded(catalog: &Mutex<Catalog>, source: &Path, u: &crate::cloud::upload::Uploaded) {
+    if let Ok(c) = catalog.lock()
+        && let Err(e) = c
+            .record_upload(source, &u.bucket, &u.key, Some(&u.sha256), u.size_bytes)
+            .and_then(|()| c.record_source_hash(source, &u.sha256))
+    {
+        eprintln!("vodkit: {e}");
     }
 }
 

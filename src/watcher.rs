@@ -205,6 +205,7 @@ fn queue_file(
         return failed("watch folders queue local jobs; this one asks for the cloud".to_owned());
     }
     let spec = JobSpec::local(path, &preset, &folder.out_dir);
+    let _ = catalog.record_source_hash(path, &sha);
     match catalog.enqueue(&spec.new_job()) {
         Ok(job) => {
             if let Err(e) = catalog.watch_mark(folder.id, path, size, mtime, &sha, Some(job)) {

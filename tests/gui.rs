@@ -508,6 +508,10 @@ fn the_cloud_backend_tests_its_connection_and_runs_a_job() {
     assert_eq!(uploads.len(), 1, "{uploads:?}");
     assert_eq!(uploads[0].bucket, "gui-vod");
     assert_eq!(uploads[0].source, source);
+    assert_eq!(
+        c.source_hash(&source).expect("hash").as_deref(),
+        Some(sha256.as_str())
+    );
     let jobs = c.cloud_jobs().expect("cloud jobs");
     assert_eq!(jobs.len(), 1);
     assert_eq!(jobs[0].status, "COMPLETE");
@@ -1007,4 +1011,87 @@ fn words_a_person_reads() {
     );
     harness.get_by_label("Cancel").click();
     harness.run_steps(2);
+}
+
+#[test]
+fn ctrl_enter_on_one_file_then_another_queues_both() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut harness = app_with(Settings {
+        output_dir: dir.path().join("out"),
+        preset: "phone-share".to_owned(),
+        ..Settings::default()
+    });
+    harness.get_by_label("Pause queue").click();
+    harness.run_steps(2);
+    drop_files(&mut harness, &[common::basic(), common::portrait()]);
+    step_until(&mut harness, "both probed", |a| {
+        a.files.len() == 2
+            && a.files
+                .iter()
+                .all(|f| matches!(f.status, FileStatus::Ready(_)))
+    });
+    for name in ["basic.mp4", "portrait.mp4"] {
+        let i = harness
+            .state()
+            .files
+            .iter()
+            .position(|f| f.path.ends_with(name))
+            .expect("listed");
+        harness.state_mut().selected = Some(i);
+        harness.run_steps(1);
+        harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Enter);
+        harness.run_steps(1);
+    }
+    let sources: Vec<String> = harness
+        .state()
+        .jobs
+        .iter()
+        .map(|j| {
+            j.source
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(sources, ["basic.mp4", "portrait.mp4"]);
+    // Cancel all says what it did (no stale "2 jobs queued").
+    harness.get_by_label("Cancel all").click();
+    harness.run_steps(2);
+    harness.get_by_label("cancelled 2 job(s)");
+}
+
+#[test]
+fn a_folder_watched_by_the_app_queues_what_lands_in_it() {
+    use vodkit::catalog::{Catalog, queue::JobKind};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let inbox = dir.path().join("camera");
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&inbox).expect("inbox");
+    let library = fresh_library();
+    Catalog::open(&library)
+        .expect("library")
+        .add_watch(&inbox, "phone-share", &out, JobKind::Local)
+        .expect("watch");
+    let mut harness = app_with_library(
+        Settings {
+            output_dir: out.clone(),
+            preset: "phone-share".to_owned(),
+            ..Settings::default()
+        },
+        library,
+    );
+    harness.get_by_label("Settings").click();
+    step_until(&mut harness, "the watch listed", |a| a.watches.len() == 1);
+    harness.get_by_label_contains(&inbox.display().to_string());
+    std::fs::copy(common::basic(), inbox.join("clip.mp4")).expect("copy");
+    step_until(&mut harness, "the file queued and encoded", |a| {
+        a.jobs
+            .first()
+            .is_some_and(|j| matches!(j.state, JobState::Done(_) | JobState::Failed(_)))
+    });
+    assert!(matches!(harness.state().jobs[0].state, JobState::Done(_)));
+    assert!(out.join("clip/manifest.json").is_file());
+    // Stop watching: the list empties.
+    harness.get_by_label("Stop watching").click();
+    step_until(&mut harness, "the watch gone", |a| a.watches.is_empty());
 }

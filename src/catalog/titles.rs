@@ -264,6 +264,48 @@ impl Catalog {
         .map_err(|e| self.err(e))
     }
 
+    /// Records a source's content hash (known from an upload or a watch), for the file as it
+    /// is now (size and time); the hash is dropped when the file changes.
+    pub fn record_source_hash(&self, path: &Path, sha256: &str) -> Result<()> {
+        let path = absolute(path);
+        let size = std::fs::metadata(&path).map_or(0, |m| m.len());
+        self.conn()
+            .execute(
+                "INSERT INTO sources (path, size_bytes, mtime_secs, content_sha256)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (path) DO UPDATE SET size_bytes = ?2, mtime_secs = ?3,
+                    content_sha256 = ?4, missing = 0",
+                params![
+                    path_text(&path),
+                    i64::try_from(size).unwrap_or(i64::MAX),
+                    mtime_secs(&path),
+                    sha256
+                ],
+            )
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    /// The content hash recorded for a source, while the file is unchanged.
+    pub fn source_hash(&self, path: &Path) -> Result<Option<String>> {
+        let path = absolute(path);
+        let size = std::fs::metadata(&path).map_or(0, |m| m.len());
+        self.conn()
+            .query_row(
+                "SELECT content_sha256 FROM sources WHERE path = ?1 AND size_bytes = ?2
+                    AND mtime_secs = ?3",
+                params![
+                    path_text(&path),
+                    i64::try_from(size).unwrap_or(i64::MAX),
+                    mtime_secs(&path)
+                ],
+                |r| r.get::<_, Option<String>>(0),
+            )
+            .optional()
+            .map(Option::flatten)
+            .map_err(|e| self.err(e))
+    }
+
     /// Titles matching `filter`, newest first.
     pub fn titles(&self, filter: &TitleFilter) -> Result<Vec<TitleRecord>> {
         let mut sql = String::from(

@@ -202,7 +202,7 @@ impl VodkitApp {
         let cloud = if self.settings.backend == Backend::Cloud {
             let c = self.settings.cloud.clone();
             if let Err(e) = crate::cloud::JobTarget::from_settings(&c) {
-                self.status = format!("{e} (set it in Settings, Cloud)");
+                self.status = super::settings_view::in_app_words(&e.to_string());
                 self.switch_to(View::Settings);
                 return;
             }
@@ -454,6 +454,11 @@ impl VodkitApp {
                             JobState::Done(s)
                         }
                         Err(e) => {
+                            let e = if job.spec.kind == JobKind::Cloud {
+                                super::settings_view::in_app_words(&e)
+                            } else {
+                                e
+                            };
                             self.status = e.lines().next().unwrap_or_default().to_owned();
                             self.status_copy = None;
                             JobState::Failed(e)

@@ -8,6 +8,26 @@ use super::settings::Backend;
 use super::worker::UiEvent;
 use crate::catalog::queue::JobKind;
 
+/// A cloud message in the app's words: the command line's flags become the Settings fields
+/// that hold the same value.
+pub fn in_app_words(message: &str) -> String {
+    let mut m = message.to_owned();
+    for (flag, field) in [
+        ("--region", "Region (Settings)"),
+        ("--profile", "AWS profile (Settings)"),
+        ("--role", "MediaConvert role ARN (Settings)"),
+        ("--bucket", "Bucket (Settings)"),
+        ("--prefix", "Key prefix (Settings)"),
+        ("--endpoint-url", "S3 endpoint URL (Settings)"),
+    ] {
+        m = m.replace(&format!("pass {flag}"), &format!("set {field} to"));
+        m = m.replace(&format!("fix {flag}"), &format!("fix {field}"));
+        m = m.replace(flag, field);
+    }
+    m.replace(" or set it in the app's Cloud settings", "")
+        .replace(" (or set it in the Cloud settings)", "")
+}
+
 impl VodkitApp {
     /// Asks the library for the watched folders.
     pub(super) fn refresh_watches(&self) {
@@ -185,5 +205,26 @@ impl VodkitApp {
         {
             self.worker.pick_watch_folder(preset, out, JobKind::Local);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::in_app_words;
+
+    #[test]
+    fn flags_become_settings_fields() {
+        assert_eq!(
+            in_app_words(
+                "no S3 bucket set: pass --bucket NAME or set it in the app's Cloud settings"
+            ),
+            "no S3 bucket set: set Bucket (Settings) to NAME"
+        );
+        assert_eq!(
+            in_app_words(
+                "bucket 'v' is in region eu-west-1, not us-east-1: pass --region eu-west-1 (or set it in the Cloud settings)"
+            ),
+            "bucket 'v' is in region eu-west-1, not us-east-1: set Region (Settings) to eu-west-1"
+        );
     }
 }

@@ -263,6 +263,16 @@ pub fn run_row(
                 let record_upload =
                     |u: &crate::cloud::upload::Uploaded| record_uploaded(&catalog, &source, u);
                 let result = run_cloud(&spec, attach.as_deref(), &record_upload, &recorder, cancel);
+                // A cancelled job is cancelled on MediaConvert too: say so, so a retry submits
+                // anew instead of following the cancelled one.
+                if matches!(&result, Ok(s) if s.cancelled)
+                    && let Ok(c) = catalog.lock()
+                    && let Ok(Some(mut record)) = c.cloud_job_of(job.id)
+                    && !record.is_final()
+                {
+                    record.status = "CANCELED".to_owned();
+                    let _ = c.record_cloud_job(&record, None);
+                }
                 let guard = catalog.lock().map_err(|e| e.to_string())?;
                 return finish(&guard, job, result);
             }
@@ -284,8 +294,13 @@ fn finish(
     {
         eprintln!("vodkit: {e}");
     }
-    if let Err(e) = catalog.finish(job.id, &outcome) {
-        eprintln!("vodkit: {e}");
+    match catalog.finish(job.id, std::process::id(), &outcome) {
+        Ok(true) => {}
+        Ok(false) => eprintln!(
+            "vodkit: {}: the queue row of this job was changed by another process while it ran; its end is not recorded",
+            job.source.display()
+        ),
+        Err(e) => eprintln!("vodkit: {e}"),
     }
     result
 }
@@ -309,10 +324,10 @@ impl Tracked {
             .map_err(|e| eprintln!("vodkit: {e} (the job is not kept in the library)"))
             .ok()?;
         let row = catalog
-            .enqueue(&spec.new_job())
-            .and_then(|row| catalog.claim(row, std::process::id()).map(|_| row))
+            .enqueue_claimed(&spec.new_job(), std::process::id())
             .map_err(|e| eprintln!("vodkit: {e}"))
-            .ok()?;
+            .ok()?
+            .id;
         Some(Self {
             catalog: Arc::new(Mutex::new(catalog)),
             row,
@@ -357,7 +372,7 @@ impl Tracked {
     /// The job ended here (followed to its end, failed or cancelled).
     pub fn finish(&self, result: &Result<Summary, String>) {
         if let Ok(c) = self.catalog.lock()
-            && let Err(e) = c.finish(self.row, &outcome_of(result))
+            && let Err(e) = c.finish(self.row, std::process::id(), &outcome_of(result))
         {
             eprintln!("vodkit: {e}");
         }

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
-use crate::catalog::watch::WatchFolder;
+use crate::catalog::watch::{WatchFolder, WatchQueued};
 use crate::catalog::{Catalog, queue::JobKind};
 use crate::job::CancelToken;
 use crate::preset::store::Store;
@@ -60,6 +60,8 @@ pub struct FolderWatch {
     /// The folder as stored.
     pub folder: WatchFolder,
     pending: HashMap<PathBuf, Pending>,
+    /// Files that could not be queued, as they were then (size, time).
+    failed: HashMap<PathBuf, (u64, i64)>,
 }
 
 impl FolderWatch {
@@ -68,6 +70,7 @@ impl FolderWatch {
         Self {
             folder,
             pending: HashMap::new(),
+            failed: HashMap::new(),
         }
     }
 
@@ -137,7 +140,9 @@ pub fn scan(catalog: &Catalog, watch: &mut FolderWatch, settle: Duration) -> Vec
         let Some((size, mtime)) = stat(&path) else {
             continue;
         };
-        if catalog.watch_saw(id, &path, size, mtime).unwrap_or(false) {
+        if watch.failed.get(&path) == Some(&(size, mtime))
+            || catalog.watch_saw(id, &path, size, mtime).unwrap_or(false)
+        {
             watch.pending.remove(&path);
             continue;
         }
@@ -166,7 +171,12 @@ pub fn scan(catalog: &Catalog, watch: &mut FolderWatch, settle: Duration) -> Vec
             continue;
         }
         watch.pending.remove(&path);
-        events.push(queue_file(catalog, &watch.folder, &path, size, mtime));
+        let event = queue_file(catalog, &watch.folder, &path, size, mtime);
+        if matches!(event, Some(WatchEvent::Failed { .. })) {
+            // Not looked at again until it changes (no re-hashing a big file every second).
+            watch.failed.insert(path.clone(), (size, mtime));
+        }
+        events.extend(event);
     }
     events
 }
@@ -177,45 +187,39 @@ fn queue_file(
     path: &Path,
     size: u64,
     mtime: i64,
-) -> WatchEvent {
-    let failed = |error: String| WatchEvent::Failed {
-        path: path.to_owned(),
-        error: format!("{}: {error}", path.display()),
+) -> Option<WatchEvent> {
+    let failed = |error: String| {
+        Some(WatchEvent::Failed {
+            path: path.to_owned(),
+            error: format!("{}: {error}", path.display()),
+        })
     };
-    let sha = match content_sha256(path) {
-        Ok(s) => s,
-        Err(e) => return failed(format!("cannot be read ({e})")),
-    };
-    match catalog.watch_content_seen(folder.id, &sha) {
-        Ok(Some(of)) => {
-            let _ = catalog.watch_mark(folder.id, path, size, mtime, &sha, None);
-            return WatchEvent::Copy {
-                path: path.to_owned(),
-                of,
-            };
-        }
-        Ok(None) => {}
-        Err(e) => return failed(e.to_string()),
+    // What does not depend on the file first: a wrong watch fails before any hashing.
+    if folder.kind == JobKind::Cloud {
+        return failed("watch folders queue local jobs; this one asks for the cloud".to_owned());
     }
     let preset = match Store::open().find(&folder.preset) {
         Ok(e) => e.preset,
         Err(e) => return failed(format!("the watch's preset: {e}")),
     };
-    if folder.kind == JobKind::Cloud {
-        return failed("watch folders queue local jobs; this one asks for the cloud".to_owned());
-    }
+    let sha = match content_sha256(path) {
+        Ok(s) => s,
+        Err(e) => return failed(format!("cannot be read ({e})")),
+    };
     let spec = JobSpec::local(path, &preset, &folder.out_dir);
-    let _ = catalog.record_source_hash(path, &sha);
-    match catalog.enqueue(&spec.new_job()) {
-        Ok(job) => {
-            if let Err(e) = catalog.watch_mark(folder.id, path, size, mtime, &sha, Some(job)) {
-                return failed(e.to_string());
-            }
-            WatchEvent::Queued {
+    match catalog.watch_queue(folder.id, path, size, mtime, &sha, &spec.new_job()) {
+        Ok(WatchQueued::Queued(job)) => {
+            let _ = catalog.record_source_hash(path, &sha);
+            Some(WatchEvent::Queued {
                 path: path.to_owned(),
                 job,
-            }
+            })
         }
+        Ok(WatchQueued::Copy(of)) => Some(WatchEvent::Copy {
+            path: path.to_owned(),
+            of,
+        }),
+        Ok(WatchQueued::Taken) => None,
         Err(e) => failed(e.to_string()),
     }
 }

@@ -75,6 +75,19 @@ fn every_committed_schema_opens_with_its_rows() {
         assert_eq!(c.history(1).expect("history").len(), 3);
         assert!(c.is_paused().expect("paused"), "{name}: the pause survives");
         assert_eq!(c.cloud_jobs().expect("cloud").len(), 1);
+        if name.contains("v2") {
+            let watches = c.watches().expect("watches");
+            assert_eq!(watches.len(), 1, "{name}: the watch folder survives");
+            assert!(
+                c.watch_saw(
+                    watches[0].id,
+                    Path::new("/home/ana/Camera/IMG_0002.MOV"),
+                    1000,
+                    1_796_000_250
+                )
+                .expect("seen")
+            );
+        }
         // What later versions added works on the migrated file.
         c.add_watch(
             Path::new("/in"),

@@ -818,6 +818,7 @@ async fn a_submitted_job_reports_progress_and_writes_the_smil() {
     assert_eq!(
         states,
         vec![
+            ("SUBMITTED".into(), None, 0),
             ("PROGRESSING".into(), Some("PROBING".into()), 10),
             ("PROGRESSING".into(), Some("TRANSCODING".into()), 60),
             ("COMPLETE".into(), None, 100),

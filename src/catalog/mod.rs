@@ -109,7 +109,8 @@ impl Catalog {
         self.conn
             .pragma_update(None, "journal_mode", "WAL")
             .or_else(|_| self.conn.pragma_update(None, "journal_mode", "DELETE"))?;
-        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // FULL: a commit survives a power cut (queue writes are few; NORMAL may lose the last).
+        self.conn.pragma_update(None, "synchronous", "FULL")?;
         self.conn.pragma_update(None, "foreign_keys", "ON")?;
         schema::migrate(&mut self.conn)
     }

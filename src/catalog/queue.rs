@@ -154,6 +154,45 @@ pub enum Outcome {
 const COLUMNS: &str = "id, kind, source, preset, out_dir, spec_json, state, position, owner_pid,
     created_secs, started_secs, finished_secs, error, title_dir";
 
+/// Inserts a queued job at the end of the queue.
+pub(super) fn insert_job(tx: &rusqlite::Transaction<'_>, job: &NewJob) -> rusqlite::Result<i64> {
+    let position: f64 =
+        tx.query_row("SELECT COALESCE(MAX(position), 0) + 1 FROM jobs", [], |r| {
+            r.get(0)
+        })?;
+    let id: i64 = tx.query_row(
+        "INSERT INTO jobs (kind, source, preset, out_dir, spec_json, state, position,
+            created_secs)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?7) RETURNING id",
+        params![
+            job.kind.as_str(),
+            path_text(&job.source),
+            job.preset,
+            path_text(&job.out_dir),
+            job.spec_json,
+            position,
+            now_secs()
+        ],
+        |r| r.get(0),
+    )?;
+    history(tx, id, "queued", None)?;
+    Ok(id)
+}
+
+/// Marks a queued job running under `pid` (with its identity). False when it is not queued.
+fn claim_in(tx: &rusqlite::Transaction<'_>, id: i64, pid: u32) -> rusqlite::Result<bool> {
+    let n = tx.execute(
+        "UPDATE jobs SET state = 'running', owner_pid = ?2, owner_start = ?3, started_secs = ?4,
+            error = NULL
+         WHERE id = ?1 AND state = 'queued'",
+        params![id, pid, process_identity(pid), now_secs()],
+    )?;
+    if n > 0 {
+        history(tx, id, "started", Some(&format!("process {pid}")))?;
+    }
+    Ok(n > 0)
+}
+
 fn job_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<QueuedJob> {
     Ok(QueuedJob {
         id: r.get(0)?,
@@ -173,45 +212,55 @@ fn job_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<QueuedJob> {
     })
 }
 
-/// Is process `pid` alive? (Linux: `/proc/<pid>` exists.) Elsewhere every other process
-/// counts as alive, so only this process's own leftovers are recovered.
-pub fn process_alive(pid: u32) -> bool {
-    if cfg!(target_os = "linux") {
-        Path::new(&format!("/proc/{pid}")).exists()
-    } else {
-        true
+/// Who a process is: its pid with the boot it runs in and its start time (Linux:
+/// `/proc/sys/kernel/random/boot_id` and field 22 of `/proc/<pid>/stat`), so a pid reused by
+/// another process (after a reboot, or long after) is never taken for the job's owner. `None`
+/// when the process does not exist; elsewhere than Linux, `"pid"` alone.
+pub fn process_identity(pid: u32) -> Option<String> {
+    if !cfg!(target_os = "linux") {
+        return Some(format!("{pid}"));
     }
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces: fields after it start past the last ')'.
+    let after = &stat[stat.rfind(')')? + 1..];
+    let start = after.split_whitespace().nth(19)?;
+    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap_or_default();
+    Some(format!("{pid}:{}:{start}", boot.trim()))
+}
+
+/// Is the process that claimed a job (pid and identity as recorded) still that process?
+fn owner_alive(pid: Option<u32>, start: Option<&str>) -> bool {
+    match (pid, start) {
+        (Some(pid), Some(start)) => process_identity(pid).as_deref() == Some(start),
+        // Rows claimed before identities were kept: the pid alone.
+        (Some(pid), None) => process_identity(pid).is_some(),
+        (None, _) => false,
+    }
+}
+
+/// Is process `pid` alive?
+pub fn process_alive(pid: u32) -> bool {
+    process_identity(pid).is_some()
 }
 
 impl Catalog {
     /// Adds a job at the end of the queue. Returns its id.
     pub fn enqueue(&self, job: &NewJob) -> Result<i64> {
         let tx = self.write_tx()?;
-        let position: f64 = tx
-            .query_row("SELECT COALESCE(MAX(position), 0) + 1 FROM jobs", [], |r| {
-                r.get(0)
-            })
-            .map_err(|e| self.err(e))?;
-        let id: i64 = tx
-            .query_row(
-                "INSERT INTO jobs (kind, source, preset, out_dir, spec_json, state, position,
-                    created_secs)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?7) RETURNING id",
-                params![
-                    job.kind.as_str(),
-                    path_text(&job.source),
-                    job.preset,
-                    path_text(&job.out_dir),
-                    job.spec_json,
-                    position,
-                    now_secs()
-                ],
-                |r| r.get(0),
-            )
-            .map_err(|e| self.err(e))?;
-        history(&tx, id, "queued", None).map_err(|e| self.err(e))?;
+        let id = insert_job(&tx, job).map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))?;
         Ok(id)
+    }
+
+    /// Adds a job already claimed by process `pid` (it runs now, here: no other runner may
+    /// take it in between).
+    pub fn enqueue_claimed(&self, job: &NewJob, pid: u32) -> Result<QueuedJob> {
+        let tx = self.write_tx()?;
+        let id = insert_job(&tx, job).map_err(|e| self.err(e))?;
+        claim_in(&tx, id, pid).map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        self.job(id)?
+            .ok_or_else(|| self.err(format!("job {id} vanished as it was added")))
     }
 
     /// Every job, queued and running first in queue order, then finished ones newest first.
@@ -267,19 +316,9 @@ impl Catalog {
     /// when it is not queued (another runner took it, or it was cancelled or removed).
     pub fn claim(&self, id: i64, pid: u32) -> Result<Option<QueuedJob>> {
         let tx = self.write_tx()?;
-        let n = tx
-            .execute(
-                "UPDATE jobs SET state = 'running', owner_pid = ?2, started_secs = ?3, error = NULL
-                 WHERE id = ?1 AND state = 'queued'",
-                params![id, pid, now_secs()],
-            )
-            .map_err(|e| self.err(e))?;
-        if n == 0 {
-            return Ok(None);
-        }
-        history(&tx, id, "started", Some(&format!("process {pid}"))).map_err(|e| self.err(e))?;
+        let claimed = claim_in(&tx, id, pid).map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))?;
-        self.job(id)
+        if claimed { self.job(id) } else { Ok(None) }
     }
 
     /// Records the title folder a running job writes (known before it finishes).
@@ -293,68 +332,96 @@ impl Catalog {
             .map_err(|e| self.err(e))
     }
 
-    /// Ends a job.
-    pub fn finish(&self, id: i64, outcome: &Outcome) -> Result<()> {
+    /// Ends a job process `pid` runs. Returns false (and changes nothing) when the row is not
+    /// running under `pid` any more (recovered by another process after this one was taken for
+    /// dead, or removed).
+    pub fn finish(&self, id: i64, pid: u32, outcome: &Outcome) -> Result<bool> {
         let (state, error, dir) = match outcome {
             Outcome::Done(dir) => (QueueState::Done, None, dir.as_ref()),
             Outcome::Failed(e, dir) => (QueueState::Failed, Some(e.as_str()), dir.as_ref()),
             Outcome::Cancelled => (QueueState::Cancelled, None, None),
         };
         let tx = self.write_tx()?;
-        tx.execute(
-            "UPDATE jobs SET state = ?2, finished_secs = ?3, error = ?4, owner_pid = NULL,
-                title_dir = COALESCE(?5, title_dir)
-             WHERE id = ?1",
-            params![
-                id,
-                state.as_str(),
-                now_secs(),
-                error,
-                dir.map(|d| path_text(d))
-            ],
-        )
-        .map_err(|e| self.err(e))?;
-        history(&tx, id, state.as_str(), error).map_err(|e| self.err(e))?;
-        tx.commit().map_err(|e| self.err(e))
+        let n = tx
+            .execute(
+                "UPDATE jobs SET state = ?2, finished_secs = ?3, error = ?4, owner_pid = NULL,
+                    owner_start = NULL, title_dir = COALESCE(?5, title_dir)
+                 WHERE id = ?1 AND state = 'running' AND owner_pid = ?6",
+                params![
+                    id,
+                    state.as_str(),
+                    now_secs(),
+                    error,
+                    dir.map(|d| path_text(d)),
+                    pid
+                ],
+            )
+            .map_err(|e| self.err(e))?;
+        if n > 0 {
+            history(&tx, id, state.as_str(), error).map_err(|e| self.err(e))?;
+        }
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(n > 0)
     }
 
-    /// Puts jobs left running by a process that is gone (or by an earlier life of `pid`)
-    /// back at the head of the queue, in their order. Returns their ids.
-    pub fn recover(&self, pid: u32) -> Result<Vec<i64>> {
-        let running: Vec<(i64, Option<u32>)> = {
-            let mut stmt = self
-                .conn()
-                .prepare("SELECT id, owner_pid FROM jobs WHERE state = 'running' ORDER BY position")
+    /// Cancels a job that has not started. Returns false when it is no longer queued (a
+    /// runner took it: cancel it there).
+    pub fn cancel_queued(&self, id: i64) -> Result<bool> {
+        let tx = self.write_tx()?;
+        let n = tx
+            .execute(
+                "UPDATE jobs SET state = 'cancelled', finished_secs = ?2
+                 WHERE id = ?1 AND state = 'queued'",
+                params![id, now_secs()],
+            )
+            .map_err(|e| self.err(e))?;
+        if n > 0 {
+            history(&tx, id, "cancelled", None).map_err(|e| self.err(e))?;
+        }
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(n > 0)
+    }
+
+    /// Puts jobs left running by a process that is gone (its pid is free, or now another
+    /// process's) back at the head of the queue, in their order. Returns their ids. Read and
+    /// written under the write lock, each row only if it is still as read: two processes
+    /// starting together never requeue a job the other has just claimed.
+    pub fn recover(&self) -> Result<Vec<i64>> {
+        let tx = self.write_tx()?;
+        let running: Vec<(i64, Option<u32>, Option<String>)> = {
+            let mut stmt = tx
+                .prepare(
+                    "SELECT id, owner_pid, owner_start FROM jobs WHERE state = 'running'
+                     ORDER BY position",
+                )
                 .map_err(|e| self.err(e))?;
-            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                 .and_then(|rows| rows.collect())
                 .map_err(|e| self.err(e))?
         };
-        let orphans: Vec<(i64, Option<u32>)> = running
+        let orphans: Vec<(i64, Option<u32>, Option<String>)> = running
             .into_iter()
-            .filter(|(_, owner)| owner.is_none_or(|o| o == pid || !process_alive(o)))
+            .filter(|(_, pid, start)| !owner_alive(*pid, start.as_deref()))
             .collect();
-        if orphans.is_empty() {
-            return Ok(Vec::new());
-        }
-        let tx = self.write_tx()?;
         let first: f64 = tx
             .query_row("SELECT COALESCE(MIN(position), 1) FROM jobs", [], |r| {
                 r.get(0)
             })
             .map_err(|e| self.err(e))?;
         let n = orphans.len() as f64;
-        for (i, (id, owner)) in orphans.iter().enumerate() {
+        for (i, (id, owner, start)) in orphans.iter().enumerate() {
             tx.execute(
-                "UPDATE jobs SET state = 'queued', owner_pid = NULL, position = ?2 WHERE id = ?1",
-                params![id, first - n + i as f64 - 1.0],
+                "UPDATE jobs SET state = 'queued', owner_pid = NULL, owner_start = NULL,
+                    position = ?2
+                 WHERE id = ?1 AND state = 'running' AND owner_pid IS ?3 AND owner_start IS ?4",
+                params![id, first - n + i as f64 - 1.0, owner, start],
             )
             .map_err(|e| self.err(e))?;
             let detail = owner.map(|o| format!("process {o} ended while it ran"));
             history(&tx, *id, "interrupted", detail.as_deref()).map_err(|e| self.err(e))?;
         }
         tx.commit().map_err(|e| self.err(e))?;
-        Ok(orphans.into_iter().map(|(id, _)| id).collect())
+        Ok(orphans.into_iter().map(|(id, _, _)| id).collect())
     }
 
     /// Puts a finished job back in the queue (at its end).
@@ -540,8 +607,14 @@ mod tests {
         let only_b = c.claim_next(7, Some(&[b])).expect("claim").expect("b");
         assert_eq!(only_b.id, b);
         assert_eq!(order(&c), [a]);
-        c.finish(d, &Outcome::Done(Some(PathBuf::from("/out/d"))))
-            .expect("finish");
+        assert!(
+            !c.finish(d, 8, &Outcome::Done(None)).expect("finish"),
+            "only the owner ends a job"
+        );
+        assert!(
+            c.finish(d, 7, &Outcome::Done(Some(PathBuf::from("/out/d"))))
+                .expect("finish")
+        );
         let done = c.job(d).expect("job").expect("row");
         assert_eq!(done.state, QueueState::Done);
         assert_eq!(done.title_dir, Some(PathBuf::from("/out/d")));
@@ -569,13 +642,29 @@ mod tests {
         let c = Catalog::in_memory().expect("db");
         let a = c.enqueue(&job("a.mov")).expect("a");
         let b = c.enqueue(&job("b.mov")).expect("b");
+        let d = c.enqueue(&job("d.mov")).expect("d");
         let me = std::process::id();
-        c.claim_next(me, None).expect("claim a");
-        // Another process (alive: our own parent) holds nothing; a dead pid holds b.
-        c.claim_next(u32::MAX - 1, None).expect("claim b");
-        let recovered = c.recover(me).expect("recover");
-        assert_eq!(recovered, [a, b]);
-        assert_eq!(order(&c), [a, b]);
+        c.claim(a, me).expect("claim a");
+        // A pid that is free now: its process ended.
+        let mut child = std::process::Command::new("true").spawn().expect("true");
+        let dead = child.id();
+        child.wait().expect("wait");
+        c.claim(b, dead).expect("claim b");
+        // An earlier life of this very pid (another start time): a process that is gone.
+        c.claim(d, me).expect("claim d");
+        c.conn()
+            .execute(
+                "UPDATE jobs SET owner_start = 'another boot' WHERE id = ?1",
+                [d],
+            )
+            .expect("age d");
+        let recovered = c.recover().expect("recover");
+        assert_eq!(recovered, [b, d], "a live owner keeps its job");
+        assert_eq!(order(&c), [b, d]);
+        assert_eq!(
+            c.job(a).expect("a").expect("row").state,
+            QueueState::Running
+        );
         let events: Vec<String> = c
             .history(b)
             .expect("history")
@@ -583,10 +672,25 @@ mod tests {
             .map(|h| h.event)
             .collect();
         assert_eq!(events, ["queued", "started", "interrupted"]);
-        // A live process's job is left alone.
-        let parent = std::os::unix::process::parent_id();
-        c.claim_next(parent, None).expect("claim");
-        assert!(c.recover(me).expect("recover").is_empty());
+        // The dead owner's late finish changes nothing; a runner that claims it again owns it.
+        assert!(!c.finish(b, dead, &Outcome::Done(None)).expect("finish"));
+        assert!(c.recover().expect("again").is_empty());
+        assert!(
+            !c.cancel_queued(a).expect("a runs"),
+            "a running job is not cancelled as queued"
+        );
+        assert!(c.cancel_queued(b).expect("b waits"));
+    }
+
+    #[test]
+    fn a_process_is_known_by_its_start_time() {
+        let me = process_identity(std::process::id()).expect("this process");
+        assert!(me.starts_with(&format!("{}:", std::process::id())));
+        assert_eq!(
+            process_identity(std::process::id()).as_deref(),
+            Some(me.as_str())
+        );
+        assert_eq!(process_identity(u32::MAX - 7), None);
     }
 
     #[test]
@@ -597,7 +701,7 @@ mod tests {
         let d = c.enqueue(&job("d.mov")).expect("d");
         c.claim_next(1, None).expect("claim a");
         c.claim_next(1, None).expect("claim b");
-        c.finish(b, &Outcome::Failed("no audio".to_owned(), None))
+        c.finish(b, 1, &Outcome::Failed("no audio".to_owned(), None))
             .expect("finish");
         assert!(c.requeue(b).expect("requeue"));
         assert_eq!(order(&c), [d, b]);

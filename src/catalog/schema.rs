@@ -131,6 +131,11 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX titles_by_title ON titles(title COLLATE NOCASE);
     CREATE INDEX renditions_by_title ON renditions(title_id);
     ",
+    // 3: a running job's owner is known by its start time too (a pid alone is reused, after a
+    // reboot soon).
+    r"
+    ALTER TABLE jobs ADD COLUMN owner_start TEXT;
+    ",
 ];
 
 /// The schema version this build writes.

@@ -483,63 +483,57 @@ impl Catalog {
     /// Marks titles (under `within`, or all) whose folder or manifest is gone as missing,
     /// and their renditions and packages whose files are gone. Returns the missing titles.
     pub fn mark_missing(&self, within: Option<&Path>) -> Result<Vec<PathBuf>> {
-        let conn = self.conn();
-        let titles: Vec<(i64, String)> = {
-            let mut stmt = conn
-                .prepare("SELECT id, dir FROM titles")
-                .map_err(|e| self.err(e))?;
-            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        // The disk is looked at without holding the database: a slow or network folder never
+        // keeps other processes (a runner finishing a job) waiting. Then one short write.
+        let query = |sql: &str| -> Result<Vec<(i64, i64, String)>> {
+            let mut stmt = self.conn().prepare(sql).map_err(|e| self.err(e))?;
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                 .and_then(|rows| rows.collect())
-                .map_err(|e| self.err(e))?
+                .map_err(|e| self.err(e))
         };
+        let titles = query("SELECT id, missing, dir FROM titles")?;
+        let renditions = query(
+            "SELECT r.id, r.missing, t.dir || '/' || r.file FROM renditions r
+             JOIN titles t ON t.id = r.title_id",
+        )?;
+        let packages = query("SELECT id, missing, path FROM packages")?;
+        let inside = |p: &str| within.is_none_or(|w| Path::new(p).starts_with(w));
         let mut missing = Vec::new();
-        let tx = self.write_tx()?;
-        for (id, dir) in titles {
-            let dir = PathBuf::from(dir);
-            if within.is_some_and(|w| !dir.starts_with(w)) {
+        let mut changes: Vec<(&str, i64, bool)> = Vec::new();
+        for (id, was, dir) in &titles {
+            if !inside(dir) {
                 continue;
             }
-            let gone = !dir.join("manifest.json").is_file();
-            tx.execute(
-                "UPDATE titles SET missing = ?2 WHERE id = ?1",
-                params![id, gone],
-            )
-            .map_err(|e| self.err(e))?;
-            let files: Vec<(i64, String)> = {
-                let mut stmt = tx
-                    .prepare_cached("SELECT id, file FROM renditions WHERE title_id = ?1")
-                    .map_err(|e| self.err(e))?;
-                stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))
-                    .and_then(|rows| rows.collect())
-                    .map_err(|e| self.err(e))?
-            };
-            for (rid, file) in files {
-                tx.execute(
-                    "UPDATE renditions SET missing = ?2 WHERE id = ?1",
-                    params![rid, !dir.join(file).is_file()],
-                )
-                .map_err(|e| self.err(e))?;
-            }
-            let packages: Vec<(i64, String)> = {
-                let mut stmt = tx
-                    .prepare_cached("SELECT id, path FROM packages WHERE title_id = ?1")
-                    .map_err(|e| self.err(e))?;
-                stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))
-                    .and_then(|rows| rows.collect())
-                    .map_err(|e| self.err(e))?
-            };
-            for (pid, path) in packages {
-                tx.execute(
-                    "UPDATE packages SET missing = ?2 WHERE id = ?1",
-                    params![pid, !Path::new(&path).is_file()],
-                )
-                .map_err(|e| self.err(e))?;
-            }
+            let gone = !Path::new(dir).join("manifest.json").is_file();
             if gone {
-                missing.push(dir);
+                missing.push(PathBuf::from(dir));
+            }
+            if gone != (*was != 0) {
+                changes.push(("titles", *id, gone));
             }
         }
-        tx.commit().map_err(|e| self.err(e))?;
+        for (table, rows) in [("renditions", &renditions), ("packages", &packages)] {
+            for (id, was, path) in rows {
+                if !inside(path) {
+                    continue;
+                }
+                let gone = !Path::new(path).is_file();
+                if gone != (*was != 0) {
+                    changes.push((table, *id, gone));
+                }
+            }
+        }
+        if !changes.is_empty() {
+            let tx = self.write_tx()?;
+            for (table, id, gone) in changes {
+                tx.execute(
+                    &format!("UPDATE {table} SET missing = ?2 WHERE id = ?1"),
+                    params![id, gone],
+                )
+                .map_err(|e| self.err(e))?;
+            }
+            tx.commit().map_err(|e| self.err(e))?;
+        }
         Ok(missing)
     }
 }

@@ -24,7 +24,77 @@ pub struct WatchFolder {
     pub kind: JobKind,
 }
 
+/// What [`Catalog::watch_queue`] did with a settled file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WatchQueued {
+    /// Queued as this job.
+    Queued(i64),
+    /// The same content was queued before (its job not failed or cancelled), as this file.
+    Copy(PathBuf),
+    /// Another process (the app, another `vodkit watch`) handled this very file first.
+    Taken,
+}
+
 impl Catalog {
+    /// Queues a settled file of a watch, or recognises it as handled, in one transaction under
+    /// the write lock: two watchers of one folder never queue the same file or content twice.
+    /// Content whose job failed or was cancelled is queued again.
+    pub fn watch_queue(
+        &self,
+        watch: i64,
+        path: &Path,
+        size_bytes: u64,
+        mtime_secs: i64,
+        sha256: &str,
+        job: &super::queue::NewJob,
+    ) -> Result<WatchQueued> {
+        let tx = self.write_tx()?;
+        let size = i64::try_from(size_bytes).unwrap_or(i64::MAX);
+        let taken: bool = tx
+            .query_row(
+                "SELECT 1 FROM watch_seen WHERE watch_id = ?1 AND path = ?2 AND size_bytes = ?3
+                    AND mtime_secs = ?4",
+                params![watch, path_text(path), size, mtime_secs],
+                |_| Ok(()),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?
+            .is_some();
+        if taken {
+            return Ok(WatchQueued::Taken);
+        }
+        // A copy's row points at the job of the content's first file: when that job failed
+        // or was cancelled, neither counts.
+        let earlier: Option<(String, Option<i64>)> = tx
+            .query_row(
+                "SELECT s.path, s.job_id FROM watch_seen s LEFT JOIN jobs j ON j.id = s.job_id
+                 WHERE s.watch_id = ?1 AND s.content_sha256 = ?2 AND s.path != ?3
+                    AND (j.id IS NULL OR j.state NOT IN ('failed', 'cancelled'))
+                 LIMIT 1",
+                params![watch, sha256, path_text(path)],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        let (outcome, job_id) = match earlier {
+            Some((of, job)) => (WatchQueued::Copy(PathBuf::from(of)), job),
+            None => {
+                let id = super::queue::insert_job(&tx, job).map_err(|e| self.err(e))?;
+                (WatchQueued::Queued(id), Some(id))
+            }
+        };
+        tx.execute(
+            "INSERT INTO watch_seen (watch_id, path, size_bytes, mtime_secs, content_sha256, job_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (watch_id, path) DO UPDATE SET size_bytes = ?3, mtime_secs = ?4,
+                content_sha256 = ?5, job_id = ?6",
+            params![watch, path_text(path), size, mtime_secs, sha256, job_id],
+        )
+        .map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(outcome)
+    }
+
     /// Adds a watched folder (or returns the one with the same folder, preset and output).
     pub fn add_watch(
         &self,
@@ -118,54 +188,21 @@ impl Catalog {
             .map(|r| r.is_some())
             .map_err(|e| self.err(e))
     }
-
-    /// The file already queued from this watch with the same content, if any.
-    pub fn watch_content_seen(&self, watch: i64, sha256: &str) -> Result<Option<PathBuf>> {
-        self.conn()
-            .query_row(
-                "SELECT path FROM watch_seen WHERE watch_id = ?1 AND content_sha256 = ?2 LIMIT 1",
-                params![watch, sha256],
-                |r| r.get::<_, String>(0),
-            )
-            .optional()
-            .map(|p| p.map(PathBuf::from))
-            .map_err(|e| self.err(e))
-    }
-
-    /// Remembers a file the watch handled (queued as `job`, or skipped as a copy: `None`).
-    pub fn watch_mark(
-        &self,
-        watch: i64,
-        path: &Path,
-        size_bytes: u64,
-        mtime_secs: i64,
-        sha256: &str,
-        job: Option<i64>,
-    ) -> Result<()> {
-        self.conn()
-            .execute(
-                "INSERT INTO watch_seen (watch_id, path, size_bytes, mtime_secs, content_sha256,
-                    job_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (watch_id, path) DO UPDATE SET size_bytes = ?3, mtime_secs = ?4,
-                    content_sha256 = ?5, job_id = ?6",
-                params![
-                    watch,
-                    path_text(path),
-                    i64::try_from(size_bytes).unwrap_or(i64::MAX),
-                    mtime_secs,
-                    sha256,
-                    job
-                ],
-            )
-            .map(drop)
-            .map_err(|e| self.err(e))
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn new_job(name: &str) -> super::super::queue::NewJob {
+        super::super::queue::NewJob {
+            kind: JobKind::Local,
+            source: PathBuf::from(format!("/in/{name}")),
+            preset: "phone-share".into(),
+            out_dir: PathBuf::from("/out"),
+            spec_json: "{}".into(),
+        }
+    }
 
     #[test]
     fn a_copy_is_known_by_its_content() {
@@ -187,24 +224,38 @@ mod tests {
             )
             .expect("same watch");
         assert_eq!(w.id, again.id);
-        assert!(
-            !c.watch_saw(w.id, Path::new("/in/a.mov"), 10, 5)
-                .expect("saw")
-        );
-        c.watch_mark(w.id, Path::new("/in/a.mov"), 10, 5, "abc", None)
-            .expect("mark");
-        assert!(
-            c.watch_saw(w.id, Path::new("/in/a.mov"), 10, 5)
-                .expect("saw")
-        );
-        assert!(
-            !c.watch_saw(w.id, Path::new("/in/a.mov"), 11, 5)
-                .expect("grew")
-        );
+        let a = Path::new("/in/a.mov");
+        assert!(!c.watch_saw(w.id, a, 10, 5).expect("saw"));
+        let first = c
+            .watch_queue(w.id, a, 10, 5, "abc", &new_job("a.mov"))
+            .expect("queue");
+        let WatchQueued::Queued(job) = first else {
+            panic!("{first:?}");
+        };
+        assert!(c.watch_saw(w.id, a, 10, 5).expect("saw"));
+        assert!(!c.watch_saw(w.id, a, 11, 5).expect("grew"));
+        // The same file seen by a second watcher: taken, not queued again.
         assert_eq!(
-            c.watch_content_seen(w.id, "abc").expect("seen"),
-            Some(PathBuf::from("/in/a.mov"))
+            c.watch_queue(w.id, a, 10, 5, "abc", &new_job("a.mov"))
+                .expect("again"),
+            WatchQueued::Taken
         );
+        // Its content under another name: a copy.
+        let b = Path::new("/in/b.mov");
+        assert_eq!(
+            c.watch_queue(w.id, b, 10, 6, "abc", &new_job("b.mov"))
+                .expect("copy"),
+            WatchQueued::Copy(a.to_owned())
+        );
+        assert_eq!(c.jobs().expect("jobs").len(), 1);
+        // A content whose job was cancelled is queued again (a third name).
+        assert!(c.cancel_queued(job).expect("cancel"));
+        let d = Path::new("/in/d.mov");
+        assert!(matches!(
+            c.watch_queue(w.id, d, 10, 7, "abc", &new_job("d.mov"))
+                .expect("again"),
+            WatchQueued::Queued(_)
+        ));
         assert_eq!(c.watches().expect("list").len(), 1);
         assert!(c.remove_watch(w.id).expect("remove"));
         assert!(c.watches().expect("list").is_empty());

@@ -81,17 +81,20 @@ pub fn run(
         .collect();
     let cancel = cancel_on_ctrl_c();
     let catalog = super::queue_cmd::open_catalog();
+    let me = std::process::id();
+    // Rows claimed by this process as they are added: no other runner (the app, `queue run`,
+    // a watch) takes them; if this process dies they go back to the queue for the next one.
     let work: Vec<Work> = specs
         .into_iter()
         .map(|spec| {
             let row = catalog.as_ref().and_then(|c| {
-                c.enqueue(&spec.new_job())
+                c.enqueue_claimed(&spec.new_job(), me)
                     .map_err(|e| eprintln!("vodkit: {e} (the job runs without a queue row)"))
                     .ok()
             });
             match row {
-                Some(id) => Work::Row(id, spec),
-                None => Work::Plain(spec),
+                Some(job) => Work::Claimed(Box::new(job)),
+                None => Work::Plain(Box::new(spec)),
             }
         })
         .collect();
@@ -100,17 +103,15 @@ pub fn run(
     let queue = Mutex::new(work.into_iter());
     let next = || queue.lock().ok().and_then(|mut q| q.next());
     let failed = run_work(next, catalog.as_ref(), choices.jobs, out, &cancel);
-    if cancel.is_cancelled()
-        && let Some(c) = catalog.as_ref().and_then(|c| c.lock().ok())
-    {
+    if let Some(c) = catalog.as_ref().and_then(|c| c.lock().ok()) {
         // Files Ctrl-C kept from starting are not left for a later `queue run`.
         for id in ids {
             if c.job(id)
                 .ok()
                 .flatten()
-                .is_some_and(|j| j.state == QueueState::Queued)
+                .is_some_and(|j| j.state == QueueState::Running)
             {
-                let _ = c.finish(id, &Outcome::Cancelled);
+                let _ = c.finish(id, me, &Outcome::Cancelled);
             }
         }
     }
@@ -121,20 +122,17 @@ pub fn run(
     }
 }
 
-/// A job to run: a queue row (claimed when its turn comes) or, without a library, a spec.
+/// A job to run: a queue row this process claimed, or, without a library, a spec.
 pub enum Work {
-    /// Queued as this row.
-    Row(i64, JobSpec),
-    /// Claimed already (by `queue run`).
-    Claimed(QueuedJob),
+    /// Claimed by this process.
+    Claimed(Box<QueuedJob>),
     /// Not in the queue (the library could not be opened).
-    Plain(JobSpec),
+    Plain(Box<JobSpec>),
 }
 
 impl Work {
     fn row(&self) -> Option<i64> {
         match self {
-            Self::Row(id, _) => Some(*id),
             Self::Claimed(j) => Some(j.id),
             Self::Plain(_) => None,
         }
@@ -163,39 +161,21 @@ pub fn run_work(
                     let Some(work) = next() else {
                         return;
                     };
-                    let claimed = match work {
-                        Work::Row(id, spec) => {
-                            let c = catalog.and_then(|c| c.lock().ok());
-                            match c.map(|c| c.claim(id, std::process::id())) {
-                                Some(Ok(Some(job))) => Work::Claimed(job),
-                                // Removed or taken by another runner (the app, `queue run`).
-                                Some(Ok(None)) => continue,
-                                Some(Err(e)) => {
-                                    view.line(&format!("vodkit: {e}"));
-                                    Work::Plain(spec)
-                                }
-                                None => Work::Plain(spec),
-                            }
-                        }
-                        other => other,
-                    };
-                    let source = match &claimed {
+                    let source = match &work {
                         Work::Claimed(j) => j.source.clone(),
-                        Work::Plain(s) | Work::Row(_, s) => s.source.clone(),
+                        Work::Plain(s) => s.source.clone(),
                     };
                     let title = source
                         .file_stem()
                         .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
                     let sink = view.sink(&title);
-                    let result = match (&claimed, &path) {
+                    let result = match (&work, &path) {
                         (Work::Claimed(job), Some(path)) => {
                             runner::run_row(path, job, &sink, cancel)
                         }
                         (Work::Claimed(job), None) => JobSpec::of_row(job)
                             .and_then(|spec| runner::run_local(&spec, &sink, cancel)),
-                        (Work::Plain(spec) | Work::Row(_, spec), _) => {
-                            runner::run_local(spec, &sink, cancel)
-                        }
+                        (Work::Plain(spec), _) => runner::run_local(spec, &sink, cancel),
                     };
                     if let Err(e) = report(&source, &title, result, &view) {
                         if let Ok(mut f) = failed.lock() {

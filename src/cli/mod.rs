@@ -207,7 +207,6 @@ enum Command {
         #[command(flatten)]
         aws: Box<cloud_cmd::AwsArgs>,
     },
-    /// Print shell completions (bash, zsh, fish, elvish, powershell) to stdout.
     /// What Vodkit made: titles, their files, sizes and packages, from the library database.
     #[command(
         after_help = "The library lives in the data folder (~/.local/share/vodkit/library.sqlite; VODKIT_DATA_DIR moves it).\nEvery encode records its title; manifest.json files in title folders stay the truth on disk.\n\nExamples:\n  vodkit library list\n  vodkit library search holiday 2026\n  vodkit library show IMG_0001\n  vodkit library rescan ~/Videos/Vodkit --json"
@@ -259,6 +258,7 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print shell completions (bash, zsh, fish, elvish, powershell) to stdout.
     #[command(after_help = "Example:\n  vodkit completions bash > /etc/bash_completion.d/vodkit")]
     Completions {
         /// The shell.

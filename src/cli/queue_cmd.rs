@@ -233,7 +233,7 @@ pub fn run(action: Action, out: &Output) -> usize {
 /// `vodkit queue run`: jobs a dead process left running first, then the queue in order.
 pub fn run_queue(catalog: Catalog, jobs: usize, follow: bool, out: &Output) -> usize {
     let cancel = cancel_on_ctrl_c();
-    match catalog.recover(std::process::id()) {
+    match catalog.recover() {
         Ok(ids) if !ids.is_empty() => {
             eprintln!(
                 "vodkit: {} job(s) were interrupted (the process running them ended); they run first",
@@ -242,6 +242,12 @@ pub fn run_queue(catalog: Catalog, jobs: usize, follow: bool, out: &Output) -> u
         }
         Ok(_) => {}
         Err(e) => eprintln!("vodkit: {e}"),
+    }
+    if catalog.is_paused().unwrap_or(false) {
+        eprintln!(
+            "vodkit: the queue is paused: no job starts{} (vodkit queue resume)",
+            if follow { " until it is resumed" } else { "" }
+        );
     }
     let catalog = Mutex::new(catalog);
     let next = || loop {
@@ -258,7 +264,7 @@ pub fn run_queue(catalog: Catalog, jobs: usize, follow: bool, out: &Output) -> u
             })
             .flatten();
         match claimed {
-            Some(job) => return Some(Work::Claimed(job)),
+            Some(job) => return Some(Work::Claimed(Box::new(job))),
             None if follow => std::thread::sleep(Duration::from_secs(1)),
             None => return None,
         }

@@ -124,7 +124,7 @@ pub fn run(o: &Options, out: &Output) -> usize {
         );
     }
     let cancel = cancel_on_ctrl_c();
-    let _ = catalog.recover(std::process::id());
+    let _ = catalog.recover();
     let catalog = Mutex::new(catalog);
     let settle = Duration::from_secs_f64(o.settle_secs.clamp(0.0, 3600.0));
     let json = out.json;
@@ -172,7 +172,7 @@ pub fn run(o: &Options, out: &Output) -> usize {
                 .and_then(|c| c.claim_next(std::process::id(), None).ok())
                 .flatten();
             match claimed {
-                Some(job) => return Some(Work::Claimed(job)),
+                Some(job) => return Some(Work::Claimed(Box::new(job))),
                 None => std::thread::sleep(Duration::from_millis(500)),
             }
         };

@@ -106,6 +106,14 @@ pub async fn submit(
     });
     let request = create_job_request(plan, preset, &target, &place);
     let job_id = mediaconvert::create_job(clients, &request).await?;
+    // Said at once, before any poll: whoever records jobs (the library) knows the id even if
+    // this process dies now, so the job is followed again, never submitted twice.
+    sink(JobEvent::CloudJob {
+        job_id: job_id.clone(),
+        status: "SUBMITTED".to_owned(),
+        phase: None,
+        percent: 0,
+    });
     let output_url = place.output_url;
     let mut submitted = Submitted {
         source,

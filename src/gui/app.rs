@@ -83,6 +83,9 @@ pub struct VodkitApp {
     pub(super) queue: VecDeque<u64>,
     /// No queued job starts while paused.
     pub paused: bool,
+    /// A pause or resume sent to the library and not yet read back (reads of the queue taken
+    /// before it do not undo it).
+    pub(super) pause_sent: Option<bool>,
     /// The Files view's central tab.
     pub tab: Tab,
     /// The Quality tab, once a job's quality was opened.
@@ -98,6 +101,8 @@ pub struct VodkitApp {
     /// The window title last sent, and since when jobs have been running.
     title: String,
     busy_since: Option<std::time::Instant>,
+    /// When the queue was last read from the library (other processes change it too).
+    pub(super) queue_read: std::time::Instant,
 }
 
 impl VodkitApp {
@@ -139,6 +144,7 @@ impl VodkitApp {
             cloud_check: Some(Vec::new()),
             queue: VecDeque::new(),
             paused: false,
+            pause_sent: None,
             tab: Tab::File,
             quality: None,
             target_bytes: None,
@@ -147,6 +153,7 @@ impl VodkitApp {
             watches: Vec::new(),
             title: String::new(),
             busy_since: None,
+            queue_read: std::time::Instant::now(),
         };
         app.load_queue();
         app.worker.restart_watching();
@@ -174,6 +181,7 @@ impl VodkitApp {
                         f.analysing = false;
                         if let Err(e) = &result {
                             self.status = format!("{}: {e}", path.display());
+                            self.status_copy = None;
                         }
                         f.analysed = Some((preset, result.map(|p| *p)));
                     }
@@ -203,6 +211,8 @@ impl VodkitApp {
                     }
                 }
                 UiEvent::QueueLoaded(..)
+                | UiEvent::QueueChanged
+                | UiEvent::JobTaken(_)
                 | UiEvent::Enqueued(..)
                 | UiEvent::Job(..)
                 | UiEvent::JobEnded(..)
@@ -222,6 +232,7 @@ impl VodkitApp {
             ctx.request_repaint_after(std::time::Duration::from_millis(250));
         }
         self.window_title(&ctx);
+        self.poll_queue(&ctx);
 
         egui::Panel::top("views").show(ui, |ui| self.view_bar(ui));
         match self.view {

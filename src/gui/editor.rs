@@ -15,6 +15,8 @@ pub struct PresetEditor {
     original: String,
     /// Save as…: the new name and description being typed.
     save_as: Option<(String, String)>,
+    /// The names of the user's presets (saving under one replaces it).
+    pub yours: Vec<String>,
 }
 
 impl PresetEditor {
@@ -24,6 +26,7 @@ impl PresetEditor {
             original: preset.name.clone(),
             preset,
             save_as: None,
+            yours: Vec::new(),
         }
     }
 
@@ -180,6 +183,11 @@ impl PresetEditor {
                     ui.label(
                         RichText::new("That is a built-in preset's name: choose another")
                             .color(Color32::from_rgb(200, 60, 60)),
+                    );
+                } else if self.yours.iter().any(|n| n == name.trim()) {
+                    ui.label(
+                        RichText::new("Saving replaces your preset of that name")
+                            .color(Color32::from_rgb(200, 140, 30)),
                     );
                 }
                 ui.horizontal(|ui| {

@@ -346,8 +346,11 @@ impl VodkitApp {
     }
 
     /// What the list says of a file: its latest job's state, else whether it could be read.
-    fn file_state(&self, f: &FileItem) -> (String, Option<Color32>, Option<String>) {
-        if let Some(job) = self.jobs.iter().rev().find(|j| j.source == f.path) {
+    fn file_state(
+        f: &FileItem,
+        latest: &std::collections::HashMap<&std::path::Path, &super::queue_view::JobItem>,
+    ) -> (String, Option<Color32>, Option<String>) {
+        if let Some(job) = latest.get(f.path.as_path()) {
             return match &job.state {
                 JobState::Queued => ("queued".to_owned(), None, None),
                 JobState::Running => (
@@ -390,6 +393,9 @@ impl VodkitApp {
         }
         let (ctrl, shift) = ui.input(|i| (i.modifiers.command, i.modifiers.shift));
         let mut clicked: Option<usize> = None;
+        // Each file's latest job, found once per frame (not a search per file).
+        let latest: std::collections::HashMap<&std::path::Path, &super::queue_view::JobItem> =
+            self.jobs.iter().map(|j| (j.source.as_path(), j)).collect();
         let rows: Vec<FileRow> = self
             .files
             .iter()
@@ -405,7 +411,13 @@ impl VodkitApp {
                     ),
                     _ => (String::new(), String::new(), String::new()),
                 };
-                (f.name(), duration, picture, size, self.file_state(f))
+                (
+                    f.name(),
+                    duration,
+                    picture,
+                    size,
+                    Self::file_state(f, &latest),
+                )
             })
             .collect();
         let picked = self.selection();

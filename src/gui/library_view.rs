@@ -75,13 +75,20 @@ impl LibraryView {
 }
 
 impl VodkitApp {
-    /// Asks the library for the titles matching the view's filter (files checked first).
+    /// Asks the library for the titles matching the view's filter, the files on disk checked
+    /// first (when the view opens and jobs end; not at every key typed in the search).
     pub(super) fn refresh_library(&mut self) {
+        self.query_library(true);
+    }
+
+    fn query_library(&mut self, check_files: bool) {
         self.library.loading = true;
         let filter = self.library.filter();
         self.worker.with_catalog(move |c| {
             let c = c?;
-            let _ = c.mark_missing(None);
+            if check_files {
+                let _ = c.mark_missing(None);
+            }
             c.titles(&filter).ok().map(UiEvent::Library)
         });
     }
@@ -149,7 +156,7 @@ impl VodkitApp {
             }
         });
         if changed {
-            self.refresh_library();
+            self.query_library(false);
         }
         ui.separator();
         if self.library.titles.is_empty() {
@@ -334,8 +341,10 @@ impl VodkitApp {
             let dir = t.dir.clone();
             self.worker.with_catalog(move |c| {
                 let c = c?;
+                // Only a title folder (it holds its manifest) is ever deleted.
+                let is_title = dir.join("manifest.json").is_file();
                 if delete_files
-                    && dir.join("manifest.json").is_file()
+                    && is_title
                     && let Err(e) = std::fs::remove_dir_all(&dir)
                 {
                     return Some(UiEvent::Status(format!(
@@ -344,10 +353,13 @@ impl VodkitApp {
                     )));
                 }
                 let _ = c.forget_title(id);
-                Some(UiEvent::Status(if delete_files {
-                    format!("deleted {}", dir.display())
-                } else {
-                    format!("forgot {} (its files stay)", dir.display())
+                Some(UiEvent::Status(match (delete_files, is_title) {
+                    (true, true) => format!("deleted {}", dir.display()),
+                    (true, false) => format!(
+                        "forgot {}: its folder was already gone or is not a title folder (nothing deleted)",
+                        dir.display()
+                    ),
+                    (false, _) => format!("forgot {} (its files stay)", dir.display()),
                 }))
             });
             self.library.titles.retain(|x| x.id != id);

@@ -45,6 +45,15 @@ impl VodkitApp {
         if let Some(p) = pick {
             self.editor = Some(PresetEditor::new(p));
         }
+        let yours: Vec<String> = self
+            .presets
+            .iter()
+            .filter(|e| matches!(e.origin, Origin::User(_)))
+            .map(|e| e.preset.name.clone())
+            .collect();
+        if let Some(editor) = &mut self.editor {
+            editor.yours = yours;
+        }
         let mut action = None;
         egui::CentralPanel::default().show(ui, |ui| match &mut self.editor {
             Some(editor) => action = editor.show(ui),

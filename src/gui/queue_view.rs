@@ -13,7 +13,7 @@ use super::files_view::FileStatus;
 use super::quality_tab::QualityTab;
 use super::settings::Backend;
 use super::worker::{CloudDownload, UiEvent};
-use crate::catalog::queue::{JobKind, Outcome, QueueState, QueuedJob};
+use crate::catalog::queue::{JobKind, QueueState, QueuedJob};
 use crate::job::{CancelToken, JobEvent, RungProgress, Stage, Summary};
 use crate::plan::Plan;
 use crate::runner::JobSpec;
@@ -182,12 +182,35 @@ impl VodkitApp {
     pub(super) fn load_queue(&self) {
         self.worker.with_catalog(|c| {
             let c = c?;
-            let recovered = c.recover(std::process::id()).map(|r| r.len()).unwrap_or(0);
+            let recovered = c.recover().map(|r| r.len()).unwrap_or(0);
             let jobs = c.jobs().ok()?;
             Some(UiEvent::QueueLoaded(
                 jobs,
                 c.is_paused().unwrap_or(false),
                 recovered,
+            ))
+        });
+    }
+
+    /// Reads the queue again every few seconds: the command line, a watch or another window
+    /// change it too (new jobs, jobs they finished, a pause).
+    pub(super) fn poll_queue(&mut self, ctx: &egui::Context) {
+        const EVERY: std::time::Duration = std::time::Duration::from_secs(3);
+        if self.queue_read.elapsed() >= EVERY {
+            self.read_queue();
+        }
+        ctx.request_repaint_after(EVERY);
+    }
+
+    fn read_queue(&mut self) {
+        self.queue_read = Instant::now();
+        self.worker.with_catalog(|c| {
+            let c = c?;
+            let jobs = c.jobs().ok()?;
+            Some(UiEvent::QueueLoaded(
+                jobs,
+                c.is_paused().unwrap_or(false),
+                0,
             ))
         });
     }
@@ -210,6 +233,7 @@ impl VodkitApp {
         } else {
             None
         };
+        self.status_copy = None;
         let mut picked = self.selection();
         if picked.is_empty() {
             picked = (0..self.files.len()).collect();
@@ -359,7 +383,7 @@ impl VodkitApp {
                 job.state = JobState::Cancelled;
                 if let Some(row) = job.row.id() {
                     self.worker.with_catalog(move |c| {
-                        c.map(|c| c.finish(row, &Outcome::Cancelled));
+                        c.map(|c| c.cancel_queued(row));
                         None
                     });
                 }
@@ -371,31 +395,27 @@ impl VodkitApp {
     pub(super) fn on_job_event(&mut self, event: UiEvent) {
         match event {
             UiEvent::QueueLoaded(rows, paused, recovered) => {
-                self.paused = paused;
-                let known: Vec<i64> = self.jobs.iter().filter_map(|j| j.row.id()).collect();
-                let mut finished = 0;
-                for row in rows.iter().filter(|r| !known.contains(&r.id)) {
-                    if row.state.is_finished() {
-                        finished += 1;
-                        if finished > 200 {
-                            continue;
-                        }
+                match self.pause_sent {
+                    Some(sent) if sent != paused => {}
+                    _ => {
+                        self.pause_sent = None;
+                        self.paused = paused;
                     }
-                    let id = self.next_job;
-                    let Some(item) = item_of_row(id, row) else {
-                        continue;
-                    };
-                    self.next_job += 1;
-                    if item.state == JobState::Queued {
-                        self.queue.push_back(id);
-                    }
-                    self.jobs.push(item);
                 }
+                self.reconcile(&rows);
                 if recovered > 0 {
                     self.status = format!(
                         "{recovered} job(s) were interrupted when Vodkit last closed; they run again first, skipping what was finished"
                     );
                 }
+                self.launch();
+            }
+            UiEvent::QueueChanged => self.read_queue(),
+            UiEvent::JobTaken(id) => {
+                if let Some(job) = self.jobs.iter_mut().find(|j| j.id == id) {
+                    job.state = JobState::Elsewhere(0);
+                }
+                self.read_queue();
                 self.launch();
             }
             UiEvent::Enqueued(id, row) => {
@@ -414,7 +434,7 @@ impl VodkitApp {
                         && let Some(row) = row
                     {
                         self.worker.with_catalog(move |c| {
-                            c.map(|c| c.finish(row, &Outcome::Cancelled));
+                            c.map(|c| c.cancel_queued(row));
                             None
                         });
                     }
@@ -474,6 +494,67 @@ impl VodkitApp {
         }
     }
 
+    /// Brings the app's queue in line with the library's rows: new rows (another process's
+    /// jobs, at most 200 finished ones in all) are added; jobs this app does not run take
+    /// the row's state (started, finished or cancelled elsewhere).
+    fn reconcile(&mut self, rows: &[QueuedJob]) {
+        let me = std::process::id();
+        let mut finished_shown = self
+            .jobs
+            .iter()
+            .filter(|j| j.earlier && j.state.is_finished())
+            .count();
+        for row in rows {
+            if let Some(job) = self.jobs.iter_mut().find(|j| j.row == Row::Saved(row.id)) {
+                if job.state == JobState::Running {
+                    continue;
+                }
+                let theirs = match row.state {
+                    QueueState::Running if row.owner_pid != Some(me) => {
+                        Some(JobState::Elsewhere(row.owner_pid.unwrap_or(0)))
+                    }
+                    QueueState::Queued if matches!(job.state, JobState::Elsewhere(_)) => {
+                        Some(JobState::Queued)
+                    }
+                    QueueState::Done | QueueState::Failed | QueueState::Cancelled
+                        if !job.state.is_finished() =>
+                    {
+                        item_of_row(job.id, row).map(|i| i.state)
+                    }
+                    _ => None,
+                };
+                if let Some(state) = theirs {
+                    if state == JobState::Queued && !self.queue.contains(&job.id) {
+                        self.queue.push_back(job.id);
+                    }
+                    if state != JobState::Queued {
+                        self.queue.retain(|&q| q != job.id);
+                    }
+                    if matches!(state, JobState::Done(_)) {
+                        job.overall = 1.0;
+                    }
+                    job.state = state;
+                }
+                continue;
+            }
+            if row.state.is_finished() {
+                if finished_shown >= 200 {
+                    continue;
+                }
+                finished_shown += 1;
+            }
+            let id = self.next_job;
+            let Some(item) = item_of_row(id, row) else {
+                continue;
+            };
+            self.next_job += 1;
+            if item.state == JobState::Queued {
+                self.queue.push_back(id);
+            }
+            self.jobs.push(item);
+        }
+    }
+
     fn on_progress(&mut self, id: u64, event: JobEvent) {
         let Some(job) = self.jobs.iter_mut().find(|j| j.id == id) else {
             return;
@@ -485,7 +566,10 @@ impl VodkitApp {
                 job.overall = overall;
             }
             JobEvent::Output { path, size_bytes } => job.outputs.push((path, size_bytes)),
-            JobEvent::Warning { message } => self.status = message,
+            JobEvent::Warning { message } => {
+                self.status = message;
+                self.status_copy = None;
+            }
             JobEvent::Quality { quality } => job.quality.push(*quality),
             JobEvent::Transfer {
                 done_bytes,
@@ -633,9 +717,16 @@ impl VodkitApp {
             {
                 self.paused = !self.paused;
                 let paused = self.paused;
+                self.pause_sent = Some(paused);
                 self.worker.with_catalog(move |c| {
-                    c.map(|c| c.set_paused(paused));
-                    None
+                    let c = c?;
+                    let _ = c.set_paused(paused);
+                    let jobs = c.jobs().ok()?;
+                    Some(UiEvent::QueueLoaded(
+                        jobs,
+                        c.is_paused().unwrap_or(paused),
+                        0,
+                    ))
                 });
                 self.launch();
             }
@@ -655,14 +746,24 @@ impl VodkitApp {
             return;
         }
         let queued: Vec<u64> = self.queue.iter().copied().collect();
+        // Shown in the order they run: running, then queued in queue order, then the rest.
+        let rank = |j: &JobItem| match j.state {
+            JobState::Running | JobState::Elsewhere(_) => (0, 0),
+            JobState::Queued => (
+                1,
+                queued.iter().position(|&q| q == j.id).unwrap_or(usize::MAX),
+            ),
+            _ => (2, 0),
+        };
+        let mut order: Vec<usize> = (0..self.jobs.len())
+            .filter(|&i| full || !(self.jobs[i].earlier && self.jobs[i].state.is_finished()))
+            .collect();
+        order.sort_by_key(|&i| rank(&self.jobs[i]));
         egui::ScrollArea::vertical()
             .auto_shrink([false, false])
             .show(ui, |ui| {
-                for job in self
-                    .jobs
-                    .iter_mut()
-                    .filter(|j| full || !(j.earlier && j.state.is_finished()))
-                {
+                for &i in &order {
+                    let job = &mut self.jobs[i];
                     let name = job.name();
                     ui.horizontal(|ui| {
                         ui.label(RichText::new(&name).strong())
@@ -851,7 +952,7 @@ impl VodkitApp {
         }
     }
 
-    /// Queues a failed or cancelled job again.
+    /// Queues a failed or cancelled job again (it starts once the library has it queued).
     fn retry(&mut self, id: u64) {
         let Some(job) = self.jobs.iter_mut().find(|j| j.id == id) else {
             return;
@@ -860,16 +961,23 @@ impl VodkitApp {
             return;
         };
         job.state = JobState::Queued;
+        job.row = Row::Pending;
         job.cancel = CancelToken::new();
         job.overall = 0.0;
         job.outputs.clear();
         job.earlier = false;
         self.queue.push_back(id);
         self.worker.with_catalog(move |c| {
-            c.map(|c| c.requeue(row));
-            None
+            let requeued = match c.map(|c| c.requeue(row)) {
+                Some(Ok(true)) => Ok(row),
+                Some(Ok(false)) => {
+                    Err("that job is not finished any more (see the queue)".to_owned())
+                }
+                Some(Err(e)) => Err(e.to_string()),
+                None => Err(String::new()),
+            };
+            Some(UiEvent::Enqueued(id, requeued))
         });
-        self.launch();
     }
 
     /// Opens the Quality tab on a finished job.

@@ -43,6 +43,10 @@ pub enum UiEvent {
     /// The queue as the library holds it (at start: jobs from earlier sessions, those a
     /// crash left running put back first), whether it is paused, and how many were recovered.
     QueueLoaded(Vec<crate::catalog::queue::QueuedJob>, bool, usize),
+    /// A job another Vodkit process claimed first (it runs there).
+    JobTaken(u64),
+    /// The queue changed in the library (a watched folder queued a file): read it again.
+    QueueChanged,
     /// A job's queue row (an error in words, or empty when there is no library: the job runs
     /// unsaved).
     Enqueued(u64, Result<i64, String>),
@@ -360,15 +364,7 @@ impl Worker {
                 rescan,
                 &stop,
                 |event| match event {
-                    crate::watcher::WatchEvent::Queued { .. } => {
-                        if let Ok(jobs) = catalog.jobs() {
-                            out.send(UiEvent::QueueLoaded(
-                                jobs,
-                                catalog.is_paused().unwrap_or(false),
-                                0,
-                            ));
-                        }
-                    }
+                    crate::watcher::WatchEvent::Queued { .. } => out.send(UiEvent::QueueChanged),
                     crate::watcher::WatchEvent::Copy { path, of } => {
                         out.send(UiEvent::Status(format!(
                             "{} is a copy of {}: not encoded again",
@@ -533,21 +529,33 @@ impl Worker {
                 JobKind::Local => runner::run_local(spec, &sink, &cancel),
                 JobKind::Cloud => runner::run_cloud(spec, None, &|_| {}, &sink, &cancel),
             };
-            let result = match (row, path) {
+            let run = || match (row, &path) {
                 (Some(row), Some(path)) => {
-                    match Catalog::open(&path).and_then(|c| c.claim(row, std::process::id())) {
-                        Ok(Some(job)) => runner::run_row(&path, &job, &sink, &cancel),
-                        Ok(None) => Err(format!(
-                            "{}: another Vodkit (vodkit queue run, another window) took this job",
+                    match Catalog::open(path).and_then(|c| c.claim(row, std::process::id())) {
+                        Ok(Some(job)) => Some(runner::run_row(path, &job, &sink, &cancel)),
+                        // Another runner (vodkit queue run, a watch, another window) has it.
+                        Ok(None) => None,
+                        // Never run a job whose row could not be claimed: it would stay queued
+                        // and run again elsewhere.
+                        Err(e) => Some(Err(format!(
+                            "{}: did not start: {e}",
                             spec.source.display()
-                        )),
-                        Err(e) => {
-                            out.send(UiEvent::Status(e.to_string()));
-                            plain(&spec)
-                        }
+                        ))),
                     }
                 }
-                _ => plain(&spec),
+                _ => Some(plain(&spec)),
+            };
+            // A panic in a job ends that job with an error, not the slot for good.
+            let result = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
+                Ok(Some(result)) => result,
+                Ok(None) => {
+                    out.send(UiEvent::JobTaken(id));
+                    return;
+                }
+                Err(_) => Err(format!(
+                    "{}: the job stopped on an internal error (a bug: please report it)",
+                    spec.source.display()
+                )),
             };
             if let Ok(summary) = &result
                 && spec.kind == JobKind::Local

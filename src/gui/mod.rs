@@ -74,6 +74,12 @@ pub fn run(
         options,
         Box::new(move |cc| {
             let ctx = cc.egui_ctx.clone();
+            if std::env::var_os("EFRAME_SCREENSHOT_TO").is_some() {
+                // eframe saves that screenshot after exactly the second pass; a table sizing its
+                // columns asks for a second pass within a frame and that number is skipped, so
+                // the app would never exit. One pass per frame while a screenshot is asked for.
+                ctx.options_mut(|o| o.max_passes = std::num::NonZeroUsize::MIN);
+            }
             let mut app = VodkitApp::new(settings, move || ctx.request_repaint());
             if let Some(dir) = &quality
                 && let Err(e) = app.open_title_quality(dir, &files)

@@ -7,12 +7,9 @@
 //! catches what notifications miss (network shares, some container mounts).
 
 use std::collections::HashMap;
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-
-use sha2::{Digest, Sha256};
 
 use crate::catalog::watch::{WatchFolder, WatchQueued};
 use crate::catalog::{Catalog, queue::JobKind};
@@ -89,25 +86,6 @@ fn stat(path: &Path) -> Option<(u64, i64)> {
         .ok()?
         .as_secs();
     Some((meta.len(), i64::try_from(mtime).unwrap_or(0)))
-}
-
-/// SHA-256 of a file's content, hex.
-pub fn content_sha256(path: &Path) -> std::io::Result<String> {
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
 }
 
 /// Videos directly in the folder (not hidden: `.name` files are partial copies of many tools).
@@ -202,10 +180,19 @@ fn queue_file(
         Ok(e) => e.preset,
         Err(e) => return failed(format!("the watch's preset: {e}")),
     };
-    let sha = match content_sha256(path) {
+    // The cloud upload's checksum (its content keys S3 objects the same way).
+    let options = crate::cloud::upload::UploadOptions {
+        records_dir: None,
+        ..Default::default()
+    };
+    let sha = match crate::cloud::upload::source_sha256(&options, path) {
         Ok(s) => s,
         Err(e) => return failed(format!("cannot be read ({e})")),
     };
+    // A file that changed while it was read is still being written: it is looked at again.
+    if stat(path) != Some((size, mtime)) {
+        return None;
+    }
     let spec = JobSpec::local(path, &preset, &folder.out_dir);
     match catalog.watch_queue(folder.id, path, size, mtime, &sha, &spec.new_job()) {
         Ok(WatchQueued::Queued(job)) => {

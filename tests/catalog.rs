@@ -340,3 +340,78 @@ fn a_watched_folder_queues_a_slow_copy_once_and_skips_a_duplicate() {
     let (_, listed, _) = common::vodkit(&["watch", "--list", "--json"], dir.path());
     assert_eq!(json_lines(&listed).len(), 1);
 }
+
+#[test]
+fn two_phones_files_of_one_name_are_two_titles_never_guessed_between() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (a, b) = (
+        dir.path().join("a/IMG_0001.mp4"),
+        dir.path().join("b/IMG_0001.mp4"),
+    );
+    for (path, clip) in [(&a, common::basic()), (&b, common::no_audio())] {
+        std::fs::create_dir_all(path.parent().expect("folder")).expect("dir");
+        std::fs::copy(clip, path).expect("copy");
+    }
+    let out = dir.path().join("out");
+    let (code, _, stderr) = common::vodkit(
+        &[
+            "encode",
+            a.to_str().expect("utf-8"),
+            b.to_str().expect("utf-8"),
+            "--preset",
+            "phone-share",
+            "--out",
+            out.to_str().expect("utf-8"),
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let (_, listed, _) = common::vodkit(&["library", "list", "--json"], dir.path());
+    let titles = json_lines(&listed);
+    assert_eq!(titles.len(), 2, "{listed}");
+    let sources: Vec<&str> = titles
+        .iter()
+        .filter_map(|t| t["source_path"].as_str())
+        .collect();
+    assert!(
+        sources.contains(&a.to_str().expect("utf-8"))
+            && sources.contains(&b.to_str().expect("utf-8"))
+    );
+    // Each has a name of its own, and its name shows its own source.
+    let names: Vec<&str> = titles.iter().filter_map(|t| t["title"].as_str()).collect();
+    assert_ne!(names[0], names[1], "{names:?}");
+    for t in &titles {
+        let name = t["title"].as_str().expect("title");
+        let (code, shown, stderr) =
+            common::vodkit(&["library", "show", name, "--json"], dir.path());
+        assert_eq!(code, 0, "{stderr}");
+        assert_eq!(json_lines(&shown)[0]["source_path"], t["source_path"]);
+    }
+    // The same title name in two output folders (encoded twice elsewhere): a name is refused
+    // with both ids and folders, never guessed; an id picks one.
+    let other = dir.path().join("other");
+    let (code, _, stderr) = common::vodkit(
+        &[
+            "encode",
+            a.to_str().expect("utf-8"),
+            "--preset",
+            "phone-share",
+            "--out",
+            other.to_str().expect("utf-8"),
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = common::vodkit(&["library", "show", "IMG_0001"], dir.path());
+    assert_ne!(code, 0);
+    assert!(stderr.contains("2 titles are named 'IMG_0001'"), "{stderr}");
+    let (code, _, _) = common::vodkit(&["library", "forget", "IMG_0001"], dir.path());
+    assert_ne!(code, 0, "a forget by an ambiguous name forgets nothing");
+    let (_, listed, _) = common::vodkit(&["library", "list", "--json"], dir.path());
+    let all = json_lines(&listed);
+    assert_eq!(all.len(), 3);
+    let id = all[0]["id"].as_i64().expect("id").to_string();
+    let (code, shown, _) = common::vodkit(&["library", "show", &id, "--json"], dir.path());
+    assert_eq!(code, 0);
+    assert_eq!(json_lines(&shown)[0]["dir"], all[0]["dir"]);
+}

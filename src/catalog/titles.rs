@@ -376,6 +376,19 @@ impl Catalog {
         }
     }
 
+    /// The ids of titles of this name (two phones' IMG_0001 make two), newest first.
+    pub fn titles_named(&self, name: &str) -> Result<Vec<(i64, PathBuf)>> {
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT id, dir FROM titles WHERE title = ?1 ORDER BY made_secs DESC, id DESC")
+            .map_err(|e| self.err(e))?;
+        stmt.query_map([name], |r| {
+            Ok((r.get(0)?, PathBuf::from(r.get::<_, String>(1)?)))
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(|e| self.err(e))
+    }
+
     /// A title by row id.
     pub fn title_by_id(&self, id: i64) -> Result<Option<TitleRecord>> {
         let conn = self.conn();

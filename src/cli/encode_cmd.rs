@@ -212,18 +212,10 @@ fn report(
     if summary.cancelled {
         return Err(format!("{}: cancelled", file.display()));
     }
-    if !summary.failed.is_empty() {
-        let list: Vec<String> = summary
-            .failed
-            .iter()
-            .map(|(r, e)| format!("{r}: {e}"))
-            .collect();
-        return Err(format!(
-            "{}: {} rung(s) failed: {}",
-            file.display(),
-            list.len(),
-            list.join("; ")
-        ));
+    // The queue's words for a job with failed rungs.
+    match runner::outcome_of(&Ok(summary)) {
+        Outcome::Failed(e, _) => return Err(e),
+        Outcome::Done(_) | Outcome::Cancelled => {}
     }
     Ok(())
 }

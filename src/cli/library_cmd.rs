@@ -94,6 +94,24 @@ fn show(t: &TitleRecord) -> String {
     s
 }
 
+/// A title by id, folder or name; a name several titles share (two folders' IMG_0001) is
+/// refused with their ids and folders, never guessed.
+fn find(catalog: &crate::catalog::Catalog, key: &str) -> Result<Option<TitleRecord>, String> {
+    let named = catalog.titles_named(key).map_err(|e| e.to_string())?;
+    if named.len() > 1 && key.parse::<i64>().is_err() {
+        let list: Vec<String> = named
+            .iter()
+            .map(|(id, dir)| format!("  {id}  {}", dir.display()))
+            .collect();
+        return Err(format!(
+            "{} titles are named '{key}'; give the id or the folder:\n{}",
+            named.len(),
+            list.join("\n")
+        ));
+    }
+    catalog.title(key).map_err(|e| e.to_string())
+}
+
 /// Runs a library action. Returns the number of failures.
 pub fn run(action: Action, out: &Output) -> usize {
     let Some(catalog) = open_catalog() else {
@@ -137,7 +155,7 @@ pub fn run(action: Action, out: &Output) -> usize {
             text: text.join(" "),
             ..TitleFilter::default()
         })),
-        Action::Show { title } => match catalog.title(&title) {
+        Action::Show { title } => match find(&catalog, &title) {
             Ok(Some(t)) => {
                 if out.json {
                     out.json_line(&t);
@@ -155,7 +173,7 @@ pub fn run(action: Action, out: &Output) -> usize {
                 1
             }
         },
-        Action::Forget { title } => match catalog.title(&title) {
+        Action::Forget { title } => match find(&catalog, &title) {
             Ok(Some(t)) => match catalog.forget_title(t.id) {
                 Ok(_) => {
                     if out.json {

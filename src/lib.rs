@@ -15,6 +15,7 @@ pub mod local;
 pub mod package;
 pub mod plan;
 pub mod preset;
+pub mod priority;
 pub mod probe;
 pub mod quality;
 pub mod runner;

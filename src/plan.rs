@@ -296,10 +296,35 @@ pub struct Trim {
     pub end_secs: f64,
 }
 
+/// MP4 boxes, sample tables and the moov's share of a file: about 1-2% at these bitrates.
+const CONTAINER_OVERHEAD: f64 = 1.02;
+
 impl Plan {
     /// The rungs that are made.
     pub fn made_rungs(&self) -> impl Iterator<Item = &PlannedRung> {
         self.rungs.iter().filter(|r| r.is_made())
+    }
+
+    /// The most a rung's MP4 can hold, in bytes: video at its cap for the whole duration plus
+    /// the full VBV buffer it may spend up front, the audio, and the container. The estimate is
+    /// a guess from typical content; this is the bound busy content (sport, noise, confetti)
+    /// reaches. A two-pass rung's average is its size.
+    pub fn most_bytes_of(&self, r: &PlannedRung) -> u64 {
+        let duration = self.duration_secs.max(0.0);
+        let audio_bits = self
+            .audio
+            .as_ref()
+            .map_or(0.0, |a| a.bitrate_bps as f64 * duration);
+        let video_bits = match &r.two_pass {
+            Some(t) => t.bitrate_bps as f64 * duration,
+            None => r.max_bitrate_bps as f64 * duration + r.buffer_bits as f64,
+        };
+        ((video_bits + audio_bits) / 8.0 * CONTAINER_OVERHEAD) as u64
+    }
+
+    /// The most the made rungs' MP4s can hold together (see [`Plan::most_bytes_of`]).
+    pub fn most_bytes(&self) -> u64 {
+        self.made_rungs().map(|r| self.most_bytes_of(r)).sum()
     }
 }
 

@@ -158,12 +158,14 @@ pub fn run_local(
     .map_err(|e| named(file, e.to_string()))
 }
 
-/// A cloud job: submitted and followed, or (`attach`: created by an earlier process) followed
-/// again. `uploaded` hears of the source's upload (sent or found already there). Errors name
-/// the source.
+/// A cloud job: submitted and followed, or (`attach`: created by an earlier process, as the
+/// library recorded it) followed again. Following again needs neither the source nor its
+/// checksum when the spec kept its plan and the record its output folder: a source moved
+/// after submitting does not stop its job being followed. `uploaded` hears of the source's
+/// upload (sent or found already there). Errors name the source.
 pub fn run_cloud(
     spec: &JobSpec,
-    attach: Option<&str>,
+    attach: Option<&crate::catalog::cloud_jobs::CloudJobRecord>,
     uploaded: &dyn Fn(&crate::cloud::upload::Uploaded),
     sink: &EventSink,
     cancel: &CancelToken,
@@ -174,19 +176,30 @@ pub fn run_cloud(
         .cloud
         .clone()
         .ok_or_else(|| named(file, "the cloud job has no cloud settings".to_owned()))?;
-    let info = crate::probe::probe(file).map_err(|e| named(file, e.to_string()))?;
     let plan = match &spec.plan {
         Some(p) => p.clone(),
-        None => local::per_title::plan_for(&info, &spec.preset, &spec.fit, sink, cancel)
-            .map_err(|e| named(file, e))?,
+        None => {
+            let info = crate::probe::probe(file).map_err(|e| named(file, e.to_string()))?;
+            local::per_title::plan_for(&info, &spec.preset, &spec.fit, sink, cancel)
+                .map_err(|e| named(file, e))?
+        }
     };
     let rt = Clients::runtime().map_err(|e| e.to_string())?;
     let done = rt.block_on(async {
         let clients = Clients::connect(&settings).await?;
         let options = crate::cloud::submit::SubmitOptions::default();
         match attach {
-            Some(id) => {
-                crate::cloud::submit::reattach(&clients, &plan, id, &options, sink, cancel).await
+            Some(record) => {
+                crate::cloud::submit::reattach(
+                    &clients,
+                    &plan,
+                    &record.service_id,
+                    record.output_url.as_deref(),
+                    &options,
+                    sink,
+                    cancel,
+                )
+                .await
             }
             None => {
                 crate::cloud::submit::submit(&clients, &plan, &spec.preset, &options, sink, cancel)
@@ -255,14 +268,13 @@ pub fn run_row(
                 let earlier = catalog.cloud_job_of(job.id).ok().flatten();
                 let attach = earlier
                     .as_ref()
-                    .filter(|c| !c.is_final() || c.status == "COMPLETE")
-                    .map(|c| c.service_id.clone());
+                    .filter(|c| !c.is_final() || c.status == "COMPLETE");
                 let catalog = Arc::new(Mutex::new(catalog));
                 let recorder = recording_sink(&catalog, job.id, spec.cloud.as_ref(), sink);
                 let source = job.source.clone();
                 let record_upload =
                     |u: &crate::cloud::upload::Uploaded| record_uploaded(&catalog, &source, u);
-                let result = run_cloud(&spec, attach.as_deref(), &record_upload, &recorder, cancel);
+                let result = run_cloud(&spec, attach, &record_upload, &recorder, cancel);
                 // A cancelled job is cancelled on MediaConvert too: say so, so a retry submits
                 // anew instead of following the cancelled one.
                 if matches!(&result, Ok(s) if s.cancelled)

@@ -657,30 +657,60 @@ fn output_dir_key(plan: &vodkit::plan::Plan) -> String {
 
 /// Puts stand-ins for what MediaConvert writes: one MP4 per rung and two stills.
 async fn put_outputs(s3: &aws_sdk_s3::Client, plan: &vodkit::plan::Plan) -> Vec<(String, u64)> {
-    let mut put = Vec::new();
+    // Real files, as MediaConvert writes them: each rung an MP4 of its size made from the
+    // source, the stills JPEGs; a download then makes a title that probes like a local one.
+    let made = tempfile::tempdir().expect("tempdir");
+    let mut files = Vec::new();
     let dir = output_dir_key(plan);
-    for (i, r) in plan.made_rungs().enumerate() {
-        let key = format!("{dir}{t}_{}.mp4", r.name, t = plan.title);
-        let size = 10_000 * (i as u64 + 1);
+    for r in plan.made_rungs() {
+        let path = made.path().join(format!("{}.mp4", r.name));
+        common::ffmpeg(
+            &[
+                "-i",
+                plan.source.to_str().expect("utf-8"),
+                "-vf",
+                &format!("scale={}:{}", r.width, r.height),
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-c:a",
+                "aac",
+            ],
+            &path,
+        );
+        files.push((format!("{dir}{t}_{}.mp4", r.name, t = plan.title), path));
+    }
+    for n in 0..2 {
+        let path = made.path().join(format!("still{n}.jpg"));
+        common::ffmpeg(
+            &[
+                "-ss",
+                &n.to_string(),
+                "-i",
+                plan.source.to_str().expect("utf-8"),
+                "-frames:v",
+                "1",
+            ],
+            &path,
+        );
+        files.push((
+            format!("{dir}stills/{t}_still.000000{n}.jpg", t = plan.title),
+            path,
+        ));
+    }
+    let mut put = Vec::new();
+    for (key, path) in files {
+        let body = std::fs::read(&path).expect("made");
+        let size = body.len() as u64;
         s3.put_object()
             .bucket("vod-bucket")
             .key(&key)
-            .body(vec![0u8; size as usize].into())
+            .body(body.into())
             .send()
             .await
             .expect("put");
         put.push((key, size));
-    }
-    for n in 0..2 {
-        let key = format!("{dir}stills/{t}_still.000000{n}.jpg", t = plan.title);
-        s3.put_object()
-            .bucket("vod-bucket")
-            .key(&key)
-            .body(vec![1u8; 500].into())
-            .send()
-            .await
-            .expect("put");
-        put.push((key, 500));
     }
     put
 }
@@ -1067,6 +1097,26 @@ async fn the_command_line_checks_submits_lists_and_downloads() {
         );
     }
     assert!(out_dir.join(&plan.title).join("index.smil").exists());
+    // The download is a title like a local encode's: a manifest of the rungs that arrived,
+    // and a record in the library.
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(out_dir.join(&plan.title).join("manifest.json")).expect("a manifest"),
+    )
+    .expect("json");
+    assert_eq!(
+        manifest["rungs"].as_array().expect("rungs").len(),
+        plan.made_rungs().count(),
+        "{manifest}"
+    );
+    assert_eq!(manifest["stills"].as_array().expect("stills").len(), 2);
+    let (code, stdout, stderr) =
+        common::vodkit_env(&["library", "list", "--json"], dir.path(), &ENV);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains(&format!("\"{}\"", plan.title))
+            && stdout.contains(&out_dir.join(&plan.title).display().to_string()),
+        "{stdout}"
+    );
     assert!(
         common::files_under(&out_dir)
             .iter()
@@ -1123,6 +1173,32 @@ async fn the_command_line_checks_submits_lists_and_downloads() {
             );
         }
         assert!(c.uploads().expect("uploads").len() >= 2);
+        // `vodkit queue list` shows each cloud row's MediaConvert job and status.
+        let (code, stdout, stderr) = common::vodkit_env(&["queue", "list"], dir.path(), &ENV);
+        assert_eq!(code, 0, "{stderr}");
+        for j in jobs
+            .iter()
+            .filter(|j| j.kind == vodkit::catalog::queue::JobKind::Cloud)
+        {
+            let record = c.cloud_job_of(j.id).expect("query").expect("record");
+            assert!(
+                stdout.contains(&format!("MediaConvert job {}", record.service_id)),
+                "{stdout}"
+            );
+        }
+        let (code, stdout, stderr) =
+            common::vodkit_env(&["queue", "list", "--json"], dir.path(), &ENV);
+        assert_eq!(code, 0, "{stderr}");
+        let rows: Vec<serde_json::Value> = stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("json line"))
+            .collect();
+        assert!(
+            rows.iter()
+                .filter(|r| r["kind"] == "cloud")
+                .all(|r| r["cloud"]["status"].is_string() && r["cloud"]["service_id"].is_string()),
+            "{stdout}"
+        );
     }
 
     // Two phones' IMG_0001 in one batch: two input objects with their own bytes, not one

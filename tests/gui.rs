@@ -359,6 +359,36 @@ fn the_preset_editor_shows_an_invalid_rung_inline() {
     harness.run_steps(3);
     harness.get_by_label("Valid: ready to save");
     assert!(harness.query_by_label_contains("is odd").is_none());
+    // Letters typed into a number stay on screen with their problem named, the preset keeps
+    // its last readable value, and saving waits until the field reads as a number again.
+    harness.get_by_label("rung 1 width").focus();
+    harness.run_steps(1);
+    harness.get_by_label("rung 1 width").type_text("abc");
+    harness.run_steps(2);
+    harness.get_by_label("rung 1 width: '1280abc' is not a number");
+    assert!(harness.query_by_label("Valid: ready to save").is_none());
+    assert!(
+        harness
+            .get_by_label("Save as…")
+            .accesskit_node()
+            .is_disabled()
+    );
+    assert_eq!(harness.state().preset.rungs[0].width, 1280);
+    for _ in 0..3 {
+        harness.key_press(egui::Key::Backspace);
+    }
+    harness.run_steps(2);
+    harness.get_by_label("Valid: ready to save");
+    // A number read as typed lands in the preset at once, and one out of range is named.
+    harness.get_by_label("rung 1 width").type_text("0");
+    harness.run_steps(2);
+    harness.get_by_label("rung 1 width: 12800 is outside 0-10000");
+    harness.key_press(egui::Key::Backspace);
+    harness.key_press(egui::Key::Backspace);
+    harness.get_by_label("rung 1 width").type_text("4");
+    harness.run_steps(2);
+    assert_eq!(harness.state().preset.rungs[0].width, 1284);
+    harness.get_by_label("Valid: ready to save");
 }
 
 /// Steps the app until a label containing `text` is shown.
@@ -368,6 +398,44 @@ fn step_until_label(harness: &mut Harness<'_, VodkitApp>, text: &str) {
         assert!(Instant::now() < deadline, "timed out waiting for '{text}'");
         harness.run_steps(1);
         std::thread::sleep(Duration::from_millis(30));
+    }
+}
+
+/// Puts what MediaConvert would write for `plan` under `out_key`: each rung a real MP4 of its
+/// size made from the plan's source, so a download makes a title that probes like a local one.
+fn put_rungs(
+    rt: &tokio::runtime::Runtime,
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    out_key: &str,
+    plan: &vodkit::plan::Plan,
+) {
+    let made = tempfile::tempdir().expect("tempdir");
+    for r in plan.made_rungs() {
+        let rung = made.path().join(format!("{}.mp4", r.name));
+        common::ffmpeg(
+            &[
+                "-i",
+                plan.source.to_str().expect("utf-8"),
+                "-vf",
+                &format!("scale={}:{}", r.width, r.height),
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-c:a",
+                "aac",
+            ],
+            &rung,
+        );
+        rt.block_on(
+            s3.put_object()
+                .bucket(bucket)
+                .key(format!("{out_key}{}_{}.mp4", plan.title, r.name))
+                .body(std::fs::read(&rung).expect("rung").into())
+                .send(),
+        )
+        .expect("put");
     }
 }
 
@@ -408,16 +476,7 @@ fn the_cloud_backend_tests_its_connection_and_runs_a_job() {
     }
     .place(&plan, &sha256);
     let out_key = place.output_url.trim_start_matches("s3://gui-vod/");
-    for r in plan.made_rungs() {
-        rt.block_on(
-            s3.put_object()
-                .bucket("gui-vod")
-                .key(format!("{out_key}basic_{}.mp4", r.name))
-                .body(vec![0u8; 50_000].into())
-                .send(),
-        )
-        .expect("put");
-    }
+    put_rungs(&rt, &s3, "gui-vod", out_key, &plan);
 
     let dir = tempfile::tempdir().expect("tempdir");
     let settings = Settings {
@@ -495,6 +554,19 @@ fn the_cloud_backend_tests_its_connection_and_runs_a_job() {
         "{}",
         harness.state().status
     );
+    // A title like a local encode's: its manifest, and a record in the app's library.
+    assert!(
+        harness.state().status.ends_with("; in the library"),
+        "{}",
+        harness.state().status
+    );
+    assert!(dir.path().join("basic/manifest.json").exists());
+    let title = vodkit::catalog::Catalog::open(&library)
+        .expect("library")
+        .title("basic")
+        .expect("query")
+        .expect("the downloaded title");
+    assert_eq!(title.renditions.len(), plan.made_rungs().count());
     let source_key = rt.block_on(
         s3.head_object()
             .bucket("gui-vod")
@@ -641,7 +713,10 @@ fn a_cloud_job_running_when_the_app_closed_is_followed_again_and_offers_download
     let s3 = rt.block_on(s3_client(&moto.url()));
     rt.block_on(s3.create_bucket().bucket("gui-vod2").send())
         .expect("bucket");
-    let source = common::basic();
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The source is moved away after submitting: following the job needs only the record.
+    let source = dir.path().join("basic.mp4");
+    std::fs::copy(common::basic(), &source).expect("copy");
     let preset = vodkit::preset::store::builtins()
         .into_iter()
         .find(|p| p.name == "phone-share")
@@ -656,7 +731,6 @@ fn a_cloud_job_running_when_the_app_closed_is_followed_again_and_offers_download
         mediaconvert_endpoint: mc.url(),
         ..Default::default()
     };
-    let dir = tempfile::tempdir().expect("tempdir");
 
     // An earlier session submitted the job (upload, CreateJob), then its process died.
     let quiet: vodkit::job::EventSink = Arc::new(|_| {});
@@ -682,22 +756,14 @@ fn a_cloud_job_running_when_the_app_closed_is_followed_again_and_offers_download
         .output_url
         .trim_start_matches("s3://gui-vod2/")
         .to_owned();
-    for r in plan.made_rungs() {
-        rt.block_on(
-            s3.put_object()
-                .bucket("gui-vod2")
-                .key(format!("{out_key}basic_{}.mp4", r.name))
-                .body(vec![0u8; 50_000].into())
-                .send(),
-        )
-        .expect("put");
-    }
+    put_rungs(&rt, &s3, "gui-vod2", &out_key, &plan);
     let library = fresh_library();
     {
         let c = Catalog::open(&library).expect("library");
         let spec = JobSpec {
             kind: JobKind::Cloud,
             cloud: Some(cloud.clone()),
+            plan: Some(plan),
             ..JobSpec::local(&source, &preset, dir.path())
         };
         let row = c.enqueue(&spec.new_job()).expect("row");
@@ -709,7 +775,7 @@ fn a_cloud_job_running_when_the_app_closed_is_followed_again_and_offers_download
                 job_id: Some(row),
                 status: "SUBMITTED".into(),
                 percent: 0,
-                output_url: None,
+                output_url: Some(submitted.output_url),
                 outputs: Vec::new(),
                 updated_secs: 0,
             },
@@ -717,6 +783,7 @@ fn a_cloud_job_running_when_the_app_closed_is_followed_again_and_offers_download
         )
         .expect("record");
     }
+    std::fs::rename(&source, dir.path().join("moved.mp4")).expect("move the source");
 
     // The app starts again: the job comes back, is followed to its end, offers Download.
     let settings = Settings {
@@ -947,6 +1014,23 @@ fn words_a_person_reads() {
     harness.get_by_label("1080p");
     assert!(harness.query_by_label_contains("#5").is_none());
     harness.get_by_label("MP4");
+    // The size guess is a range up to what the caps allow (busy content reaches it), and the
+    // folder counts the HLS/DASH copy too.
+    let web_ladder = vodkit::preset::store::builtins()
+        .into_iter()
+        .find(|p| p.name == "web-ladder")
+        .expect("web-ladder");
+    let plan = match &harness.state().files[0].status {
+        FileStatus::Ready(info) => vodkit::plan::plan(info, &web_ladder).expect("plan"),
+        _ => panic!("the file was probed"),
+    };
+    let range = format!(
+        "Estimated MP4s: {} to {} (typical to busy content",
+        vodkit::units::human_bytes(plan.estimated_bytes),
+        vodkit::units::human_bytes(plan.most_bytes())
+    );
+    harness.get_by_label_contains(&range);
+    harness.get_by_label_contains("the folder holds");
     assert_eq!(
         harness.query_all_by_label("File size").count(),
         2,
@@ -1094,4 +1178,64 @@ fn a_folder_watched_by_the_app_queues_what_lands_in_it() {
     // Stop watching: the list empties.
     harness.get_by_label("Stop watching").click();
     step_until(&mut harness, "the watch gone", |a| a.watches.is_empty());
+}
+
+#[test]
+fn a_long_queue_lays_out_only_the_rows_in_view() {
+    // 400 queued jobs kept by the library (paused, so none starts).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    let library = fresh_library();
+    {
+        let c = vodkit::catalog::Catalog::open(&library).expect("library");
+        c.set_paused(true).expect("pause");
+        let preset = vodkit::preset::store::builtins()
+            .into_iter()
+            .find(|p| p.name == "phone-share")
+            .expect("phone-share");
+        for n in 0..400 {
+            let spec = vodkit::runner::JobSpec::local(
+                &dir.path().join(format!("clip-{n}.mp4")),
+                &preset,
+                &out,
+            );
+            c.enqueue(&spec.new_job()).expect("enqueue");
+        }
+    }
+    let mut harness = app_with_library(
+        Settings {
+            output_dir: out,
+            preset: "phone-share".to_owned(),
+            ..Settings::default()
+        },
+        library,
+    );
+    step_until(&mut harness, "the queue loaded", |a| a.jobs.len() == 400);
+    harness.state_mut().switch_to(vodkit::gui::View::Queue);
+    harness.run_steps(3);
+    let drawn = harness.query_all_by_label_contains("Cancel clip-").count();
+    assert!(
+        (5..60).contains(&drawn),
+        "{drawn} of 400 rows laid out: only those in view should be"
+    );
+    harness.get_by_label("Cancel clip-0.mp4");
+    assert!(harness.query_by_label("Cancel clip-399.mp4").is_none());
+    // Scrolled to the end, the last rows are there and the first are not.
+    harness.get_by_label("Cancel clip-0.mp4").hover();
+    for _ in 0..200 {
+        harness.event(egui::Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Page,
+            delta: egui::vec2(0.0, -1.0),
+            phase: egui::TouchPhase::Move,
+            source: egui::MouseWheelSource::Unknown,
+            modifiers: egui::Modifiers::NONE,
+        });
+        harness.run_steps(1);
+        if harness.query_by_label("Cancel clip-399.mp4").is_some() {
+            break;
+        }
+    }
+    harness.get_by_label("Cancel clip-399.mp4");
+    assert!(harness.query_by_label("Cancel clip-0.mp4").is_none());
+    assert!(harness.query_all_by_label_contains("Cancel clip-").count() < 60);
 }

@@ -136,6 +136,10 @@ pub const MIGRATIONS: &[&str] = &[
     r"
     ALTER TABLE jobs ADD COLUMN owner_start TEXT;
     ",
+    // 4: stopping a watch keeps what it saw, so watching the folder again redoes nothing.
+    r"
+    ALTER TABLE watch_folders ADD COLUMN stopped_secs INTEGER;
+    ",
 ];
 
 /// The schema version this build writes.

@@ -95,7 +95,8 @@ impl Catalog {
         Ok(outcome)
     }
 
-    /// Adds a watched folder (or returns the one with the same folder, preset and output).
+    /// Adds a watched folder (or returns the one with the same folder, preset and output,
+    /// watching it again with what it saw before it was stopped).
     pub fn add_watch(
         &self,
         dir: &Path,
@@ -112,7 +113,7 @@ impl Catalog {
             .query_row(
                 "INSERT INTO watch_folders (dir, preset, out_dir, kind, added_secs)
                  VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (dir, preset, out_dir) DO UPDATE SET kind = ?4
+                 ON CONFLICT (dir, preset, out_dir) DO UPDATE SET kind = ?4, stopped_secs = NULL
                  RETURNING id",
                 params![
                     path_text(dir),
@@ -137,7 +138,10 @@ impl Catalog {
     pub fn watches(&self) -> Result<Vec<WatchFolder>> {
         let mut stmt = self
             .conn()
-            .prepare("SELECT id, dir, preset, out_dir, kind FROM watch_folders ORDER BY id")
+            .prepare(
+                "SELECT id, dir, preset, out_dir, kind FROM watch_folders
+                 WHERE stopped_secs IS NULL ORDER BY id",
+            )
             .map_err(|e| self.err(e))?;
         stmt.query_map([], |r| {
             Ok(WatchFolder {
@@ -156,10 +160,14 @@ impl Catalog {
         .map_err(|e| self.err(e))
     }
 
-    /// Stops watching a folder. Returns whether it was watched.
+    /// Stops watching a folder. Returns whether it was watched. What it saw is kept: watching
+    /// the same folder with the same preset and output again does not redo those files.
     pub fn remove_watch(&self, id: i64) -> Result<bool> {
         self.conn()
-            .execute("DELETE FROM watch_folders WHERE id = ?1", [id])
+            .execute(
+                "UPDATE watch_folders SET stopped_secs = ?2 WHERE id = ?1 AND stopped_secs IS NULL",
+                params![id, now_secs()],
+            )
             .map(|n| n > 0)
             .map_err(|e| self.err(e))
     }
@@ -259,5 +267,30 @@ mod tests {
         assert_eq!(c.watches().expect("list").len(), 1);
         assert!(c.remove_watch(w.id).expect("remove"));
         assert!(c.watches().expect("list").is_empty());
+        assert!(!c.remove_watch(w.id).expect("again"), "already stopped");
+        // Watching it again remembers what it saw: nothing is redone.
+        let again = c
+            .add_watch(
+                Path::new("/in"),
+                "phone-share",
+                Path::new("/out"),
+                JobKind::Local,
+            )
+            .expect("watch again");
+        assert_eq!(again.id, w.id);
+        assert!(c.watch_saw(again.id, d, 10, 7).expect("seen"));
+        assert_eq!(
+            c.watch_queue(
+                again.id,
+                Path::new("/in/e.mov"),
+                10,
+                8,
+                "abc",
+                &new_job("e.mov")
+            )
+            .expect("copy"),
+            WatchQueued::Copy(d.to_owned())
+        );
+        assert_eq!(c.watches().expect("list").len(), 1);
     }
 }

@@ -529,6 +529,21 @@ impl SubmitRun<'_> {
                 &view_sink,
                 self.cancel,
             ))?;
+            // A title like a local encode's: a manifest and a library record.
+            let library = crate::dirs::catalog_file();
+            match crate::cloud::downloaded::record(
+                library.as_deref(),
+                &claim.dir,
+                file,
+                &info,
+                self.preset,
+                &p,
+            ) {
+                Ok((_, None)) => {}
+                Ok((_, Some(note))) | Err(note) => {
+                    eprintln!("vodkit: {}: {note}", file.display());
+                }
+            }
         }
         Ok(done)
     }

@@ -10,6 +10,7 @@ use clap::Subcommand;
 use super::encode_cmd::{Work, run_work};
 use super::{Output, cancel_on_ctrl_c};
 use crate::catalog::Catalog;
+use crate::catalog::cloud_jobs::CloudJobRecord;
 use crate::catalog::queue::{JobKind, QueueState, QueuedJob};
 use crate::preset::store::Store;
 use crate::runner::JobSpec;
@@ -78,7 +79,7 @@ pub fn open_catalog() -> Option<Catalog> {
         .ok()
 }
 
-fn job_line(job: &QueuedJob) -> String {
+fn job_line(job: &QueuedJob, cloud: Option<&CloudJobRecord>) -> String {
     let state = match job.state {
         QueueState::Queued => "queued",
         QueueState::Running => "running",
@@ -102,6 +103,24 @@ fn job_line(job: &QueuedJob) -> String {
         job.preset,
         job.source.display()
     );
+    if let Some(c) = cloud {
+        line.push_str(&format!(
+            "\n       MediaConvert job {}{}: {}",
+            c.service_id,
+            c.region
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default(),
+            if c.status == "PROGRESSING" {
+                format!("PROGRESSING {}%", c.percent)
+            } else {
+                c.status.clone()
+            }
+        ));
+        if let Some(url) = &c.output_url {
+            line.push_str(&format!("\n       outputs {url}"));
+        }
+    }
     if let Some(dir) = &job.title_dir {
         line.push_str(&format!("\n       -> {}", dir.display()));
     }
@@ -130,9 +149,24 @@ pub fn run(action: Action, out: &Output) -> usize {
     match action {
         Action::List => match catalog.jobs() {
             Ok(jobs) => {
+                // Each cloud job's latest MediaConvert record (the newest submit of its row).
+                let mut cloud: std::collections::HashMap<i64, CloudJobRecord> =
+                    std::collections::HashMap::new();
+                for c in catalog.cloud_jobs().unwrap_or_default() {
+                    if let Some(row) = c.job_id {
+                        cloud.entry(row).or_insert(c);
+                    }
+                }
                 if out.json {
                     for j in &jobs {
-                        out.json_line(j);
+                        let mut value = serde_json::to_value(j).unwrap_or_default();
+                        if let (Some(map), Some(c)) = (value.as_object_mut(), cloud.get(&j.id)) {
+                            map.insert(
+                                "cloud".to_owned(),
+                                serde_json::to_value(c).unwrap_or_default(),
+                            );
+                        }
+                        out.json_line(&value);
                     }
                 } else if jobs.is_empty() {
                     out.text("The queue is empty.\n");
@@ -141,7 +175,7 @@ pub fn run(action: Action, out: &Output) -> usize {
                         out.text("The queue is paused (vodkit queue resume).\n");
                     }
                     for j in &jobs {
-                        out.text(&format!("{}\n", job_line(j)));
+                        out.text(&format!("{}\n", job_line(j, cloud.get(&j.id))));
                     }
                 }
                 0

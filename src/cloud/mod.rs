@@ -12,6 +12,7 @@
 
 pub mod check;
 pub mod clients;
+pub mod downloaded;
 mod errors;
 pub mod job_spec;
 pub mod mediaconvert;

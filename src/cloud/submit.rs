@@ -142,12 +142,15 @@ pub async fn submit(
 }
 
 /// Follows a job submitted earlier (by a process that ended: the app closed, a crash) to its
-/// end, with the same events and outputs as [`submit`]. The output folder is found again from
-/// the source's checksum and the plan (see [`super::JobPlace`]).
+/// end, with the same events and outputs as [`submit`]. The output folder is the one recorded
+/// at submit (`output_url`), else found again from the source's checksum and the plan (see
+/// [`super::JobPlace`]).
+#[allow(clippy::too_many_arguments)]
 pub async fn reattach(
     clients: &Clients,
     plan: &Plan,
     job_id: &str,
+    output_url: Option<&str>,
     options: &SubmitOptions,
     sink: &EventSink,
     cancel: &CancelToken,
@@ -161,13 +164,20 @@ pub async fn reattach(
     sink(JobEvent::Stage {
         stage: Stage::Transcode,
     });
-    let sha256 = sha256_of(&options.upload, &plan.source).await?;
-    let place = target.place(plan, &sha256);
+    // The output folder as recorded at submit; worked out again (from the source's checksum)
+    // only for a record without it.
+    let output_url = match output_url {
+        Some(url) => url.to_owned(),
+        None => {
+            let sha256 = sha256_of(&options.upload, &plan.source).await?;
+            target.place(plan, &sha256).output_url
+        }
+    };
     let (_, summary) = follow_to_end(
         clients,
         plan,
         job_id,
-        &place.output_url,
+        &output_url,
         options,
         sink,
         cancel,

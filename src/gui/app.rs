@@ -86,6 +86,8 @@ pub struct VodkitApp {
     /// A pause or resume sent to the library and not yet read back (reads of the queue taken
     /// before it do not undo it).
     pub(super) pause_sent: Option<bool>,
+    /// The job list's remembered row heights (only rows in view are laid out).
+    pub(super) queue_rows: super::virtual_list::RowHeights<u64>,
     /// The Files view's central tab.
     pub tab: Tab,
     /// The Quality tab, once a job's quality was opened.
@@ -145,6 +147,7 @@ impl VodkitApp {
             queue: VecDeque::new(),
             paused: false,
             pause_sent: None,
+            queue_rows: super::virtual_list::RowHeights::default(),
             tab: Tab::File,
             quality: None,
             target_bytes: None,

@@ -2,6 +2,10 @@
 //! (the same validation the command line uses, shown inline), saved as a user preset, deleted,
 //! imported and exported. Saving and file dialogs run in the background.
 
+use std::collections::HashMap;
+use std::fmt::Display;
+use std::str::FromStr;
+
 use egui::{Color32, RichText};
 
 pub use super::worker::PresetAction as Action;
@@ -17,6 +21,55 @@ pub struct PresetEditor {
     save_as: Option<(String, String)>,
     /// The names of the user's presets (saving under one replaces it).
     pub yours: Vec<String>,
+    /// Number fields as typed, by field name, with the value they last matched: text that is
+    /// not a number stays on screen with its problem named instead of silently reverting.
+    typed: HashMap<String, (String, String)>,
+}
+
+/// A number field drawn as text: what the user types stays; a value that reads as a number
+/// within `range` is written to `value` at once, anything else becomes a named problem (which
+/// blocks saving) until it is fixed.
+fn number_field<T>(
+    ui: &mut egui::Ui,
+    typed: &mut HashMap<String, (String, String)>,
+    name: &str,
+    value: &mut T,
+    range: std::ops::RangeInclusive<T>,
+    problems: &mut Vec<String>,
+) -> egui::Response
+where
+    T: Copy + Display + FromStr + PartialOrd,
+{
+    let now = value.to_string();
+    let entry = typed
+        .entry(name.to_owned())
+        .or_insert_with(|| (now.clone(), now.clone()));
+    if entry.1 != now {
+        // Changed elsewhere (a rung removed, a preset loaded): show the new value.
+        *entry = (now.clone(), now);
+    }
+    let response = ui.add(egui::TextEdit::singleline(&mut entry.0).desired_width(64.0));
+    response.widget_info(|| {
+        let mut info = egui::WidgetInfo::text_edit(ui.is_enabled(), "", entry.0.as_str(), "");
+        info.label = Some(name.to_owned());
+        info
+    });
+    let text = entry.0.trim();
+    match text.parse::<T>() {
+        Ok(v) if range.contains(&v) => {
+            if response.changed() {
+                *value = v;
+                entry.1 = v.to_string();
+            }
+        }
+        Ok(_) => problems.push(format!(
+            "{name}: {text} is outside {}-{}",
+            range.start(),
+            range.end()
+        )),
+        Err(_) => problems.push(format!("{name}: '{text}' is not a number")),
+    }
+    response
 }
 
 impl PresetEditor {
@@ -27,6 +80,7 @@ impl PresetEditor {
             preset,
             save_as: None,
             yours: Vec::new(),
+            typed: HashMap::new(),
         }
     }
 
@@ -49,31 +103,41 @@ impl PresetEditor {
             ui.add(egui::TextEdit::singleline(&mut p.description).desired_width(300.0))
                 .labelled_by(label.id);
         });
+        let typed = &mut self.typed;
+        let mut unreadable = Vec::new();
         ui.horizontal(|ui| {
-            ui.add(
-                egui::DragValue::new(&mut p.video.quality_level)
-                    .range(1..=10)
-                    .prefix("quality "),
-            );
-            ui.add(
-                egui::DragValue::new(&mut p.video.gop_secs)
-                    .speed(0.5)
-                    .prefix("GOP ")
-                    .suffix(" s"),
-            );
+            ui.label("Quality (1-10)");
+            number_field(
+                ui,
+                typed,
+                "quality",
+                &mut p.video.quality_level,
+                1..=10,
+                &mut unreadable,
+            )
+            .on_hover_text("8 is the reference; each step is about 10% more or fewer bits");
+            ui.label("GOP (s)");
+            number_field(
+                ui,
+                typed,
+                "GOP",
+                &mut p.video.gop_secs,
+                0.1..=60.0,
+                &mut unreadable,
+            )
+            .on_hover_text("Seconds between keyframes (and between segments): 2 is the norm");
+            ui.label("Audio (kb/s)");
             let mut audio_kbps = p.audio.bitrate_bps / 1000;
-            if ui
-                .add(
-                    egui::DragValue::new(&mut audio_kbps)
-                        .range(32..=512)
-                        .prefix("audio ")
-                        .suffix(" kb/s"),
-                )
-                .on_hover_text(
-                    "Sound bitrate, kilobits per second (AAC, encoded once for every rung)",
-                )
-                .changed()
-            {
+            number_field(
+                ui,
+                typed,
+                "audio",
+                &mut audio_kbps,
+                32..=512,
+                &mut unreadable,
+            )
+            .on_hover_text("Sound bitrate, kilobits per second (AAC, encoded once for every rung)");
+            if audio_kbps != p.audio.bitrate_bps / 1000 {
                 p.audio.bitrate_bps = audio_kbps * 1000;
             }
             ui.checkbox(&mut p.packaging.hls, "HLS");
@@ -100,10 +164,24 @@ impl PresetEditor {
                 ui.end_row();
                 for (i, r) in p.rungs.iter_mut().enumerate() {
                     ui.label(format!("{}", i + 1));
-                    ui.add(egui::DragValue::new(&mut r.width).range(0..=10_000))
-                        .on_hover_text(format!("rung {} width", i + 1));
-                    ui.add(egui::DragValue::new(&mut r.height).range(0..=10_000))
-                        .on_hover_text(format!("rung {} height", i + 1));
+                    number_field(
+                        ui,
+                        typed,
+                        &format!("rung {} width", i + 1),
+                        &mut r.width,
+                        0..=10_000,
+                        &mut unreadable,
+                    )
+                    .on_hover_text(format!("rung {} width", i + 1));
+                    number_field(
+                        ui,
+                        typed,
+                        &format!("rung {} height", i + 1),
+                        &mut r.height,
+                        0..=10_000,
+                        &mut unreadable,
+                    )
+                    .on_hover_text(format!("rung {} height", i + 1));
                     egui::ComboBox::from_id_salt(("codec", i))
                         .selected_text(r.codec.to_string())
                         .show_ui(ui, |ui| {
@@ -126,14 +204,19 @@ impl PresetEditor {
                     ui.add(egui::TextEdit::singleline(&mut r.level).desired_width(48.0))
                         .on_hover_text(format!("rung {} level", i + 1));
                     let mut kbps = r.max_bitrate_bps / 1000;
-                    if ui
-                        .add(egui::DragValue::new(&mut kbps).speed(10).range(0..=200_000))
-                        .on_hover_text(format!(
-                            "rung {} max bitrate: the most this size may use, kilobits per second",
-                            i + 1
-                        ))
-                        .changed()
-                    {
+                    number_field(
+                        ui,
+                        typed,
+                        &format!("rung {} max bitrate", i + 1),
+                        &mut kbps,
+                        0..=200_000,
+                        &mut unreadable,
+                    )
+                    .on_hover_text(format!(
+                        "rung {} max bitrate: the most this size may use, kilobits per second",
+                        i + 1
+                    ));
+                    if kbps != r.max_bitrate_bps / 1000 {
                         r.max_bitrate_bps = kbps * 1000;
                     }
                     if ui.button(format!("Remove rung {}", i + 1)).clicked() {
@@ -144,6 +227,8 @@ impl PresetEditor {
             });
         if let Some(i) = remove {
             p.rungs.remove(i);
+            // Later rungs moved up: their fields show their own values again.
+            typed.retain(|name, _| !name.starts_with("rung "));
         }
         if ui.button("Add rung").clicked() {
             p.rungs.push(Rung {
@@ -156,13 +241,18 @@ impl PresetEditor {
                 frame_rate: None,
             });
         }
-        let problems = validate(p);
+        // What cannot be read as typed comes first: the preset below still holds the last
+        // readable value, so its own check would miss it.
+        let problems: Vec<String> = unreadable
+            .into_iter()
+            .chain(validate(p).iter().map(ToString::to_string))
+            .collect();
         ui.separator();
         if problems.is_empty() {
             ui.label(RichText::new("Valid: ready to save").color(Color32::from_rgb(60, 160, 60)));
         } else {
             for problem in &problems {
-                ui.label(RichText::new(problem.to_string()).color(Color32::from_rgb(200, 60, 60)));
+                ui.label(RichText::new(problem).color(Color32::from_rgb(200, 60, 60)));
             }
         }
         if let Some((name, description)) = &mut self.save_as {

@@ -174,6 +174,11 @@ pub fn plan_view(ui: &mut egui::Ui, plan: &Plan, range: Option<(f64, f64)>, pack
         ));
     }
     let predicted = plan.rungs.iter().any(|r| r.predicted_vmaf.is_some());
+    // Sizes read from encodes of this source (a timed sample, a per-title fit, a target size)
+    // rather than the typical-content guess, which is shown as a range up to the caps.
+    let measured = plan.predicted_encode_secs.is_some()
+        || plan.per_title.is_some()
+        || plan.rungs.iter().any(|r| r.two_pass.is_some());
     egui::Grid::new("plan")
         .striped(true)
         .num_columns(if predicted { 8 } else { 7 })
@@ -185,7 +190,7 @@ pub fn plan_view(ui: &mut egui::Ui, plan: &Plan, range: Option<(f64, f64)>, pack
                 ("Max bitrate", "The most this version may use: its quality setting holds the picture steady and this caps it (QVBR-like)"),
                 ("fps", "Frames per second"),
                 ("Status", "What the preset's rung became for this source: kept, resized, capped or dropped (hover for why)"),
-                ("Est. size", "Predicted file size of this version"),
+                ("Est. size", "Predicted file size of this version: a range (typical to busy content) until Estimate or a fit measures this source"),
             ] {
                 ui.label(RichText::new(h).strong()).on_hover_text(tip);
             }
@@ -211,11 +216,23 @@ pub fn plan_view(ui: &mut egui::Ui, plan: &Plan, range: Option<(f64, f64)>, pack
                 ui.label(r.frame_rate.to_string());
                 ui.label(RichText::new(status).color(color))
                     .on_hover_text(r.reasons.join("\n"));
-                ui.label(if r.is_made() {
-                    human_bytes(r.estimated_bytes)
+                if r.is_made() {
+                    let most = human_bytes(plan.most_bytes_of(r));
+                    if measured {
+                        ui.label(human_bytes(r.estimated_bytes))
+                            .on_hover_text(format!("From encoding samples of this source; at most {most}"));
+                    } else {
+                        ui.label(format!(
+                            "{} to {most}",
+                            human_bytes(r.estimated_bytes)
+                        ))
+                        .on_hover_text(
+                            "Typical content to busy content (sport, noise, confetti) at this version's cap; Estimate measures this source",
+                        );
+                    }
                 } else {
-                    "-".to_owned()
-                });
+                    ui.label("-");
+                }
                 if predicted {
                     ui.label(
                         r.predicted_vmaf
@@ -243,13 +260,30 @@ pub fn plan_view(ui: &mut egui::Ui, plan: &Plan, range: Option<(f64, f64)>, pack
         ));
     }
     let packaged = packaged && plan.rungs.iter().any(|r| r.is_made());
+    let (mp4s, folder) = if measured || plan.rungs.is_empty() {
+        (
+            human_bytes(plan.estimated_bytes),
+            human_bytes(plan.estimated_bytes.saturating_mul(2)),
+        )
+    } else {
+        (
+            format!(
+                "{} to {} (typical to busy content; Estimate measures this source)",
+                human_bytes(plan.estimated_bytes),
+                human_bytes(plan.most_bytes())
+            ),
+            format!(
+                "{} to {}",
+                human_bytes(plan.estimated_bytes.saturating_mul(2)),
+                human_bytes(plan.most_bytes().saturating_mul(2))
+            ),
+        )
+    };
     ui.label(format!(
-        "Estimated MP4s: {}{}{}",
-        human_bytes(plan.estimated_bytes),
+        "Estimated MP4s: {mp4s}{}{}",
         if packaged {
             format!(
-                "; the folder holds about {} with the HLS/DASH segments (a second copy of the media) and stills",
-                human_bytes(plan.estimated_bytes.saturating_mul(2))
+                "; the folder holds {folder} with the HLS/DASH segments (a second copy of the media) and stills"
             )
         } else {
             String::new()

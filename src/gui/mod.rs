@@ -11,6 +11,7 @@ mod quality_tab;
 mod queue_view;
 mod settings;
 mod settings_view;
+mod virtual_list;
 mod worker;
 
 pub use app::{FileStatus, JobState, Tab, View, VodkitApp};

@@ -759,11 +759,12 @@ impl VodkitApp {
             .filter(|&i| full || !(self.jobs[i].earlier && self.jobs[i].state.is_finished()))
             .collect();
         order.sort_by_key(|&i| rank(&self.jobs[i]));
-        egui::ScrollArea::vertical()
-            .auto_shrink([false, false])
-            .show(ui, |ui| {
-                for &i in &order {
-                    let job = &mut self.jobs[i];
+        // Only the rows in view are laid out: a long history scrolls at full frame rate.
+        let keys: Vec<u64> = order.iter().map(|&i| self.jobs[i].id).collect();
+        let salt = if full { "queue-view" } else { "queue-panel" };
+        let jobs = &mut self.jobs;
+        self.queue_rows.show(ui, salt, &keys, 30.0, |ui, k| {
+                    let job = &mut jobs[order[k]];
                     let name = job.name();
                     ui.horizontal(|ui| {
                         ui.label(RichText::new(&name).strong())
@@ -821,7 +822,8 @@ impl VodkitApp {
                                         url: s.out_dir.display().to_string(),
                                         out_dir: job.spec.out_dir.clone(),
                                         source: s.source.clone(),
-                                        preset: job.spec.preset.name.clone(),
+                                        preset: job.spec.preset.clone(),
+                                        plan: job.spec.plan.clone(),
                                     });
                                 }
                                 ui.label(format!("in {}", s.out_dir.display()));
@@ -897,8 +899,7 @@ impl VodkitApp {
                     if let (JobState::Failed(e), true) = (&job.state, job.show_details) {
                         ui.add(egui::Label::new(RichText::new(e).monospace()).wrap());
                     }
-                }
-            });
+        });
         if let Some(id) = cancel {
             self.cancel(id);
         }

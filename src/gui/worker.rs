@@ -481,6 +481,8 @@ impl Worker {
     pub fn analyse(&self, info: MediaInfo, preset: crate::preset::Preset, what: Analysis) {
         let out = self.outbox.clone();
         spawn("vodkit-analyse", move || {
+            // Trial encodes run below the window's priority, like jobs.
+            let _ = crate::priority::lower_this_thread();
             let cancel = CancelToken::new();
             let work = crate::local::per_title::Scratch::new("app");
             let result = (|| {
@@ -523,6 +525,10 @@ impl Worker {
         let out = self.outbox.clone();
         let path = self.catalog_path.clone();
         spawn("vodkit-job", move || {
+            // The window keeps its full frame rate while every core encodes.
+            if let Err(e) = crate::priority::lower_this_thread() {
+                eprintln!("vodkit: the job runs at normal priority: {e}");
+            }
             let events_out = out.clone();
             let sink: EventSink = Arc::new(move |e| events_out.send(UiEvent::Job(id, e)));
             let plain = |spec: &JobSpec| match spec.kind {
@@ -584,8 +590,10 @@ pub struct CloudDownload {
     pub out_dir: PathBuf,
     /// The job's source file (the title folder's owner).
     pub source: PathBuf,
-    /// The preset's name.
-    pub preset: String,
+    /// The preset the job ran.
+    pub preset: crate::preset::Preset,
+    /// The plan it was submitted with (planned again from the source when not kept).
+    pub plan: Option<Plan>,
 }
 
 impl Worker {
@@ -596,13 +604,14 @@ impl Worker {
         use crate::cloud::Clients;
         use crate::local::titles::{Claim, Owner};
         let out = self.outbox.clone();
+        let library = self.catalog_path.clone();
         spawn("vodkit-cloud-download", move || {
             let quiet: EventSink = Arc::new(|_| {});
             let stem = d.source.file_stem().map_or_else(
                 || "download".to_owned(),
                 |s| s.to_string_lossy().into_owned(),
             );
-            let result = Claim::take(&d.out_dir, &stem, &Owner::new(&d.source, &d.preset))
+            let result = Claim::take(&d.out_dir, &stem, &Owner::new(&d.source, &d.preset.name))
                 .map_err(crate::cloud::CloudError::new)
                 .and_then(|claim| {
                     let rt = Clients::runtime()?;
@@ -621,7 +630,33 @@ impl Worker {
                 });
             out.send(UiEvent::Status(match result {
                 Ok((files, dir)) => {
-                    format!("downloaded {} files to {}", files.len(), dir.display())
+                    // A title like a local encode's: a manifest and a library record.
+                    let kept = crate::probe::probe(&d.source)
+                        .map_err(|e| format!("{}: {e}", d.source.display()))
+                        .and_then(|info| {
+                            let plan = match d.plan.clone() {
+                                Some(p) => p,
+                                None => crate::plan::plan(&info, &d.preset)
+                                    .map_err(|e| e.to_string())?,
+                            };
+                            crate::cloud::downloaded::record(
+                                library.as_deref(),
+                                &dir,
+                                &d.source,
+                                &info,
+                                &d.preset,
+                                &plan,
+                            )
+                        });
+                    let note = match kept {
+                        Ok((_, None)) => "; in the library".to_owned(),
+                        Ok((_, Some(note))) | Err(note) => format!(" ({note})"),
+                    };
+                    format!(
+                        "downloaded {} files to {}{note}",
+                        files.len(),
+                        dir.display()
+                    )
                 }
                 Err(e) => format!("download failed: {e}"),
             }));

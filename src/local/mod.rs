@@ -5,7 +5,7 @@
 
 mod encoder_options;
 pub mod estimate;
-mod manifest;
+pub(crate) mod manifest;
 pub mod per_title;
 pub mod progress;
 pub mod rung;

@@ -373,6 +373,11 @@ fn estimates_and_stills() {
     let expected = ((3_500_000.0 * typical_fill(7) + 128_000.0) * 60.0 / 8.0) as u64;
     assert_eq!(r.estimated_bytes, expected);
     assert_eq!(p.estimated_bytes, expected);
+    // The bound: 60 s at the 3.5 Mb/s cap plus its 7 Mb buffer, the audio, 2% of MP4 boxes.
+    let most = ((3_500_000.0 * 60.0 + 7_000_000.0 + 128_000.0 * 60.0) / 8.0 * 1.02) as u64;
+    assert_eq!(p.most_bytes_of(r), most);
+    assert_eq!(p.most_bytes(), most);
+    assert!(p.most_bytes() > p.estimated_bytes);
     let stills = p.stills.expect("stills");
     assert_eq!((stills.width, stills.height), (640, 360));
     assert_eq!(stills.times_secs, vec![30.0]);

@@ -21,7 +21,7 @@ fn clips_dir() -> PathBuf {
     dir
 }
 
-fn ffmpeg(args: &[&str], out: &Path) {
+pub fn ffmpeg(args: &[&str], out: &Path) {
     let status = Command::new("ffmpeg")
         .args(QUIET)
         .args(args)

@@ -144,6 +144,10 @@ pub enum JobEvent {
         phase: Option<String>,
         /// Percent complete, 0-100.
         percent: u32,
+        /// Where its outputs go (`s3://.../outputs/<title>-<run>/`), said when the job is
+        /// created so a later process can follow it without the source.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        output_url: Option<String>,
     },
     /// A rung's quality, measured.
     Quality {

@@ -422,6 +422,7 @@ fn recording_sink(
             job_id,
             status,
             percent,
+            output_url,
             ..
         } = &event
             && let Ok(c) = catalog.lock()
@@ -432,7 +433,7 @@ fn recording_sink(
                 job_id: Some(row),
                 status: status.clone(),
                 percent: *percent,
-                output_url: None,
+                output_url: output_url.clone(),
                 outputs: Vec::new(),
                 updated_secs: 0,
             };

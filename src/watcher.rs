@@ -34,6 +34,12 @@ pub enum WatchEvent {
         /// The file with that content the watch queued first.
         of: PathBuf,
     },
+    /// The watch was stopped elsewhere (the app, `vodkit watch --remove`): this process no
+    /// longer watches the folder.
+    Stopped {
+        /// The folder.
+        dir: PathBuf,
+    },
     /// Could not be queued (in words).
     Failed {
         /// The file.
@@ -111,6 +117,11 @@ fn videos_in(dir: &Path) -> Vec<PathBuf> {
 pub fn scan(catalog: &Catalog, watch: &mut FolderWatch, settle: Duration) -> Vec<WatchEvent> {
     let now = Instant::now();
     let id = watch.folder.id;
+    if catalog.watch_is_active(id).ok() == Some(false) {
+        return vec![WatchEvent::Stopped {
+            dir: watch.folder.dir.clone(),
+        }];
+    }
     let mut events = Vec::new();
     let present = videos_in(&watch.folder.dir);
     watch.pending.retain(|p, _| present.contains(p));
@@ -207,6 +218,9 @@ fn queue_file(
             of,
         }),
         Ok(WatchQueued::Taken) => None,
+        Ok(WatchQueued::Stopped) => Some(WatchEvent::Stopped {
+            dir: folder.dir.clone(),
+        }),
         Err(e) => failed(e.to_string()),
     }
 }
@@ -240,11 +254,16 @@ pub fn watch(
     }
     let mut watches: Vec<FolderWatch> = folders.into_iter().map(FolderWatch::new).collect();
     while !cancel.is_cancelled() {
+        let mut stopped = Vec::new();
         for w in &mut watches {
             for event in scan(catalog, w, settle) {
+                if matches!(event, WatchEvent::Stopped { .. }) {
+                    stopped.push(w.folder.id);
+                }
                 report(&event);
             }
         }
+        watches.retain(|w| !stopped.contains(&w.folder.id));
         let waiting = watches.iter().any(|w| w.pending() > 0);
         let wait = if waiting {
             Duration::from_secs(1).min(rescan)
@@ -309,5 +328,27 @@ mod tests {
             "{events:?}"
         );
         assert_eq!(c.jobs().expect("jobs").len(), 1);
+        // Stopped by another process (its own connection): this watch queues nothing more.
+        let other = dir.path().join("b.mp4");
+        std::fs::write(&other, b"another clip").expect("write");
+        scan(&c, &mut w, Duration::ZERO);
+        assert!(c.remove_watch(w.folder.id).expect("stop"));
+        let events = scan(&c, &mut w, Duration::ZERO);
+        assert!(
+            matches!(&events[..], [WatchEvent::Stopped { dir: d }] if d == dir.path()),
+            "{events:?}"
+        );
+        assert_eq!(
+            c.jobs().expect("jobs").len(),
+            1,
+            "nothing queued once stopped"
+        );
+        // The race: stopped between the scan and the queueing, the transaction refuses.
+        let spec = JobSpec::local(&other, &crate::preset::store::builtins()[0], dir.path());
+        assert_eq!(
+            c.watch_queue(w.folder.id, &other, 12, 1, "ff", &spec.new_job())
+                .expect("queue"),
+            WatchQueued::Stopped
+        );
     }
 }

@@ -1176,6 +1176,12 @@ async fn the_command_line_checks_submits_lists_and_downloads() {
         // `vodkit queue list` shows each cloud row's MediaConvert job and status.
         let (code, stdout, stderr) = common::vodkit_env(&["queue", "list"], dir.path(), &ENV);
         assert_eq!(code, 0, "{stderr}");
+        assert!(
+            jobs.iter()
+                .filter(|j| j.kind == vodkit::catalog::queue::JobKind::Cloud)
+                .count()
+                >= 2
+        );
         for j in jobs
             .iter()
             .filter(|j| j.kind == vodkit::catalog::queue::JobKind::Cloud)
@@ -1193,6 +1199,10 @@ async fn the_command_line_checks_submits_lists_and_downloads() {
             .lines()
             .map(|l| serde_json::from_str(l).expect("json line"))
             .collect();
+        assert!(
+            rows.iter().filter(|r| r["kind"] == "cloud").count() >= 2,
+            "{stdout}"
+        );
         assert!(
             rows.iter()
                 .filter(|r| r["kind"] == "cloud")

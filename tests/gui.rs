@@ -382,13 +382,22 @@ fn the_preset_editor_shows_an_invalid_rung_inline() {
     // A number read as typed lands in the preset at once, and one out of range is named.
     harness.get_by_label("rung 1 width").type_text("0");
     harness.run_steps(2);
-    harness.get_by_label("rung 1 width: 12800 is outside 0-10000");
+    harness.get_by_label_contains("12800 is outside 2-");
     harness.key_press(egui::Key::Backspace);
     harness.key_press(egui::Key::Backspace);
     harness.get_by_label("rung 1 width").type_text("4");
     harness.run_steps(2);
     assert_eq!(harness.state().preset.rungs[0].width, 1284);
     harness.get_by_label("Valid: ready to save");
+    // Save as… open, then a field made unreadable: its Save waits too.
+    harness.get_by_label("Save as…").click();
+    harness.run_steps(2);
+    assert!(!harness.get_by_label("Save").accesskit_node().is_disabled());
+    harness.get_by_label("rung 1 width").focus();
+    harness.get_by_label("rung 1 width").type_text("x");
+    harness.run_steps(2);
+    harness.get_by_label("rung 1 width: '1284x' is not a number");
+    assert!(harness.get_by_label("Save").accesskit_node().is_disabled());
 }
 
 /// Steps the app until a label containing `text` is shown.
@@ -733,7 +742,9 @@ fn a_cloud_job_running_when_the_app_closed_is_followed_again_and_offers_download
     };
 
     // An earlier session submitted the job (upload, CreateJob), then its process died.
-    let quiet: vodkit::job::EventSink = Arc::new(|_| {});
+    let said = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let heard = Arc::clone(&said);
+    let quiet: vodkit::job::EventSink = Arc::new(move |e| heard.lock().expect("events").push(e));
     let submitted = rt
         .block_on(async {
             let clients = vodkit::cloud::Clients::connect(&cloud).await?;
@@ -775,7 +786,11 @@ fn a_cloud_job_running_when_the_app_closed_is_followed_again_and_offers_download
                 job_id: Some(row),
                 status: "SUBMITTED".into(),
                 percent: 0,
-                output_url: Some(submitted.output_url),
+                // What the job said when it was created (as the library records it).
+                output_url: said.lock().expect("events").iter().find_map(|e| match e {
+                    vodkit::job::JobEvent::CloudJob { output_url, .. } => output_url.clone(),
+                    _ => None,
+                }),
                 outputs: Vec::new(),
                 updated_secs: 0,
             },

@@ -33,6 +33,8 @@ pub enum WatchQueued {
     Copy(PathBuf),
     /// Another process (the app, another `vodkit watch`) handled this very file first.
     Taken,
+    /// The watch was stopped (by the app, `vodkit watch --remove`): nothing is queued.
+    Stopped,
 }
 
 impl Catalog {
@@ -49,6 +51,19 @@ impl Catalog {
         job: &super::queue::NewJob,
     ) -> Result<WatchQueued> {
         let tx = self.write_tx()?;
+        // Stopped by another process while this one still watched: nothing more is queued.
+        let active: bool = tx
+            .query_row(
+                "SELECT 1 FROM watch_folders WHERE id = ?1 AND stopped_secs IS NULL",
+                [watch],
+                |_| Ok(()),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?
+            .is_some();
+        if !active {
+            return Ok(WatchQueued::Stopped);
+        }
         let size = i64::try_from(size_bytes).unwrap_or(i64::MAX);
         let taken: bool = tx
             .query_row(
@@ -169,6 +184,19 @@ impl Catalog {
                 params![id, now_secs()],
             )
             .map(|n| n > 0)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Is the watch still on (not stopped, not unknown)?
+    pub fn watch_is_active(&self, id: i64) -> Result<bool> {
+        self.conn()
+            .query_row(
+                "SELECT 1 FROM watch_folders WHERE id = ?1 AND stopped_secs IS NULL",
+                [id],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|r| r.is_some())
             .map_err(|e| self.err(e))
     }
 

@@ -531,6 +531,7 @@ impl SubmitRun<'_> {
             ))?;
             // A title like a local encode's: a manifest and a library record.
             let library = crate::dirs::catalog_file();
+            let wall_secs = done.summary.as_ref().map(|s| s.wall_secs);
             match crate::cloud::downloaded::record(
                 library.as_deref(),
                 &claim.dir,
@@ -538,10 +539,14 @@ impl SubmitRun<'_> {
                 &info,
                 self.preset,
                 &p,
+                wall_secs,
             ) {
                 Ok((_, None)) => {}
-                Ok((_, Some(note))) | Err(note) => {
-                    eprintln!("vodkit: {}: {note}", file.display());
+                Ok((_, Some(why))) | Err(why) => {
+                    eprintln!(
+                        "vodkit: {}: downloaded; not added to the library: {why}",
+                        file.display()
+                    );
                 }
             }
         }

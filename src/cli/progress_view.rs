@@ -199,6 +199,7 @@ impl View {
                 status,
                 phase,
                 percent,
+                ..
             } => {
                 let phase = phase
                     .as_deref()

@@ -159,6 +159,16 @@ pub fn run(o: &Options, out: &Output) -> usize {
                         }
                     }
                     WatchEvent::Failed { path, error } => out.error(path, error),
+                    WatchEvent::Stopped { dir } => {
+                        if json {
+                            out.json_line(&serde_json::json!({"watch": "stopped", "dir": dir}));
+                        } else {
+                            eprintln!(
+                                "vodkit: {} is no longer watched (stopped with `vodkit watch --remove` or in the app); the queue still runs",
+                                dir.display()
+                            );
+                        }
+                    }
                 }
             });
         });

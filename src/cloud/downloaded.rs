@@ -10,8 +10,10 @@ use crate::preset::Preset;
 use crate::probe::MediaInfo;
 
 /// Writes the title folder's manifest from the downloaded rungs and stills and records the
-/// title in the library at `library` (when one can be opened). Returns the manifest's path; a
-/// library that cannot be opened is reported in the `Ok` note, not as a failure of the download.
+/// title in the library at `library` (when one can be opened). Every rung the plan makes must
+/// have arrived and be readable, else nothing is written (a manifest already there stays as
+/// it was) and the error names the missing files. `wall_secs` is the cloud job's time. Returns
+/// the manifest's path and, when the library could not keep it, why.
 pub fn record(
     library: Option<&Path>,
     dir: &Path,
@@ -19,57 +21,79 @@ pub fn record(
     info: &MediaInfo,
     preset: &Preset,
     plan: &Plan,
+    wall_secs: Option<f64>,
 ) -> Result<(PathBuf, Option<String>), String> {
-    let stills = stills_in(dir);
+    let missing: Vec<String> = plan
+        .made_rungs()
+        .map(|r| crate::local::rung_file(plan, Some(&r.name)))
+        .filter(|file| crate::probe::probe(&dir.join(file)).is_err())
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "{}: {} did not arrive or cannot be read",
+            dir.display(),
+            missing.join(", ")
+        ));
+    }
+    let stills = stills_in(dir, &plan.title);
     let made = crate::local::manifest::Made {
         stills: &stills,
         measured: &[],
         kept: &[],
-        wall_secs: None,
+        // The cloud job's time, not a local encode's from an earlier manifest in the folder.
+        wall_secs: Some(wall_secs.unwrap_or(0.0)),
     };
-    let (path, manifest) = crate::local::manifest::write(dir, info, preset, plan, &made)?;
-    if manifest.rungs.is_empty() {
-        return Err(format!(
-            "{}: none of the plan's rungs ({}) arrived; the title is not recorded",
-            dir.display(),
-            plan.made_rungs()
-                .map(|r| crate::local::rung_file(plan, Some(&r.name)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
-    let note = match library
-        .map(|path| Catalog::open(path).and_then(|c| c.record_title(dir, Some(source))))
-    {
+    let (path, _) = crate::local::manifest::write(dir, info, preset, plan, &made)?;
+    let kept =
+        library.map(|path| Catalog::open(path).and_then(|c| c.record_title(dir, Some(source))));
+    let note = match kept {
         Some(Ok(_)) => None,
-        Some(Err(e)) => Some(format!("not kept in the library: {e}")),
-        None => {
-            Some("not kept in the library: it has no data folder (set VODKIT_DATA_DIR)".to_owned())
-        }
+        Some(Err(e)) => Some(e.to_string()),
+        None => Some("there is no data folder for the library (set VODKIT_DATA_DIR)".to_owned()),
     };
     Ok((path, note))
 }
 
-/// The JPEG stills under a title folder (MediaConvert writes them under `stills/`), sorted.
-fn stills_in(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut folders = vec![dir.to_owned()];
-    while let Some(folder) = folders.pop() {
-        let Ok(entries) = std::fs::read_dir(&folder) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                folders.push(path);
-            } else if path
-                .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("jpg") || e.eq_ignore_ascii_case("jpeg"))
-            {
-                found.push(path);
-            }
-        }
-    }
+/// The stills MediaConvert wrote for the title (`stills/<title>_still.NNNNNNN.jpg`), sorted;
+/// other pictures in the folder (a local encode's) are not the job's.
+fn stills_in(dir: &Path, title: &str) -> Vec<PathBuf> {
+    let prefix = format!("{title}_still.");
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir.join("stills"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".jpg"))
+        })
+        .collect();
     found.sort();
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_jobs_stills_count() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(dir.path().join("stills")).expect("dir");
+        for name in [
+            "clip_still.0000001.jpg",
+            "clip_still.0000000.jpg",
+            "other_still.0000000.jpg",
+            "clip_still.txt",
+        ] {
+            std::fs::write(dir.path().join("stills").join(name), b"x").expect("write");
+        }
+        std::fs::write(dir.path().join("clip_thumb.jpg"), b"x").expect("write");
+        let found: Vec<String> = stills_in(dir.path(), "clip")
+            .iter()
+            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .collect();
+        assert_eq!(found, ["clip_still.0000000.jpg", "clip_still.0000001.jpg"]);
+    }
 }

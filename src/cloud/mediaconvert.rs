@@ -234,6 +234,7 @@ pub async fn follow(
                 status: job.status.clone(),
                 phase: job.phase.clone(),
                 percent: job.percent,
+                output_url: None,
             });
             last = Some(state);
         }

@@ -107,12 +107,14 @@ pub async fn submit(
     let request = create_job_request(plan, preset, &target, &place);
     let job_id = mediaconvert::create_job(clients, &request).await?;
     // Said at once, before any poll: whoever records jobs (the library) knows the id even if
-    // this process dies now, so the job is followed again, never submitted twice.
+    // this process dies now, so the job is followed again, never submitted twice, and where
+    // its outputs go, so following it again needs neither the source nor its checksum.
     sink(JobEvent::CloudJob {
         job_id: job_id.clone(),
         status: "SUBMITTED".to_owned(),
         phase: None,
         percent: 0,
+        output_url: Some(place.output_url.clone()),
     });
     let output_url = place.output_url;
     let mut submitted = Submitted {

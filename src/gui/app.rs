@@ -86,8 +86,9 @@ pub struct VodkitApp {
     /// A pause or resume sent to the library and not yet read back (reads of the queue taken
     /// before it do not undo it).
     pub(super) pause_sent: Option<bool>,
-    /// The job list's remembered row heights (only rows in view are laid out).
-    pub(super) queue_rows: super::virtual_list::RowHeights<u64>,
+    /// The job lists' remembered row heights (only rows in view are laid out): the Files
+    /// view's panel, then the Queue view (their widths differ).
+    pub(super) queue_rows: [super::virtual_list::RowHeights<u64>; 2],
     /// The Files view's central tab.
     pub tab: Tab,
     /// The Quality tab, once a job's quality was opened.
@@ -147,7 +148,7 @@ impl VodkitApp {
             queue: VecDeque::new(),
             paused: false,
             pause_sent: None,
-            queue_rows: super::virtual_list::RowHeights::default(),
+            queue_rows: Default::default(),
             tab: Tab::File,
             quality: None,
             target_bytes: None,

@@ -26,19 +26,19 @@ pub struct PresetEditor {
     typed: HashMap<String, (String, String)>,
 }
 
-/// A number field drawn as text: what the user types stays; a value that reads as a number
-/// within `range` is written to `value` at once, anything else becomes a named problem (which
-/// blocks saving) until it is fixed.
+/// A number field drawn as text: what the user types stays; text that reads as a number is
+/// written to `value` at once (the preset's own check then names a value out of range, with
+/// the command line's words), anything else becomes a named problem that blocks saving until
+/// it is fixed.
 fn number_field<T>(
     ui: &mut egui::Ui,
     typed: &mut HashMap<String, (String, String)>,
     name: &str,
     value: &mut T,
-    range: std::ops::RangeInclusive<T>,
     problems: &mut Vec<String>,
 ) -> egui::Response
 where
-    T: Copy + Display + FromStr + PartialOrd,
+    T: Copy + Display + FromStr,
 {
     let now = value.to_string();
     let entry = typed
@@ -56,17 +56,19 @@ where
     });
     let text = entry.0.trim();
     match text.parse::<T>() {
-        Ok(v) if range.contains(&v) => {
+        Ok(v) => {
             if response.changed() {
                 *value = v;
                 entry.1 = v.to_string();
             }
         }
-        Ok(_) => problems.push(format!(
-            "{name}: {text} is outside {}-{}",
-            range.start(),
-            range.end()
-        )),
+        Err(_) if text.is_empty() => problems.push(format!("{name} is empty")),
+        Err(_) if text.starts_with('-') => {
+            problems.push(format!("{name}: {text} must be 0 or more"));
+        }
+        Err(_) if text.parse::<f64>().is_ok() => {
+            problems.push(format!("{name}: {text} is too large or not a whole number"));
+        }
         Err(_) => problems.push(format!("{name}: '{text}' is not a number")),
     }
     response
@@ -112,33 +114,19 @@ impl PresetEditor {
                 typed,
                 "quality",
                 &mut p.video.quality_level,
-                1..=10,
                 &mut unreadable,
             )
             .on_hover_text("8 is the reference; each step is about 10% more or fewer bits");
             ui.label("GOP (s)");
-            number_field(
-                ui,
-                typed,
-                "GOP",
-                &mut p.video.gop_secs,
-                0.1..=60.0,
-                &mut unreadable,
-            )
-            .on_hover_text("Seconds between keyframes (and between segments): 2 is the norm");
+            number_field(ui, typed, "GOP", &mut p.video.gop_secs, &mut unreadable)
+                .on_hover_text("Seconds between keyframes (and between segments): 2 is the norm");
             ui.label("Audio (kb/s)");
             let mut audio_kbps = p.audio.bitrate_bps / 1000;
-            number_field(
-                ui,
-                typed,
-                "audio",
-                &mut audio_kbps,
-                32..=512,
-                &mut unreadable,
-            )
-            .on_hover_text("Sound bitrate, kilobits per second (AAC, encoded once for every rung)");
+            number_field(ui, typed, "audio", &mut audio_kbps, &mut unreadable).on_hover_text(
+                "Sound bitrate, kilobits per second (AAC, encoded once for every rung)",
+            );
             if audio_kbps != p.audio.bitrate_bps / 1000 {
-                p.audio.bitrate_bps = audio_kbps * 1000;
+                p.audio.bitrate_bps = audio_kbps.saturating_mul(1000);
             }
             ui.checkbox(&mut p.packaging.hls, "HLS");
             ui.checkbox(&mut p.packaging.dash, "DASH");
@@ -169,7 +157,6 @@ impl PresetEditor {
                         typed,
                         &format!("rung {} width", i + 1),
                         &mut r.width,
-                        0..=10_000,
                         &mut unreadable,
                     )
                     .on_hover_text(format!("rung {} width", i + 1));
@@ -178,7 +165,6 @@ impl PresetEditor {
                         typed,
                         &format!("rung {} height", i + 1),
                         &mut r.height,
-                        0..=10_000,
                         &mut unreadable,
                     )
                     .on_hover_text(format!("rung {} height", i + 1));
@@ -209,7 +195,6 @@ impl PresetEditor {
                         typed,
                         &format!("rung {} max bitrate", i + 1),
                         &mut kbps,
-                        0..=200_000,
                         &mut unreadable,
                     )
                     .on_hover_text(format!(
@@ -217,7 +202,7 @@ impl PresetEditor {
                         i + 1
                     ));
                     if kbps != r.max_bitrate_bps / 1000 {
-                        r.max_bitrate_bps = kbps * 1000;
+                        r.max_bitrate_bps = kbps.saturating_mul(1000);
                     }
                     if ui.button(format!("Remove rung {}", i + 1)).clicked() {
                         remove = Some(i);
@@ -281,7 +266,8 @@ impl PresetEditor {
                     );
                 }
                 ui.horizontal(|ui| {
-                    let ok = !name.trim().is_empty() && !clash;
+                    // The settings must still be valid: a field may have changed since.
+                    let ok = !name.trim().is_empty() && !clash && problems.is_empty();
                     if ui.add_enabled(ok, egui::Button::new("Save")).clicked() {
                         done = Some(true);
                     }

@@ -216,10 +216,16 @@ pub fn plan_view(ui: &mut egui::Ui, plan: &Plan, range: Option<(f64, f64)>, pack
                 ui.label(r.frame_rate.to_string());
                 ui.label(RichText::new(status).color(color))
                     .on_hover_text(r.reasons.join("\n"));
-                if r.is_made() {
+                if r.is_made() && plan.duration_secs <= 0.0 {
+                    ui.label("unknown")
+                        .on_hover_text("The source does not say how long it is");
+                } else if r.is_made() {
                     let most = human_bytes(plan.most_bytes_of(r));
-                    if measured {
+                    if r.two_pass.is_some() {
                         ui.label(human_bytes(r.estimated_bytes))
+                            .on_hover_text("The size asked for: two passes reach it within a few percent");
+                    } else if measured {
+                        ui.label(format!("about {}", human_bytes(r.estimated_bytes)))
                             .on_hover_text(format!("From encoding samples of this source; at most {most}"));
                     } else {
                         ui.label(format!(
@@ -260,10 +266,18 @@ pub fn plan_view(ui: &mut egui::Ui, plan: &Plan, range: Option<(f64, f64)>, pack
         ));
     }
     let packaged = packaged && plan.rungs.iter().any(|r| r.is_made());
-    let (mp4s, folder) = if measured || plan.rungs.is_empty() {
+    let (mp4s, folder) = if plan.duration_secs <= 0.0 {
         (
-            human_bytes(plan.estimated_bytes),
-            human_bytes(plan.estimated_bytes.saturating_mul(2)),
+            "unknown (the source does not say how long it is)".to_owned(),
+            "an unknown amount".to_owned(),
+        )
+    } else if measured || plan.rungs.is_empty() {
+        (
+            format!("about {}", human_bytes(plan.estimated_bytes)),
+            format!(
+                "about {}",
+                human_bytes(plan.estimated_bytes.saturating_mul(2))
+            ),
         )
     } else {
         (

@@ -590,6 +590,7 @@ impl VodkitApp {
                 status,
                 phase,
                 percent,
+                ..
             } => {
                 job.cloud_status = format!(
                     "MediaConvert job {job_id}: {status}{} {percent}%",
@@ -763,7 +764,7 @@ impl VodkitApp {
         let keys: Vec<u64> = order.iter().map(|&i| self.jobs[i].id).collect();
         let salt = if full { "queue-view" } else { "queue-panel" };
         let jobs = &mut self.jobs;
-        self.queue_rows.show(ui, salt, &keys, 30.0, |ui, k| {
+        self.queue_rows[usize::from(full)].show(ui, salt, &keys, 30.0, |ui, k| {
                     let job = &mut jobs[order[k]];
                     let name = job.name();
                     ui.horizontal(|ui| {
@@ -824,6 +825,8 @@ impl VodkitApp {
                                         source: s.source.clone(),
                                         preset: job.spec.preset.clone(),
                                         plan: job.spec.plan.clone(),
+                                        fit: job.spec.fit,
+                                        wall_secs: s.wall_secs,
                                     });
                                 }
                                 ui.label(format!("in {}", s.out_dir.display()));

@@ -15,7 +15,7 @@ pub struct RowHeights<K> {
     heights: HashMap<K, f32>,
 }
 
-impl<K: Hash + Eq + Clone> RowHeights<K> {
+impl<K: Hash + Eq + Clone + std::fmt::Debug> RowHeights<K> {
     /// Draws `keys` in a vertical scroll area; `row(ui, k)` draws the k-th row and is called
     /// only for rows in (or next to) the visible part.
     pub fn show(
@@ -44,11 +44,20 @@ impl<K: Hash + Eq + Clone> RowHeights<K> {
                 let last = (last + OVERSCAN_ROWS).min(keys.len());
                 let above: f32 = heights[..first].iter().sum();
                 ui.add_space(above);
+                let mut changed = false;
                 for (k, key) in keys.iter().enumerate().take(last).skip(first) {
                     let before = ui.cursor().top();
-                    ui.vertical(|ui| row(ui, k));
+                    // Ids follow the row, not its place on screen: hover and focus stay with it
+                    // while the list scrolls.
+                    ui.push_id(key, |ui| ui.vertical(|ui| row(ui, k)));
                     let height = (ui.cursor().top() - before).max(1.0);
-                    self.heights.insert(key.clone(), height);
+                    let old = self.heights.insert(key.clone(), height);
+                    changed |= old.is_none_or(|h| (h - height).abs() > 0.5);
+                }
+                // Rows drawn for the first time (or grown or shrunk) move the ones below: draw
+                // again with the measured heights so the view is not left short.
+                if changed {
+                    ui.ctx().request_repaint();
                 }
                 // The rows below: space, so the scroll bar knows the whole list.
                 ui.add_space(heights[last..].iter().sum());

@@ -375,6 +375,12 @@ impl Worker {
                     crate::watcher::WatchEvent::Failed { error, .. } => {
                         out.send(UiEvent::Status(error.clone()));
                     }
+                    crate::watcher::WatchEvent::Stopped { dir } => {
+                        out.send(UiEvent::Status(format!(
+                            "{} is no longer watched (stopped from another Vodkit)",
+                            dir.display()
+                        )));
+                    }
                 },
             );
         });
@@ -594,6 +600,10 @@ pub struct CloudDownload {
     pub preset: crate::preset::Preset,
     /// The plan it was submitted with (planned again from the source when not kept).
     pub plan: Option<Plan>,
+    /// Per-title fitting it was submitted with (a fitted plan cannot be planned again).
+    pub fit: crate::local::per_title::FitChoice,
+    /// The cloud job's wall time, seconds.
+    pub wall_secs: f64,
 }
 
 impl Worker {
@@ -631,13 +641,21 @@ impl Worker {
             out.send(UiEvent::Status(match result {
                 Ok((files, dir)) => {
                     // A title like a local encode's: a manifest and a library record.
+                    let per_title =
+                        d.fit.per_title || d.preset.fit.mode == crate::preset::FitMode::PerTitle;
                     let kept = crate::probe::probe(&d.source)
-                        .map_err(|e| format!("{}: {e}", d.source.display()))
+                        .map_err(|e| format!("the source cannot be read ({e})"))
                         .and_then(|info| {
-                            let plan = match d.plan.clone() {
-                                Some(p) => p,
-                                None => crate::plan::plan(&info, &d.preset)
+                            let plan = match (d.plan.clone(), per_title) {
+                                (Some(p), _) => p,
+                                (None, false) => crate::plan::plan(&info, &d.preset)
                                     .map_err(|e| e.to_string())?,
+                                (None, true) => {
+                                    return Err(
+                                        "the per-title plan it was submitted with was not kept"
+                                            .to_owned(),
+                                    );
+                                }
                             };
                             crate::cloud::downloaded::record(
                                 library.as_deref(),
@@ -646,11 +664,14 @@ impl Worker {
                                 &info,
                                 &d.preset,
                                 &plan,
+                                Some(d.wall_secs),
                             )
                         });
                     let note = match kept {
                         Ok((_, None)) => "; in the library".to_owned(),
-                        Ok((_, Some(note))) | Err(note) => format!(" ({note})"),
+                        Ok((_, Some(why))) | Err(why) => {
+                            format!("; not added to the library: {why}")
+                        }
                     };
                     format!(
                         "downloaded {} files to {}{note}",

@@ -20,6 +20,7 @@ pub mod probe;
 pub mod quality;
 pub mod runner;
 pub mod serve;
+pub mod subtitles;
 pub mod timing;
 pub mod units;
 pub mod watcher;

@@ -1,0 +1,115 @@
+//! The source's text subtitle streams read as cues: every packet of the chosen streams is
+//! demuxed (no decoder: their payloads are text) and turned into plain text by codec:
+//! mov_text (a 16-bit length, then UTF-8; style boxes after it ignored), SubRip (text with
+//! HTML-like tags), ASS/SSA (event fields with override blocks) and WebVTT (the cue's text).
+//! Times are the source's own (seconds, as the demuxer reports them); [`super::cue::place`]
+//! moves them onto the outputs' timeline.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::cue::{Cue, clean_tags};
+use super::{SubtitleError, TEXT_CODECS, ass};
+use crate::av::{self, ffmpeg};
+
+/// A cue without a duration (some muxers leave it out) shows until the next one or this long.
+const OPEN_CUE_SECS: f64 = 5.0;
+
+/// Reads the text streams `indices` of `path`; returns their cues by stream index.
+pub fn read(path: &Path, indices: &[usize]) -> Result<HashMap<usize, Vec<Cue>>, SubtitleError> {
+    av::init();
+    let error = |what: String| SubtitleError {
+        path: path.display().to_string(),
+        line: None,
+        what,
+    };
+    let mut input = ffmpeg::format::input(path).map_err(|e| error(format!("cannot open: {e}")))?;
+    let mut wanted: HashMap<usize, (String, f64)> = HashMap::new();
+    for &index in indices {
+        let stream = input
+            .stream(index)
+            .ok_or_else(|| error(format!("has no stream {index}")))?;
+        let codec = stream.parameters().id().name().to_owned();
+        if !TEXT_CODECS.contains(&codec.as_str()) {
+            return Err(error(format!(
+                "stream {index} holds {codec} subtitles, which are not text"
+            )));
+        }
+        wanted.insert(index, (codec, f64::from(stream.time_base())));
+    }
+    let mut cues: HashMap<usize, Vec<Cue>> = indices.iter().map(|&i| (i, Vec::new())).collect();
+    let mut open: HashMap<usize, usize> = HashMap::new();
+    for (stream, packet) in input.packets() {
+        let index = stream.index();
+        let Some((codec, tb)) = wanted.get(&index) else {
+            continue;
+        };
+        let (Some(pts), Some(data)) = (packet.pts().or(packet.dts()), packet.data()) else {
+            continue;
+        };
+        let start = pts as f64 * tb;
+        let list = cues.entry(index).or_default();
+        // A cue left open by a packet without duration ends where this one starts.
+        if let Some(k) = open.remove(&index)
+            && let Some(c) = list.get_mut(k)
+        {
+            c.end_secs = start.min(c.start_secs + OPEN_CUE_SECS).max(c.start_secs);
+        }
+        let text = text_of(codec, data);
+        if text.trim().is_empty() {
+            continue; // mov_text writes empty samples to clear the screen
+        }
+        let duration = packet.duration();
+        let end = if duration > 0 {
+            start + duration as f64 * tb
+        } else {
+            open.insert(index, list.len());
+            start + OPEN_CUE_SECS
+        };
+        list.push(Cue {
+            start_secs: start,
+            end_secs: end,
+            text,
+        });
+    }
+    Ok(cues)
+}
+
+/// A packet's text, by codec.
+pub fn text_of(codec: &str, data: &[u8]) -> String {
+    match codec {
+        "mov_text" => {
+            let len = data
+                .get(..2)
+                .map_or(0, |b| usize::from(u16::from_be_bytes([b[0], b[1]])));
+            let text = data.get(2..2 + len).unwrap_or(&[]);
+            clean_tags(&String::from_utf8_lossy(text))
+        }
+        "ass" | "ssa" => clean_tags(&ass::event_text(&String::from_utf8_lossy(data))),
+        // SubRip and WebVTT payloads are the cue text.
+        _ => clean_tags(&ass::strip_overrides(
+            String::from_utf8_lossy(data).trim_end_matches('\0'),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packet_payloads_by_codec() {
+        let mut tx3g = vec![0, 11];
+        tx3g.extend_from_slice(b"Hello\nworld");
+        tx3g.extend_from_slice(&[0, 0, 0, 12, b's', b't', b'y', b'l', 0, 0, 0, 0]);
+        assert_eq!(text_of("mov_text", &tx3g), "Hello\nworld");
+        assert_eq!(text_of("mov_text", &[0, 0]), "");
+        assert_eq!(text_of("mov_text", &[0]), "");
+        assert_eq!(
+            text_of("ass", b"0,0,Default,,0,0,0,,{\\i1}Hi{\\i0}\\Nthere"),
+            "<i>Hi</i>\nthere"
+        );
+        assert_eq!(text_of("subrip", b"<font color=red>Red</font>"), "Red");
+        assert_eq!(text_of("webvtt", b"A <b>cue</b>"), "A <b>cue</b>");
+    }
+}

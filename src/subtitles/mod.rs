@@ -1,0 +1,77 @@
+//! Text subtitles: cues read from the source's text streams (mov_text, SubRip, ASS/SSA as
+//! plain text, WebVTT) and from sidecar files next to it (`movie.en.srt`, `movie.fr.vtt`),
+//! placed on the outputs' timeline, and written as WebVTT (whole files and HLS segments).
+//! Bitmap subtitles (PGS, DVB, VobSub) cannot become text: probe lists them and the plan says
+//! they are not converted.
+
+pub mod ass;
+pub mod cue;
+pub mod embedded;
+pub mod languages;
+pub mod sidecar;
+pub mod srt;
+pub mod vtt;
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+pub use cue::Cue;
+
+/// Where a subtitle track comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "from", rename_all = "snake_case")]
+pub enum Origin {
+    /// A text stream of the source, by its index in the container.
+    Embedded {
+        /// Stream index.
+        index: usize,
+        /// Its codec (`mov_text`, `subrip`, `ass`, `webvtt`).
+        codec: String,
+    },
+    /// A file next to the source.
+    Sidecar {
+        /// The file.
+        path: PathBuf,
+    },
+}
+
+/// A subtitle track the plan publishes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlannedSubtitle {
+    /// ISO 639-1 code when the language is known (`en`), else `None`.
+    pub language: Option<String>,
+    /// What players show in their menus (`English`, `English (forced)`, the stream's title).
+    pub name: String,
+    /// Where the cues come from.
+    pub origin: Origin,
+    /// Shown without asking (only forced subtitles: translations of foreign dialogue).
+    pub forced: bool,
+    /// The track players pick first (the first of the language the preset prefers).
+    pub default: bool,
+    /// The file name stem of its outputs (`en`, `en-2`, `und`): unique within the title.
+    pub id: String,
+}
+
+/// Codecs whose packets are text Vodkit reads.
+pub const TEXT_CODECS: [&str; 6] = ["mov_text", "subrip", "srt", "ass", "ssa", "webvtt"];
+
+/// Codecs of picture subtitles (listed, never converted).
+pub const BITMAP_CODECS: [&str; 4] = [
+    "hdmv_pgs_subtitle",
+    "dvb_subtitle",
+    "dvd_subtitle",
+    "xsub",
+];
+
+/// Why subtitles could not be read, naming the file (and line, for sidecars).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{path}{}: {what}", line.map(|l| format!(" line {l}")).unwrap_or_default())]
+pub struct SubtitleError {
+    /// The file.
+    pub path: String,
+    /// The line, for text files.
+    pub line: Option<usize>,
+    /// What is wrong, in words.
+    pub what: String,
+}

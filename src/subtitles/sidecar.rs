@@ -1,0 +1,129 @@
+//! Sidecar subtitle files next to a source, named as media players expect: `movie.srt`,
+//! `movie.en.srt`, `movie.fr.vtt`, `movie.en.forced.srt`, `movie.pt-BR.sdh.srt`. The language
+//! comes from the name (ISO 639-1 or -2, with a region); a part that is not a language, `forced`
+//! or `sdh`/`cc`/`hi` is refused with the file named, rather than guessed.
+
+use std::path::{Path, PathBuf};
+
+use super::languages;
+
+/// A sidecar file found next to a source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sidecar {
+    /// The file.
+    pub path: PathBuf,
+    /// ISO 639-1 code, when the name says.
+    pub language: Option<String>,
+    /// Marked `forced` (shown without asking).
+    pub forced: bool,
+    /// Marked `sdh`, `cc` or `hi` (for the deaf and hard of hearing).
+    pub sdh: bool,
+}
+
+/// The sidecars of `source`, sorted by file name. A sidecar whose name carries an unknown
+/// language code is an error naming it.
+pub fn find(source: &Path) -> Result<Vec<Sidecar>, String> {
+    let (Some(dir), Some(stem)) = (source.parent(), source.file_stem()) else {
+        return Ok(Vec::new());
+    };
+    let stem = stem.to_string_lossy();
+    let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(Vec::new());
+    };
+    let mut found = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let lower = name.to_ascii_lowercase();
+        if !(lower.ends_with(".srt") || lower.ends_with(".vtt")) || !path.is_file() {
+            continue;
+        }
+        let Some(middle) = name
+            .strip_prefix(stem.as_ref())
+            .and_then(|rest| rest.get(..rest.len() - 4))
+        else {
+            continue;
+        };
+        if !(middle.is_empty() || middle.starts_with('.')) {
+            continue; // `movie2.srt` belongs to `movie2`
+        }
+        found.push(read_name(&path, middle)?);
+    }
+    found.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(found)
+}
+
+/// Reads `.en.forced` (the part between the source's stem and the extension).
+fn read_name(path: &Path, middle: &str) -> Result<Sidecar, String> {
+    let mut sidecar = Sidecar {
+        path: path.to_owned(),
+        language: None,
+        forced: false,
+        sdh: false,
+    };
+    for part in middle.split('.').filter(|p| !p.is_empty()) {
+        match part.to_ascii_lowercase().as_str() {
+            "forced" => sidecar.forced = true,
+            "sdh" | "cc" | "hi" => sidecar.sdh = true,
+            "und" => {}
+            _ => match languages::find(part) {
+                Some(l) if sidecar.language.is_none() => sidecar.language = Some(l.code.to_owned()),
+                _ => {
+                    return Err(format!(
+                        "{}: '{part}' in the name is not a language code (name sidecars like movie.en.srt, movie.fr.forced.vtt)",
+                        path.display()
+                    ));
+                }
+            },
+        }
+    }
+    Ok(sidecar)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_as_players_expect() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let source = dir.path().join("movie.mp4");
+        for name in [
+            "movie.mp4",
+            "movie.srt",
+            "movie.en.srt",
+            "movie.fr.forced.vtt",
+            "movie.pt-BR.sdh.srt",
+            "movie2.en.srt",
+            "other.en.srt",
+            "movie.en.txt",
+        ] {
+            std::fs::write(dir.path().join(name), b"").expect("write");
+        }
+        let found = find(&source).expect("sidecars");
+        let got: Vec<(String, Option<&str>, bool, bool)> = found
+            .iter()
+            .map(|s| {
+                (
+                    s.path.file_name().expect("name").to_string_lossy().into_owned(),
+                    s.language.as_deref(),
+                    s.forced,
+                    s.sdh,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("movie.en.srt".to_owned(), Some("en"), false, false),
+                ("movie.fr.forced.vtt".to_owned(), Some("fr"), true, false),
+                ("movie.pt-BR.sdh.srt".to_owned(), Some("pt"), false, true),
+                ("movie.srt".to_owned(), None, false, false),
+            ]
+        );
+        std::fs::write(dir.path().join("movie.klingon.srt"), b"").expect("write");
+        let e = find(&source).expect_err("unknown language");
+        assert!(e.contains("movie.klingon.srt: 'klingon' in the name is not a language code"), "{e}");
+    }
+}

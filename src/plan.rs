@@ -7,6 +7,7 @@
 
 mod colour;
 pub mod per_title;
+pub mod subtitles;
 pub mod target_size;
 mod trim;
 
@@ -38,6 +39,12 @@ pub enum PlanError {
         path: PathBuf,
         /// The preset.
         preset: String,
+    },
+    /// A subtitle sidecar file that does not read (file and line named).
+    #[error("{reason}; fix the file, remove it, or set [subtitles] sidecars = false")]
+    Subtitles {
+        /// Which file, line and why.
+        reason: String,
     },
     /// The video stream has no usable size.
     #[error("{path}: the video stream has no picture size; the file may be damaged")]
@@ -284,6 +291,9 @@ pub struct Plan {
     /// The part of the source encoded, when trimmed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trim: Option<Trim>,
+    /// Subtitle tracks published (WebVTT beside the rungs, in HLS and DASH).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subtitles: Vec<crate::subtitles::PlannedSubtitle>,
 }
 
 /// A part of the source: from `start_secs` to `end_secs` on the source's own timeline (0 is
@@ -377,6 +387,7 @@ pub fn plan(info: &MediaInfo, preset: &Preset) -> Result<Plan, PlanError> {
             predicted_encode_secs: None,
             per_title: None,
             trim: None,
+            subtitles: Vec::new(),
         });
     }
 
@@ -518,6 +529,9 @@ pub fn plan(info: &MediaInfo, preset: &Preset) -> Result<Plan, PlanError> {
             .to_owned(),
         }
     });
+    let (subtitles, notes) = subtitles::plan(info, &preset.subtitles)
+        .map_err(|reason| PlanError::Subtitles { reason })?;
+    warnings.extend(notes);
 
     let estimated_bytes = rungs
         .iter()
@@ -543,6 +557,7 @@ pub fn plan(info: &MediaInfo, preset: &Preset) -> Result<Plan, PlanError> {
         predicted_encode_secs: None,
         per_title: None,
         trim: None,
+        subtitles,
     })
 }
 

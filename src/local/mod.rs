@@ -450,6 +450,25 @@ pub fn encode_with(
             }),
         }
     }
+    if !cancelled && !plan.subtitles.is_empty() {
+        // The subtitle tracks as WebVTT files; a track that cannot be read fails like a rung
+        // (the title is not presented as whole).
+        match crate::subtitles::outputs::write(&dir, plan) {
+            Ok(files) => {
+                for (path, _) in files {
+                    let size_bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+                    events(JobEvent::Output { path, size_bytes });
+                }
+            }
+            Err(error) => {
+                events(JobEvent::RungFailed {
+                    rung: "subtitles".to_owned(),
+                    error: error.clone(),
+                });
+                failed.push(("subtitles".to_owned(), error));
+            }
+        }
+    }
     if !cancelled {
         // Rungs an earlier encode of this title made and this plan does not: removed, so the
         // folder, its manifest, the packaged output and `serve` agree.

@@ -144,6 +144,60 @@ pub fn mpd(title: &Title, sel: &Selection) -> Result<Vec<u8>, String> {
         close(&mut w, "Representation")?;
         close(&mut w, "AdaptationSet")?;
     }
+    // Subtitles: each track's whole WebVTT file (the one beside the rungs), which dash.js and
+    // Shaka Player both load as a text track.
+    for (k, t) in title.subtitles.iter().enumerate() {
+        let p = &t.planned;
+        let mut attrs = vec![
+            ("id", (sets.len().max(1) + 1 + k).to_string()),
+            ("contentType", "text".to_owned()),
+            ("mimeType", "text/vtt".to_owned()),
+        ];
+        if let Some(lang) = &p.language {
+            attrs.push(("lang", lang.clone()));
+        }
+        open(&mut w, "AdaptationSet", &attrs)?;
+        empty(
+            &mut w,
+            "Role",
+            &[
+                ("schemeIdUri", "urn:mpeg:dash:role:2011".to_owned()),
+                (
+                    "value",
+                    if p.forced {
+                        "forced-subtitle"
+                    } else {
+                        "subtitle"
+                    }
+                    .to_owned(),
+                ),
+            ],
+        )?;
+        open(&mut w, "Label", &[])?;
+        w.write_event(Event::Text(quick_xml::events::BytesText::new(&p.name)))
+            .map_err(|e| e.to_string())?;
+        close(&mut w, "Label")?;
+        let bytes: usize = t.cues.iter().map(|c| c.text.len() + 30).sum();
+        let bandwidth = (bytes as f64 * 8.0 / title.duration_secs.max(1.0))
+            .ceil()
+            .max(1.0);
+        open(
+            &mut w,
+            "Representation",
+            &[
+                ("id", format!("sub_{}", p.id)),
+                ("bandwidth", format!("{bandwidth}")),
+            ],
+        )?;
+        open(&mut w, "BaseURL", &[])?;
+        w.write_event(Event::Text(quick_xml::events::BytesText::new(
+            &crate::subtitles::outputs::file_of(p),
+        )))
+        .map_err(|e| e.to_string())?;
+        close(&mut w, "BaseURL")?;
+        close(&mut w, "Representation")?;
+        close(&mut w, "AdaptationSet")?;
+    }
     close(&mut w, "Period")?;
     close(&mut w, "MPD")?;
     let mut out = w.into_inner();

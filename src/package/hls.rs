@@ -12,6 +12,8 @@ use super::title::{Rendition, Selection, Title};
 
 /// Group id of the audio rendition.
 const AUDIO_GROUP: &str = "audio";
+/// Group id of the subtitle renditions.
+const SUBTITLE_GROUP: &str = "subs";
 
 /// The master playlist for a selection of rungs.
 pub fn master(title: &Title, sel: &Selection) -> Result<Vec<u8>, String> {
@@ -30,6 +32,22 @@ pub fn master(title: &Title, sel: &Selection) -> Result<Vec<u8>, String> {
             ..AlternativeMedia::default()
         });
     }
+    for t in &title.subtitles {
+        let p = &t.planned;
+        alternatives.push(AlternativeMedia {
+            media_type: AlternativeMediaType::Subtitles,
+            uri: Some(format!("stream/sub_{}.m3u8", p.id)),
+            group_id: SUBTITLE_GROUP.to_owned(),
+            language: p.language.clone(),
+            name: p.name.clone(),
+            default: p.default,
+            // Forced subtitles are picked by the player's language; the others on request.
+            autoselect: p.default || p.forced,
+            forced: p.forced,
+            ..AlternativeMedia::default()
+        });
+    }
+    let subtitles = (!title.subtitles.is_empty()).then(|| SUBTITLE_GROUP.to_owned());
     let mut variants = Vec::new();
     let rungs = title.select(sel);
     for r in &rungs {
@@ -48,6 +66,7 @@ pub fn master(title: &Title, sel: &Selection) -> Result<Vec<u8>, String> {
             }),
             frame_rate: r.frame_rate.map(|f| (f * 1000.0).round() / 1000.0),
             audio: audio.map(|_| AUDIO_GROUP.to_owned()),
+            subtitles: subtitles.clone(),
             ..VariantStream::default()
         });
     }
@@ -136,6 +155,32 @@ pub fn media(r: &Rendition, per_segment: usize) -> Result<Vec<u8>, String> {
         })
         .collect();
     write_media(target, segments, false)
+}
+
+/// A subtitle track's media playlist: one WebVTT segment per HLS segment of the video.
+pub fn subtitle_media(title: &Title, id: &str) -> Result<Vec<u8>, String> {
+    let spans = title.text_segments();
+    let mut target = 1u64;
+    let segments = spans
+        .iter()
+        .enumerate()
+        .map(|(k, (from, to))| {
+            target = target.max((to - from).round() as u64);
+            MediaSegment {
+                uri: format!("sub_{id}/{}.vtt", k + 1),
+                duration: (to - from) as f32,
+                ..MediaSegment::empty()
+            }
+        })
+        .collect();
+    write_media(target, segments, false)
+}
+
+/// Subtitle segment `number` (1-based) of a track, or `None` past the end.
+pub fn subtitle_segment(title: &Title, id: &str, number: usize) -> Option<Vec<u8>> {
+    let track = title.text_track(id)?;
+    let (from, to) = *title.text_segments().get(number.checked_sub(1)?)?;
+    Some(crate::subtitles::vtt::segment(&track.cues, from, to).into_bytes())
 }
 
 /// The I-frame-only playlist: each keyframe as a byte range (its `moof`, the `mdat` header and

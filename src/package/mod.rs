@@ -83,6 +83,7 @@ pub fn mime_of(path: &str) -> &'static str {
         Some("mp4") => "video/mp4",
         Some("json") => "application/json",
         Some("jpg") => "image/jpeg",
+        Some("vtt") => "text/vtt; charset=utf-8",
         Some("html") => "text/html; charset=utf-8",
         _ => "application/octet-stream",
     }
@@ -104,7 +105,26 @@ pub fn resource(title: &Title, path: &str, sel: &Selection) -> Result<Option<Res
             let Some(rest) = path.strip_prefix("stream/") else {
                 return Ok(None);
             };
-            if let Some(name) = rest.strip_suffix("_iframes.m3u8") {
+            if let Some(id) = rest
+                .strip_prefix("sub_")
+                .and_then(|r| r.strip_suffix(".m3u8"))
+                .filter(|id| title.text_track(id).is_some())
+            {
+                hls::subtitle_media(title, id)?
+            } else if let Some((id, n)) = rest
+                .strip_prefix("sub_")
+                .and_then(|r| r.split_once('/'))
+                .and_then(|(id, f)| Some((id, f.strip_suffix(".vtt")?.parse::<usize>().ok()?)))
+            {
+                // Subtitle segments exist only for the HLS the preset makes.
+                if !title.wants_hls() {
+                    return Ok(None);
+                }
+                match hls::subtitle_segment(title, id, n) {
+                    Some(bytes) => bytes,
+                    None => return Ok(None),
+                }
+            } else if let Some(name) = rest.strip_suffix("_iframes.m3u8") {
                 match title.videos.iter().find(|r| r.name == name) {
                     Some(r) => hls::iframes(r)?,
                     None => return Ok(None),
@@ -186,6 +206,15 @@ pub fn files(title: &Title) -> Vec<String> {
         out.push(format!("stream/{}/init.mp4", r.name));
         for n in 1..=r.segments.len() {
             out.push(format!("stream/{}/{n}.m4s", r.name));
+        }
+    }
+    if hls {
+        let spans = title.text_segments().len();
+        for t in &title.subtitles {
+            out.push(format!("stream/sub_{}.m3u8", t.planned.id));
+            for n in 1..=spans {
+                out.push(format!("stream/sub_{}/{n}.vtt", t.planned.id));
+            }
         }
     }
     out

@@ -98,6 +98,17 @@ pub struct Title {
     pub duration_secs: f64,
     /// Packaging settings (from the title's manifest.json, else the defaults).
     pub settings: PackagingSettings,
+    /// Subtitle tracks (the plan's, read from `subtitles/<id>.vtt`).
+    pub subtitles: Vec<TextTrack>,
+}
+
+/// A subtitle track of a title, with its cues.
+#[derive(Debug, Clone)]
+pub struct TextTrack {
+    /// What the plan says of it (id, language, name, default, forced).
+    pub planned: crate::subtitles::PlannedSubtitle,
+    /// Its cues on the outputs' timeline.
+    pub cues: Vec<crate::subtitles::Cue>,
 }
 
 /// Which rungs a manifest lists and in what order (just-in-time packaging's dynamic manifests).
@@ -153,6 +164,28 @@ impl Title {
             out.reverse();
         }
         out
+    }
+
+    /// The HLS subtitle segments' spans, seconds: the video's segments (the first rung's),
+    /// joined as HLS segments are, from 0 to the end.
+    pub fn text_segments(&self) -> Vec<(f64, f64)> {
+        let per = self.hls_fragments_per_segment();
+        let Some(video) = self.videos.first() else {
+            return vec![(0.0, self.duration_secs.max(1.0))];
+        };
+        let mut out = Vec::new();
+        let mut at = 0.0;
+        for run in video.segments.chunks(per) {
+            let secs: f64 = run.iter().map(|s| video.segment_secs(s)).sum();
+            out.push((at, at + secs));
+            at += secs;
+        }
+        out
+    }
+
+    /// A subtitle track by id (`en`, `fr-forced`).
+    pub fn text_track(&self, id: &str) -> Option<&TextTrack> {
+        self.subtitles.iter().find(|t| t.planned.id == id)
     }
 
     /// A rendition by name (`720p`, `audio`).
@@ -316,7 +349,27 @@ pub fn load(dir: &Path) -> Result<Title, PackageError> {
         audio,
         duration_secs,
         settings,
+        subtitles: text_tracks(dir),
     })
+}
+
+/// The plan's subtitle tracks whose WebVTT file the encode wrote (a track whose file is
+/// missing failed at encode and was reported then).
+fn text_tracks(dir: &Path) -> Vec<TextTrack> {
+    let planned: Vec<crate::subtitles::PlannedSubtitle> = std::fs::read(dir.join("manifest.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|v| serde_json::from_value(v["plan"]["subtitles"].clone()).ok())
+        .unwrap_or_default();
+    planned
+        .into_iter()
+        .filter_map(|planned| {
+            let path = dir.join(crate::subtitles::outputs::file_of(&planned));
+            let text = std::fs::read_to_string(&path).ok()?;
+            let cues = crate::subtitles::vtt::parse(&text, &path.display().to_string()).ok()?;
+            Some(TextTrack { planned, cues })
+        })
+        .collect()
 }
 
 fn bitrates(track: &Track, segs: &[Segment]) -> (u64, u64) {

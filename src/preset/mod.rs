@@ -89,6 +89,9 @@ pub struct Preset {
     /// How the ladder is fitted to each source (`fixed`: as written; `per-title`: measured).
     #[serde(default)]
     pub fit: FitSettings,
+    /// Subtitle tracks.
+    #[serde(default)]
+    pub subtitles: SubtitleSettings,
     /// The rungs, largest or smallest first as you like; manifests sort them by
     /// `packaging.rung_order`. Empty for audio-only presets.
     #[serde(default, rename = "rung")]
@@ -381,6 +384,31 @@ impl Default for PackagingSettings {
 pub struct MetadataSettings {
     /// Keep the creation time and GPS location a phone recorded.
     pub keep_phone_metadata: bool,
+}
+
+/// Which subtitle tracks a title publishes (the source's text streams and sidecar files).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SubtitleSettings {
+    /// Publish subtitles at all.
+    pub keep: bool,
+    /// Read sidecar files next to the source (`movie.en.srt`, `movie.fr.vtt`).
+    pub sidecars: bool,
+    /// Only these languages (ISO 639 codes: `en`, `fra`); empty keeps every track.
+    pub languages: Vec<String>,
+    /// The language players pick first (else the first track's).
+    pub default_language: Option<String>,
+}
+
+impl Default for SubtitleSettings {
+    fn default() -> Self {
+        Self {
+            keep: true,
+            sidecars: true,
+            languages: Vec::new(),
+            default_language: None,
+        }
+    }
 }
 
 /// How a ladder is fitted.

@@ -60,6 +60,20 @@ pub fn validate(p: &Preset) -> Vec<Problem> {
             ),
         );
     }
+    let s = &p.subtitles;
+    for code in s.languages.iter().chain(s.default_language.iter()) {
+        if crate::subtitles::languages::find(code).is_none() {
+            let field = if s.default_language.as_ref() == Some(code) {
+                "subtitles.default_language"
+            } else {
+                "subtitles.languages"
+            };
+            top(
+                field,
+                format!("'{code}' is not a language code (ISO 639-1 like en, or 639-2 like eng)"),
+            );
+        }
+    }
     let v = &p.video;
     if !(1..=10).contains(&v.quality_level) {
         top(
@@ -388,6 +402,24 @@ mod tests {
             "{got:?}"
         );
     }
+    #[test]
+    fn subtitle_languages_are_codes() {
+        let got = problems(
+            "name = \"t\"\n[subtitles]\nlanguages = [\"en\", \"fra\", \"klingon\"]\ndefault_language = \"xx\"\n[[rung]]\nwidth = 640\nheight = 360\nmax_bitrate_bps = 700000\n",
+        );
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(
+            got.iter().any(|m| m.starts_with("subtitles.languages")
+                && m.contains("'klingon' is not a language code")),
+            "{got:?}"
+        );
+        assert!(
+            got.iter()
+                .any(|m| m.starts_with("subtitles.default_language") && m.contains("'xx'")),
+            "{got:?}"
+        );
+    }
+
     #[test]
     fn odd_zero_and_huge_sizes() {
         let p = problems(&rung("width = 641\nheight = 0\nmax_bitrate_bps = 700000"));

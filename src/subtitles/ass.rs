@@ -46,7 +46,9 @@ pub fn strip_overrides(text: &str) -> String {
     for tag in open.iter().rev() {
         out.push_str(&format!("</{tag}>"));
     }
-    out.replace("\\N", "\n").replace("\\n", "\n").replace("\\h", " ")
+    out.replace("\\N", "\n")
+        .replace("\\n", "\n")
+        .replace("\\h", " ")
 }
 
 #[cfg(test)]

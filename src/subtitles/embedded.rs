@@ -78,19 +78,86 @@ pub fn read(path: &Path, indices: &[usize]) -> Result<HashMap<usize, Vec<Cue>>, 
 /// A packet's text, by codec.
 pub fn text_of(codec: &str, data: &[u8]) -> String {
     match codec {
-        "mov_text" => {
-            let len = data
-                .get(..2)
-                .map_or(0, |b| usize::from(u16::from_be_bytes([b[0], b[1]])));
-            let text = data.get(2..2 + len).unwrap_or(&[]);
-            clean_tags(&String::from_utf8_lossy(text))
-        }
+        "mov_text" => mov_text(data),
         "ass" | "ssa" => clean_tags(&ass::event_text(&String::from_utf8_lossy(data))),
         // SubRip and WebVTT payloads are the cue text.
         _ => clean_tags(&ass::strip_overrides(
             String::from_utf8_lossy(data).trim_end_matches('\0'),
         )),
     }
+}
+
+/// A 3GPP timed-text sample: a 16-bit length, the UTF-8 text, then boxes; the `styl` box's
+/// records (start and end character, face flags: 1 bold, 2 italic, 4 underline) become
+/// WebVTT's tags.
+fn mov_text(data: &[u8]) -> String {
+    let len = data
+        .get(..2)
+        .map_or(0, |b| usize::from(u16::from_be_bytes([b[0], b[1]])));
+    let text = String::from_utf8_lossy(data.get(2..2 + len).unwrap_or(&[])).into_owned();
+    let mut styles: Vec<(usize, usize, u8)> = Vec::new();
+    let mut at = 2 + len;
+    while let Some(head) = data.get(at..at + 8) {
+        let size = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
+        if size < 8 {
+            break;
+        }
+        if &head[4..8] == b"styl"
+            && let Some(body) = data.get(at + 8..at + size)
+        {
+            let count = body
+                .get(..2)
+                .map_or(0, |c| usize::from(u16::from_be_bytes([c[0], c[1]])));
+            for k in 0..count {
+                let Some(r) = body.get(2 + k * 12..2 + (k + 1) * 12) else {
+                    break;
+                };
+                let (start, end) = (
+                    usize::from(u16::from_be_bytes([r[0], r[1]])),
+                    usize::from(u16::from_be_bytes([r[2], r[3]])),
+                );
+                let face = r[6] & 0b111;
+                if face != 0 && end > start {
+                    styles.push((start, end, face));
+                }
+            }
+        }
+        at += size;
+    }
+    if styles.is_empty() {
+        return clean_tags(&text);
+    }
+    // Opening and closing tags by character position.
+    let mut out = String::new();
+    let chars: Vec<char> = text.chars().collect();
+    for (i, c) in chars
+        .iter()
+        .enumerate()
+        .chain(std::iter::once((chars.len(), &'\0')))
+    {
+        for &(_, end, face) in styles.iter().rev() {
+            if end == i {
+                for (bit, tag) in [(4, "u"), (1, "b"), (2, "i")] {
+                    if face & bit != 0 {
+                        out.push_str(&format!("</{tag}>"));
+                    }
+                }
+            }
+        }
+        for &(start, _, face) in &styles {
+            if start == i {
+                for (bit, tag) in [(2, "i"), (1, "b"), (4, "u")] {
+                    if face & bit != 0 {
+                        out.push_str(&format!("<{tag}>"));
+                    }
+                }
+            }
+        }
+        if i < chars.len() {
+            out.push(*c);
+        }
+    }
+    clean_tags(&out)
 }
 
 #[cfg(test)]
@@ -104,6 +171,12 @@ mod tests {
         tx3g.extend_from_slice(&[0, 0, 0, 12, b's', b't', b'y', b'l', 0, 0, 0, 0]);
         assert_eq!(text_of("mov_text", &tx3g), "Hello\nworld");
         assert_eq!(text_of("mov_text", &[0, 0]), "");
+        // "Second line" with characters 0-6 italic, as FFmpeg's mov_text encoder writes <i>.
+        let mut styled = vec![0, 11];
+        styled.extend_from_slice(b"Second line");
+        styled.extend_from_slice(&[0, 0, 0, 22, b's', b't', b'y', b'l', 0, 1]);
+        styled.extend_from_slice(&[0, 0, 0, 6, 0, 1, 2, 18, 255, 255, 255, 255]);
+        assert_eq!(text_of("mov_text", &styled), "<i>Second</i> line");
         assert_eq!(text_of("mov_text", &[0]), "");
         assert_eq!(
             text_of("ass", b"0,0,Default,,0,0,0,,{\\i1}Hi{\\i0}\\Nthere"),

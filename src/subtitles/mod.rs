@@ -8,6 +8,7 @@ pub mod ass;
 pub mod cue;
 pub mod embedded;
 pub mod languages;
+pub mod outputs;
 pub mod sidecar;
 pub mod srt;
 pub mod vtt;
@@ -57,12 +58,7 @@ pub struct PlannedSubtitle {
 pub const TEXT_CODECS: [&str; 6] = ["mov_text", "subrip", "srt", "ass", "ssa", "webvtt"];
 
 /// Codecs of picture subtitles (listed, never converted).
-pub const BITMAP_CODECS: [&str; 4] = [
-    "hdmv_pgs_subtitle",
-    "dvb_subtitle",
-    "dvd_subtitle",
-    "xsub",
-];
+pub const BITMAP_CODECS: [&str; 4] = ["hdmv_pgs_subtitle", "dvb_subtitle", "dvd_subtitle", "xsub"];
 
 /// Why subtitles could not be read, naming the file (and line, for sidecars).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

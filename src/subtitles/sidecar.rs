@@ -27,7 +27,11 @@ pub fn find(source: &Path) -> Result<Vec<Sidecar>, String> {
         return Ok(Vec::new());
     };
     let stem = stem.to_string_lossy();
-    let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Ok(Vec::new());
     };
@@ -52,6 +56,46 @@ pub fn find(source: &Path) -> Result<Vec<Sidecar>, String> {
     }
     found.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(found)
+}
+
+/// Reads a sidecar's cues (SubRip or WebVTT by extension). Text that is not UTF-8 is read as
+/// Windows-1252, as subtitle files from Windows tools usually are.
+pub fn read(path: &Path) -> Result<Vec<super::Cue>, super::SubtitleError> {
+    let bytes = std::fs::read(path).map_err(|e| super::SubtitleError {
+        path: path.display().to_string(),
+        line: None,
+        what: format!("cannot be read ({e})"),
+    })?;
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => windows_1252(e.as_bytes()),
+    };
+    let name = path.display().to_string();
+    let vtt = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("vtt"));
+    if vtt {
+        super::vtt::parse(&text, &name)
+    } else {
+        super::srt::parse(&text, &name)
+    }
+}
+
+/// Windows-1252 bytes as text (Latin-1 with typographic quotes, dashes and the euro sign in
+/// 0x80-0x9F).
+fn windows_1252(bytes: &[u8]) -> String {
+    const HIGH: [char; 32] = [
+        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž',
+        '\u{8f}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}',
+        'ž', 'Ÿ',
+    ];
+    bytes
+        .iter()
+        .map(|&b| match b {
+            0x80..=0x9f => HIGH[usize::from(b - 0x80)],
+            _ => char::from(b),
+        })
+        .collect()
 }
 
 /// Reads `.en.forced` (the part between the source's stem and the extension).
@@ -106,7 +150,11 @@ mod tests {
             .iter()
             .map(|s| {
                 (
-                    s.path.file_name().expect("name").to_string_lossy().into_owned(),
+                    s.path
+                        .file_name()
+                        .expect("name")
+                        .to_string_lossy()
+                        .into_owned(),
                     s.language.as_deref(),
                     s.forced,
                     s.sdh,
@@ -124,6 +172,27 @@ mod tests {
         );
         std::fs::write(dir.path().join("movie.klingon.srt"), b"").expect("write");
         let e = find(&source).expect_err("unknown language");
-        assert!(e.contains("movie.klingon.srt: 'klingon' in the name is not a language code"), "{e}");
+        assert!(
+            e.contains("movie.klingon.srt: 'klingon' in the name is not a language code"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn windows_files_read_as_windows_1252() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("a.fr.srt");
+        std::fs::write(
+            &path,
+            b"1\r\n00:00:01,000 --> 00:00:02,000\r\n\x93Caf\xe9\x94 \x80\r\n",
+        )
+        .expect("write");
+        let cues = read(&path).expect("read");
+        assert_eq!(cues[0].text, "“Café” €");
+        let bad = dir.path().join("b.en.srt");
+        std::fs::write(&bad, "1\n00:00:01 --> 00:00:02\nHi\n").expect("write");
+        let e = read(&bad).expect_err("no milliseconds");
+        assert_eq!(e.line, Some(2));
+        assert!(e.to_string().contains("b.en.srt line 2"), "{e}");
     }
 }

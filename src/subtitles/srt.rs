@@ -29,7 +29,10 @@ pub fn parse(text: &str, path: &str) -> Result<Vec<Cue>, SubtitleError> {
             at += 1;
         }
         let Some(timing) = lines.get(at) else {
-            return Err(error(at, "the file ends after a cue number with no time line".to_owned()));
+            return Err(error(
+                at,
+                "the file ends after a cue number with no time line".to_owned(),
+            ));
         };
         let (start, end) = times(timing).ok_or_else(|| {
             error(
@@ -43,7 +46,11 @@ pub fn parse(text: &str, path: &str) -> Result<Vec<Cue>, SubtitleError> {
         if end < start {
             return Err(error(
                 at + 1,
-                format!("the cue ends ({}) before it starts ({})", timing_text(end), timing_text(start)),
+                format!(
+                    "the cue ends ({}) before it starts ({})",
+                    timing_text(end),
+                    timing_text(start)
+                ),
             ));
         }
         let mut body = Vec::new();
@@ -87,7 +94,12 @@ pub fn clock(text: &str) -> Option<f64> {
     };
     let number = |t: &str| t.trim().parse::<u64>().ok();
     let (h, m, s) = (number(h)?, number(m)?, number(s)?);
-    if m >= 60 || s >= 60 || ms.is_empty() || ms.len() > 3 || !ms.chars().all(|c| c.is_ascii_digit()) {
+    if m >= 60
+        || s >= 60
+        || ms.is_empty()
+        || ms.len() > 3
+        || !ms.chars().all(|c| c.is_ascii_digit())
+    {
         return None;
     }
     let frac = ms.parse::<f64>().ok()? / 10f64.powi(i32::try_from(ms.len()).ok()?);
@@ -126,9 +138,17 @@ mod tests {
     fn errors_name_the_file_and_line() {
         let e = parse("1\n00:00:01,000 -> 00:00:02,000\nHi\n", "movie.en.srt").expect_err("bad");
         assert_eq!(e.line, Some(2));
-        assert!(e.to_string().starts_with("movie.en.srt line 2: expected a time line"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("movie.en.srt line 2: expected a time line"),
+            "{e}"
+        );
         let e = parse("1\n00:00:05,000 --> 00:00:02,000\nHi\n", "b.srt").expect_err("backwards");
-        assert!(e.to_string().contains("ends (00:00:02,000) before it starts (00:00:05,000)"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("ends (00:00:02,000) before it starts (00:00:05,000)"),
+            "{e}"
+        );
         let e = parse("just some words\nand more\n", "notes.srt").expect_err("not srt");
         assert_eq!(e.line, Some(1));
         assert_eq!(parse("", "empty.srt").expect("empty"), Vec::new());

@@ -16,8 +16,16 @@ pub fn parse(text: &str, path: &str) -> Result<Vec<Cue>, SubtitleError> {
         what,
     };
     match lines.first() {
-        Some(first) if *first == "WEBVTT" || first.starts_with("WEBVTT ") || first.starts_with("WEBVTT\t") => {}
-        _ => return Err(error(1, "does not start with WEBVTT: not a WebVTT file".to_owned())),
+        Some(first)
+            if *first == "WEBVTT"
+                || first.starts_with("WEBVTT ")
+                || first.starts_with("WEBVTT\t") => {}
+        _ => {
+            return Err(error(
+                1,
+                "does not start with WEBVTT: not a WebVTT file".to_owned(),
+            ));
+        }
     }
     let mut cues = Vec::new();
     let mut i = 1;
@@ -41,7 +49,10 @@ pub fn parse(text: &str, path: &str) -> Result<Vec<Cue>, SubtitleError> {
                 let (Some(start), Some(end)) = (clock(a.trim()), clock(b)) else {
                     return Err(error(
                         i + t + 1,
-                        format!("expected a time line like 00:01.000 --> 00:02.500, found '{}'", line.trim()),
+                        format!(
+                            "expected a time line like 00:01.000 --> 00:02.500, found '{}'",
+                            line.trim()
+                        ),
                     ));
                 };
                 if end < start {
@@ -126,7 +137,10 @@ pub fn segment(cues: &[Cue], from_secs: f64, to_secs: f64) -> String {
         .filter(|c| c.end_secs > from_secs && c.start_secs < to_secs)
         .cloned()
         .collect();
-    write_with_header(&inside, "WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:0,LOCAL:00:00:00.000\n")
+    write_with_header(
+        &inside,
+        "WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:0,LOCAL:00:00:00.000\n",
+    )
 }
 
 fn write_with_header(cues: &[Cue], header: &str) -> String {
@@ -195,6 +209,10 @@ mod tests {
         assert!(s.starts_with("WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:0,LOCAL:00:00:00.000\n"));
         assert!(s.contains("00:00:01.800 --> 00:00:02.400\n1.8\n"), "{s}");
         assert!(!s.contains("0.5") && !s.contains("4.5"), "{s}");
-        assert_eq!(segment(&cues, 2.5, 4.0).lines().count(), 2, "an empty segment is a header");
+        assert_eq!(
+            segment(&cues, 2.5, 4.0).lines().count(),
+            2,
+            "an empty segment is a header"
+        );
     }
 }

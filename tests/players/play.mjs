@@ -2,7 +2,10 @@
 // Shaka Player), forces a switch to another rung half way, and prints one JSON line with what
 // the video element decoded. Used by tests/players.rs.
 //
-//   node play.mjs <hls.js|dash.js|shaka> <manifest URL> [--seconds N] [--static DIR]
+//   node play.mjs <hls.js|dash.js|shaka> <manifest URL> [--seconds N] [--static DIR] [--text]
+//
+// With --text, the first subtitle track is turned on once playback starts, and the result says
+// which subtitle languages the player lists and which cues reached the video's text tracks.
 //
 // The player libraries are served from node_modules by a small HTTP server of this script;
 // with --static, that server also serves DIR (with byte ranges) under /static/, so static
@@ -23,6 +26,7 @@ const opt = (name, dflt) => {
 };
 const seconds = Number(opt('--seconds', '7'));
 const staticDir = opt('--static', null);
+const wantText = rest.includes('--text');
 
 const libs = {
   'hls.js': '/node_modules/hls.js/dist/hls.min.js',
@@ -36,7 +40,8 @@ if (!libs[player] || !manifestArg) {
 
 const mime = (p) =>
   p.endsWith('.js') ? 'text/javascript' : p.endsWith('.m3u8') ? 'application/vnd.apple.mpegurl'
-  : p.endsWith('.mpd') ? 'application/dash+xml' : p.endsWith('.html') ? 'text/html' : 'application/octet-stream';
+  : p.endsWith('.mpd') ? 'application/dash+xml' : p.endsWith('.html') ? 'text/html'
+  : p.endsWith('.vtt') ? 'text/vtt' : 'application/octet-stream';
 
 function serveFile(res, req, file) {
   fs.stat(file, (err, st) => {
@@ -59,6 +64,8 @@ const page = `<!doctype html><html><body><video id="v" muted playsinline></video
 <script src="${libs[player]}"></script>
 <script>
 window.state = { errors: [], switched: null, levels: [] };
+window.textLanguages = () => [];
+window.selectText = () => {};
 const video = document.getElementById('v');
 const url = new URL(${JSON.stringify(manifestArg)}, location.href).href;
 async function start() {
@@ -68,6 +75,8 @@ async function start() {
     hls.on(Hls.Events.MANIFEST_PARSED, () => { state.levels = hls.levels.map(l => l.height); video.play(); });
     hls.on(Hls.Events.LEVEL_SWITCHED, (_, d) => { state.level = hls.levels[d.level].height; });
     hls.loadSource(url); hls.attachMedia(video);
+    window.textLanguages = () => hls.subtitleTracks.map(t => t.lang || '');
+    window.selectText = () => { hls.subtitleDisplay = true; hls.subtitleTrack = 0; };
     window.forceSwitch = () => {
       const now = hls.levels[hls.currentLevel === -1 ? hls.loadLevel : hls.currentLevel];
       const target = hls.levels.findIndex(l => now && l.height !== now.height);
@@ -81,6 +90,8 @@ async function start() {
     p.on(dashjs.MediaPlayer.events.STREAM_INITIALIZED, () => { state.levels = p.getBitrateInfoListFor('video').map(b => b.height); });
     p.on(dashjs.MediaPlayer.events.QUALITY_CHANGE_RENDERED, e => { if (e.mediaType === 'video') state.level = p.getBitrateInfoListFor('video')[e.newQuality].height; });
     p.initialize(video, url, true);
+    window.textLanguages = () => { try { return p.getTracksFor('text').map(t => t.lang || ''); } catch (e) { return []; } };
+    window.selectText = () => { p.enableText(true); p.setTextTrack(0); };
     window.forceSwitch = () => {
       const list = p.getBitrateInfoListFor('video');
       const now = p.getQualityFor('video');
@@ -96,6 +107,8 @@ async function start() {
     p.addEventListener('error', e => state.errors.push(String(e.detail && e.detail.code)));
     p.addEventListener('adaptation', () => { const t = p.getVariantTracks().find(t => t.active); if (t) state.level = t.height; });
     p.addEventListener('variantchanged', () => { const t = p.getVariantTracks().find(t => t.active); if (t) state.level = t.height; });
+    window.textLanguages = () => p.getTextTracks().map(t => t.language || '');
+    window.selectText = () => { const t = p.getTextTracks()[0]; if (t) { p.selectTextTrack(t); p.setTextTrackVisibility(true); } };
     try { await p.load(url); } catch (e) { state.errors.push('load:' + (e.code || e)); }
     state.levels = p.getVariantTracks().map(t => t.height);
     video.play();
@@ -110,11 +123,20 @@ async function start() {
   }
 }
 start().catch(e => state.errors.push('start:' + e));
+const cueTexts = () => {
+  const out = [];
+  for (const t of video.textTracks) {
+    if (t.mode === 'disabled' || !t.cues) continue;
+    for (const c of t.cues) out.push({ start: c.startTime, end: c.endTime, text: c.text });
+  }
+  return out;
+};
 window.snapshot = () => {
   const q = video.getVideoPlaybackQuality();
   return { frames: q.totalVideoFrames, dropped: q.droppedVideoFrames, width: video.videoWidth, height: video.videoHeight,
            time: video.currentTime, errors: state.errors, levels: state.levels, switched: state.switched, level: state.level,
-           mediaError: video.error ? video.error.code : null };
+           mediaError: video.error ? video.error.code : null,
+           texts: window.textLanguages(), cues: cueTexts() };
 };
 </script></body></html>`;
 
@@ -149,6 +171,12 @@ try {
   const deadline = Date.now() + (seconds + 25) * 1000;
   let before = null;
   let snap = await pg.evaluate(() => window.snapshot());
+  if (wantText) {
+    while (Date.now() < deadline && snap.time < 0.2 && snap.errors.length === 0) {
+      await sleep(100); snap = await pg.evaluate(() => window.snapshot());
+    }
+    await pg.evaluate(() => window.selectText());
+  }
   // Play past two segments, then force a switch and keep playing.
   while (Date.now() < deadline && snap.time < Math.min(4.2, seconds - 1) && snap.errors.length === 0) {
     await sleep(250); snap = await pg.evaluate(() => window.snapshot());

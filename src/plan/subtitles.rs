@@ -1,0 +1,261 @@
+//! Which subtitle tracks a title publishes: the source's text streams, then the sidecar files
+//! next to it, kept when the preset's languages allow; each gets a name for players' menus and
+//! a file name unique in the title. Picture subtitles and sidecars whose names do not read
+//! become notes in the plan, never failures: the video is still made.
+
+use std::collections::HashSet;
+
+use crate::preset::SubtitleSettings;
+use crate::probe::{MediaInfo, StreamKind};
+use crate::subtitles::{BITMAP_CODECS, Origin, PlannedSubtitle, TEXT_CODECS, languages, sidecar};
+
+/// The tracks to publish and the notes about the ones left out. A sidecar that does not read
+/// as SubRip or WebVTT is an error naming the file and line (checked here, before any encode).
+pub fn plan(
+    info: &MediaInfo,
+    settings: &SubtitleSettings,
+) -> Result<(Vec<PlannedSubtitle>, Vec<String>), String> {
+    let mut notes = Vec::new();
+    if !settings.keep {
+        return Ok((Vec::new(), notes));
+    }
+    let wanted: Vec<&'static str> = settings
+        .languages
+        .iter()
+        .filter_map(|c| languages::find(c).map(|l| l.code))
+        .collect();
+    let allowed =
+        |code: Option<&str>| wanted.is_empty() || code.is_some_and(|c| wanted.contains(&c));
+    let mut tracks = Vec::new();
+    for s in info
+        .streams
+        .iter()
+        .filter(|s| s.kind == StreamKind::Subtitle)
+    {
+        let language = s.language.as_deref().and_then(languages::find);
+        let code = language.map(|l| l.code);
+        if BITMAP_CODECS.contains(&s.codec.as_str()) {
+            notes.push(format!(
+                "subtitle stream {} ({}{}) is pictures, not text: not converted",
+                s.index,
+                picture_kind(&s.codec),
+                language
+                    .map(|l| format!(", {}", l.name))
+                    .unwrap_or_default()
+            ));
+            continue;
+        }
+        if !TEXT_CODECS.contains(&s.codec.as_str()) {
+            notes.push(format!(
+                "subtitle stream {} is {}, which Vodkit does not read: not converted",
+                s.index, s.codec
+            ));
+            continue;
+        }
+        if !allowed(code) {
+            continue;
+        }
+        let title = s.title.as_deref().filter(|t| {
+            !t.trim().is_empty() && !t.ends_with("Handler") && !t.starts_with("Core Media")
+        });
+        let forced = title.is_some_and(|t| t.to_ascii_lowercase().contains("forced"));
+        tracks.push(PlannedSubtitle {
+            language: code.map(str::to_owned),
+            name: title.map_or_else(|| menu_name(code, forced, false), str::to_owned),
+            origin: Origin::Embedded {
+                index: s.index,
+                codec: s.codec.clone(),
+            },
+            forced,
+            default: false,
+            id: String::new(),
+        });
+    }
+    if settings.sidecars {
+        match sidecar::find(&info.path) {
+            Ok(found) => {
+                for f in found {
+                    if !allowed(f.language.as_deref()) {
+                        continue;
+                    }
+                    sidecar::read(&f.path).map_err(|e| e.to_string())?;
+                    tracks.push(PlannedSubtitle {
+                        name: menu_name(f.language.as_deref(), f.forced, f.sdh),
+                        language: f.language,
+                        origin: Origin::Sidecar { path: f.path },
+                        forced: f.forced,
+                        default: false,
+                        id: String::new(),
+                    });
+                }
+            }
+            Err(e) => notes.push(format!("subtitles: {e}; sidecar files not read")),
+        }
+    }
+    // The preset's default language: its first track that is not forced.
+    if let Some(code) = settings
+        .default_language
+        .as_deref()
+        .and_then(languages::find)
+        .map(|l| l.code)
+        && let Some(t) = tracks
+            .iter_mut()
+            .find(|t| !t.forced && t.language.as_deref() == Some(code))
+    {
+        t.default = true;
+    }
+    let mut used = HashSet::new();
+    let mut names = HashSet::new();
+    for t in &mut tracks {
+        // Players' menus (and HLS, within a group) need each name once.
+        let base_name = t.name.clone();
+        let mut k = 2;
+        while !names.insert(t.name.clone()) {
+            t.name = format!("{base_name} ({k})");
+            k += 1;
+        }
+        let mut base = t.language.clone().unwrap_or_else(|| "und".to_owned());
+        if t.forced {
+            base.push_str("-forced");
+        }
+        let mut id = base.clone();
+        let mut n = 2;
+        while !used.insert(id.clone()) {
+            id = format!("{base}-{n}");
+            n += 1;
+        }
+        t.id = id;
+    }
+    Ok((tracks, notes))
+}
+
+/// `English`, `French (forced)`, `English (SDH)`, `Subtitles`.
+fn menu_name(code: Option<&str>, forced: bool, sdh: bool) -> String {
+    let mut name = code
+        .and_then(languages::find)
+        .map_or_else(|| "Subtitles".to_owned(), |l| l.name.to_owned());
+    if forced {
+        name.push_str(" (forced)");
+    }
+    if sdh {
+        name.push_str(" (SDH)");
+    }
+    name
+}
+
+fn picture_kind(codec: &str) -> &'static str {
+    match codec {
+        "hdmv_pgs_subtitle" => "Blu-ray PGS",
+        "dvb_subtitle" => "DVB",
+        "dvd_subtitle" => "DVD VobSub",
+        _ => "XSUB",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::StreamInfo;
+
+    fn stream(
+        index: usize,
+        codec: &str,
+        language: Option<&str>,
+        title: Option<&str>,
+    ) -> StreamInfo {
+        StreamInfo {
+            index,
+            kind: StreamKind::Subtitle,
+            codec: codec.to_owned(),
+            profile: None,
+            bitrate_bps: None,
+            duration_secs: None,
+            start_secs: None,
+            language: language.map(str::to_owned),
+            title: title.map(str::to_owned),
+            video: None,
+            audio: None,
+        }
+    }
+
+    #[test]
+    fn text_streams_and_sidecars_with_names_and_unique_ids() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("movie.mkv");
+        std::fs::write(&path, b"").expect("write");
+        std::fs::write(
+            dir.path().join("movie.en.srt"),
+            "1\n00:00:01,000 --> 00:00:02,000\nHi\n",
+        )
+        .expect("write");
+        std::fs::write(
+            dir.path().join("movie.fr.forced.vtt"),
+            "WEBVTT\n\n00:01.000 --> 00:02.000\nSalut\n",
+        )
+        .expect("write");
+        let info = MediaInfo {
+            path,
+            title: "movie".to_owned(),
+            container: "matroska,webm".to_owned(),
+            container_long: None,
+            duration_secs: Some(60.0),
+            size_bytes: 1,
+            bitrate_bps: None,
+            creation_time: None,
+            location: None,
+            warnings: Vec::new(),
+            streams: vec![
+                stream(2, "mov_text", Some("eng"), Some("SubtitleHandler")),
+                stream(3, "hdmv_pgs_subtitle", Some("ger"), None),
+                stream(4, "ass", None, Some("Signs & songs")),
+                stream(5, "eia_608", None, None),
+            ],
+        };
+        let settings = SubtitleSettings {
+            default_language: Some("eng".to_owned()),
+            ..SubtitleSettings::default()
+        };
+        let (tracks, notes) = plan(&info, &settings).expect("plan");
+        let got: Vec<(&str, &str, bool, bool)> = tracks
+            .iter()
+            .map(|t| (t.id.as_str(), t.name.as_str(), t.default, t.forced))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("en", "English", true, false),
+                ("und", "Signs & songs", false, false),
+                ("en-2", "English (2)", false, false),
+                ("fr-forced", "French (forced)", false, true),
+            ]
+        );
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(
+            notes[0].contains("stream 3 (Blu-ray PGS, German) is pictures"),
+            "{notes:?}"
+        );
+        assert!(notes[1].contains("eia_608"), "{notes:?}");
+        // Only French: one track; subtitles off: none.
+        let french = SubtitleSettings {
+            languages: vec!["fr".to_owned()],
+            ..SubtitleSettings::default()
+        };
+        assert_eq!(plan(&info, &french).expect("plan").0.len(), 1);
+        let off = SubtitleSettings {
+            keep: false,
+            ..SubtitleSettings::default()
+        };
+        assert!(plan(&info, &off).expect("plan").0.is_empty());
+        // A sidecar that does not read stops the plan, naming the file and line.
+        std::fs::write(
+            dir.path().join("movie.en.srt"),
+            "1\n00:00:01,000 -> 00:00:02,000\nHi\n",
+        )
+        .expect("write");
+        let e = plan(&info, &settings).expect_err("bad sidecar");
+        assert!(
+            e.contains("movie.en.srt line 2: expected a time line"),
+            "{e}"
+        );
+    }
+}

@@ -1,0 +1,413 @@
+//! Subtitles end to end: a source with an English mov_text track and French and German sidecar
+//! files (SubRip, WebVTT) becomes a title whose every output carries all three: WebVTT files
+//! whose cue times FFmpeg reads back equal to the source's within a frame, HLS subtitle
+//! renditions with their languages, DASH text sets, and hls.js, dash.js and Shaka Player in
+//! Chromium list the languages and load the cues. A Matroska source whose timestamps start at
+//! 5 s keeps its cues on the pictures they belong to. A sidecar that does not read is refused
+//! before anything is encoded, naming the file and line.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// One frame at 29.97 fps, the test sources' rate.
+const FRAME_SECS: f64 = 1001.0 / 30000.0;
+
+const ENGLISH: &str = "1\n00:00:01,000 --> 00:00:02,500\nHello from the source\n\n\
+                       2\n00:00:05,000 --> 00:00:06,000\n<i>Second</i> line\n";
+const FRENCH: &str = "1\r\n00:00:01,500 --> 00:00:03,000\r\nBonjour\r\n\r\n\
+                      2\r\n00:00:07,000 --> 00:00:08,250\r\nÀ bientôt\r\n";
+const GERMAN: &str = "WEBVTT\n\n00:02.000 --> 00:04.000 align:start\nHallo\n";
+
+const PRESET: &str = r#"
+name = "subtitle-test"
+[video]
+speed = "veryfast"
+[stills]
+count = 1
+[packaging]
+hls = true
+dash = true
+[subtitles]
+default_language = "en"
+[[rung]]
+width = 320
+height = 180
+profile = "main"
+max_bitrate_bps = 300000
+[[rung]]
+width = 480
+height = 270
+max_bitrate_bps = 600000
+"#;
+
+fn ffmpeg(args: &[&str]) {
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y"])
+        .args(args)
+        .output()
+        .expect("ffmpeg runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// (start, end) of every packet of the first subtitle stream, as FFmpeg reads the file;
+/// mov_text's empty samples (2 bytes: the gaps between cues) are not cues.
+fn cue_times(path: &Path) -> Vec<(f64, f64)> {
+    let out = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-select_streams",
+            "s:0",
+            "-show_entries",
+            "packet=pts_time,duration_time,size",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(path)
+        .output()
+        .expect("ffprobe runs");
+    assert!(out.status.success(), "ffprobe {}", path.display());
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let mut parts = l.split(',');
+            let start: f64 = parts.next()?.parse().ok()?;
+            let duration: f64 = parts.next()?.parse().ok()?;
+            let size: u64 = parts.next()?.parse().ok()?;
+            (size > 2).then_some((start, start + duration))
+        })
+        .collect()
+}
+
+/// (start, end) of the cues of the HLS subtitle rendition in `lang`, as FFmpeg reads them.
+fn hls_cue_times(master: &Path, lang: &str) -> Vec<(f64, f64)> {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-strict", "experimental", "-select_streams"])
+        .arg(format!("s:m:language:{lang}"))
+        .args([
+            "-show_entries",
+            "packet=pts_time,duration_time",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(master)
+        .output()
+        .expect("ffprobe runs");
+    assert!(out.status.success(), "ffprobe {}", master.display());
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let mut parts = l.split(',');
+            let start: f64 = parts.next()?.parse().ok()?;
+            let duration: f64 = parts.next()?.parse().ok()?;
+            Some((start, start + duration))
+        })
+        .collect()
+}
+
+fn assert_same_times(got: &[(f64, f64)], want: &[(f64, f64)], what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}: {got:?} vs {want:?}");
+    for (g, w) in got.iter().zip(want) {
+        assert!(
+            (g.0 - w.0).abs() <= FRAME_SECS && (g.1 - w.1).abs() <= FRAME_SECS,
+            "{what}: {got:?} vs {want:?}"
+        );
+    }
+}
+
+/// `movie.mp4` (12 s, 480x270 at 29.97 fps, English mov_text) with French and German sidecars.
+fn source(dir: &Path) -> PathBuf {
+    let srt = dir.join("english.srt");
+    std::fs::write(&srt, ENGLISH).expect("srt");
+    let movie = dir.join("movie.mp4");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=480x270:r=30000/1001:d=12",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=f=440:sample_rate=48000:d=12",
+        "-i",
+        srt.to_str().expect("utf-8"),
+        "-map",
+        "0",
+        "-map",
+        "1",
+        "-map",
+        "2",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-c:a",
+        "aac",
+        "-c:s",
+        "mov_text",
+        "-metadata:s:s:0",
+        "language=eng",
+        movie.to_str().expect("utf-8"),
+    ]);
+    std::fs::write(dir.join("movie.fr.srt"), FRENCH).expect("fr");
+    std::fs::write(dir.join("movie.de.vtt"), GERMAN).expect("de");
+    movie
+}
+
+fn encode(source: &Path, out: &Path, config: &Path) -> (i32, String, String) {
+    let preset = config.join("subtitle-test.toml");
+    std::fs::write(&preset, PRESET).expect("preset");
+    common::vodkit(
+        &[
+            "encode",
+            source.to_str().expect("utf-8"),
+            "--preset",
+            preset.to_str().expect("utf-8"),
+            "--out",
+            out.to_str().expect("utf-8"),
+        ],
+        config,
+    )
+}
+
+#[test]
+fn source_and_sidecar_subtitles_reach_every_output() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let movie = source(dir.path());
+    let out = dir.path().join("out");
+    let (code, _, stderr) = encode(&movie, &out, dir.path());
+    assert_eq!(code, 0, "{stderr}");
+    let title = out.join("movie");
+
+    // The WebVTT files: FFmpeg reads each, with the source's times.
+    let english = cue_times(&title.join("subtitles/en.vtt"));
+    assert_same_times(
+        &english,
+        &cue_times(&movie),
+        "English against the source's stream",
+    );
+    assert_same_times(&english, &[(1.0, 2.5), (5.0, 6.0)], "English");
+    assert_same_times(
+        &cue_times(&title.join("subtitles/fr.vtt")),
+        &[(1.5, 3.0), (7.0, 8.25)],
+        "French",
+    );
+    assert_same_times(
+        &cue_times(&title.join("subtitles/de.vtt")),
+        &[(2.0, 4.0)],
+        "German",
+    );
+    let french = std::fs::read_to_string(title.join("subtitles/fr.vtt")).expect("fr.vtt");
+    assert!(french.contains("À bientôt"), "{french}");
+    let english_text = std::fs::read_to_string(title.join("subtitles/en.vtt")).expect("en.vtt");
+    assert!(
+        english_text.contains("<i>Second</i> line"),
+        "{english_text}"
+    );
+
+    // HLS: a subtitle rendition per language, the English one the default, every variant
+    // pointing at the group; each media playlist's segments cover the title.
+    let master = std::fs::read_to_string(title.join("index.m3u8")).expect("master");
+    for (lang, name) in [("en", "English"), ("fr", "French"), ("de", "German")] {
+        let line = master
+            .lines()
+            .find(|l| l.contains("TYPE=SUBTITLES") && l.contains(&format!("LANGUAGE=\"{lang}\"")))
+            .unwrap_or_else(|| panic!("no {lang} subtitles in\n{master}"));
+        assert!(line.contains(&format!("NAME=\"{name}\"")), "{line}");
+        assert_eq!(line.contains("DEFAULT=YES"), lang == "en", "{line}");
+        let playlist = std::fs::read_to_string(title.join(format!("stream/sub_{lang}.m3u8")))
+            .expect("subtitle playlist");
+        let total: f64 = playlist
+            .lines()
+            .filter_map(|l| l.strip_prefix("#EXTINF:"))
+            .filter_map(|l| {
+                l.trim_end_matches(',')
+                    .split(',')
+                    .next()?
+                    .parse::<f64>()
+                    .ok()
+            })
+            .sum();
+        assert!((total - 12.0).abs() < 0.5, "{lang}: {total} s\n{playlist}");
+        let first = std::fs::read_to_string(title.join(format!("stream/sub_{lang}/1.vtt")))
+            .expect("first segment");
+        assert!(
+            first.starts_with("WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:0,LOCAL:00:00:00.000\n"),
+            "{first}"
+        );
+    }
+    assert!(
+        master
+            .lines()
+            .filter(|l| l.starts_with("#EXT-X-STREAM-INF"))
+            .all(|l| l.contains("SUBTITLES=\"subs\"")),
+        "{master}"
+    );
+    // FFmpeg's own HLS reader (subtitles are "experimental" there) reads each rendition's
+    // segments with their X-TIMESTAMP-MAP and gets the same times.
+    for (lang, want) in [
+        ("en", vec![(1.0, 2.5), (5.0, 6.0)]),
+        ("fr", vec![(1.5, 3.0), (7.0, 8.25)]),
+        ("de", vec![(2.0, 4.0)]),
+    ] {
+        let mut got = hls_cue_times(&title.join("index.m3u8"), lang);
+        // A cue crossing a segment boundary is in both segments: once is enough.
+        got.dedup_by(|a, b| (a.0 - b.0).abs() < 1e-3 && (a.1 - b.1).abs() < 1e-3);
+        assert_same_times(&got, &want, &format!("{lang} through HLS"));
+    }
+
+    // DASH: a text set per language, with its role and the WebVTT file.
+    let mpd = std::fs::read_to_string(title.join("index.mpd")).expect("mpd");
+    for lang in ["en", "fr", "de"] {
+        assert!(
+            mpd.contains(&format!(
+                "contentType=\"text\" mimeType=\"text/vtt\" lang=\"{lang}\""
+            )),
+            "{mpd}"
+        );
+        assert!(
+            mpd.contains(&format!("<BaseURL>subtitles/{lang}.vtt</BaseURL>")),
+            "{mpd}"
+        );
+    }
+
+    // The manifest keeps the plan's tracks.
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(title.join("manifest.json")).expect("manifest"))
+            .expect("json");
+    let ids: Vec<&str> = manifest["plan"]["subtitles"]
+        .as_array()
+        .expect("subtitles")
+        .iter()
+        .filter_map(|t| t["id"].as_str())
+        .collect();
+    assert_eq!(ids, ["en", "de", "fr"]);
+
+    // Real players see the languages and load the cues of the track they turn on.
+    let players = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/players");
+    for (player, manifest) in [
+        ("hls.js", "/static/movie/index.m3u8"),
+        ("dash.js", "/static/movie/index.mpd"),
+        ("shaka", "/static/movie/index.mpd"),
+    ] {
+        let run = Command::new("node")
+            .arg(players.join("play.mjs"))
+            .args([player, manifest, "--seconds", "8", "--text", "--static"])
+            .arg(&out)
+            .output()
+            .expect("node runs (make test-deps installs it)");
+        let stdout = String::from_utf8_lossy(&run.stdout);
+        assert!(
+            run.status.success(),
+            "{player}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let r: serde_json::Value = serde_json::from_str(stdout.trim().lines().last().unwrap_or(""))
+            .unwrap_or_else(|e| panic!("{e}: {stdout}"));
+        let after = &r["after"];
+        assert_eq!(after["errors"], serde_json::json!([]), "{player}: {r}");
+        let mut texts: Vec<String> = after["texts"]
+            .as_array()
+            .expect("texts")
+            .iter()
+            .filter_map(|t| t.as_str().map(str::to_owned))
+            .collect();
+        texts.sort();
+        assert_eq!(texts, ["de", "en", "fr"], "{player}: {r}");
+        let cues = after["cues"].as_array().expect("cues");
+        assert!(
+            cues.iter().any(|c| {
+                let (s, e) = (
+                    c["start"].as_f64().unwrap_or(-1.0),
+                    c["end"].as_f64().unwrap_or(-1.0),
+                );
+                (s - 1.0).abs() < 0.1 && (e - 2.5).abs() < 0.1
+                    || (s - 1.5).abs() < 0.1 && (e - 3.0).abs() < 0.1
+                    || (s - 2.0).abs() < 0.1 && (e - 4.0).abs() < 0.1
+            }),
+            "{player}: the first track's cues at their times: {r}"
+        );
+    }
+}
+
+#[test]
+fn cues_of_a_source_starting_at_5_s_stay_on_their_pictures() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let srt = dir.path().join("cues.srt");
+    std::fs::write(&srt, ENGLISH).expect("srt");
+    // Every stream of the file starts at 5 s, as camera files start wherever their clock was.
+    let movie = dir.path().join("camera.mkv");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=320x180:r=30000/1001:d=8",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=f=440:sample_rate=48000:d=8",
+        "-i",
+        srt.to_str().expect("utf-8"),
+        "-map",
+        "0",
+        "-map",
+        "1",
+        "-map",
+        "2",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-c:a",
+        "aac",
+        "-c:s",
+        "srt",
+        "-metadata:s:s:0",
+        "language=eng",
+        "-output_ts_offset",
+        "5",
+        movie.to_str().expect("utf-8"),
+    ]);
+    let source_times = cue_times(&movie);
+    assert!(
+        source_times.first().is_some_and(|t| t.0 > 5.5),
+        "the source's cues carry its clock: {source_times:?}"
+    );
+    let out = dir.path().join("out");
+    let (code, _, stderr) = encode(&movie, &out, dir.path());
+    assert_eq!(code, 0, "{stderr}");
+    assert_same_times(
+        &cue_times(&out.join("camera/subtitles/en.vtt")),
+        &[(1.0, 2.5), (5.0, 6.0)],
+        "placed on the outputs' timeline",
+    );
+}
+
+#[test]
+fn a_sidecar_that_does_not_read_is_refused_before_encoding() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let movie = dir.path().join("clip.mp4");
+    std::fs::copy(common::basic(), &movie).expect("copy");
+    std::fs::write(
+        dir.path().join("clip.en.srt"),
+        "1\n00:00:01,000 --> 00:00:02,000\nFine\n\n2\n00:00:03 -> 00:00:04\nBroken\n",
+    )
+    .expect("srt");
+    let out = dir.path().join("out");
+    let (code, _, stderr) = encode(&movie, &out, dir.path());
+    assert_ne!(code, 0);
+    assert!(
+        stderr.contains("clip.en.srt line 6: expected a time line"),
+        "{stderr}"
+    );
+    assert!(
+        !out.join("clip").join("manifest.json").exists(),
+        "nothing presented as made"
+    );
+}

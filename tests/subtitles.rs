@@ -1,6 +1,7 @@
 //! Subtitles end to end: a source with an English mov_text track and French and German sidecar
 //! files (SubRip, WebVTT) becomes a title whose every output carries all three: WebVTT files
-//! whose cue times FFmpeg reads back equal to the source's within a frame, HLS subtitle
+//! whose cue times FFmpeg reads back equal to the source's within a frame, mov_text tracks in
+//! every MP4 rung, HLS subtitle
 //! renditions with their languages, DASH text sets, and hls.js, dash.js and Shaka Player in
 //! Chromium list the languages and load the cues. A Matroska source whose timestamps start at
 //! 5 s keeps its cues on the pictures they belong to. A sidecar that does not read is refused
@@ -210,6 +211,43 @@ fn source_and_sidecar_subtitles_reach_every_output() {
         english_text.contains("<i>Second</i> line"),
         "{english_text}"
     );
+
+    // Every MP4 rung carries the three tracks as mov_text, with languages, names and the
+    // default marked, and FFmpeg reads the English cues at their times.
+    for rung in ["movie_180p.mp4", "movie_270p.mp4"] {
+        let probed = common::ffprobe(&title.join(rung));
+        let subs: Vec<&serde_json::Value> = probed["streams"]
+            .as_array()
+            .expect("streams")
+            .iter()
+            .filter(|s| s["codec_type"] == "subtitle")
+            .collect();
+        let tags: Vec<(&str, &str, i64)> = subs
+            .iter()
+            .map(|s| {
+                (
+                    s["codec_name"].as_str().unwrap_or(""),
+                    s["tags"]["language"].as_str().unwrap_or(""),
+                    s["disposition"]["default"].as_i64().unwrap_or(-1),
+                )
+            })
+            .collect();
+        assert_eq!(
+            tags,
+            [
+                ("mov_text", "eng", 1),
+                ("mov_text", "deu", 0),
+                ("mov_text", "fra", 0)
+            ],
+            "{rung}"
+        );
+        assert_eq!(subs[2]["tags"]["handler_name"], "French", "{rung}");
+        assert_same_times(
+            &cue_times(&title.join(rung)),
+            &[(1.0, 2.5), (5.0, 6.0)],
+            rung,
+        );
+    }
 
     // HLS: a subtitle rendition per language, the English one the default, every variant
     // pointing at the group; each media playlist's segments cover the title.

@@ -265,6 +265,25 @@ pub fn describe(p: &Plan) -> String {
         }
         None => out.push_str("  audio: none\n"),
     }
+    for t in &p.subtitles {
+        let from = match &t.origin {
+            crate::subtitles::Origin::Embedded { index, codec } => {
+                format!("stream {index} ({codec})")
+            }
+            crate::subtitles::Origin::Sidecar { path } => path.file_name().map_or_else(
+                || path.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            ),
+        };
+        let _ = writeln!(
+            out,
+            "  subtitles {}: {} from {from}{}{} -> WebVTT, HLS, DASH",
+            t.id,
+            t.name,
+            if t.default { ", default" } else { "" },
+            if t.forced { ", forced" } else { "" },
+        );
+    }
     if let Some(s) = &p.stills {
         let times: Vec<String> = s.times_secs.iter().map(|t| format!("{t:.1}s")).collect();
         let _ = writeln!(

@@ -265,6 +265,25 @@ pub fn plan_view(ui: &mut egui::Ui, plan: &Plan, range: Option<(f64, f64)>, pack
                 .map_or_else(String::new, |r| format!(" ({r})"))
         ));
     }
+    if !plan.subtitles.is_empty() {
+        let names: Vec<String> = plan
+            .subtitles
+            .iter()
+            .map(|t| {
+                let from = match &t.origin {
+                    crate::subtitles::Origin::Embedded { .. } => "in the file",
+                    crate::subtitles::Origin::Sidecar { .. } => "file beside it",
+                };
+                format!(
+                    "{}{} ({from})",
+                    t.name,
+                    if t.default { ", shown first" } else { "" }
+                )
+            })
+            .collect();
+        ui.label(format!("Subtitles: {}", names.join("; ")))
+            .on_hover_text("Each becomes a WebVTT file beside the versions and a subtitle choice in HLS and DASH players");
+    }
     let packaged = packaged && plan.rungs.iter().any(|r| r.is_made());
     let (mp4s, folder) = if plan.duration_secs <= 0.0 {
         (

@@ -251,6 +251,34 @@ pub fn encode_with(
     let mut failed = Vec::new();
     let mut measured: Vec<crate::quality::RungQuality> = Vec::new();
     let todo_was_empty = todo.is_empty();
+    // Subtitle cues, read once: muxed into every rung (mov_text) and written as WebVTT.
+    let text_tracks = if plan.subtitles.is_empty() {
+        Ok(Vec::new())
+    } else {
+        crate::subtitles::outputs::cues(plan).map_err(|e| e.to_string())
+    };
+    let text_in: Arc<Vec<rung::TextIn>> = Arc::new(
+        text_tracks
+            .as_ref()
+            .map(|tracks| {
+                tracks
+                    .iter()
+                    .map(|(t, cues)| rung::TextIn {
+                        language: t
+                            .language
+                            .as_deref()
+                            .and_then(crate::subtitles::languages::find)
+                            .map_or_else(|| "und".to_owned(), |l| l.three.to_owned()),
+                        name: t.name.clone(),
+                        default: t.default,
+                        forced: t.forced,
+                        samples: crate::subtitles::tx3g::samples(cues, plan.duration_secs),
+                        end_secs: plan.duration_secs,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+    );
     if !todo_was_empty {
         events(JobEvent::Stage {
             stage: Stage::Encode,
@@ -303,6 +331,7 @@ pub fn encode_with(
                 }),
                 audio: audio_in.clone(),
                 metadata: metadata.clone(),
+                subtitles: Arc::clone(&text_in),
                 frames_done: Arc::clone(counter),
             };
             let cancel = cancel.clone();
@@ -453,7 +482,7 @@ pub fn encode_with(
     if !cancelled && !plan.subtitles.is_empty() {
         // The subtitle tracks as WebVTT files; a track that cannot be read fails like a rung
         // (the title is not presented as whole).
-        match crate::subtitles::outputs::write(&dir, plan) {
+        match text_tracks.and_then(|tracks| crate::subtitles::outputs::write(&dir, &tracks)) {
             Ok(files) => {
                 for (path, _) in files {
                     let size_bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);

@@ -49,6 +49,23 @@ pub struct AudioIn {
     pub time_base: Rational,
 }
 
+/// A subtitle track muxed into the rung as mov_text (3GPP timed text).
+#[derive(Debug, Clone)]
+pub struct TextIn {
+    /// ISO 639-2 code for the track's language tag (`und` when unknown).
+    pub language: String,
+    /// What players list (the track's handler name).
+    pub name: String,
+    /// Shown without asking (the default track).
+    pub default: bool,
+    /// Forced (translations of foreign dialogue).
+    pub forced: bool,
+    /// Samples as (start seconds, bytes), each lasting until the next.
+    pub samples: Vec<(f64, Vec<u8>)>,
+    /// Where the last sample ends (the title's duration).
+    pub end_secs: f64,
+}
+
 /// Everything a worker needs.
 pub struct RungJob {
     /// The final path.
@@ -59,6 +76,8 @@ pub struct RungJob {
     pub audio: Option<AudioIn>,
     /// Container metadata (creation time, location).
     pub metadata: Vec<(String, String)>,
+    /// Subtitle tracks (video rungs only).
+    pub subtitles: Arc<Vec<TextIn>>,
     /// Frames encoded so far, read by the progress reporter.
     pub frames_done: Arc<AtomicU64>,
 }
@@ -241,6 +260,47 @@ struct VideoState {
     next_index: u64,
 }
 
+/// Adds a mov_text stream with FFmpeg's default sample description, the track's language,
+/// name and disposition. Returns its index.
+fn add_text_stream(octx: &mut format::context::Output, t: &TextIn) -> Result<usize, String> {
+    use ffmpeg::ffi;
+    let mut ost = octx
+        .add_stream(encoder::find(codec::Id::MOV_TEXT))
+        .map_err(|e| format!("adding a subtitle stream: {e}"))?;
+    let entry = crate::subtitles::tx3g::SAMPLE_ENTRY;
+    // SAFETY: the stream was just added and owns its codec parameters; the extradata buffer is
+    // allocated with FFmpeg's allocator (padded as FFmpeg requires) and handed over to them.
+    unsafe {
+        let par = ost.parameters().as_mut_ptr();
+        (*par).codec_type = ffi::AVMediaType::AVMEDIA_TYPE_SUBTITLE;
+        (*par).codec_id = ffi::AVCodecID::AV_CODEC_ID_MOV_TEXT;
+        (*par).codec_tag = 0;
+        let padded = entry.len() + ffi::AV_INPUT_BUFFER_PADDING_SIZE as usize;
+        let buf = ffi::av_mallocz(padded).cast::<u8>();
+        if buf.is_null() {
+            return Err("adding a subtitle stream: out of memory".to_owned());
+        }
+        std::ptr::copy_nonoverlapping(entry.as_ptr(), buf, entry.len());
+        ffi::av_freep((&raw mut (*par).extradata).cast());
+        (*par).extradata = buf;
+        (*par).extradata_size = i32::try_from(entry.len()).unwrap_or(0);
+        let mut disposition = 0;
+        if t.default {
+            disposition |= ffi::AV_DISPOSITION_DEFAULT;
+        }
+        if t.forced {
+            disposition |= ffi::AV_DISPOSITION_FORCED;
+        }
+        (*ost.as_mut_ptr()).disposition = disposition;
+    }
+    ost.set_time_base(Rational(1, 1000));
+    let mut meta = Dictionary::new();
+    meta.set("language", &t.language);
+    meta.set("handler_name", &t.name);
+    ost.set_metadata(meta);
+    Ok(ost.index())
+}
+
 fn encode(
     job: &RungJob,
     tmp: &Path,
@@ -268,6 +328,12 @@ fn encode(
         }
         None => None,
     };
+    let mut text_streams = Vec::new();
+    if job.video.is_some() {
+        for t in job.subtitles.iter() {
+            text_streams.push(add_text_stream(&mut octx, t)?);
+        }
+    }
     let mut meta = Dictionary::new();
     for (k, v) in &job.metadata {
         meta.set(k, v);
@@ -283,6 +349,28 @@ fn encode(
     let audio_tb = audio_index
         .and_then(|i| octx.stream(i))
         .map(|s| s.time_base());
+    // Subtitle samples are few and known in advance: queued now, the muxer interleaves them
+    // with the pictures and sound by time.
+    for (&index, t) in text_streams.iter().zip(job.subtitles.iter()) {
+        let tb = octx
+            .stream(index)
+            .map_or(Rational(1, 1000), |s| s.time_base());
+        let ticks = |secs: f64| {
+            (secs * f64::from(tb.denominator()) / f64::from(tb.numerator())).round() as i64
+        };
+        for (k, (start, bytes)) in t.samples.iter().enumerate() {
+            let end = t.samples.get(k + 1).map_or(t.end_secs, |n| n.0).max(*start);
+            let mut packet = Packet::copy(bytes);
+            packet.set_stream(index);
+            packet.set_pts(Some(ticks(*start)));
+            packet.set_dts(Some(ticks(*start)));
+            packet.set_duration(ticks(end) - ticks(*start));
+            packet.set_flags(codec::packet::Flags::KEY);
+            packet
+                .write_interleaved(&mut octx)
+                .map_err(|e| fail("writing subtitles", e))?;
+        }
+    }
 
     for msg in input {
         if cancel.is_cancelled() {

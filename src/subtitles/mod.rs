@@ -11,6 +11,7 @@ pub mod languages;
 pub mod outputs;
 pub mod sidecar;
 pub mod srt;
+pub mod tx3g;
 pub mod vtt;
 
 use std::path::PathBuf;

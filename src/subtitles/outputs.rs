@@ -51,19 +51,21 @@ pub fn cues(plan: &Plan) -> Result<Vec<(PlannedSubtitle, Vec<Cue>)>, SubtitleErr
         .collect()
 }
 
-/// Writes `subtitles/<id>.vtt` for every planned track (each whole or not at all). Returns the
-/// files written with their cue counts.
-pub fn write(dir: &Path, plan: &Plan) -> Result<Vec<(PathBuf, usize)>, String> {
-    if plan.subtitles.is_empty() {
+/// Writes `subtitles/<id>.vtt` for every track read by [`cues`] (each whole or not at all).
+/// Returns the files written with their cue counts.
+pub fn write(
+    dir: &Path,
+    tracks: &[(PlannedSubtitle, Vec<Cue>)],
+) -> Result<Vec<(PathBuf, usize)>, String> {
+    if tracks.is_empty() {
         return Ok(Vec::new());
     }
-    let tracks = cues(plan).map_err(|e| e.to_string())?;
     std::fs::create_dir_all(dir.join(FOLDER))
         .map_err(|e| format!("cannot write {}: {e}", dir.join(FOLDER).display()))?;
     let mut written = Vec::new();
     for (track, cues) in tracks {
-        let path = dir.join(file_of(&track));
-        crate::local::write_atomically(&path, vtt::write(&cues).as_bytes())?;
+        let path = dir.join(file_of(track));
+        crate::local::write_atomically(&path, vtt::write(cues).as_bytes())?;
         written.push((path, cues.len()));
     }
     Ok(written)

@@ -326,6 +326,10 @@ fn source_and_sidecar_subtitles_reach_every_output() {
         .filter_map(|t| t["id"].as_str())
         .collect();
     assert_eq!(ids, ["en", "de", "fr"]);
+    // Privacy: the manifest names sidecars by file name, never the folders they were in.
+    let text = std::fs::read_to_string(title.join("manifest.json")).expect("manifest");
+    assert!(!text.contains(&dir.path().display().to_string()), "{text}");
+    assert!(text.contains("\"movie.fr.srt\""), "{text}");
 
     // Real players see the languages and load the cues of the track they turn on.
     let players = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/players");

@@ -316,6 +316,14 @@ pub fn write(
     let mut plan = plan.clone();
     source.path = file_name_only(&source.path);
     plan.source = file_name_only(&plan.source);
+    for s in &mut source.sidecars.found {
+        s.path = file_name_only(&s.path);
+    }
+    for t in &mut plan.subtitles {
+        if let crate::subtitles::Origin::Sidecar { path } = &mut t.origin {
+            *path = file_name_only(path);
+        }
+    }
     if !preset.metadata.keep_phone_metadata {
         source.creation_time = None;
         source.location = None;

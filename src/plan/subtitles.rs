@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use crate::preset::SubtitleSettings;
 use crate::probe::{MediaInfo, StreamKind};
-use crate::subtitles::{BITMAP_CODECS, Origin, PlannedSubtitle, TEXT_CODECS, languages, sidecar};
+use crate::subtitles::{BITMAP_CODECS, Origin, PlannedSubtitle, TEXT_CODECS, languages};
 
 /// The tracks to publish and the notes about the ones left out. A sidecar that does not read
 /// as SubRip or WebVTT is an error naming the file and line (checked here, before any encode).
@@ -72,24 +72,28 @@ pub fn plan(
         });
     }
     if settings.sidecars {
-        match sidecar::find(&info.path) {
-            Ok(found) => {
-                for f in found {
-                    if !allowed(f.language.as_deref()) {
-                        continue;
-                    }
-                    sidecar::read(&f.path).map_err(|e| e.to_string())?;
-                    tracks.push(PlannedSubtitle {
-                        name: menu_name(f.language.as_deref(), f.forced, f.sdh),
-                        language: f.language,
-                        origin: Origin::Sidecar { path: f.path },
-                        forced: f.forced,
-                        default: false,
-                        id: String::new(),
-                    });
-                }
+        // Read when probing: planning touches no file.
+        let survey = &info.sidecars;
+        if let Some(e) = survey.unreadable.first() {
+            return Err(e.clone());
+        }
+        for e in &survey.notes {
+            notes.push(format!("subtitles: {e}; not used"));
+        }
+        for f in &survey.found {
+            if !allowed(f.language.as_deref()) {
+                continue;
             }
-            Err(e) => notes.push(format!("subtitles: {e}; sidecar files not read")),
+            tracks.push(PlannedSubtitle {
+                name: menu_name(f.language.as_deref(), f.forced, f.sdh),
+                language: f.language.clone(),
+                origin: Origin::Sidecar {
+                    path: f.path.clone(),
+                },
+                forced: f.forced,
+                default: false,
+                id: String::new(),
+            });
         }
     }
     // The preset's default language: its first track that is not forced.
@@ -204,6 +208,7 @@ mod tests {
             creation_time: None,
             location: None,
             warnings: Vec::new(),
+            sidecars: crate::subtitles::sidecar::survey(&dir.path().join("movie.mkv")),
             streams: vec![
                 stream(2, "mov_text", Some("eng"), Some("SubtitleHandler")),
                 stream(3, "hdmv_pgs_subtitle", Some("ger"), None),
@@ -252,6 +257,10 @@ mod tests {
             "1\n00:00:01,000 -> 00:00:02,000\nHi\n",
         )
         .expect("write");
+        let info = MediaInfo {
+            sidecars: crate::subtitles::sidecar::survey(&info.path),
+            ..info
+        };
         let e = plan(&info, &settings).expect_err("bad sidecar");
         assert!(
             e.contains("movie.en.srt line 2: expected a time line"),

@@ -120,6 +120,7 @@ impl Source {
             location: None,
             streams,
             warnings: vec![],
+            sidecars: Default::default(),
         }
     }
 }

@@ -99,6 +99,12 @@ pub struct MediaInfo {
     pub streams: Vec<StreamInfo>,
     /// Things a user should know before converting (rotation, interlacing, HDR, VFR, ...).
     pub warnings: Vec<String>,
+    /// Subtitle files next to the source (`movie.en.srt`), read when probing.
+    #[serde(
+        default,
+        skip_serializing_if = "crate::subtitles::sidecar::Survey::is_empty"
+    )]
+    pub sidecars: crate::subtitles::sidecar::Survey,
 }
 
 /// The kind of a stream.

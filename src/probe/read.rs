@@ -97,6 +97,7 @@ pub fn probe(path: &Path) -> Result<MediaInfo, ProbeError> {
         location,
         streams: Vec::new(),
         warnings: Vec::new(),
+        sidecars: crate::subtitles::sidecar::survey(path),
     };
     info.streams = std::mem::take(&mut streams);
     info.warnings = warnings(&info);

@@ -5,10 +5,45 @@
 
 use std::path::{Path, PathBuf};
 
+use serde::{Deserialize, Serialize};
+
 use super::languages;
 
+/// What probing found next to a source: the sidecars that read, and why others do not.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Survey {
+    /// Sidecars that read as SubRip or WebVTT, sorted by file name.
+    pub found: Vec<Sidecar>,
+    /// Sidecars that do not read, as `file line N: what` (a plan using them stops).
+    pub unreadable: Vec<String>,
+    /// Files named like sidecars whose name does not read (an unknown language code).
+    pub notes: Vec<String>,
+}
+
+impl Survey {
+    /// Nothing found.
+    pub fn is_empty(&self) -> bool {
+        self.found.is_empty() && self.unreadable.is_empty() && self.notes.is_empty()
+    }
+}
+
+/// Finds the sidecars of `source` and reads each once (probing does this, in the background,
+/// so planning needs no file access).
+pub fn survey(source: &Path) -> Survey {
+    let mut out = Survey::default();
+    let (found, notes) = find_all(source);
+    out.notes = notes;
+    for s in found {
+        match read(&s.path) {
+            Ok(_) => out.found.push(s),
+            Err(e) => out.unreadable.push(e.to_string()),
+        }
+    }
+    out
+}
+
 /// A sidecar file found next to a source.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sidecar {
     /// The file.
     pub path: PathBuf,
@@ -23,8 +58,18 @@ pub struct Sidecar {
 /// The sidecars of `source`, sorted by file name. A sidecar whose name carries an unknown
 /// language code is an error naming it.
 pub fn find(source: &Path) -> Result<Vec<Sidecar>, String> {
+    let (found, notes) = find_all(source);
+    match notes.into_iter().next() {
+        Some(e) => Err(e),
+        None => Ok(found),
+    }
+}
+
+/// The sidecars of `source` whose names read, and a note for each whose name does not.
+fn find_all(source: &Path) -> (Vec<Sidecar>, Vec<String>) {
+    let mut notes = Vec::new();
     let (Some(dir), Some(stem)) = (source.parent(), source.file_stem()) else {
-        return Ok(Vec::new());
+        return (Vec::new(), notes);
     };
     let stem = stem.to_string_lossy();
     let dir = if dir.as_os_str().is_empty() {
@@ -33,7 +78,7 @@ pub fn find(source: &Path) -> Result<Vec<Sidecar>, String> {
         dir
     };
     let Ok(entries) = std::fs::read_dir(dir) else {
-        return Ok(Vec::new());
+        return (Vec::new(), notes);
     };
     let mut found = Vec::new();
     for entry in entries.flatten() {
@@ -52,10 +97,14 @@ pub fn find(source: &Path) -> Result<Vec<Sidecar>, String> {
         if !(middle.is_empty() || middle.starts_with('.')) {
             continue; // `movie2.srt` belongs to `movie2`
         }
-        found.push(read_name(&path, middle)?);
+        match read_name(&path, middle) {
+            Ok(s) => found.push(s),
+            Err(e) => notes.push(e),
+        }
     }
     found.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(found)
+    notes.sort();
+    (found, notes)
 }
 
 /// Reads a sidecar's cues (SubRip or WebVTT by extension). Text that is not UTF-8 is read as

@@ -9,7 +9,7 @@
 # On other systems, install by hand: the FFmpeg 5.x or 6.x development libraries
 # (libavcodec, libavformat, libavutil, libswscale, libswresample, libavfilter, libavdevice),
 # clang/libclang (for bindgen), pkg-config, GTK 3 (file dialogs), meson, ninja, nasm and xxd
-# (to build the vendored libvmaf), npm (the player scripts the binary ships), and the ffmpeg/ffprobe
+# (to build the vendored libvmaf), a font for subtitles burned into the picture (libass), npm (the player scripts the binary ships), and the ffmpeg/ffprobe
 # command-line tools; for the window test Xvfb and Mesa's OpenGL; for
 # the player tests Chromium and Node.js 18+ with npm.
 set -euo pipefail
@@ -20,6 +20,7 @@ build_pkgs=(
   libswresample-dev libavfilter-dev libavdevice-dev
   libgtk-3-dev
   meson ninja-build nasm xxd
+  fonts-dejavu-core
 )
 test_pkgs=(ffmpeg xvfb xauth libgl1-mesa-dri libegl1 dpkg-dev python3-venv)
 # Tools that may come from elsewhere (Node.js from NodeSource, a Chromium build): wanted only

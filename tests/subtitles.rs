@@ -453,3 +453,125 @@ fn a_sidecar_that_does_not_read_is_refused_before_encoding() {
         "nothing presented as made"
     );
 }
+
+/// The bottom third of the picture at `secs`, as 8-bit grey values (FFmpeg decodes).
+fn bottom_third(path: &Path, secs: f64) -> Vec<u8> {
+    let out = Command::new("ffmpeg")
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-ss",
+            &format!("{secs}"),
+            "-i",
+        ])
+        .arg(path)
+        .args([
+            "-frames:v",
+            "1",
+            "-vf",
+            "crop=iw:ih/3:0:ih*2/3,format=gray",
+            "-f",
+            "rawvideo",
+            "-",
+        ])
+        .output()
+        .expect("ffmpeg runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+fn mean_abs_diff(a: &[u8], b: &[u8]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| f64::from(x.abs_diff(*y)))
+        .sum::<f64>()
+        / a.len().max(1) as f64
+}
+
+#[test]
+fn burned_subtitles_are_in_the_pictures_while_their_cue_lasts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let movie = dir.path().join("share.mp4");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=480x270:r=30000/1001:d=6",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=f=440:sample_rate=48000:d=6",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-c:a",
+        "aac",
+        movie.to_str().expect("utf-8"),
+    ]);
+    std::fs::write(
+        dir.path().join("share.en.srt"),
+        "1\n00:00:01,000 --> 00:00:03,000\nBURNED INTO THE PICTURE\n",
+    )
+    .expect("srt");
+    let preset = |burn: bool| {
+        format!(
+            "name = \"share-test\"\n[video]\nspeed = \"veryfast\"\n[stills]\ncount = 0\n[subtitles]\nburn = {}\n[[rung]]\nwidth = 480\nheight = 270\nmax_bitrate_bps = 2000000\n",
+            if burn { "\"en\"" } else { "\"fr\"" }
+        )
+    };
+    let mut made = Vec::new();
+    for burn in [true, false] {
+        let p = dir.path().join(format!("p{burn}.toml"));
+        std::fs::write(&p, preset(burn)).expect("preset");
+        let out = dir.path().join(format!("out-{burn}"));
+        let (code, _, stderr) = common::vodkit(
+            &[
+                "encode",
+                movie.to_str().expect("utf-8"),
+                "--preset",
+                p.to_str().expect("utf-8"),
+                "--out",
+                out.to_str().expect("utf-8"),
+            ],
+            dir.path(),
+        );
+        assert_eq!(code, 0, "{stderr}");
+        made.push(out.join("share"));
+    }
+    let (burned, plain) = (
+        made[0].join("share_270p.mp4"),
+        made[1].join("share_270p.mp4"),
+    );
+    // While the cue lasts the bottom of the picture differs by the text; before and after,
+    // only by encoding noise.
+    let during = mean_abs_diff(&bottom_third(&burned, 2.0), &bottom_third(&plain, 2.0));
+    let after = mean_abs_diff(&bottom_third(&burned, 4.5), &bottom_third(&plain, 4.5));
+    let before = mean_abs_diff(&bottom_third(&burned, 0.5), &bottom_third(&plain, 0.5));
+    println!(
+        "bottom third, mean |burned - plain|: before {before:.2}, during {during:.2}, after {after:.2}"
+    );
+    assert!(
+        during > 3.0 * after.max(before).max(0.5),
+        "during {during}, before {before}, after {after}"
+    );
+    // The burned track is not also a text track; the other file keeps it as text.
+    let tracks = |f: &Path| {
+        common::ffprobe(f)["streams"]
+            .as_array()
+            .expect("streams")
+            .iter()
+            .filter(|s| s["codec_type"] == "subtitle")
+            .count()
+    };
+    assert_eq!(tracks(&burned), 0);
+    assert!(!made[0].join("subtitles/en.vtt").exists());
+    assert_eq!(tracks(&plain), 1);
+    assert!(made[1].join("subtitles/en.vtt").exists());
+}

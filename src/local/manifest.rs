@@ -79,6 +79,25 @@ pub fn fingerprint(
         "video": preset.video,
         "audio": plan.audio,
         "metadata": preset.metadata,
+        // The subtitle tracks muxed into the rung, and the sidecar files they come from as
+        // they are now: a changed sidecar remakes the rungs that carry it.
+        "subtitles": plan.subtitles,
+        "sidecars": plan
+            .subtitles
+            .iter()
+            .filter_map(|t| match &t.origin {
+                crate::subtitles::Origin::Sidecar { path } => {
+                    let meta = std::fs::metadata(path).ok()?;
+                    let ns = meta
+                        .modified()
+                        .ok()
+                        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                        .map(|d| d.as_nanos().to_string());
+                    Some(serde_json::json!([meta.len(), ns]))
+                }
+                crate::subtitles::Origin::Embedded { .. } => None,
+            })
+            .collect::<Vec<_>>(),
     })
 }
 
@@ -319,6 +338,9 @@ pub fn write(
     for s in &mut source.sidecars.found {
         s.path = file_name_only(&s.path);
     }
+    // Their problems name folders; the plan's notes say them by file name.
+    source.sidecars.unreadable.clear();
+    source.sidecars.notes.clear();
     for t in &mut plan.subtitles {
         if let crate::subtitles::Origin::Sidecar { path } = &mut t.origin {
             *path = file_name_only(path);

@@ -251,18 +251,27 @@ pub fn encode_with(
     let mut failed = Vec::new();
     let mut measured: Vec<crate::quality::RungQuality> = Vec::new();
     let todo_was_empty = todo.is_empty();
-    // Subtitle cues, read once: muxed into every rung (mov_text) and written as WebVTT.
+    // Subtitle cues, read once: muxed into every rung (mov_text) and written as WebVTT. A
+    // track that cannot be read stops the job before anything is encoded (rungs made without
+    // it would be skipped as done on the next run).
     let text_tracks = if plan.subtitles.is_empty() {
         Ok(Vec::new())
     } else {
         crate::subtitles::outputs::cues(plan).map_err(|e| e.to_string())
     };
+    if let Err(reason) = &text_tracks {
+        return Err(EncodeError::Source {
+            path: plan.source.clone(),
+            reason: format!("subtitles: {reason}"),
+        });
+    }
     let text_in: Arc<Vec<rung::TextIn>> = Arc::new(
         text_tracks
             .as_ref()
             .map(|tracks| {
                 tracks
                     .iter()
+                    .filter(|(t, _)| t.is_text())
                     .map(|(t, cues)| rung::TextIn {
                         language: t
                             .language
@@ -283,10 +292,32 @@ pub fn encode_with(
         events(JobEvent::Stage {
             stage: Stage::Encode,
         });
-        let mut src = source::Source::open(plan).map_err(|reason| EncodeError::Source {
-            path: plan.source.clone(),
-            reason,
-        })?;
+        // A burned-in track: its cues as SubRip for libass, in a private folder removed after.
+        let burn_dir = per_title::Scratch::new("burn");
+        let burn_file = match text_tracks
+            .as_ref()
+            .ok()
+            .and_then(|tracks| tracks.iter().find(|(t, _)| t.burned))
+        {
+            Some((_, cues)) => {
+                let file = burn_dir.join("cues.srt");
+                std::fs::create_dir_all(&*burn_dir)
+                    .and_then(|()| std::fs::write(&file, crate::subtitles::srt::write(cues)))
+                    .map_err(|e| EncodeError::Output {
+                        path: file.clone(),
+                        reason: e.to_string(),
+                    })?;
+                Some(file)
+            }
+            None => None,
+        };
+        let mut src =
+            source::Source::open_burning(plan, burn_file.as_deref()).map_err(|reason| {
+                EncodeError::Source {
+                    path: plan.source.clone(),
+                    reason,
+                }
+            })?;
         let audio_in = src.audio_in();
         let metadata = if preset.metadata.keep_phone_metadata {
             [
@@ -479,7 +510,7 @@ pub fn encode_with(
             }),
         }
     }
-    if !cancelled && !plan.subtitles.is_empty() {
+    if !cancelled {
         // The subtitle tracks as WebVTT files; a track that cannot be read fails like a rung
         // (the title is not presented as whole).
         match text_tracks.and_then(|tracks| crate::subtitles::outputs::write(&dir, &tracks)) {

@@ -267,7 +267,11 @@ fn add_text_stream(octx: &mut format::context::Output, t: &TextIn) -> Result<usi
     let mut ost = octx
         .add_stream(encoder::find(codec::Id::MOV_TEXT))
         .map_err(|e| format!("adding a subtitle stream: {e}"))?;
-    let entry = crate::subtitles::tx3g::SAMPLE_ENTRY;
+    let mut entry = crate::subtitles::tx3g::SAMPLE_ENTRY;
+    if t.forced {
+        // displayFlags: all samples are forced (3GPP TS 26.245), what MP4 players read.
+        entry[0] = 0x80;
+    }
     // SAFETY: the stream was just added and owns its codec parameters; the extradata buffer is
     // allocated with FFmpeg's allocator (padded as FFmpeg requires) and handed over to them.
     unsafe {

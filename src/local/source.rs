@@ -4,6 +4,7 @@
 //! hand both to every rung. Both streams are shifted to the plan's time zero on the way in
 //! (see [`crate::timing`]): the video's constant-rate sequence and the audio start at zero.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::mpsc::SyncSender;
 
@@ -134,6 +135,12 @@ struct AudioSide {
 impl Source {
     /// Opens the source and sets up the decoders, filters and the audio encoder.
     pub fn open(plan: &Plan) -> Result<Self, String> {
+        Self::open_burning(plan, None)
+    }
+
+    /// [`Source::open`], with the subtitles of a SubRip file burned into every picture (after
+    /// the constant-rate step, so on the outputs' timeline, before any rung's scaling).
+    pub fn open_burning(plan: &Plan, burn: Option<&Path>) -> Result<Self, String> {
         av::init();
         let mut input = format::input(&plan.source)
             .map_err(|e| format!("cannot open {}: {e}", plan.source.display()))?;
@@ -157,7 +164,7 @@ impl Source {
         }
         let video = match (plan.source_frame_rate, plan.source_display) {
             (Some(rate), Some(display)) if !plan.rungs.is_empty() => {
-                Some(open_video(&input, plan, rate, display)?)
+                Some(open_video(&input, plan, rate, display, burn)?)
             }
             _ => None,
         };
@@ -256,6 +263,7 @@ fn open_video(
     plan: &Plan,
     rate: FrameRate,
     display: (u32, u32),
+    burn: Option<&Path>,
 ) -> Result<VideoSide, String> {
     let stream = input
         .streams()
@@ -303,7 +311,25 @@ fn open_video(
         } else {
             display
         });
-    let spec = video_filter_spec(&plan.transform, rate, square);
+    let mut spec = video_filter_spec(&plan.transform, rate, square);
+    if let Some(file) = burn {
+        // After `fps` (pictures on the outputs' timeline from zero), before the pixel format.
+        let name = file.to_str().filter(|p| {
+            p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-' | '.'))
+        });
+        let Some(name) = name else {
+            return Err(format!(
+                "{}: a subtitle file path the filter cannot take",
+                file.display()
+            ));
+        };
+        spec = spec.replacen(
+            ",format=yuv420p",
+            &format!(",subtitles=filename={name},format=yuv420p"),
+            1,
+        );
+    }
     let graph = build_graph("buffer", &args, "buffersink", &spec, |_| {})?;
     Ok(VideoSide {
         index: stream.index(),

@@ -363,6 +363,7 @@ fn text_tracks(dir: &Path) -> Vec<TextTrack> {
         .unwrap_or_default();
     planned
         .into_iter()
+        .filter(crate::subtitles::PlannedSubtitle::is_text)
         .filter_map(|planned| {
             let path = dir.join(crate::subtitles::outputs::file_of(&planned));
             let text = std::fs::read_to_string(&path).ok()?;

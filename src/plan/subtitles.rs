@@ -61,7 +61,7 @@ pub fn plan(
         let forced = title.is_some_and(|t| t.to_ascii_lowercase().contains("forced"));
         tracks.push(PlannedSubtitle {
             language: code.map(str::to_owned),
-            name: title.map_or_else(|| menu_name(code, forced, false), str::to_owned),
+            name: title.map_or_else(|| menu_name(code, forced, false), menu_safe),
             origin: Origin::Embedded {
                 index: s.index,
                 codec: s.codec.clone(),
@@ -69,6 +69,7 @@ pub fn plan(
             forced,
             default: false,
             id: String::new(),
+            burned: false,
         });
     }
     if settings.sidecars {
@@ -93,6 +94,7 @@ pub fn plan(
                 forced: f.forced,
                 default: false,
                 id: String::new(),
+                burned: false,
             });
         }
     }
@@ -107,6 +109,32 @@ pub fn plan(
             .find(|t| !t.forced && t.language.as_deref() == Some(code))
     {
         t.default = true;
+    }
+    // Burn-in: the preset's language, a full (not forced) track first.
+    if let Some(code) = settings
+        .burn
+        .as_deref()
+        .and_then(languages::find)
+        .map(|l| l.code)
+    {
+        let pick = tracks
+            .iter()
+            .position(|t| !t.forced && t.language.as_deref() == Some(code))
+            .or_else(|| {
+                tracks
+                    .iter()
+                    .position(|t| t.language.as_deref() == Some(code))
+            });
+        match pick {
+            Some(k) => {
+                tracks[k].burned = true;
+                tracks[k].default = false;
+            }
+            None => notes.push(format!(
+                "no {} subtitles to burn into the picture",
+                languages::find(code).map_or(code, |l| l.name)
+            )),
+        }
     }
     let mut used = HashSet::new();
     let mut names = HashSet::new();
@@ -131,6 +159,26 @@ pub fn plan(
         t.id = id;
     }
     Ok((tracks, notes))
+}
+
+/// A stream's title as a menu name: one line, no double quotes (HLS writes NAME in quotes
+/// without escaping), at most 100 characters.
+fn menu_safe(title: &str) -> String {
+    let one_line: String = title
+        .chars()
+        .map(|c| match c {
+            '"' => '\'',
+            c if c.is_control() => ' ',
+            c => c,
+        })
+        .take(100)
+        .collect();
+    let name = one_line.split_whitespace().collect::<Vec<_>>().join(" ");
+    if name.is_empty() {
+        "Subtitles".to_owned()
+    } else {
+        name
+    }
 }
 
 /// `English`, `French (forced)`, `English (SDH)`, `Subtitles`.
@@ -212,7 +260,7 @@ mod tests {
             streams: vec![
                 stream(2, "mov_text", Some("eng"), Some("SubtitleHandler")),
                 stream(3, "hdmv_pgs_subtitle", Some("ger"), None),
-                stream(4, "ass", None, Some("Signs & songs")),
+                stream(4, "ass", None, Some("Signs & \"songs\"\n")),
                 stream(5, "eia_608", None, None),
             ],
         };
@@ -229,7 +277,7 @@ mod tests {
             got,
             [
                 ("en", "English", true, false),
-                ("und", "Signs & songs", false, false),
+                ("und", "Signs & 'songs'", false, false),
                 ("en-2", "English (2)", false, false),
                 ("fr-forced", "French (forced)", false, true),
             ]

@@ -396,8 +396,13 @@ pub struct SubtitleSettings {
     pub sidecars: bool,
     /// Only these languages (ISO 639 codes: `en`, `fra`); empty keeps every track.
     pub languages: Vec<String>,
-    /// The language players pick first (else the first track's).
+    /// The language players show without being asked (else none: subtitles stay off until
+    /// chosen, forced tracks aside).
     pub default_language: Option<String>,
+    /// Burn this language's subtitles into the picture (for players that show no subtitle
+    /// tracks: messaging apps); that track is then not published as text.
+    #[serde(alias = "burn_subtitles")]
+    pub burn: Option<String>,
 }
 
 impl Default for SubtitleSettings {
@@ -407,6 +412,7 @@ impl Default for SubtitleSettings {
             sidecars: true,
             languages: Vec::new(),
             default_language: None,
+            burn: None,
         }
     }
 }

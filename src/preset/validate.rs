@@ -61,13 +61,18 @@ pub fn validate(p: &Preset) -> Vec<Problem> {
         );
     }
     let s = &p.subtitles;
-    for code in s.languages.iter().chain(s.default_language.iter()) {
+    let named = s
+        .languages
+        .iter()
+        .map(|c| ("subtitles.languages", c))
+        .chain(
+            s.default_language
+                .iter()
+                .map(|c| ("subtitles.default_language", c)),
+        )
+        .chain(s.burn.iter().map(|c| ("subtitles.burn", c)));
+    for (field, code) in named {
         if crate::subtitles::languages::find(code).is_none() {
-            let field = if s.default_language.as_ref() == Some(code) {
-                "subtitles.default_language"
-            } else {
-                "subtitles.languages"
-            };
             top(
                 field,
                 format!("'{code}' is not a language code (ISO 639-1 like en, or 639-2 like eng)"),

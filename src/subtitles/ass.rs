@@ -13,15 +13,20 @@ pub fn event_text(packet: &str) -> String {
         None => (8, line),
     };
     let text = body.splitn(fields + 1, ',').nth(fields).unwrap_or(body);
-    strip_overrides(text)
+    strip_overrides(text, true)
 }
 
-/// Removes override blocks, keeping italic, bold and underline as WebVTT tags.
-pub fn strip_overrides(text: &str) -> String {
+/// Removes override blocks (`{\...}`), keeping italic, bold and underline as WebVTT tags.
+/// `ass`: the text is ASS (every `{...}` is a block, `\N`, `\n` and `\h` are escapes); else it
+/// is SubRip or WebVTT carrying stray ASS overrides (`{\an8}`), where `{Music}` is text.
+pub fn strip_overrides(text: &str, ass: bool) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     let mut open: Vec<char> = Vec::new();
-    while let Some(start) = rest.find('{') {
+    let opens = |t: &str| {
+        if ass { t.find('{') } else { t.find("{\\") }
+    };
+    while let Some(start) = opens(rest) {
         out.push_str(&rest[..start]);
         let Some(end) = rest[start..].find('}') else {
             out.push_str(&rest[start..]);
@@ -46,9 +51,13 @@ pub fn strip_overrides(text: &str) -> String {
     for tag in open.iter().rev() {
         out.push_str(&format!("</{tag}>"));
     }
-    out.replace("\\N", "\n")
-        .replace("\\n", "\n")
-        .replace("\\h", " ")
+    if ass {
+        out.replace("\\N", "\n")
+            .replace("\\n", "\n")
+            .replace("\\h", " ")
+    } else {
+        out
+    }
 }
 
 #[cfg(test)]
@@ -65,7 +74,11 @@ mod tests {
             event_text("Dialogue: 0,0:00:01.00,0:00:02.00,Default,,0,0,0,,{\\i1}Quiet{\\i0} now"),
             "<i>Quiet</i> now"
         );
-        assert_eq!(strip_overrides("{\\b1}left open"), "<b>left open</b>");
-        assert_eq!(strip_overrides("no {brace"), "no {brace");
+        assert_eq!(strip_overrides("{\\b1}left open", true), "<b>left open</b>");
+        assert_eq!(strip_overrides("no {brace", true), "no {brace");
+        assert_eq!(
+            strip_overrides("{\\an8}{Music} a\\nb", false),
+            "{Music} a\\nb"
+        );
     }
 }

@@ -47,10 +47,40 @@ pub fn clean_tags(text: &str) -> String {
         match after.find('>') {
             Some(close) => {
                 let tag = &after[1..close];
-                let bare = tag.trim().trim_start_matches('/').to_ascii_lowercase();
-                if matches!(bare.as_str(), "i" | "b" | "u") {
+                let name: String = tag
+                    .trim()
+                    .trim_start_matches('/')
+                    .trim()
+                    .chars()
+                    .take_while(char::is_ascii_alphanumeric)
+                    .collect::<String>()
+                    .to_ascii_lowercase();
+                let is_tag = !tag.starts_with(char::is_whitespace)
+                    && matches!(
+                        name.as_str(),
+                        "i" | "b"
+                            | "u"
+                            | "font"
+                            | "c"
+                            | "v"
+                            | "span"
+                            | "lang"
+                            | "ruby"
+                            | "rt"
+                            | "s"
+                    );
+                if !is_tag {
+                    // "I <3 you > all": text, not a tag.
                     out.push('<');
-                    out.push_str(&tag.trim().to_ascii_lowercase());
+                    rest = &after[1..];
+                    continue;
+                }
+                if matches!(name.as_str(), "i" | "b" | "u") {
+                    out.push('<');
+                    if tag.trim().starts_with('/') {
+                        out.push('/');
+                    }
+                    out.push_str(&name);
                     out.push('>');
                 }
                 rest = &after[close + 1..];
@@ -63,10 +93,42 @@ pub fn clean_tags(text: &str) -> String {
         }
     }
     out.push_str(rest);
-    out.replace("&nbsp;", "\u{a0}")
+    entities(&out)
+}
+
+/// The character references subtitle files use, as characters (`&amp;` last, so `&amp;lt;`
+/// stays `&lt;`).
+fn entities(text: &str) -> String {
+    let mut out = text
+        .replace("&nbsp;", "\u{a0}")
         .replace("&lt;", "<")
         .replace("&gt;", ">")
-        .replace("&amp;", "&")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&lrm;", "\u{200e}")
+        .replace("&rlm;", "\u{200f}");
+    // Numeric references: &#233; and &#xE9;.
+    let mut from = 0;
+    while let Some(found) = out[from..].find("&#") {
+        let at = from + found;
+        let rest = &out[at + 2..];
+        let code = rest.find(';').filter(|&e| e <= 8).and_then(|end| {
+            let digits = &rest[..end];
+            let n = match digits.strip_prefix(['x', 'X']) {
+                Some(hex) => u32::from_str_radix(hex, 16).ok(),
+                None => digits.parse().ok(),
+            };
+            n.and_then(char::from_u32).map(|c| (c, end))
+        });
+        match code {
+            Some((c, end)) => {
+                out.replace_range(at..at + 3 + end, &c.to_string());
+                from = at + c.len_utf8();
+            }
+            None => from = at + 2,
+        }
+    }
+    out.replace("&amp;", "&")
 }
 
 #[cfg(test)]
@@ -115,5 +177,11 @@ mod tests {
             clean_tags("<font color=\"#ff0000\">Red</font> and <I>it</I> &amp; <b>bold</b> 3 < 4"),
             "Red and <i>it</i> & <b>bold</b> 3 < 4"
         );
+        assert_eq!(clean_tags("I <3 you > all"), "I <3 you > all");
+        assert_eq!(
+            clean_tags("&quot;Caf&#233;&quot; &#x2014; &lrm;ok &#zz; &#"),
+            "\"Café\" — \u{200e}ok &#zz; &#"
+        );
+        assert_eq!(clean_tags("<i >a</ i>"), "<i>a</i>");
     }
 }

@@ -37,6 +37,18 @@ pub fn read(path: &Path, indices: &[usize]) -> Result<HashMap<usize, Vec<Cue>>, 
         }
         wanted.insert(index, (codec, f64::from(stream.time_base())));
     }
+    // Only the subtitle streams' packets are wanted: the demuxer skips the rest's payloads.
+    let others: Vec<usize> = input
+        .streams()
+        .map(|s| s.index())
+        .filter(|i| !wanted.contains_key(i))
+        .collect();
+    for index in others {
+        if let Some(mut s) = input.stream_mut(index) {
+            // SAFETY: a plain field write on a stream of the open input.
+            unsafe { (*s.as_mut_ptr()).discard = ffmpeg::ffi::AVDiscard::AVDISCARD_ALL };
+        }
+    }
     let mut cues: HashMap<usize, Vec<Cue>> = indices.iter().map(|&i| (i, Vec::new())).collect();
     let mut open: HashMap<usize, usize> = HashMap::new();
     for (stream, packet) in input.packets() {
@@ -83,6 +95,7 @@ pub fn text_of(codec: &str, data: &[u8]) -> String {
         // SubRip and WebVTT payloads are the cue text.
         _ => clean_tags(&ass::strip_overrides(
             String::from_utf8_lossy(data).trim_end_matches('\0'),
+            false,
         )),
     }
 }

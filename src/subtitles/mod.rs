@@ -53,6 +53,16 @@ pub struct PlannedSubtitle {
     pub default: bool,
     /// The file name stem of its outputs (`en`, `en-2`, `und`): unique within the title.
     pub id: String,
+    /// Burned into the picture (the preset's `burn`): not published as a text track.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub burned: bool,
+}
+
+impl PlannedSubtitle {
+    /// Published as a text track (WebVTT, HLS, DASH, mov_text): every track not burned in.
+    pub fn is_text(&self) -> bool {
+        !self.burned
+    }
 }
 
 /// Codecs whose packets are text Vodkit reads.

@@ -58,15 +58,37 @@ pub fn write(
     tracks: &[(PlannedSubtitle, Vec<Cue>)],
 ) -> Result<Vec<(PathBuf, usize)>, String> {
     if tracks.is_empty() {
+        remove_stale(dir, tracks);
         return Ok(Vec::new());
     }
     std::fs::create_dir_all(dir.join(FOLDER))
         .map_err(|e| format!("cannot write {}: {e}", dir.join(FOLDER).display()))?;
     let mut written = Vec::new();
-    for (track, cues) in tracks {
+    for (track, cues) in tracks.iter().filter(|(t, _)| t.is_text()) {
         let path = dir.join(file_of(track));
         crate::local::write_atomically(&path, vtt::write(cues).as_bytes())?;
         written.push((path, cues.len()));
     }
+    remove_stale(dir, tracks);
     Ok(written)
+}
+
+/// Removes WebVTT files an earlier encode of the title wrote for tracks this plan does not
+/// have (so `serve` and uploads never hand them out).
+pub fn remove_stale(dir: &Path, tracks: &[(PlannedSubtitle, Vec<Cue>)]) {
+    let keep: Vec<String> = tracks
+        .iter()
+        .filter(|(t, _)| t.is_text())
+        .map(|(t, _)| format!("{}.vtt", t.id))
+        .collect();
+    for entry in std::fs::read_dir(dir.join(FOLDER))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".vtt") && !keep.contains(&name) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }

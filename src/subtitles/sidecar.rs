@@ -90,7 +90,7 @@ fn find_all(source: &Path) -> (Vec<Sidecar>, Vec<String>) {
         }
         let Some(middle) = name
             .strip_prefix(stem.as_ref())
-            .and_then(|rest| rest.get(..rest.len() - 4))
+            .and_then(|rest| rest.get(..rest.len().checked_sub(4)?))
         else {
             continue;
         };
@@ -163,9 +163,11 @@ fn read_name(path: &Path, middle: &str) -> Result<Sidecar, String> {
             _ => match languages::find(part) {
                 Some(l) if sidecar.language.is_none() => sidecar.language = Some(l.code.to_owned()),
                 _ => {
+                    // The file's name only: notes travel into plans and manifests.
                     return Err(format!(
                         "{}: '{part}' in the name is not a language code (name sidecars like movie.en.srt, movie.fr.forced.vtt)",
-                        path.display()
+                        path.file_name()
+                            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
                     ));
                 }
             },

@@ -56,6 +56,12 @@ pub fn parse(text: &str, path: &str) -> Result<Vec<Cue>, SubtitleError> {
         let mut body = Vec::new();
         let mut k = at + 1;
         while k < lines.len() && !lines[k].trim().is_empty() {
+            // A file missing the blank line between cues: the next cue starts here.
+            let number_then_time = lines[k].trim().chars().all(|c| c.is_ascii_digit())
+                && lines.get(k + 1).is_some_and(|l| times(l).is_some());
+            if times(lines[k]).is_some() || number_then_time {
+                break;
+            }
             body.push(lines[k]);
             k += 1;
         }
@@ -63,7 +69,7 @@ pub fn parse(text: &str, path: &str) -> Result<Vec<Cue>, SubtitleError> {
             start_secs: start,
             end_secs: end,
             // Some files carry ASS position tags ({\an8}); they are not text.
-            text: clean_tags(&ass::strip_overrides(&body.join("\n"))),
+            text: clean_tags(&ass::strip_overrides(&body.join("\n"), false)),
         });
         i = k;
     }
@@ -94,7 +100,8 @@ pub fn clock(text: &str) -> Option<f64> {
     };
     let number = |t: &str| t.trim().parse::<u64>().ok();
     let (h, m, s) = (number(h)?, number(m)?, number(s)?);
-    if m >= 60
+    if h > 999
+        || m >= 60
         || s >= 60
         || ms.is_empty()
         || ms.len() > 3
@@ -104,6 +111,25 @@ pub fn clock(text: &str) -> Option<f64> {
     }
     let frac = ms.parse::<f64>().ok()? / 10f64.powi(i32::try_from(ms.len()).ok()?);
     Some((h * 3600 + m * 60 + s) as f64 + frac)
+}
+
+/// A SubRip file of `cues` (what libass reads for burning them into the picture).
+pub fn write(cues: &[Cue]) -> String {
+    let mut out = String::new();
+    for (k, c) in cues.iter().enumerate() {
+        let text: Vec<&str> = c.text.lines().filter(|l| !l.trim().is_empty()).collect();
+        if text.is_empty() {
+            continue;
+        }
+        out.push_str(&format!(
+            "{}\n{} --> {}\n{}\n\n",
+            k + 1,
+            timing_text(c.start_secs),
+            timing_text(c.end_secs),
+            text.join("\n")
+        ));
+    }
+    out
 }
 
 fn timing_text(secs: f64) -> String {
@@ -135,6 +161,18 @@ mod tests {
     }
 
     #[test]
+    fn a_missing_blank_line_does_not_swallow_the_next_cue() {
+        let text = "1\n00:00:01,000 --> 00:00:02,000\nOne {Music}\n2\n00:00:03,000 --> 00:00:04,000\nTwo\n";
+        let cues = parse(text, "a.srt").expect("parse");
+        assert_eq!(cues.len(), 2, "{cues:?}");
+        assert_eq!(
+            cues[0].text, "One {Music}",
+            "only {{\\...}} blocks are ASS overrides"
+        );
+        assert_eq!(cues[1].start_secs, 3.0);
+    }
+
+    #[test]
     fn errors_name_the_file_and_line() {
         let e = parse("1\n00:00:01,000 -> 00:00:02,000\nHi\n", "movie.en.srt").expect_err("bad");
         assert_eq!(e.line, Some(2));
@@ -155,10 +193,21 @@ mod tests {
     }
 
     #[test]
+    fn writes_what_it_reads() {
+        let cues = parse(
+            "1\n00:00:01,000 --> 00:00:02,500\n<i>Hi</i>\nthere\n",
+            "a.srt",
+        )
+        .expect("parse");
+        assert_eq!(parse(&write(&cues), "b.srt").expect("again"), cues);
+    }
+
+    #[test]
     fn clocks() {
         assert_eq!(clock("01:02:03,004"), Some(3723.004));
         assert_eq!(clock("0:00:00.5"), Some(0.5));
         assert_eq!(clock("00:61:00,000"), None);
         assert_eq!(clock("00:00:00"), None);
+        assert_eq!(clock("99999999999999999999:00:00,000"), None);
     }
 }

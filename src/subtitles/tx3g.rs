@@ -70,7 +70,11 @@ pub fn sample(text: &str) -> Vec<u8> {
         }
     }
     let bytes = plain.as_bytes();
-    let len = bytes.len().min(usize::from(u16::MAX));
+    // At most 65,535 bytes, cut where a character starts.
+    let mut len = bytes.len().min(usize::from(u16::MAX));
+    while !plain.is_char_boundary(len) {
+        len -= 1;
+    }
     let mut out = Vec::with_capacity(2 + len + 10 + records.len() * 12);
     out.extend_from_slice(&u16::try_from(len).unwrap_or(u16::MAX).to_be_bytes());
     out.extend_from_slice(&bytes[..len]);
@@ -93,27 +97,36 @@ pub fn sample(text: &str) -> Vec<u8> {
     out
 }
 
-/// The samples of a track, `(start seconds, bytes)`, each lasting until the next: an empty
-/// sample before the first cue (when it starts after zero) and after each cue that the next
-/// does not follow at once. Overlapping cues are shown one after the other (tx3g shows one
-/// sample at a time): a cue starting before the previous ends cuts it short.
+/// The samples of a track, `(start seconds, bytes)`, each lasting until the next: time is cut
+/// at every cue's start and end, and each piece shows the cues active then (two speakers'
+/// overlapping lines one above the other), or nothing (an empty sample clears the screen).
+/// Pieces shorter than a millisecond (the track's tick) are left out.
 pub fn samples(cues: &[Cue], end_secs: f64) -> Vec<(f64, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut at = 0.0;
-    for (k, c) in cues.iter().enumerate() {
-        let start = c.start_secs.max(at);
-        if start > at + 1e-6 || (k == 0 && start > 0.0) {
-            out.push((at, sample("")));
+    let mut bounds: Vec<f64> = cues
+        .iter()
+        .flat_map(|c| [c.start_secs, c.end_secs])
+        .chain([0.0, end_secs])
+        .filter(|t| t.is_finite() && *t >= 0.0)
+        .collect();
+    bounds.sort_by(f64::total_cmp);
+    bounds.dedup_by(|a, b| (*a - *b).abs() < 0.001);
+    let mut out: Vec<(f64, Vec<u8>)> = Vec::new();
+    for w in bounds.windows(2) {
+        let (from, to) = (w[0], w[1]);
+        if to - from < 0.001 {
+            continue;
         }
-        let next = cues.get(k + 1).map_or(f64::INFINITY, |n| n.start_secs);
-        let stop = c.end_secs.min(next).max(start);
-        if stop > start {
-            out.push((start, sample(&c.text)));
-            at = stop;
+        let mid = (from + to) / 2.0;
+        let text: Vec<&str> = cues
+            .iter()
+            .filter(|c| c.start_secs <= mid && c.end_secs > mid)
+            .map(|c| c.text.as_str())
+            .collect();
+        let bytes = sample(&text.join("\n"));
+        if out.last().is_some_and(|(_, prev)| *prev == bytes) {
+            continue; // the same text goes on
         }
-    }
-    if at < end_secs {
-        out.push((at, sample("")));
+        out.push((from, bytes));
     }
     out
 }
@@ -148,26 +161,54 @@ mod tests {
     }
 
     #[test]
-    fn gaps_are_empty_samples() {
-        let cue = |a: f64, b: f64| Cue {
+    fn gaps_are_empty_samples_and_overlaps_share_the_screen() {
+        let cue = |a: f64, b: f64, t: &str| Cue {
             start_secs: a,
             end_secs: b,
-            text: "x".to_owned(),
+            text: t.to_owned(),
         };
-        let starts: Vec<(f64, usize)> =
-            samples(&[cue(1.0, 2.5), cue(2.5, 3.0), cue(5.0, 6.0)], 10.0)
-                .into_iter()
-                .map(|(t, b)| (t, b.len()))
-                .collect();
-        assert_eq!(
-            starts,
-            [(0.0, 2), (1.0, 3), (2.5, 3), (3.0, 2), (5.0, 3), (6.0, 2)]
-        );
-        // Overlaps: the first is cut where the second starts.
-        let starts: Vec<f64> = samples(&[cue(0.0, 3.0), cue(2.0, 4.0)], 4.0)
-            .into_iter()
-            .map(|(t, _)| t)
-            .collect();
-        assert_eq!(starts, [0.0, 2.0]);
+        let got: Vec<(f64, String)> = samples(
+            &[cue(1.0, 2.5, "a"), cue(2.5, 3.0, "b"), cue(5.0, 6.0, "c")],
+            10.0,
+        )
+        .into_iter()
+        .map(|(t, b)| (t, super::super::embedded::text_of("mov_text", &b)))
+        .collect();
+        let want = [
+            (0.0, ""),
+            (1.0, "a"),
+            (2.5, "b"),
+            (3.0, ""),
+            (5.0, "c"),
+            (6.0, ""),
+        ];
+        assert_eq!(got.len(), want.len(), "{got:?}");
+        for (g, w) in got.iter().zip(want) {
+            assert!((g.0 - w.0).abs() < 1e-9 && g.1 == w.1, "{got:?}");
+        }
+        // Two speakers: both lines while they overlap, none lost; same start, both shown.
+        let got: Vec<(f64, String)> = samples(
+            &[
+                cue(0.0, 3.0, "first"),
+                cue(2.0, 4.0, "second"),
+                cue(5.0, 6.0, "x"),
+                cue(5.0, 6.0, "y"),
+            ],
+            6.0,
+        )
+        .into_iter()
+        .map(|(t, b)| (t, super::super::embedded::text_of("mov_text", &b)))
+        .collect();
+        let want = [
+            (0.0, "first"),
+            (2.0, "first\nsecond"),
+            (3.0, "second"),
+            (4.0, ""),
+            (5.0, "x\ny"),
+        ];
+        assert_eq!(got.len(), want.len(), "{got:?}");
+        for (g, w) in got.iter().zip(want) {
+            assert!((g.0 - w.0).abs() < 1e-9 && g.1 == w.1, "{got:?}");
+        }
     }
 }

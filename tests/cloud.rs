@@ -52,6 +52,26 @@ fn every_builtin_preset_makes_a_valid_job_on_several_sources() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut files = Vec::new();
     let mut wire_files = Vec::new();
+    // A source with two sidecar subtitle files: caption selectors, a WebVTT group per track,
+    // and (with a burn-in preset) captions burned into every rung.
+    let subbed = dir.path().join("subbed.mp4");
+    std::fs::copy(common::basic(), &subbed).expect("copy");
+    std::fs::write(
+        dir.path().join("subbed.en.srt"),
+        "1\n00:00:01,000 --> 00:00:02,000\nHello\n",
+    )
+    .expect("srt");
+    std::fs::write(
+        dir.path().join("subbed.fr.vtt"),
+        "WEBVTT\n\n00:01.000 --> 00:02.000\nBonjour\n",
+    )
+    .expect("vtt");
+    let burn = dir.path().join("burn-share.toml");
+    std::fs::write(
+        &burn,
+        "name = \"burn-share\"\n[subtitles]\nburn = \"en\"\n[[rung]]\nwidth = 320\nheight = 240\nmax_bitrate_bps = 800000\n",
+    )
+    .expect("preset");
     let sources = [
         common::uhd(),
         common::basic(),
@@ -60,10 +80,45 @@ fn every_builtin_preset_makes_a_valid_job_on_several_sources() {
         common::hdr_hevc(),
         common::no_audio(),
         common::vfr(),
+        subbed.clone(),
     ];
+    let burn_preset = burn.to_str().expect("utf-8").to_owned();
     for source in &sources {
-        for preset in ["web-ladder", "phone-share", "share-1080p", "hevc-archive"] {
+        let mut presets = vec!["web-ladder", "phone-share", "share-1080p", "hevc-archive"];
+        if *source == subbed {
+            presets.push(&burn_preset);
+        }
+        for preset in presets {
             let job = job_json(source, preset, dir.path());
+            if *source == subbed {
+                let selectors = &job["Settings"]["Inputs"][0]["CaptionSelectors"];
+                assert_eq!(
+                    selectors.as_object().map_or(0, serde_json::Map::len),
+                    2,
+                    "{job}"
+                );
+                let groups = job["Settings"]["OutputGroups"].as_array().expect("groups");
+                let vtt_groups = groups
+                    .iter()
+                    .filter(|g| {
+                        g["Name"]
+                            .as_str()
+                            .is_some_and(|n| n.starts_with("Subtitles "))
+                    })
+                    .count();
+                let burned = preset == burn_preset;
+                assert_eq!(vtt_groups, if burned { 1 } else { 2 }, "{preset}: {job}");
+                assert_eq!(
+                    groups[0]["Outputs"][0]["CaptionDescriptions"][0]["DestinationSettings"]["DestinationType"]
+                        == "BURN_IN",
+                    burned,
+                    "{preset}"
+                );
+            }
+            let preset = Path::new(preset)
+                .file_stem()
+                .map_or_else(|| preset.to_owned(), |s| s.to_string_lossy().into_owned());
+            let preset = preset.as_str();
             let stem = source.file_stem().expect("stem").to_string_lossy();
             let path = dir.path().join(format!("{stem}-{preset}.json"));
             std::fs::write(&path, serde_json::to_vec_pretty(&job).expect("json")).expect("write");
@@ -779,6 +834,80 @@ impl SubmitFixture {
         )
         .await
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subtitle_tracks_travel_beside_the_source_as_webvtt() {
+    let fx = SubmitFixture::new(vec![step("COMPLETE", 100, None)]).await;
+    // The basic clip with a French sidecar (Windows line ends, as such files come).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = dir.path().join("film.mp4");
+    std::fs::copy(common::basic(), &source).expect("copy");
+    std::fs::write(
+        dir.path().join("film.fr.srt"),
+        "1\r\n00:00:01,000 --> 00:00:02,500\r\nBonjour à tous\r\n",
+    )
+    .expect("srt");
+    let plan = vodkit::plan::plan(&vodkit::probe::probe(&source).expect("probe"), &fx.preset)
+        .expect("plan");
+    assert_eq!(plan.subtitles.len(), 1);
+    let (sink, _) = recorder();
+    submit(
+        &fx.clients,
+        &plan,
+        &fx.preset,
+        &fx.options,
+        &sink,
+        &CancelToken::new(),
+    )
+    .await
+    .expect("the job completes");
+    // The cues, placed as locally, wait beside the source.
+    let key = format!("vod/inputs/{}/film.fr.vtt", &sha256_hex(&source)[..16]);
+    let object = fx
+        .s3
+        .get_object()
+        .bucket("vod-bucket")
+        .key(&key)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{key}: {e:?}"));
+    let body = object.body.collect().await.expect("body").into_bytes();
+    let text = String::from_utf8_lossy(&body);
+    assert_eq!(
+        text, "WEBVTT\n\n00:00:01.000 --> 00:00:02.500\nBonjour à tous\n",
+        "the same bytes as the local subtitles/fr.vtt"
+    );
+    // The job reads them through a caption selector and writes subtitles/fr.vtt.
+    let create = fx
+        .mc
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "POST" && r.target.ends_with("/jobs"))
+        .expect("CreateJob");
+    let job: Value = serde_json::from_slice(&create.body).expect("json");
+    let selector = &job["settings"]["inputs"][0]["captionSelectors"]["Captions Selector 1"];
+    assert_eq!(
+        selector["sourceSettings"]["fileSourceSettings"]["sourceFile"],
+        format!("s3://vod-bucket/{key}"),
+        "{job}"
+    );
+    let group = job["settings"]["outputGroups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .find(|g| g["name"] == "Subtitles fr")
+        .expect("a WebVTT group");
+    assert!(
+        group["outputGroupSettings"]["fileGroupSettings"]["destination"]
+            .as_str()
+            .is_some_and(|d| d.ends_with("/subtitles/fr")),
+        "{group}"
+    );
+    assert_eq!(
+        group["outputs"][0]["captionDescriptions"][0]["languageCode"],
+        "FRA"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -36,6 +36,27 @@ pub fn input_path(file_name: &str, source_sha256: &str) -> String {
     format!("inputs/{content}/{file_name}")
 }
 
+/// Where a subtitle track's WebVTT goes for the job: beside the source, as
+/// `inputs/<content>/<title>.<id>.vtt`. It holds the cues as the local encode places them
+/// (the source's own streams, which MediaConvert does not read from MP4 and Matroska, and the
+/// sidecars alike), so cloud and local outputs carry the same cues at the same times.
+pub fn caption_url(
+    place: &JobPlace,
+    plan: &Plan,
+    track: &crate::subtitles::PlannedSubtitle,
+) -> String {
+    let folder = place
+        .input_url
+        .rsplit_once('/')
+        .map_or(place.input_url.as_str(), |(f, _)| f);
+    format!("{folder}/{}.{}.vtt", plan.title, track.id)
+}
+
+/// The caption selector of the k-th subtitle track.
+fn caption_selector(k: usize) -> String {
+    format!("Captions Selector {}", k + 1)
+}
+
 /// The bucket, prefix, role and queue jobs use.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JobTarget {
@@ -305,6 +326,26 @@ pub fn create_job_request(
         if let Some(a) = audio_description(plan) {
             output["AudioDescriptions"] = json!([a]);
         }
+        // A burned-in track is drawn into every rung's pictures, as locally.
+        if let Some(k) = plan.subtitles.iter().position(|t| t.burned) {
+            output["CaptionDescriptions"] = json!([{
+                "CaptionSelectorName": caption_selector(k),
+                "DestinationSettings": {
+                    "DestinationType": "BURN_IN",
+                    "BurninDestinationSettings": {
+                        "Alignment": "CENTERED",
+                        "FontSize": 0,
+                        "FontColor": "WHITE",
+                        "OutlineColor": "BLACK",
+                        "OutlineSize": 2,
+                        "ShadowOpacity": 0,
+                        "BackgroundOpacity": 0,
+                        "TeletextSpacing": "PROPORTIONAL",
+                        "StylePassthrough": "DISABLED",
+                    }
+                },
+            }]);
+        }
         outputs.push(output);
     }
     let output_url = &place.output_url;
@@ -349,6 +390,41 @@ pub fn create_job_request(
             }],
         }));
     }
+    // Each text track: a WebVTT file of its own, `subtitles/<id>.vtt`, as locally.
+    for (k, t) in plan
+        .subtitles
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.is_text())
+    {
+        let mut caption = json!({
+            "CaptionSelectorName": caption_selector(k),
+            "DestinationSettings": {
+                "DestinationType": "WEBVTT",
+                "WebvttDestinationSettings": { "StylePassthrough": "DISABLED" }
+            },
+            "LanguageDescription": t.name,
+        });
+        if let Some(l) = t
+            .language
+            .as_deref()
+            .and_then(crate::subtitles::languages::find)
+        {
+            caption["LanguageCode"] = json!(l.three.to_ascii_uppercase());
+        }
+        groups.push(json!({
+            "Name": format!("Subtitles {}", t.id),
+            "OutputGroupSettings": {
+                "Type": "FILE_GROUP_SETTINGS",
+                "FileGroupSettings": { "Destination": format!("{output_url}subtitles/{}", t.id) }
+            },
+            "Outputs": [{
+                "ContainerSettings": { "Container": "RAW" },
+                "Extension": "vtt",
+                "CaptionDescriptions": [caption],
+            }],
+        }));
+    }
     let mut input = json!({
         "FileInput": place.input_url,
         "TimecodeSource": "ZEROBASED",
@@ -373,6 +449,25 @@ pub fn create_job_request(
     }
     if plan.audio.is_some() {
         input["AudioSelectors"] = json!({ "Audio Selector 1": { "DefaultSelection": "DEFAULT" } });
+    }
+    if !plan.subtitles.is_empty() {
+        let selectors: serde_json::Map<String, Value> = plan
+            .subtitles
+            .iter()
+            .enumerate()
+            .map(|(k, t)| {
+                (
+                    caption_selector(k),
+                    json!({
+                        "SourceSettings": {
+                            "SourceType": "WEBVTT",
+                            "FileSourceSettings": { "SourceFile": caption_url(place, plan, t) }
+                        }
+                    }),
+                )
+            })
+            .collect();
+        input["CaptionSelectors"] = Value::Object(selectors);
     }
     let mut request = json!({
         "Role": target.role_arn,

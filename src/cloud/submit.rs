@@ -51,6 +51,42 @@ pub struct Submitted {
     pub summary: Option<Summary>,
 }
 
+/// Puts each subtitle track's WebVTT (cues placed as the local encode places them) where the
+/// job's caption selectors read it (see [`super::job_spec::caption_url`]).
+async fn put_captions(
+    clients: &Clients,
+    plan: &Plan,
+    place: &super::JobPlace,
+) -> Result<(), CloudError> {
+    if plan.subtitles.is_empty() {
+        return Ok(());
+    }
+    let tracks = crate::subtitles::outputs::cues(plan)
+        .map_err(|e| CloudError::new(format!("{}: subtitles: {e}", plan.source.display())))?;
+    for (track, cues) in &tracks {
+        let url = super::job_spec::caption_url(place, plan, track);
+        let (bucket, key) =
+            parse_s3_url(&url).ok_or_else(|| CloudError::new(format!("bad subtitle URL {url}")))?;
+        clients
+            .s3
+            .put_object()
+            .bucket(&bucket)
+            .key(&key)
+            .content_type("text/vtt; charset=utf-8")
+            .body(crate::subtitles::vtt::write(cues).into_bytes().into())
+            .send()
+            .await
+            .map_err(|e| {
+                clients.explain(
+                    &e,
+                    &format!("writing the {} subtitles to {url}", track.name),
+                    super::errors::On::Object("s3:PutObject", &bucket, &key),
+                )
+            })?;
+    }
+    Ok(())
+}
+
 /// Runs a plan on MediaConvert. See the module documentation.
 pub async fn submit(
     clients: &Clients,
@@ -98,6 +134,7 @@ pub async fn submit(
         }
         CloudError::Failed(m) => named(m),
     })?;
+    put_captions(clients, plan, &place).await?;
     if cancel.is_cancelled() {
         return Err(CloudError::Cancelled);
     }

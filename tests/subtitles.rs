@@ -157,7 +157,7 @@ fn source(dir: &Path) -> PathBuf {
         movie.to_str().expect("utf-8"),
     ]);
     std::fs::write(dir.join("movie.fr.srt"), FRENCH).expect("fr");
-    std::fs::write(dir.join("movie.de.vtt"), GERMAN).expect("de");
+    std::fs::write(dir.join("movie.de.sdh.vtt"), GERMAN).expect("de");
     movie
 }
 
@@ -242,6 +242,7 @@ fn source_and_sidecar_subtitles_reach_every_output() {
             "{rung}"
         );
         assert_eq!(subs[2]["tags"]["handler_name"], "French", "{rung}");
+        assert_eq!(subs[1]["tags"]["handler_name"], "German (SDH)", "{rung}");
         assert_same_times(
             &cue_times(&title.join(rung)),
             &[(1.0, 2.5), (5.0, 6.0)],
@@ -252,13 +253,19 @@ fn source_and_sidecar_subtitles_reach_every_output() {
     // HLS: a subtitle rendition per language, the English one the default, every variant
     // pointing at the group; each media playlist's segments cover the title.
     let master = std::fs::read_to_string(title.join("index.m3u8")).expect("master");
-    for (lang, name) in [("en", "English"), ("fr", "French"), ("de", "German")] {
+    for (lang, name) in [("en", "English"), ("fr", "French"), ("de", "German (SDH)")] {
         let line = master
             .lines()
             .find(|l| l.contains("TYPE=SUBTITLES") && l.contains(&format!("LANGUAGE=\"{lang}\"")))
             .unwrap_or_else(|| panic!("no {lang} subtitles in\n{master}"));
         assert!(line.contains(&format!("NAME=\"{name}\"")), "{line}");
         assert_eq!(line.contains("DEFAULT=YES"), lang == "en", "{line}");
+        // For the deaf and hard of hearing: said so, as Apple's players look for it.
+        assert_eq!(
+            line.contains("CHARACTERISTICS=\"public.accessibility.transcribes-spoken-dialog"),
+            lang == "de",
+            "{line}"
+        );
         let playlist = std::fs::read_to_string(title.join(format!("stream/sub_{lang}.m3u8")))
             .expect("subtitle playlist");
         let total: f64 = playlist

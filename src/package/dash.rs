@@ -166,6 +166,8 @@ pub fn mpd(title: &Title, sel: &Selection) -> Result<Vec<u8>, String> {
                     "value",
                     if p.forced {
                         "forced-subtitle"
+                    } else if p.sdh {
+                        "caption"
                     } else {
                         "subtitle"
                     }

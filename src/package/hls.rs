@@ -44,6 +44,10 @@ pub fn master(title: &Title, sel: &Selection) -> Result<Vec<u8>, String> {
             // Forced subtitles are picked by the player's language; the others on request.
             autoselect: p.default || p.forced,
             forced: p.forced,
+            characteristics: p.sdh.then(|| {
+                "public.accessibility.transcribes-spoken-dialog,public.accessibility.describes-music-and-sound"
+                    .to_owned()
+            }),
             ..AlternativeMedia::default()
         });
     }

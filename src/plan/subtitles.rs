@@ -24,8 +24,10 @@ pub fn plan(
         .iter()
         .filter_map(|c| languages::find(c).map(|l| l.code))
         .collect();
+    // By the language itself: `pt-BR` is Portuguese.
+    let primary = |tag: Option<&str>| tag.and_then(languages::find).map(|l| l.code);
     let allowed =
-        |code: Option<&str>| wanted.is_empty() || code.is_some_and(|c| wanted.contains(&c));
+        |tag: Option<&str>| wanted.is_empty() || primary(tag).is_some_and(|c| wanted.contains(&c));
     let mut tracks = Vec::new();
     for s in info
         .streams
@@ -58,15 +60,20 @@ pub fn plan(
         let title = s.title.as_deref().filter(|t| {
             !t.trim().is_empty() && !t.ends_with("Handler") && !t.starts_with("Core Media")
         });
-        let forced = title.is_some_and(|t| t.to_ascii_lowercase().contains("forced"));
+        // The container's flags first, the title's words as a fallback.
+        let said = |word: &str| title.is_some_and(|t| t.to_ascii_lowercase().contains(word));
+        let flagged = |flag: &str| s.flags.iter().any(|f| f == flag);
+        let forced = flagged("forced") || said("forced");
+        let sdh = flagged("hearing_impaired") || said("sdh");
         tracks.push(PlannedSubtitle {
             language: code.map(str::to_owned),
-            name: title.map_or_else(|| menu_name(code, forced, false), menu_safe),
+            name: title.map_or_else(|| menu_name(code, forced, sdh), menu_safe),
             origin: Origin::Embedded {
                 index: s.index,
                 codec: s.codec.clone(),
             },
             forced,
+            sdh,
             default: false,
             id: String::new(),
             burned: false,
@@ -92,6 +99,7 @@ pub fn plan(
                     path: f.path.clone(),
                 },
                 forced: f.forced,
+                sdh: f.sdh,
                 default: false,
                 id: String::new(),
                 burned: false,
@@ -106,7 +114,7 @@ pub fn plan(
         .map(|l| l.code)
         && let Some(t) = tracks
             .iter_mut()
-            .find(|t| !t.forced && t.language.as_deref() == Some(code))
+            .find(|t| !t.forced && primary(t.language.as_deref()) == Some(code))
     {
         t.default = true;
     }
@@ -181,11 +189,14 @@ fn menu_safe(title: &str) -> String {
     }
 }
 
-/// `English`, `French (forced)`, `English (SDH)`, `Subtitles`.
-fn menu_name(code: Option<&str>, forced: bool, sdh: bool) -> String {
-    let mut name = code
+/// `English`, `French (forced)`, `English (SDH)`, `Portuguese (BR)`, `Subtitles`.
+fn menu_name(tag: Option<&str>, forced: bool, sdh: bool) -> String {
+    let mut name = tag
         .and_then(languages::find)
         .map_or_else(|| "Subtitles".to_owned(), |l| l.name.to_owned());
+    if let Some(region) = tag.and_then(|t| t.split_once('-')).map(|(_, r)| r) {
+        name.push_str(&format!(" ({region})"));
+    }
     if forced {
         name.push_str(" (forced)");
     }
@@ -225,6 +236,7 @@ mod tests {
             start_secs: None,
             language: language.map(str::to_owned),
             title: title.map(str::to_owned),
+            flags: Vec::new(),
             video: None,
             audio: None,
         }
@@ -288,6 +300,14 @@ mod tests {
             "{notes:?}"
         );
         assert!(notes[1].contains("eia_608"), "{notes:?}");
+        // The container's flags: a forced, hearing-impaired stream is both.
+        let mut flagged = info.clone();
+        flagged.streams = vec![stream(2, "mov_text", Some("por"), None)];
+        flagged.streams[0].flags = vec!["forced".to_owned(), "hearing_impaired".to_owned()];
+        flagged.sidecars = crate::subtitles::sidecar::Survey::default();
+        let (tracks, _) = plan(&flagged, &SubtitleSettings::default()).expect("plan");
+        assert!(tracks[0].forced && tracks[0].sdh, "{tracks:?}");
+        assert_eq!(tracks[0].name, "Portuguese (forced) (SDH)");
         // Only French: one track; subtitles off: none.
         let french = SubtitleSettings {
             languages: vec!["fr".to_owned()],

@@ -63,6 +63,7 @@ impl Source {
             start_secs: self.video_start,
             language: None,
             title: None,
+            flags: Vec::new(),
             video: Some(VideoInfo {
                 level: Some("4".into()),
                 width: self.width,
@@ -100,6 +101,7 @@ impl Source {
                 start_secs: self.audio_start,
                 language: Some("eng".into()),
                 title: None,
+                flags: Vec::new(),
                 video: None,
                 audio: Some(AudioInfo {
                     channels,

@@ -149,6 +149,10 @@ pub struct StreamInfo {
     pub language: Option<String>,
     /// `handler_name` or `title` tag, when present.
     pub title: Option<String>,
+    /// The container's flags for the stream that matter to players: `default`, `forced`,
+    /// `hearing_impaired`, `visual_impaired`, `comment`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<String>,
     /// Video details, for video streams.
     pub video: Option<VideoInfo>,
     /// Audio details, for audio streams.

@@ -203,9 +203,26 @@ fn stream_info(stream: &ffmpeg::format::stream::Stream<'_>) -> StreamInfo {
         start_secs: start_secs(stream.start_time(), stream.time_base()),
         language,
         title,
+        flags: flags_of(stream.disposition()),
         video,
         audio,
     }
+}
+
+/// The disposition flags players act on, by name.
+fn flags_of(d: ffmpeg::format::stream::Disposition) -> Vec<String> {
+    use ffmpeg::format::stream::Disposition as D;
+    [
+        (D::DEFAULT, "default"),
+        (D::FORCED, "forced"),
+        (D::HEARING_IMPAIRED, "hearing_impaired"),
+        (D::VISUAL_IMPAIRED, "visual_impaired"),
+        (D::COMMENT, "comment"),
+    ]
+    .into_iter()
+    .filter(|(flag, _)| d.contains(*flag))
+    .map(|(_, name)| name.to_owned())
+    .collect()
 }
 
 fn video_info(

@@ -216,6 +216,28 @@ pub fn find(code: &str) -> Option<Language> {
         .map(|&(code, three, _, name)| Language { code, three, name })
 }
 
+/// A BCP 47 tag for manifests: the language as ISO 639-1 with its region or script kept and
+/// cased as BCP 47 writes them (`pt-br` → `pt-BR`, `zh_hant` → `zh-Hant`, `fre` → `fr`).
+/// `None` when the language is unknown.
+pub fn tag(code: &str) -> Option<String> {
+    let language = find(code)?;
+    let mut out = language.code.to_owned();
+    for part in code.trim().split(['-', '_']).skip(1) {
+        let cased = match part.len() {
+            2 if part.chars().all(|c| c.is_ascii_alphabetic()) => part.to_ascii_uppercase(),
+            3 if part.chars().all(|c| c.is_ascii_digit()) => part.to_owned(),
+            4 if part.chars().all(|c| c.is_ascii_alphabetic()) => {
+                let lower = part.to_ascii_lowercase();
+                lower[..1].to_ascii_uppercase() + &lower[1..]
+            }
+            _ => return Some(out), // anything else (variants, extensions) is dropped
+        };
+        out.push('-');
+        out.push_str(&cased);
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,5 +254,10 @@ mod tests {
             assert_eq!(find(unknown), None, "{unknown}");
         }
         assert_eq!(TABLE.len(), 183, "every current ISO 639-1 code");
+        assert_eq!(tag("pt-br").as_deref(), Some("pt-BR"));
+        assert_eq!(tag("zh_hant").as_deref(), Some("zh-Hant"));
+        assert_eq!(tag("es-419").as_deref(), Some("es-419"));
+        assert_eq!(tag("fre").as_deref(), Some("fr"));
+        assert_eq!(tag("xx-YY"), None);
     }
 }

@@ -41,7 +41,7 @@ pub enum Origin {
 /// A subtitle track the plan publishes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlannedSubtitle {
-    /// ISO 639-1 code when the language is known (`en`), else `None`.
+    /// BCP 47 tag when the language is known (`en`, `pt-BR`), else `None`.
     pub language: Option<String>,
     /// What players show in their menus (`English`, `English (forced)`, the stream's title).
     pub name: String,
@@ -49,6 +49,9 @@ pub struct PlannedSubtitle {
     pub origin: Origin,
     /// Shown without asking (only forced subtitles: translations of foreign dialogue).
     pub forced: bool,
+    /// For the deaf and hard of hearing (SDH: sounds and speakers named too).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sdh: bool,
     /// The track players pick first (the first of the language the preset prefers).
     pub default: bool,
     /// The file name stem of its outputs (`en`, `en-2`, `und`): unique within the title.

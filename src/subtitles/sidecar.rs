@@ -160,8 +160,8 @@ fn read_name(path: &Path, middle: &str) -> Result<Sidecar, String> {
             "forced" => sidecar.forced = true,
             "sdh" | "cc" | "hi" => sidecar.sdh = true,
             "und" => {}
-            _ => match languages::find(part) {
-                Some(l) if sidecar.language.is_none() => sidecar.language = Some(l.code.to_owned()),
+            _ => match languages::tag(part) {
+                Some(tag) if sidecar.language.is_none() => sidecar.language = Some(tag),
                 _ => {
                     // The file's name only: notes travel into plans and manifests.
                     return Err(format!(
@@ -217,7 +217,7 @@ mod tests {
             [
                 ("movie.en.srt".to_owned(), Some("en"), false, false),
                 ("movie.fr.forced.vtt".to_owned(), Some("fr"), true, false),
-                ("movie.pt-BR.sdh.srt".to_owned(), Some("pt"), false, true),
+                ("movie.pt-BR.sdh.srt".to_owned(), Some("pt-BR"), false, true),
                 ("movie.srt".to_owned(), None, false, false),
             ]
         );

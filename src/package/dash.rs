@@ -144,14 +144,16 @@ pub fn mpd(title: &Title, sel: &Selection) -> Result<Vec<u8>, String> {
         close(&mut w, "Representation")?;
         close(&mut w, "AdaptationSet")?;
     }
-    // Subtitles: each track's whole WebVTT file (the one beside the rungs), which dash.js and
-    // Shaka Player both load as a text track.
+    // Subtitles: WebVTT in ISO BMFF (wvtt), segmented on the video's segment boundaries.
+    let spans = title.dash_text_segments();
     for (k, t) in title.subtitles.iter().enumerate() {
         let p = &t.planned;
         let mut attrs = vec![
             ("id", (sets.len().max(1) + 1 + k).to_string()),
             ("contentType", "text".to_owned()),
-            ("mimeType", "text/vtt".to_owned()),
+            ("mimeType", "application/mp4".to_owned()),
+            ("codecs", "wvtt".to_owned()),
+            ("segmentAlignment", "true".to_owned()),
         ];
         if let Some(lang) = &p.language {
             attrs.push(("lang", lang.clone()));
@@ -179,7 +181,7 @@ pub fn mpd(title: &Title, sel: &Selection) -> Result<Vec<u8>, String> {
         w.write_event(Event::Text(quick_xml::events::BytesText::new(&p.name)))
             .map_err(|e| e.to_string())?;
         close(&mut w, "Label")?;
-        let bytes: usize = t.cues.iter().map(|c| c.text.len() + 30).sum();
+        let bytes: usize = t.cues.iter().map(|c| c.text.len() + 40).sum();
         let bandwidth = (bytes as f64 * 8.0 / title.duration_secs.max(1.0))
             .ceil()
             .max(1.0);
@@ -191,12 +193,28 @@ pub fn mpd(title: &Title, sel: &Selection) -> Result<Vec<u8>, String> {
                 ("bandwidth", format!("{bandwidth}")),
             ],
         )?;
-        open(&mut w, "BaseURL", &[])?;
-        w.write_event(Event::Text(quick_xml::events::BytesText::new(
-            &crate::subtitles::outputs::file_of(p),
-        )))
-        .map_err(|e| e.to_string())?;
-        close(&mut w, "BaseURL")?;
+        open(
+            &mut w,
+            "SegmentTemplate",
+            &[
+                ("timescale", super::wvtt::TIMESCALE.to_string()),
+                ("initialization", format!("stream/sub_{}/init.mp4", p.id)),
+                ("media", format!("stream/sub_{}/$Number$.m4s", p.id)),
+                ("startNumber", "1".to_owned()),
+            ],
+        )?;
+        open(&mut w, "SegmentTimeline", &[])?;
+        let ms = |s: f64| (s * f64::from(super::wvtt::TIMESCALE)).round() as u64;
+        for (n, (from, to)) in spans.iter().enumerate() {
+            let mut s_attrs = Vec::new();
+            if n == 0 {
+                s_attrs.push(("t", ms(*from).to_string()));
+            }
+            s_attrs.push(("d", (ms(*to) - ms(*from)).max(1).to_string()));
+            empty(&mut w, "S", &s_attrs)?;
+        }
+        close(&mut w, "SegmentTimeline")?;
+        close(&mut w, "SegmentTemplate")?;
         close(&mut w, "Representation")?;
         close(&mut w, "AdaptationSet")?;
     }

@@ -13,6 +13,7 @@ pub mod mp4_index;
 mod segments;
 pub mod smil;
 pub mod title;
+mod wvtt;
 
 use std::path::{Path, PathBuf};
 
@@ -78,6 +79,7 @@ pub fn mime_of(path: &str) -> &'static str {
         Some("m3u8") => "application/vnd.apple.mpegurl",
         Some("mpd") => "application/dash+xml",
         Some("smil") => "application/smil+xml",
+        Some("m4s" | "mp4") if path.contains("/sub_") => "application/mp4",
         Some("m4s") => "video/iso.segment",
         Some("mp4") if path.contains("audio/") => "audio/mp4",
         Some("mp4") => "video/mp4",
@@ -111,6 +113,34 @@ pub fn resource(title: &Title, path: &str, sel: &Selection) -> Result<Option<Res
                 .filter(|id| title.text_track(id).is_some())
             {
                 hls::subtitle_media(title, id)?
+            } else if let Some((id, file)) = rest
+                .strip_prefix("sub_")
+                .and_then(|r| r.split_once('/'))
+                .filter(|(id, f)| {
+                    title.text_track(id).is_some() && (*f == "init.mp4" || f.ends_with(".m4s"))
+                })
+            {
+                // DASH's WebVTT-in-MP4 segments.
+                if !title.wants_dash() {
+                    return Ok(None);
+                }
+                let Some(track) = title.text_track(id) else {
+                    return Ok(None);
+                };
+                if file == "init.mp4" {
+                    wvtt::init_segment(track.planned.language.as_deref())
+                } else {
+                    let spans = title.dash_text_segments();
+                    let n = file
+                        .strip_suffix(".m4s")
+                        .and_then(|n| n.parse::<usize>().ok())
+                        .filter(|&n| n >= 1 && n <= spans.len());
+                    let Some(n) = n else {
+                        return Ok(None);
+                    };
+                    let (from, to) = spans[n - 1];
+                    wvtt::media_segment(&track.cues, u32::try_from(n).unwrap_or(u32::MAX), from, to)
+                }
             } else if let Some((id, n)) = rest
                 .strip_prefix("sub_")
                 .and_then(|r| r.split_once('/'))
@@ -214,6 +244,15 @@ pub fn files(title: &Title) -> Vec<String> {
             out.push(format!("stream/sub_{}.m3u8", t.planned.id));
             for n in 1..=spans {
                 out.push(format!("stream/sub_{}/{n}.vtt", t.planned.id));
+            }
+        }
+    }
+    if dash {
+        let spans = title.dash_text_segments().len();
+        for t in &title.subtitles {
+            out.push(format!("stream/sub_{}/init.mp4", t.planned.id));
+            for n in 1..=spans {
+                out.push(format!("stream/sub_{}/{n}.m4s", t.planned.id));
             }
         }
     }

@@ -169,7 +169,15 @@ impl Title {
     /// The HLS subtitle segments' spans, seconds: the video's segments (the first rung's),
     /// joined as HLS segments are, from 0 to the end.
     pub fn text_segments(&self) -> Vec<(f64, f64)> {
-        let per = self.hls_fragments_per_segment();
+        self.text_spans(self.hls_fragments_per_segment())
+    }
+
+    /// The DASH subtitle segments' spans, seconds: the video's segments, one for one.
+    pub fn dash_text_segments(&self) -> Vec<(f64, f64)> {
+        self.text_spans(1)
+    }
+
+    fn text_spans(&self, per: usize) -> Vec<(f64, f64)> {
         let Some(video) = self.videos.first() else {
             return vec![(0.0, self.duration_secs.max(1.0))];
         };

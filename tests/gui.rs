@@ -1254,3 +1254,25 @@ fn a_long_queue_lays_out_only_the_rows_in_view() {
     assert!(harness.query_by_label("Cancel clip-0.mp4").is_none());
     assert!(harness.query_all_by_label_contains("Cancel clip-").count() < 60);
 }
+
+#[test]
+fn the_inspector_lists_subtitle_tracks() {
+    // A clip with a French sidecar: the plan names the track and where it comes from.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clip = dir.path().join("film.mp4");
+    std::fs::copy(common::basic(), &clip).expect("copy");
+    std::fs::write(
+        dir.path().join("film.fr.srt"),
+        "1\n00:00:01,000 --> 00:00:02,000\nBonjour\n",
+    )
+    .expect("srt");
+    let mut harness = app(&dir.path().join("out"));
+    drop_files(&mut harness, &[clip]);
+    step_until(&mut harness, "probed", |a| {
+        a.files
+            .first()
+            .is_some_and(|f| matches!(f.status, FileStatus::Ready(_)))
+    });
+    harness.run_steps(2);
+    harness.get_by_label("Subtitles: French (file beside it)");
+}

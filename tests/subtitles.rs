@@ -451,6 +451,12 @@ fn cues_of_a_source_starting_at_5_s_stay_on_their_pictures() {
         "5",
         movie.to_str().expect("utf-8"),
     ]);
+    // A sidecar counts from where playback starts (5 s on the file's clock).
+    std::fs::write(
+        dir.path().join("camera.fr.srt"),
+        "1\n00:00:03,000 --> 00:00:04,000\nTrois\n",
+    )
+    .expect("fr");
     let source_times = cue_times(&movie);
     assert!(
         source_times.first().is_some_and(|t| t.0 > 5.5),
@@ -463,6 +469,44 @@ fn cues_of_a_source_starting_at_5_s_stay_on_their_pictures() {
         &cue_times(&out.join("camera/subtitles/en.vtt")),
         &[(1.0, 2.5), (5.0, 6.0)],
         "placed on the outputs' timeline",
+    );
+    assert_same_times(
+        &cue_times(&out.join("camera/subtitles/fr.vtt")),
+        &[(3.0, 4.0)],
+        "the sidecar from playback's start",
+    );
+    // Trimmed from 2 s: every cue moves with the pictures, one straddling the start is cut.
+    let preset = dir.path().join("subtitle-test.toml");
+    let trimmed = dir.path().join("trimmed");
+    let (code, _, stderr) = common::vodkit(
+        &[
+            "encode",
+            movie.to_str().expect("utf-8"),
+            "--preset",
+            preset.to_str().expect("utf-8"),
+            "--out",
+            trimmed.to_str().expect("utf-8"),
+            "--start",
+            "2",
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let title = std::fs::read_dir(&trimmed)
+        .expect("out")
+        .filter_map(Result::ok)
+        .find(|e| e.path().join("subtitles").exists())
+        .expect("the trimmed title")
+        .path();
+    assert_same_times(
+        &cue_times(&title.join("subtitles/en.vtt")),
+        &[(0.0, 0.5), (3.0, 4.0)],
+        "English, trimmed",
+    );
+    assert_same_times(
+        &cue_times(&title.join("subtitles/fr.vtt")),
+        &[(1.0, 2.0)],
+        "French sidecar, trimmed",
     );
 }
 

@@ -270,7 +270,7 @@ pub fn describe(p: &Plan) -> String {
             crate::subtitles::Origin::Embedded { index, codec } => {
                 format!("stream {index} ({codec})")
             }
-            crate::subtitles::Origin::Sidecar { path } => path.file_name().map_or_else(
+            crate::subtitles::Origin::Sidecar { path, .. } => path.file_name().map_or_else(
                 || path.display().to_string(),
                 |n| n.to_string_lossy().into_owned(),
             ),

@@ -86,7 +86,7 @@ pub fn fingerprint(
             .subtitles
             .iter()
             .filter_map(|t| match &t.origin {
-                crate::subtitles::Origin::Sidecar { path } => {
+                crate::subtitles::Origin::Sidecar { path, .. } => {
                     let meta = std::fs::metadata(path).ok()?;
                     let ns = meta
                         .modified()
@@ -342,7 +342,7 @@ pub fn write(
     source.sidecars.unreadable.clear();
     source.sidecars.notes.clear();
     for t in &mut plan.subtitles {
-        if let crate::subtitles::Origin::Sidecar { path } = &mut t.origin {
+        if let crate::subtitles::Origin::Sidecar { path, .. } = &mut t.origin {
             *path = file_name_only(path);
         }
     }

@@ -97,6 +97,12 @@ pub fn plan(
                 language: f.language.clone(),
                 origin: Origin::Sidecar {
                     path: f.path.clone(),
+                    playback_start_secs: info
+                        .streams
+                        .iter()
+                        .filter_map(|s| s.start_secs)
+                        .fold(None, |m: Option<f64>, s| Some(m.map_or(s, |m| m.min(s))))
+                        .unwrap_or(0.0),
                 },
                 forced: f.forced,
                 sdh: f.sdh,

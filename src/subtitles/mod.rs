@@ -35,6 +35,10 @@ pub enum Origin {
     Sidecar {
         /// The file.
         path: PathBuf,
+        /// Where playback of the source starts (its earliest stream), seconds in its own
+        /// time: a sidecar's 00:00:00 is that instant, as players show it.
+        #[serde(default)]
+        playback_start_secs: f64,
     },
 }
 

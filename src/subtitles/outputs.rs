@@ -19,7 +19,7 @@ pub fn file_of(track: &PlannedSubtitle) -> String {
 
 /// Every planned track's cues on the outputs' timeline (0 is the first picture; a trim's start
 /// is already in the plan's time zero). The source's streams carry the source's own times;
-/// sidecars count from the start of playback (the untrimmed outputs' zero).
+/// sidecars count from the start of playback (the source's earliest stream).
 pub fn cues(plan: &Plan) -> Result<Vec<(PlannedSubtitle, Vec<Cue>)>, SubtitleError> {
     let streams: Vec<usize> = plan
         .subtitles
@@ -34,7 +34,6 @@ pub fn cues(plan: &Plan) -> Result<Vec<(PlannedSubtitle, Vec<Cue>)>, SubtitleErr
     } else {
         embedded::read(&plan.source, &streams)?
     };
-    let trim_start = plan.trim.map_or(0.0, |t| t.start_secs);
     let end = Some(plan.duration_secs).filter(|d| *d > 0.0);
     plan.subtitles
         .iter()
@@ -44,7 +43,14 @@ pub fn cues(plan: &Plan) -> Result<Vec<(PlannedSubtitle, Vec<Cue>)>, SubtitleErr
                     read.remove(index).unwrap_or_default(),
                     plan.timeline.zero_secs,
                 ),
-                Origin::Sidecar { path } => (sidecar::read(path)?, trim_start),
+                // Time zero (a trim's start included) counted from where playback starts.
+                Origin::Sidecar {
+                    path,
+                    playback_start_secs,
+                } => (
+                    sidecar::read(path)?,
+                    plan.timeline.zero_secs - playback_start_secs,
+                ),
             };
             Ok((t.clone(), cue::place(raw, offset, end)))
         })

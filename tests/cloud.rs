@@ -719,21 +719,7 @@ async fn put_outputs(s3: &aws_sdk_s3::Client, plan: &vodkit::plan::Plan) -> Vec<
     let dir = output_dir_key(plan);
     for r in plan.made_rungs() {
         let path = made.path().join(format!("{}.mp4", r.name));
-        common::ffmpeg(
-            &[
-                "-i",
-                plan.source.to_str().expect("utf-8"),
-                "-vf",
-                &format!("scale={}:{}", r.width, r.height),
-                "-c:v",
-                "libx264",
-                "-preset",
-                "ultrafast",
-                "-c:a",
-                "aac",
-            ],
-            &path,
-        );
+        common::scaled_copy(&plan.source, r.width, r.height, &path);
         files.push((format!("{dir}{t}_{}.mp4", r.name, t = plan.title), path));
     }
     for n in 0..2 {

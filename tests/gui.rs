@@ -422,21 +422,7 @@ fn put_rungs(
     let made = tempfile::tempdir().expect("tempdir");
     for r in plan.made_rungs() {
         let rung = made.path().join(format!("{}.mp4", r.name));
-        common::ffmpeg(
-            &[
-                "-i",
-                plan.source.to_str().expect("utf-8"),
-                "-vf",
-                &format!("scale={}:{}", r.width, r.height),
-                "-c:v",
-                "libx264",
-                "-preset",
-                "ultrafast",
-                "-c:a",
-                "aac",
-            ],
-            &rung,
-        );
+        common::scaled_copy(&plan.source, r.width, r.height, &rung);
         rt.block_on(
             s3.put_object()
                 .bucket(bucket)

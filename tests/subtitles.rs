@@ -56,15 +56,20 @@ fn ffmpeg(args: &[&str]) {
     );
 }
 
-/// (start, end) of every packet of the first subtitle stream, as FFmpeg reads the file;
-/// mov_text's empty samples (2 bytes: the gaps between cues) are not cues.
-fn cue_times(path: &Path) -> Vec<(f64, f64)> {
+/// (start, end) of the packets of the subtitle stream `select` picks in `path`, as FFmpeg
+/// reads them (`-strict experimental` lets its HLS reader open subtitle renditions); packets
+/// of 2 bytes or less are mov_text's empty samples (the gaps between cues), not cues.
+fn subtitle_packets(path: &Path, select: &str) -> Vec<(f64, f64)> {
     let out = Command::new("ffprobe")
         .args([
             "-v",
             "error",
+            "-strict",
+            "experimental",
             "-select_streams",
-            "s:0",
+            select,
+        ])
+        .args([
             "-show_entries",
             "packet=pts_time,duration_time,size",
             "-of",
@@ -86,30 +91,14 @@ fn cue_times(path: &Path) -> Vec<(f64, f64)> {
         .collect()
 }
 
-/// (start, end) of the cues of the HLS subtitle rendition in `lang`, as FFmpeg reads them.
+/// The cues of a file's first subtitle stream.
+fn cue_times(path: &Path) -> Vec<(f64, f64)> {
+    subtitle_packets(path, "s:0")
+}
+
+/// The cues of the HLS subtitle rendition in `lang`.
 fn hls_cue_times(master: &Path, lang: &str) -> Vec<(f64, f64)> {
-    let out = Command::new("ffprobe")
-        .args(["-v", "error", "-strict", "experimental", "-select_streams"])
-        .arg(format!("s:m:language:{lang}"))
-        .args([
-            "-show_entries",
-            "packet=pts_time,duration_time",
-            "-of",
-            "csv=p=0",
-        ])
-        .arg(master)
-        .output()
-        .expect("ffprobe runs");
-    assert!(out.status.success(), "ffprobe {}", master.display());
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| {
-            let mut parts = l.split(',');
-            let start: f64 = parts.next()?.parse().ok()?;
-            let duration: f64 = parts.next()?.parse().ok()?;
-            Some((start, start + duration))
-        })
-        .collect()
+    subtitle_packets(master, &format!("s:m:language:{lang}"))
 }
 
 fn assert_same_times(got: &[(f64, f64)], want: &[(f64, f64)], what: &str) {
@@ -122,40 +111,32 @@ fn assert_same_times(got: &[(f64, f64)], want: &[(f64, f64)], what: &str) {
     }
 }
 
+/// A test source: testsrc2 of `size` for `secs` at 29.97 fps with a tone, H.264 + AAC, and
+/// (with `subtitles`) an English subtitle stream from an SRT in `codec`; `extra` before the
+/// output name (`-output_ts_offset 5`).
+fn make_clip(out: &Path, size: &str, secs: u32, subtitles: Option<(&Path, &str)>, extra: &[&str]) {
+    let video = format!("testsrc2=s={size}:r=30000/1001:d={secs}");
+    let tone = format!("sine=f=440:sample_rate=48000:d={secs}");
+    let mut args: Vec<&str> = vec!["-f", "lavfi", "-i", &video, "-f", "lavfi", "-i", &tone];
+    if let Some((srt, _)) = subtitles {
+        args.extend(["-i", srt.to_str().expect("utf-8")]);
+        args.extend(["-map", "0", "-map", "1", "-map", "2"]);
+    }
+    args.extend(["-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac"]);
+    if let Some((_, codec)) = subtitles {
+        args.extend(["-c:s", codec, "-metadata:s:s:0", "language=eng"]);
+    }
+    args.extend(extra);
+    args.push(out.to_str().expect("utf-8"));
+    ffmpeg(&args);
+}
+
 /// `movie.mp4` (12 s, 480x270 at 29.97 fps, English mov_text) with French and German sidecars.
 fn source(dir: &Path) -> PathBuf {
     let srt = dir.join("english.srt");
     std::fs::write(&srt, ENGLISH).expect("srt");
     let movie = dir.join("movie.mp4");
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=s=480x270:r=30000/1001:d=12",
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=f=440:sample_rate=48000:d=12",
-        "-i",
-        srt.to_str().expect("utf-8"),
-        "-map",
-        "0",
-        "-map",
-        "1",
-        "-map",
-        "2",
-        "-c:v",
-        "libx264",
-        "-preset",
-        "veryfast",
-        "-c:a",
-        "aac",
-        "-c:s",
-        "mov_text",
-        "-metadata:s:s:0",
-        "language=eng",
-        movie.to_str().expect("utf-8"),
-    ]);
+    make_clip(&movie, "480x270", 12, Some((&srt, "mov_text")), &[]);
     std::fs::write(dir.join("movie.fr.srt"), FRENCH).expect("fr");
     std::fs::write(dir.join("movie.de.sdh.vtt"), GERMAN).expect("de");
     movie
@@ -420,37 +401,13 @@ fn cues_of_a_source_starting_at_5_s_stay_on_their_pictures() {
     std::fs::write(&srt, ENGLISH).expect("srt");
     // Every stream of the file starts at 5 s, as camera files start wherever their clock was.
     let movie = dir.path().join("camera.mkv");
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=s=320x180:r=30000/1001:d=8",
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=f=440:sample_rate=48000:d=8",
-        "-i",
-        srt.to_str().expect("utf-8"),
-        "-map",
-        "0",
-        "-map",
-        "1",
-        "-map",
-        "2",
-        "-c:v",
-        "libx264",
-        "-preset",
-        "veryfast",
-        "-c:a",
-        "aac",
-        "-c:s",
-        "srt",
-        "-metadata:s:s:0",
-        "language=eng",
-        "-output_ts_offset",
-        "5",
-        movie.to_str().expect("utf-8"),
-    ]);
+    make_clip(
+        &movie,
+        "320x180",
+        8,
+        Some((&srt, "srt")),
+        &["-output_ts_offset", "5"],
+    );
     // A sidecar counts from where playback starts (5 s on the file's clock).
     std::fs::write(
         dir.path().join("camera.fr.srt"),
@@ -577,23 +534,7 @@ fn mean_abs_diff(a: &[u8], b: &[u8]) -> f64 {
 fn burned_subtitles_are_in_the_pictures_while_their_cue_lasts() {
     let dir = tempfile::tempdir().expect("tempdir");
     let movie = dir.path().join("share.mp4");
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=s=480x270:r=30000/1001:d=6",
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=f=440:sample_rate=48000:d=6",
-        "-c:v",
-        "libx264",
-        "-preset",
-        "veryfast",
-        "-c:a",
-        "aac",
-        movie.to_str().expect("utf-8"),
-    ]);
+    make_clip(&movie, "480x270", 6, None, &[]);
     std::fs::write(
         dir.path().join("share.en.srt"),
         "1\n00:00:01,000 --> 00:00:03,000\nBURNED INTO THE PICTURE\n",

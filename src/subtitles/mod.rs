@@ -78,6 +78,26 @@ pub const TEXT_CODECS: [&str; 6] = ["mov_text", "subrip", "srt", "ass", "ssa", "
 /// Codecs of picture subtitles (listed, never converted).
 pub const BITMAP_CODECS: [&str; 4] = ["hdmv_pgs_subtitle", "dvb_subtitle", "dvd_subtitle", "xsub"];
 
+/// A subtitle file's text as lines: without a byte-order mark, with Windows (CRLF) and old Mac
+/// (CR) line ends read as line ends.
+pub fn normal_text(text: &str) -> String {
+    text.strip_prefix('\u{feff}')
+        .unwrap_or(text)
+        .replace("\r\n", "\n")
+        .replace('\r', "\n")
+}
+
+impl SubtitleError {
+    /// A problem at a line of a file.
+    pub fn at(path: &str, line: usize, what: String) -> Self {
+        Self {
+            path: path.to_owned(),
+            line: Some(line),
+            what,
+        }
+    }
+}
+
 /// Why subtitles could not be read, naming the file (and line, for sidecars).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{path}{}: {what}", line.map(|l| format!(" line {l}")).unwrap_or_default())]

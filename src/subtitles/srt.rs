@@ -9,13 +9,9 @@ use super::{SubtitleError, ass};
 
 /// Reads a SubRip file's text.
 pub fn parse(text: &str, path: &str) -> Result<Vec<Cue>, SubtitleError> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let lines: Vec<&str> = text.lines().map(|l| l.trim_end_matches('\r')).collect();
-    let error = |line: usize, what: String| SubtitleError {
-        path: path.to_owned(),
-        line: Some(line),
-        what,
-    };
+    let text = super::normal_text(text);
+    let lines: Vec<&str> = text.lines().collect();
+    let error = |line: usize, what: String| SubtitleError::at(path, line, what);
     let mut cues = Vec::new();
     let mut i = 0;
     while i < lines.len() {

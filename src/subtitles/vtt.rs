@@ -8,13 +8,9 @@ use super::{SubtitleError, srt};
 /// Reads a WebVTT file's text. Blocks other than cues (`NOTE`, `STYLE`, `REGION`) are skipped;
 /// cue settings (`align:start`) are dropped.
 pub fn parse(text: &str, path: &str) -> Result<Vec<Cue>, SubtitleError> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let lines: Vec<&str> = text.lines().map(|l| l.trim_end_matches('\r')).collect();
-    let error = |line: usize, what: String| SubtitleError {
-        path: path.to_owned(),
-        line: Some(line),
-        what,
-    };
+    let text = super::normal_text(text);
+    let lines: Vec<&str> = text.lines().collect();
+    let error = |line: usize, what: String| SubtitleError::at(path, line, what);
     match lines.first() {
         Some(first)
             if *first == "WEBVTT"

@@ -270,6 +270,26 @@ pub fn ffprobe(path: &Path) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).expect("ffprobe json")
 }
 
+/// An MP4 of `source` scaled to `width` x `height` (H.264 + AAC), as a cloud job's rung would
+/// be: the stand-in's outputs are real files.
+pub fn scaled_copy(source: &Path, width: u32, height: u32, out: &Path) {
+    ffmpeg(
+        &[
+            "-i",
+            source.to_str().expect("utf-8"),
+            "-vf",
+            &format!("scale={width}:{height}"),
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-c:a",
+            "aac",
+        ],
+        out,
+    );
+}
+
 /// Runs the vodkit binary; returns (exit code, stdout, stderr).
 pub fn vodkit(args: &[&str], config_dir: &Path) -> (i32, String, String) {
     vodkit_env(args, config_dir, &[])

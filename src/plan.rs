@@ -232,6 +232,9 @@ pub struct PlannedAudio {
     pub language: Option<String>,
     /// `downmix 5.1 to stereo`, `upmix mono to stereo`, or none.
     pub remix: Option<String>,
+    /// The stream's title (`Director's commentary`), when it has one worth showing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
 }
 
 /// Cover stills.
@@ -291,6 +294,10 @@ pub struct Plan {
     /// The part of the source encoded, when trimmed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trim: Option<Trim>,
+    /// The source's other audio streams (other languages, commentary), each encoded once like
+    /// the main one and carried by every MP4 rung after it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra_audio: Vec<PlannedAudio>,
     /// Subtitle tracks published (WebVTT beside the rungs, in HLS and DASH).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub subtitles: Vec<crate::subtitles::PlannedSubtitle>,
@@ -347,7 +354,7 @@ pub fn typical_fill(quality_level: u8) -> f64 {
 /// Fits a preset to a source.
 pub fn plan(info: &MediaInfo, preset: &Preset) -> Result<Plan, PlanError> {
     let duration_secs = info.duration_secs.unwrap_or(0.0).max(0.0);
-    let audio = plan_audio(info, preset);
+    let (audio, extra_audio) = plan_audio(info, preset);
     let mut warnings = Vec::new();
     if duration_secs == 0.0 {
         warnings.push("duration unknown: size estimates are 0".to_owned());
@@ -388,6 +395,7 @@ pub fn plan(info: &MediaInfo, preset: &Preset) -> Result<Plan, PlanError> {
             per_title: None,
             trim: None,
             subtitles: Vec::new(),
+            extra_audio,
         });
     }
 
@@ -558,6 +566,7 @@ pub fn plan(info: &MediaInfo, preset: &Preset) -> Result<Plan, PlanError> {
         per_title: None,
         trim: None,
         subtitles,
+        extra_audio,
     })
 }
 
@@ -596,35 +605,75 @@ pub fn h264_bits_per_bit(codec: &str) -> f64 {
     }
 }
 
-fn plan_audio(info: &MediaInfo, preset: &Preset) -> Option<PlannedAudio> {
+/// The main audio track and the others the outputs carry: every audio stream, or those of the
+/// preset's languages (the first listed is the main one); the main one is otherwise the
+/// stream the source marks default, else its first.
+fn plan_audio(info: &MediaInfo, preset: &Preset) -> (Option<PlannedAudio>, Vec<PlannedAudio>) {
     if preset.audio.codec == AudioCodec::None {
-        return None;
+        return (None, Vec::new());
     }
-    let (stream, audio) = info.audio()?;
-    let channels = preset.audio.channels;
-    let remix = match (audio.channels, channels) {
-        (a, b) if a == b => None,
-        (1, 2) => Some("upmix mono to stereo".to_owned()),
-        (a, 2) if a > 2 => Some(format!(
-            "downmix {} to stereo",
-            audio
-                .channel_layout
-                .clone()
-                .unwrap_or_else(|| format!("{a} channels"))
-        )),
-        (a, 1) => Some(format!("downmix {a} channels to mono")),
-        (a, b) => Some(format!("remix {a} to {b} channels")),
+    let languages: Vec<&str> = preset
+        .audio
+        .languages
+        .iter()
+        .filter_map(|c| crate::subtitles::languages::find(c).map(|l| l.code))
+        .collect();
+    let language_of = |s: &crate::probe::StreamInfo| {
+        s.language
+            .as_deref()
+            .and_then(crate::subtitles::languages::find)
+            .map(|l| l.code)
     };
-    Some(PlannedAudio {
-        source_index: stream.index,
-        codec: "aac-lc".to_owned(),
-        bitrate_bps: preset.audio.bitrate_bps,
-        sample_rate_hz: preset.audio.sample_rate_hz,
-        channels,
-        source_channels: audio.channels,
-        language: stream.language.clone(),
-        remix,
-    })
+    let mut streams: Vec<(&crate::probe::StreamInfo, &crate::probe::AudioInfo)> = info
+        .streams
+        .iter()
+        .filter_map(|s| s.audio.as_ref().map(|a| (s, a)))
+        .filter(|(s, _)| {
+            languages.is_empty() || language_of(s).is_some_and(|l| languages.contains(&l))
+        })
+        .collect();
+    // The main one first: the preset's first language, else the source's default stream.
+    let rank = |s: &crate::probe::StreamInfo| {
+        let by_language = language_of(s)
+            .and_then(|l| languages.iter().position(|w| *w == l))
+            .unwrap_or(usize::MAX);
+        (by_language, !s.flags.iter().any(|f| f == "default"))
+    };
+    if let Some(main) = (0..streams.len()).min_by_key(|&k| (rank(streams[k].0), k)) {
+        let first = streams.remove(main);
+        streams.insert(0, first);
+    }
+    let mut planned = streams.into_iter().map(|(stream, audio)| {
+        let channels = preset.audio.channels;
+        let remix = match (audio.channels, channels) {
+            (a, b) if a == b => None,
+            (1, 2) => Some("upmix mono to stereo".to_owned()),
+            (a, 2) if a > 2 => Some(format!(
+                "downmix {} to stereo",
+                audio
+                    .channel_layout
+                    .clone()
+                    .unwrap_or_else(|| format!("{a} channels"))
+            )),
+            (a, 1) => Some(format!("downmix {a} channels to mono")),
+            (a, b) => Some(format!("remix {a} to {b} channels")),
+        };
+        PlannedAudio {
+            source_index: stream.index,
+            codec: "aac-lc".to_owned(),
+            bitrate_bps: preset.audio.bitrate_bps,
+            sample_rate_hz: preset.audio.sample_rate_hz,
+            channels,
+            source_channels: audio.channels,
+            language: stream.language.clone(),
+            remix,
+            title: stream.title.clone().filter(|t| {
+                !t.trim().is_empty() && !t.ends_with("Handler") && !t.starts_with("Core Media")
+            }),
+        }
+    });
+    let main = planned.next();
+    (main, planned.collect())
 }
 
 /// The source's frame rate: its stated average, snapped to a common rate when close (always

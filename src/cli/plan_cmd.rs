@@ -265,6 +265,23 @@ pub fn describe(p: &Plan) -> String {
         }
         None => out.push_str("  audio: none\n"),
     }
+    for (k, a) in p.extra_audio.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "  audio {}: stream {}{}{}, encoded like the first",
+            k + 2,
+            a.source_index,
+            a.language
+                .as_deref()
+                .and_then(crate::subtitles::languages::find)
+                .map(|l| format!(", {}", l.name))
+                .unwrap_or_default(),
+            a.title
+                .as_deref()
+                .map(|t| format!(" ({t})"))
+                .unwrap_or_default(),
+        );
+    }
     for t in &p.subtitles {
         let from = match &t.origin {
             crate::subtitles::Origin::Embedded { index, codec } => {

@@ -265,6 +265,25 @@ pub fn plan_view(ui: &mut egui::Ui, plan: &Plan, range: Option<(f64, f64)>, pack
                 .map_or_else(String::new, |r| format!(" ({r})"))
         ));
     }
+    if !plan.extra_audio.is_empty() {
+        let names: Vec<String> = plan
+            .extra_audio
+            .iter()
+            .map(|a| {
+                let language = a
+                    .language
+                    .as_deref()
+                    .and_then(crate::subtitles::languages::find)
+                    .map_or("another language", |l| l.name);
+                match &a.title {
+                    Some(t) => format!("{language} ({t})"),
+                    None => language.to_owned(),
+                }
+            })
+            .collect();
+        ui.label(format!("More sound tracks: {}", names.join("; ")))
+            .on_hover_text("Encoded once each, like the first, and carried by every version");
+    }
     if !plan.subtitles.is_empty() {
         let names: Vec<String> = plan
             .subtitles

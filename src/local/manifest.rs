@@ -78,6 +78,7 @@ pub fn fingerprint(
         "duration_secs": plan.duration_secs,
         "video": preset.video,
         "audio": plan.audio,
+        "extra_audio": plan.extra_audio,
         "metadata": preset.metadata,
         // The subtitle tracks muxed into the rung, and the sidecar files they come from as
         // they are now: a changed sidecar remakes the rungs that carry it.

@@ -318,7 +318,7 @@ pub fn encode_with(
                     reason,
                 }
             })?;
-        let audio_in = src.audio_in();
+        let audio_in = src.audio_in(plan);
         let metadata = if preset.metadata.keep_phone_metadata {
             [
                 ("creation_time", &info.creation_time),

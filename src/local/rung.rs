@@ -22,8 +22,8 @@ pub enum RungMsg {
     /// A decoded, transformed picture at the source's display size, with its index in the
     /// constant-rate source sequence.
     Video(Arc<frame::Video>, u64),
-    /// An encoded AAC packet in the audio encoder's time base.
-    Audio(Packet),
+    /// An encoded AAC packet of audio track `.0` (0: the main one), in its encoder's time base.
+    Audio(usize, Packet),
 }
 
 /// The video half of a rung.
@@ -47,6 +47,10 @@ pub struct AudioIn {
     pub parameters: codec::Parameters,
     /// Time base of the packets.
     pub time_base: Rational,
+    /// ISO 639-2 language for the track's tag.
+    pub language: Option<String>,
+    /// The track's name (its handler name: `Director's commentary`).
+    pub title: Option<String>,
 }
 
 /// A subtitle track muxed into the rung as mov_text (3GPP timed text).
@@ -72,8 +76,8 @@ pub struct RungJob {
     pub path: PathBuf,
     /// Video, or `None` for an audio-only file.
     pub video: Option<VideoOut>,
-    /// Audio, or `None` for a silent file.
-    pub audio: Option<AudioIn>,
+    /// Audio tracks, the main one first (none for a silent file).
+    pub audio: Vec<AudioIn>,
     /// Container metadata (creation time, location).
     pub metadata: Vec<(String, String)>,
     /// Subtitle tracks (video rungs only).
@@ -320,18 +324,32 @@ fn encode(
         Some(v) => Some(open_video(&mut octx, v, global_header)?),
         None => None,
     };
-    let audio_index = match &job.audio {
-        Some(a) => {
-            let mut ost = octx
-                .add_stream(encoder::find(codec::Id::AAC))
-                .map_err(|e| fail("adding the audio stream", e))?;
-            ost.set_parameters(a.parameters.clone());
-            // SAFETY: plain field write on the stream we just added; 0 lets the muxer choose.
-            unsafe { (*ost.parameters().as_mut_ptr()).codec_tag = 0 };
-            Some(ost.index())
+    let mut audio_indices = Vec::new();
+    for (k, a) in job.audio.iter().enumerate() {
+        let mut ost = octx
+            .add_stream(encoder::find(codec::Id::AAC))
+            .map_err(|e| fail("adding the audio stream", e))?;
+        ost.set_parameters(a.parameters.clone());
+        // SAFETY: plain field writes on the stream we just added; codec tag 0 lets the muxer
+        // choose; the main track is the default one.
+        unsafe {
+            (*ost.parameters().as_mut_ptr()).codec_tag = 0;
+            (*ost.as_mut_ptr()).disposition = if k == 0 {
+                ffmpeg::ffi::AV_DISPOSITION_DEFAULT
+            } else {
+                0
+            };
         }
-        None => None,
-    };
+        let mut meta = Dictionary::new();
+        if let Some(l) = &a.language {
+            meta.set("language", l);
+        }
+        if let Some(t) = &a.title {
+            meta.set("handler_name", t);
+        }
+        ost.set_metadata(meta);
+        audio_indices.push(ost.index());
+    }
     let mut text_streams = Vec::new();
     if job.video.is_some() {
         for t in job.subtitles.iter() {
@@ -350,9 +368,13 @@ fn encode(
     if let Some(v) = video.as_mut() {
         v.stream_tb = octx.stream(0).map_or(v.time_base, |s| s.time_base());
     }
-    let audio_tb = audio_index
-        .and_then(|i| octx.stream(i))
-        .map(|s| s.time_base());
+    let audio_tbs: Vec<Rational> = audio_indices
+        .iter()
+        .map(|&i| {
+            octx.stream(i)
+                .map_or(Rational(1, 48_000), |s| s.time_base())
+        })
+        .collect();
     // Subtitle samples are few and known in advance: queued now, the muxer interleaves them
     // with the pictures and sound by time.
     for (&index, t) in text_streams.iter().zip(job.subtitles.iter()) {
@@ -389,8 +411,12 @@ fn encode(
                     push_video(v, &frame, index, &mut octx, &job.frames_done)?;
                 }
             }
-            RungMsg::Audio(mut packet) => {
-                if let (Some(i), Some(a), Some(tb)) = (audio_index, &job.audio, audio_tb) {
+            RungMsg::Audio(track, mut packet) => {
+                if let (Some(&i), Some(a), Some(&tb)) = (
+                    audio_indices.get(track),
+                    job.audio.get(track),
+                    audio_tbs.get(track),
+                ) {
                     packet.set_stream(i);
                     packet.rescale_ts(a.time_base, tb);
                     packet.set_position(-1);

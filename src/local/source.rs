@@ -97,7 +97,8 @@ impl Fanout {
 pub struct Source {
     input: format::context::Input,
     video: Option<VideoSide>,
-    audio: Option<AudioSide>,
+    /// The main audio track, then the others (other languages, commentary).
+    audios: Vec<AudioSide>,
 }
 
 struct VideoSide {
@@ -119,6 +120,8 @@ struct VideoSide {
 }
 
 struct AudioSide {
+    /// Its place among the outputs' audio tracks (0: the main one).
+    track: usize,
     index: usize,
     decoder: decoder::Audio,
     graph: filter::Graph,
@@ -168,23 +171,36 @@ impl Source {
             }
             _ => None,
         };
-        let audio = match &plan.audio {
-            Some(a) => Some(open_audio(&input, a, plan)?),
-            None => None,
-        };
+        let audios = plan
+            .audio
+            .iter()
+            .chain(&plan.extra_audio)
+            .enumerate()
+            .map(|(track, a)| open_audio(&input, a, plan, track))
+            .collect::<Result<Vec<_>, String>>()?;
         Ok(Self {
             input,
             video,
-            audio,
+            audios,
         })
     }
 
-    /// The audio stream every rung muxes, if any.
-    pub fn audio_in(&self) -> Option<AudioIn> {
-        self.audio.as_ref().map(|a| AudioIn {
-            parameters: codec::Parameters::from(&a.encoder),
-            time_base: a.time_base,
-        })
+    /// The audio tracks every rung muxes, the main one first, with their language and title.
+    pub fn audio_in(&self, plan: &Plan) -> Vec<AudioIn> {
+        self.audios
+            .iter()
+            .zip(plan.audio.iter().chain(&plan.extra_audio))
+            .map(|(a, planned)| AudioIn {
+                parameters: codec::Parameters::from(&a.encoder),
+                time_base: a.time_base,
+                language: planned
+                    .language
+                    .as_deref()
+                    .and_then(crate::subtitles::languages::find)
+                    .map(|l| l.three.to_owned()),
+                title: planned.title.clone(),
+            })
+            .collect()
     }
 
     /// Reads the whole source once and feeds every rung. Stops early on cancel or when every
@@ -202,8 +218,8 @@ impl Source {
             }
             // A trimmed read stops once every stream is past the end.
             if self.video.as_ref().is_none_or(|v| v.past_end)
-                && self.audio.as_ref().is_none_or(|a| a.past_end)
-                && (self.video.is_some() || self.audio.is_some())
+                && self.audios.iter().all(|a| a.past_end)
+                && (self.video.is_some() || !self.audios.is_empty())
             {
                 break;
             }
@@ -219,7 +235,7 @@ impl Source {
                 if v.decoder.send_packet(&packet).is_ok() {
                     v.pump(fanout, stills.as_deref_mut())?;
                 }
-            } else if let Some(a) = self.audio.as_mut().filter(|a| a.index == stream)
+            } else if let Some(a) = self.audios.iter_mut().find(|a| a.index == stream)
                 && a.decoder.send_packet(&packet).is_ok()
             {
                 a.pump(fanout)?;
@@ -239,7 +255,7 @@ impl Source {
                 .map_err(|e| format!("flushing the video filters: {e}"))?;
             v.pull(fanout, stills)?;
         }
-        if let Some(a) = self.audio.as_mut() {
+        for a in &mut self.audios {
             let _ = a.decoder.send_eof();
             a.pump(fanout)?;
             a.graph
@@ -361,6 +377,7 @@ fn open_audio(
     input: &format::context::Input,
     a: &PlannedAudio,
     plan: &Plan,
+    track: usize,
 ) -> Result<AudioSide, String> {
     let zero_secs = plan.timeline.zero_secs;
     let stream = input
@@ -432,6 +449,7 @@ fn open_audio(
         }
     })?;
     Ok(AudioSide {
+        track,
         index: stream.index(),
         decoder,
         graph,
@@ -611,7 +629,7 @@ impl AudioSide {
         let mut packet = Packet::empty();
         loop {
             match self.encoder.receive_packet(&mut packet) {
-                Ok(()) => fanout.send(|| RungMsg::Audio(packet.clone())),
+                Ok(()) => fanout.send(|| RungMsg::Audio(self.track, packet.clone())),
                 Err(ffmpeg::Error::Other { errno }) if errno == ffmpeg::util::error::EAGAIN => {
                     return Ok(());
                 }

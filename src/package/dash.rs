@@ -115,7 +115,7 @@ pub fn mpd(title: &Title, sel: &Selection) -> Result<Vec<u8>, String> {
             ("segmentAlignment", "true".to_owned()),
             ("startWithSAP", "1".to_owned()),
         ];
-        if let Some(lang) = a.track.language() {
+        if let Some((lang, _)) = a.track.language_tag() {
             attrs.push(("lang", lang));
         }
         open(&mut w, "AdaptationSet", &attrs)?;

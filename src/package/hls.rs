@@ -24,8 +24,11 @@ pub fn master(title: &Title, sel: &Selection) -> Result<Vec<u8>, String> {
             media_type: AlternativeMediaType::Audio,
             uri: Some(format!("stream/{}.m3u8", a.name)),
             group_id: AUDIO_GROUP.to_owned(),
-            language: a.track.language(),
-            name: a.track.language().unwrap_or_else(|| "Main".to_owned()),
+            language: a.track.language_tag().map(|(tag, _)| tag),
+            name: a
+                .track
+                .language_tag()
+                .map_or_else(|| "Main".to_owned(), |(_, name)| name.to_owned()),
             default: true,
             autoselect: true,
             channels: Some(a.channels.to_string()),

@@ -73,6 +73,16 @@ impl Track {
         let lang = self.trak.mdia.mdhd.language.clone();
         (!lang.is_empty() && lang != "und").then_some(lang)
     }
+
+    /// The language as manifests write it (BCP 47: `en` for `eng`), and its English name.
+    pub fn language_tag(&self) -> Option<(String, &'static str)> {
+        let lang = self.language()?;
+        let known = crate::subtitles::languages::find(&lang);
+        Some((
+            known.map_or_else(|| lang.clone(), |l| l.code.to_owned()),
+            known.map_or("Main", |l| l.name),
+        ))
+    }
 }
 
 /// Why an MP4 index could not be read.

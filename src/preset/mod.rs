@@ -283,6 +283,10 @@ pub struct AudioSettings {
     pub sample_rate_hz: u32,
     /// 1 (mono) or 2 (stereo); 5.1 sources are downmixed, mono sources upmixed.
     pub channels: u32,
+    /// Which of the source's audio streams the outputs carry, by language (ISO 639: `en`,
+    /// `fra`), the first listed the main one; empty: every audio stream, the source's first
+    /// (or default) the main one.
+    pub languages: Vec<String>,
 }
 
 impl Default for AudioSettings {
@@ -292,6 +296,7 @@ impl Default for AudioSettings {
             bitrate_bps: 160_000,
             sample_rate_hz: 48_000,
             channels: 2,
+            languages: Vec::new(),
         }
     }
 }

@@ -70,7 +70,8 @@ pub fn validate(p: &Preset) -> Vec<Problem> {
                 .iter()
                 .map(|c| ("subtitles.default_language", c)),
         )
-        .chain(s.burn.iter().map(|c| ("subtitles.burn", c)));
+        .chain(s.burn.iter().map(|c| ("subtitles.burn", c)))
+        .chain(p.audio.languages.iter().map(|c| ("audio.languages", c)));
     for (field, code) in named {
         if crate::subtitles::languages::find(code).is_none() {
             top(

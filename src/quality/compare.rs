@@ -479,6 +479,7 @@ pub fn score_files(
     // The source is read once, without its audio.
     let reading = Plan {
         audio: None,
+        extra_audio: Vec::new(),
         ..plan
     };
     let mut src = Source::open(&reading).map_err(|e| format!("{}: {e}", source.display()))?;

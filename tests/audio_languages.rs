@@ -1,0 +1,206 @@
+//! Audio languages: a source with an English track (440 Hz) and a French commentary track
+//! (880 Hz, starting half a second late) gives MP4 rungs that carry both, tagged, the English
+//! one the default, each track's sound its own (judged by its pitch in the decoded samples)
+//! and the late one still half a second late. A preset that names languages keeps only those.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+fn ffmpeg(args: &[&str]) {
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y"])
+        .args(args)
+        .output()
+        .expect("ffmpeg runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Mono 48 kHz samples of audio track `track` of `path`, from `from_secs` for `secs`.
+fn samples(path: &Path, track: usize, from_secs: f64, secs: f64) -> Vec<i16> {
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-i"])
+        .arg(path)
+        .args([
+            "-map",
+            &format!("0:a:{track}"),
+            "-ss",
+            &format!("{from_secs}"),
+            "-t",
+            &format!("{secs}"),
+            "-ac",
+            "1",
+            "-ar",
+            "48000",
+            "-f",
+            "s16le",
+            "-",
+        ])
+        .output()
+        .expect("ffmpeg runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .collect()
+}
+
+/// The pitch of a tone, from its zero crossings (Hz).
+fn pitch(s: &[i16]) -> f64 {
+    let crossings = s.windows(2).filter(|w| (w[0] < 0) != (w[1] < 0)).count();
+    crossings as f64 / 2.0 / (s.len() as f64 / 48_000.0)
+}
+
+fn loudness(s: &[i16]) -> f64 {
+    (s.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>() / s.len().max(1) as f64).sqrt()
+}
+
+fn encode(source: &Path, preset_toml: &str, out: &Path, config: &Path) {
+    let preset = config.join(format!(
+        "p-{}.toml",
+        out.file_name().unwrap_or_default().to_string_lossy()
+    ));
+    std::fs::write(&preset, preset_toml).expect("preset");
+    let (code, _, stderr) = common::vodkit(
+        &[
+            "encode",
+            source.to_str().expect("utf-8"),
+            "--preset",
+            preset.to_str().expect("utf-8"),
+            "--out",
+            out.to_str().expect("utf-8"),
+        ],
+        config,
+    );
+    assert_eq!(code, 0, "{stderr}");
+}
+
+const PRESET: &str = "name = \"lang-test\"\n[video]\nspeed = \"veryfast\"\n[stills]\ncount = 0\n[[rung]]\nwidth = 320\nheight = 180\nmax_bitrate_bps = 400000\n[[rung]]\nwidth = 160\nheight = 90\nmax_bitrate_bps = 150000\n";
+
+#[test]
+fn every_language_is_in_every_rung_with_its_own_sound() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = dir.path().join("film.mkv");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=320x180:r=25:d=4",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=f=440:sample_rate=48000:d=4",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=f=880:sample_rate=48000:d=3.5",
+        "-map",
+        "0",
+        "-map",
+        "1",
+        "-map",
+        "2",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-c:a",
+        "aac",
+        "-metadata:s:a:0",
+        "language=eng",
+        "-metadata:s:a:1",
+        "language=fre",
+        "-metadata:s:a:1",
+        "title=Commentaire",
+        source.to_str().expect("utf-8"),
+    ]);
+    // The commentary starts half a second after the pictures (-itsoffset on its input only).
+    let late = dir.path().join("late.mkv");
+    ffmpeg(&[
+        "-i",
+        source.to_str().expect("utf-8"),
+        "-itsoffset",
+        "0.5",
+        "-i",
+        source.to_str().expect("utf-8"),
+        "-map",
+        "0:v",
+        "-map",
+        "0:a:0",
+        "-map",
+        "1:a:1",
+        "-c",
+        "copy",
+        "-metadata:s:a:0",
+        "language=eng",
+        "-metadata:s:a:1",
+        "language=fre",
+        "-metadata:s:a:1",
+        "title=Commentaire",
+        late.to_str().expect("utf-8"),
+    ]);
+    let out = dir.path().join("all");
+    encode(&late, PRESET, &out, dir.path());
+    for rung in ["late_180p.mp4", "late_90p.mp4"] {
+        let file = out.join("late").join(rung);
+        let probed = common::ffprobe(&file);
+        let audio: Vec<&serde_json::Value> = probed["streams"]
+            .as_array()
+            .expect("streams")
+            .iter()
+            .filter(|s| s["codec_type"] == "audio")
+            .collect();
+        let tags: Vec<(&str, i64)> = audio
+            .iter()
+            .map(|s| {
+                (
+                    s["tags"]["language"].as_str().unwrap_or(""),
+                    s["disposition"]["default"].as_i64().unwrap_or(-1),
+                )
+            })
+            .collect();
+        assert_eq!(tags, [("eng", 1), ("fra", 0)], "{rung}");
+        assert_eq!(audio[1]["tags"]["handler_name"], "Commentaire", "{rung}");
+        // Each track sounds like its source track.
+        let english = pitch(&samples(&file, 0, 1.0, 1.0));
+        let french = pitch(&samples(&file, 1, 1.5, 1.0));
+        assert!(
+            (english - 440.0).abs() < 10.0,
+            "{rung}: English at {english:.0} Hz"
+        );
+        assert!(
+            (french - 880.0).abs() < 20.0,
+            "{rung}: French at {french:.0} Hz"
+        );
+        // The French track is silent until 0.5 s, sounding after: its start kept.
+        let before = loudness(&samples(&file, 1, 0.1, 0.3));
+        let after = loudness(&samples(&file, 1, 0.7, 0.3));
+        assert!(before < after / 20.0, "{rung}: {before:.0} then {after:.0}");
+    }
+    // Only French, named: one track, French the main one.
+    let french_only = dir.path().join("fr");
+    encode(
+        &late,
+        &PRESET.replace("[stills]", "[audio]\nlanguages = [\"fr\"]\n[stills]"),
+        &french_only,
+        dir.path(),
+    );
+    let probed = common::ffprobe(&french_only.join("late/late_180p.mp4"));
+    let languages: Vec<&str> = probed["streams"]
+        .as_array()
+        .expect("streams")
+        .iter()
+        .filter(|s| s["codec_type"] == "audio")
+        .filter_map(|s| s["tags"]["language"].as_str())
+        .collect();
+    assert_eq!(languages, ["fra"]);
+}

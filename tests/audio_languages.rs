@@ -6,50 +6,24 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 fn ffmpeg(args: &[&str]) {
-    let out = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-y"])
-        .args(args)
-        .output()
-        .expect("ffmpeg runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::ffmpeg_run(args);
 }
 
 /// Mono 48 kHz samples of audio track `track` of `path`, from `from_secs` for `secs`.
 fn samples(path: &Path, track: usize, from_secs: f64, secs: f64) -> Vec<i16> {
-    let out = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-i"])
-        .arg(path)
-        .args([
-            "-map",
-            &format!("0:a:{track}"),
-            "-ss",
-            &format!("{from_secs}"),
-            "-t",
-            &format!("{secs}"),
-            "-ac",
-            "1",
-            "-ar",
-            "48000",
-            "-f",
-            "s16le",
-            "-",
-        ])
-        .output()
-        .expect("ffmpeg runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let (map, from, length) = (
+        format!("0:a:{track}"),
+        format!("{from_secs}"),
+        format!("{secs}"),
     );
-    out.stdout
-        .chunks_exact(2)
+    let path = path.to_str().expect("utf-8");
+    let pcm = common::ffmpeg_run(&[
+        "-i", path, "-map", &map, "-ss", &from, "-t", &length, "-ac", "1", "-ar", "48000", "-f",
+        "s16le", "-",
+    ]);
+    pcm.chunks_exact(2)
         .map(|b| i16::from_le_bytes([b[0], b[1]]))
         .collect()
 }

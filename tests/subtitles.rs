@@ -44,16 +44,7 @@ max_bitrate_bps = 600000
 "#;
 
 fn ffmpeg(args: &[&str]) {
-    let out = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-y"])
-        .args(args)
-        .output()
-        .expect("ffmpeg runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::ffmpeg_run(args);
 }
 
 /// (start, end) of the packets of the subtitle stream `select` picks in `path`, as FFmpeg
@@ -492,33 +483,20 @@ fn a_sidecar_that_does_not_read_is_refused_before_encoding() {
 
 /// The bottom third of the picture at `secs`, as 8-bit grey values (FFmpeg decodes).
 fn bottom_third(path: &Path, secs: f64) -> Vec<u8> {
-    let out = Command::new("ffmpeg")
-        .args([
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-ss",
-            &format!("{secs}"),
-            "-i",
-        ])
-        .arg(path)
-        .args([
-            "-frames:v",
-            "1",
-            "-vf",
-            "crop=iw:ih/3:0:ih*2/3,format=gray",
-            "-f",
-            "rawvideo",
-            "-",
-        ])
-        .output()
-        .expect("ffmpeg runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
+    let at = format!("{secs}");
+    common::ffmpeg_run(&[
+        "-ss",
+        &at,
+        "-i",
+        path.to_str().expect("utf-8"),
+        "-frames:v",
+        "1",
+        "-vf",
+        "crop=iw:ih/3:0:ih*2/3,format=gray",
+        "-f",
+        "rawvideo",
+        "-",
+    ])
 }
 
 fn mean_abs_diff(a: &[u8], b: &[u8]) -> f64 {

@@ -270,6 +270,23 @@ pub fn ffprobe(path: &Path) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).expect("ffprobe json")
 }
 
+/// Runs the ffmpeg CLI with `args` (inputs, options and the output, or `-` for stdout);
+/// returns what it wrote to stdout. Fails the test with FFmpeg's message.
+pub fn ffmpeg_run(args: &[&str]) -> Vec<u8> {
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y"])
+        .args(args)
+        .output()
+        .expect("ffmpeg runs");
+    assert!(
+        out.status.success(),
+        "ffmpeg {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
 /// An MP4 of `source` scaled to `width` x `height` (H.264 + AAC), as a cloud job's rung would
 /// be: the stand-in's outputs are real files.
 pub fn scaled_copy(source: &Path, width: u32, height: u32, out: &Path) {

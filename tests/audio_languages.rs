@@ -160,6 +160,54 @@ fn every_language_is_in_every_rung_with_its_own_sound() {
         let after = loudness(&samples(&file, 1, 0.7, 0.3));
         assert!(before < after / 20.0, "{rung}: {before:.0} then {after:.0}");
     }
+    // HLS and DASH offer both languages from the same CMAF bytes the rungs hold.
+    let packaged = dir.path().join("packaged");
+    encode(
+        &late,
+        &PRESET.replace("[stills]", "[packaging]\nhls = true\ndash = true\n[stills]"),
+        &packaged,
+        dir.path(),
+    );
+    let title = packaged.join("late");
+    let master = std::fs::read_to_string(title.join("index.m3u8")).expect("master");
+    let audio: Vec<&str> = master
+        .lines()
+        .filter(|l| l.contains("TYPE=AUDIO"))
+        .collect();
+    assert_eq!(audio.len(), 2, "{master}");
+    assert!(
+        audio[0].contains("LANGUAGE=\"en\"")
+            && audio[0].contains("NAME=\"English\"")
+            && audio[0].contains("DEFAULT=YES"),
+        "{master}"
+    );
+    assert!(
+        audio[1].contains("LANGUAGE=\"fr\"")
+            && audio[1].contains("NAME=\"Commentaire\"")
+            && !audio[1].contains("DEFAULT=YES"),
+        "{master}"
+    );
+    let mpd = std::fs::read_to_string(title.join("index.mpd")).expect("mpd");
+    assert!(mpd.contains("contentType=\"audio\" mimeType=\"audio/mp4\" segmentAlignment=\"true\" startWithSAP=\"1\" lang=\"en\""), "{mpd}");
+    assert!(mpd.contains("lang=\"fr\""), "{mpd}");
+    assert!(
+        mpd.contains("value=\"main\"") && mpd.contains("value=\"commentary\""),
+        "{mpd}"
+    );
+    // FFmpeg's HLS reader finds the French rendition beside the English one.
+    let probed = common::ffprobe(&title.join("index.m3u8"));
+    let languages: Vec<&str> = probed["streams"]
+        .as_array()
+        .expect("streams")
+        .iter()
+        .filter(|s| s["codec_type"] == "audio")
+        .filter_map(|s| s["tags"]["language"].as_str())
+        .collect();
+    assert!(
+        languages.contains(&"fr") && languages.contains(&"en"),
+        "{languages:?}"
+    );
+
     // Only French, named: one track, French the main one.
     let french_only = dir.path().join("fr");
     encode(

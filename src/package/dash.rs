@@ -107,9 +107,19 @@ pub fn mpd(title: &Title, sel: &Selection) -> Result<Vec<u8>, String> {
         }
         close(&mut w, "AdaptationSet")?;
     }
-    if let Some(a) = &title.audio {
+    // The main audio track first (Role main), then the others (Role alternate, or
+    // commentary when the title says so), one AdaptationSet each.
+    let audio_sets = title.audio.iter().chain(&title.more_audio).enumerate();
+    for (k, a) in audio_sets {
         let mut attrs = vec![
-            ("id", sets.len().max(1).to_string()),
+            (
+                "id",
+                if k == 0 {
+                    sets.len().max(1).to_string()
+                } else {
+                    format!("{}", 100 + k)
+                },
+            ),
             ("contentType", "audio".to_owned()),
             ("mimeType", "audio/mp4".to_owned()),
             ("segmentAlignment", "true".to_owned()),
@@ -119,6 +129,26 @@ pub fn mpd(title: &Title, sel: &Selection) -> Result<Vec<u8>, String> {
             attrs.push(("lang", lang));
         }
         open(&mut w, "AdaptationSet", &attrs)?;
+        let label = a.audio_label();
+        let role = if k == 0 {
+            "main"
+        } else if label.to_lowercase().contains("comment") {
+            "commentary"
+        } else {
+            "alternate"
+        };
+        empty(
+            &mut w,
+            "Role",
+            &[
+                ("schemeIdUri", "urn:mpeg:dash:role:2011".to_owned()),
+                ("value", role.to_owned()),
+            ],
+        )?;
+        open(&mut w, "Label", &[])?;
+        w.write_event(Event::Text(quick_xml::events::BytesText::new(&label)))
+            .map_err(|e| e.to_string())?;
+        close(&mut w, "Label")?;
         open(
             &mut w,
             "Representation",

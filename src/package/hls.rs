@@ -25,11 +25,22 @@ pub fn master(title: &Title, sel: &Selection) -> Result<Vec<u8>, String> {
             uri: Some(format!("stream/{}.m3u8", a.name)),
             group_id: AUDIO_GROUP.to_owned(),
             language: a.track.language_tag().map(|(tag, _)| tag),
-            name: a
-                .track
-                .language_tag()
-                .map_or_else(|| "Main".to_owned(), |(_, name)| name.to_owned()),
+            name: a.audio_label(),
             default: true,
+            autoselect: true,
+            channels: Some(a.channels.to_string()),
+            ..AlternativeMedia::default()
+        });
+    }
+    // The other audio tracks: the same group, players offer them as languages.
+    for a in &title.more_audio {
+        alternatives.push(AlternativeMedia {
+            media_type: AlternativeMediaType::Audio,
+            uri: Some(format!("stream/{}.m3u8", a.name)),
+            group_id: AUDIO_GROUP.to_owned(),
+            language: a.track.language_tag().map(|(tag, _)| tag),
+            name: a.audio_label(),
+            default: false,
             autoselect: true,
             channels: Some(a.channels.to_string()),
             ..AlternativeMedia::default()

@@ -226,7 +226,12 @@ pub fn files(title: &Title) -> Vec<String> {
         out.push("index.mpd".to_owned());
     }
     out.push("index.smil".to_owned());
-    for r in title.videos.iter().chain(title.audio.iter()) {
+    for r in title
+        .videos
+        .iter()
+        .chain(title.audio.iter())
+        .chain(&title.more_audio)
+    {
         if hls {
             out.push(format!("stream/{}.m3u8", r.name));
         }

@@ -47,6 +47,31 @@ impl Rendition {
         seg.duration as f64 / f64::from(self.track.timescale.max(1))
     }
 
+    /// What players list for an audio track: its title (`Commentaire`) when it has one, else
+    /// its language's name, else `Main`.
+    pub fn audio_label(&self) -> String {
+        let title = self
+            .track
+            .trak
+            .mdia
+            .hdlr
+            .name
+            .trim()
+            .trim_end_matches('\0')
+            .to_owned();
+        let generic = title.is_empty()
+            || title.ends_with("Handler")
+            || title.starts_with("Core Media")
+            || title.starts_with("Mainconcept");
+        if generic {
+            self.track
+                .language_tag()
+                .map_or_else(|| "Main".to_owned(), |(_, name)| name.to_owned())
+        } else {
+            title.replace('"', "'")
+        }
+    }
+
     /// The init segment's bytes.
     pub fn init(&self) -> Result<Vec<u8>, String> {
         cmaf::init_segment(&self.track)
@@ -92,8 +117,10 @@ pub struct Title {
     pub dir: PathBuf,
     /// Video rungs, highest bitrate first.
     pub videos: Vec<Rendition>,
-    /// The audio shared by every rung, if any.
+    /// The audio shared by every rung, if any: the main track.
     pub audio: Option<Rendition>,
+    /// The rungs' other audio tracks (other languages, commentary), in their order.
+    pub more_audio: Vec<Rendition>,
     /// Duration in seconds (the longest track).
     pub duration_secs: f64,
     /// Packaging settings (from the title's manifest.json, else the defaults).
@@ -201,6 +228,7 @@ impl Title {
         self.videos
             .iter()
             .chain(self.audio.iter())
+            .chain(&self.more_audio)
             .find(|r| r.name == name)
     }
 }
@@ -281,7 +309,8 @@ pub fn load(dir: &Path) -> Result<Title, PackageError> {
         None => Boundaries::Every(segment_secs),
     };
     let mut videos = Vec::new();
-    let mut audio_track: Option<(String, u64, Track)> = None;
+    // Every audio track of the first rung that has audio (each rung carries the same ones).
+    let mut audio_tracks: Vec<(String, u64, Track)> = Vec::new();
     for (rung, path) in &files {
         let tracks = mp4_index::read(path).map_err(|e| PackageError::Unreadable {
             path: path.clone(),
@@ -304,8 +333,8 @@ pub fn load(dir: &Path) -> Result<Title, PackageError> {
                         segments,
                     )?);
                 }
-                TrackKind::Audio if audio_track.is_none() => {
-                    audio_track = Some((file_name.clone(), source_bytes, track));
+                TrackKind::Audio if audio_tracks.is_empty() || audio_tracks[0].0 == file_name => {
+                    audio_tracks.push((file_name.clone(), source_bytes, track));
                 }
                 TrackKind::Audio => {}
             }
@@ -337,13 +366,29 @@ pub fn load(dir: &Path) -> Result<Title, PackageError> {
         .max_by_key(|c| c.2.len())
         .map(|c| c.2.clone())
         .unwrap_or_default();
-    let audio = match audio_track {
-        Some((file, bytes, track)) => {
-            let segs = segments::cut_at(&track, &reference_cuts);
-            Some(audio_rendition(&file, bytes, track, segs)?)
+    let mut audios = Vec::new();
+    for (k, (file, bytes, track)) in audio_tracks.into_iter().enumerate() {
+        let segs = segments::cut_at(&track, &reference_cuts);
+        let mut r = audio_rendition(&file, bytes, track, segs)?;
+        if k > 0 {
+            // `audio_fr`, `audio_fr-2`, `audio_3`: unique names for the other tracks.
+            let base = r.track.language_tag().map_or_else(
+                || format!("audio_{}", k + 1),
+                |(tag, _)| format!("audio_{tag}"),
+            );
+            let mut name = base.clone();
+            let mut n = 2;
+            while audios.iter().any(|a: &Rendition| a.name == name) {
+                name = format!("{base}-{n}");
+                n += 1;
+            }
+            r.name = name;
         }
-        None => None,
-    };
+        audios.push(r);
+    }
+    let mut audios = audios.into_iter();
+    let audio = audios.next();
+    let more_audio: Vec<Rendition> = audios.collect();
     videos.sort_by_key(|r| std::cmp::Reverse(r.peak_bps));
     let duration_secs = videos
         .iter()
@@ -355,6 +400,7 @@ pub fn load(dir: &Path) -> Result<Title, PackageError> {
         dir: dir.to_owned(),
         videos,
         audio,
+        more_audio,
         duration_secs,
         settings,
         subtitles: text_tracks(dir),

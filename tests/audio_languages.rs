@@ -226,3 +226,95 @@ fn every_language_is_in_every_rung_with_its_own_sound() {
         .collect();
     assert_eq!(languages, ["fra"]);
 }
+
+#[test]
+fn players_offer_both_languages_and_switch_to_the_other() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = dir.path().join("duo.mkv");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=320x180:r=25:d=10",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=f=440:sample_rate=48000:d=10",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=f=880:sample_rate=48000:d=10",
+        "-map",
+        "0",
+        "-map",
+        "1",
+        "-map",
+        "2",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-c:a",
+        "aac",
+        "-metadata:s:a:0",
+        "language=eng",
+        "-metadata:s:a:1",
+        "language=fre",
+        source.to_str().expect("utf-8"),
+    ]);
+    let out = dir.path().join("out");
+    encode(
+        &source,
+        &PRESET.replace("[stills]", "[packaging]\nhls = true\ndash = true\n[stills]"),
+        &out,
+        dir.path(),
+    );
+    let players = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/players");
+    for (player, manifest) in [
+        ("hls.js", "/static/duo/index.m3u8"),
+        ("dash.js", "/static/duo/index.mpd"),
+        ("shaka", "/static/duo/index.mpd"),
+    ] {
+        let run = std::process::Command::new("node")
+            .arg(players.join("play.mjs"))
+            .args([
+                player,
+                manifest,
+                "--seconds",
+                "8",
+                "--audio",
+                "fr",
+                "--static",
+            ])
+            .arg(&out)
+            .output()
+            .expect("node runs (make test-deps installs it)");
+        let stdout = String::from_utf8_lossy(&run.stdout);
+        assert!(
+            run.status.success(),
+            "{player}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let r: serde_json::Value = serde_json::from_str(stdout.trim().lines().last().unwrap_or(""))
+            .unwrap_or_else(|e| panic!("{e}: {stdout}"));
+        let after = &r["after"];
+        assert_eq!(after["errors"], serde_json::json!([]), "{player}: {r}");
+        let mut audios: Vec<String> = after["audios"]
+            .as_array()
+            .expect("audios")
+            .iter()
+            .filter_map(|t| t.as_str().map(str::to_owned))
+            .collect();
+        audios.sort();
+        audios.dedup();
+        assert_eq!(audios, ["en", "fr"], "{player}: {r}");
+        assert_eq!(
+            after["audio"], "fr",
+            "{player}: the French track plays: {r}"
+        );
+        assert!(
+            after["frames"].as_u64() > r["before"]["frames"].as_u64(),
+            "{player}: pictures go on after the switch: {r}"
+        );
+    }
+}

@@ -6,6 +6,8 @@
 //
 // With --text, the first subtitle track is turned on once playback starts, and the result says
 // which subtitle languages the player lists and which cues reached the video's text tracks.
+// With --audio LANG, that audio language is chosen once playback starts, and the result says
+// which audio languages the player lists and which one it plays.
 //
 // The player libraries are served from node_modules by a small HTTP server of this script;
 // with --static, that server also serves DIR (with byte ranges) under /static/, so static
@@ -27,6 +29,7 @@ const opt = (name, dflt) => {
 const seconds = Number(opt('--seconds', '7'));
 const staticDir = opt('--static', null);
 const wantText = rest.includes('--text');
+const wantAudio = opt('--audio', null);
 
 const libs = {
   'hls.js': '/node_modules/hls.js/dist/hls.min.js',
@@ -66,6 +69,9 @@ const page = `<!doctype html><html><body><video id="v" muted playsinline></video
 window.state = { errors: [], switched: null, levels: [] };
 window.textLanguages = () => [];
 window.selectText = () => {};
+window.audioLanguages = () => [];
+window.audioNow = () => null;
+window.selectAudio = () => {};
 const video = document.getElementById('v');
 const url = new URL(${JSON.stringify(manifestArg)}, location.href).href;
 async function start() {
@@ -75,6 +81,9 @@ async function start() {
     hls.on(Hls.Events.MANIFEST_PARSED, () => { state.levels = hls.levels.map(l => l.height); video.play(); });
     hls.on(Hls.Events.LEVEL_SWITCHED, (_, d) => { state.level = hls.levels[d.level].height; });
     hls.loadSource(url); hls.attachMedia(video);
+    window.audioLanguages = () => hls.audioTracks.map(t => t.lang || '');
+    window.audioNow = () => { const t = hls.audioTracks[hls.audioTrack]; return t ? t.lang : null; };
+    window.selectAudio = (lang) => { const k = hls.audioTracks.findIndex(t => t.lang === lang); if (k >= 0) hls.audioTrack = k; };
     window.textLanguages = () => hls.subtitleTracks.map(t => t.lang || '');
     window.selectText = () => { hls.subtitleDisplay = true; hls.subtitleTrack = 0; };
     window.forceSwitch = () => {
@@ -90,6 +99,9 @@ async function start() {
     p.on(dashjs.MediaPlayer.events.STREAM_INITIALIZED, () => { state.levels = p.getBitrateInfoListFor('video').map(b => b.height); });
     p.on(dashjs.MediaPlayer.events.QUALITY_CHANGE_RENDERED, e => { if (e.mediaType === 'video') state.level = p.getBitrateInfoListFor('video')[e.newQuality].height; });
     p.initialize(video, url, true);
+    window.audioLanguages = () => { try { return p.getTracksFor('audio').map(t => t.lang || ''); } catch (e) { return []; } };
+    window.audioNow = () => { try { const t = p.getCurrentTrackFor('audio'); return t ? t.lang : null; } catch (e) { return null; } };
+    window.selectAudio = (lang) => { const t = p.getTracksFor('audio').find(t => t.lang === lang); if (t) p.setCurrentTrack(t); };
     window.textLanguages = () => { try { return p.getTracksFor('text').map(t => t.lang || ''); } catch (e) { return []; } };
     window.selectText = () => { p.enableText(true); p.setTextTrack(0); };
     window.forceSwitch = () => {
@@ -107,6 +119,9 @@ async function start() {
     p.addEventListener('error', e => state.errors.push(String(e.detail && e.detail.code)));
     p.addEventListener('adaptation', () => { const t = p.getVariantTracks().find(t => t.active); if (t) state.level = t.height; });
     p.addEventListener('variantchanged', () => { const t = p.getVariantTracks().find(t => t.active); if (t) state.level = t.height; });
+    window.audioLanguages = () => p.getAudioLanguages();
+    window.audioNow = () => { const t = p.getVariantTracks().find(t => t.active); return t ? t.language : null; };
+    window.selectAudio = (lang) => p.selectAudioLanguage(lang);
     window.textLanguages = () => p.getTextTracks().map(t => t.language || '');
     window.selectText = () => { const t = p.getTextTracks()[0]; if (t) { p.selectTextTrack(t); p.setTextTrackVisibility(true); } };
     try { await p.load(url); } catch (e) { state.errors.push('load:' + (e.code || e)); }
@@ -115,7 +130,8 @@ async function start() {
     window.forceSwitch = () => {
       const tracks = p.getVariantTracks();
       const active = tracks.find(t => t.active);
-      const target = tracks.find(t => active && t.height !== active.height);
+      // Another height in the language playing now (Shaka's variants pair a picture with a sound).
+      const target = tracks.find(t => active && t.height !== active.height && t.language === active.language);
       if (!target) return;
       p.configure({ abr: { enabled: false } });
       p.selectVariantTrack(target, true); state.switched = target.height;
@@ -136,7 +152,8 @@ window.snapshot = () => {
   return { frames: q.totalVideoFrames, dropped: q.droppedVideoFrames, width: video.videoWidth, height: video.videoHeight,
            time: video.currentTime, errors: state.errors, levels: state.levels, switched: state.switched, level: state.level,
            mediaError: video.error ? video.error.code : null,
-           texts: window.textLanguages(), cues: cueTexts() };
+           texts: window.textLanguages(), cues: cueTexts(),
+           audios: window.audioLanguages(), audio: window.audioNow() };
 };
 </script></body></html>`;
 
@@ -176,6 +193,12 @@ try {
       await sleep(100); snap = await pg.evaluate(() => window.snapshot());
     }
     await pg.evaluate(() => window.selectText());
+  }
+  if (wantAudio) {
+    while (Date.now() < deadline && snap.time < 0.2 && snap.errors.length === 0) {
+      await sleep(100); snap = await pg.evaluate(() => window.snapshot());
+    }
+    await pg.evaluate((lang) => window.selectAudio(lang), wantAudio);
   }
   // Play past two segments, then force a switch and keep playing.
   while (Date.now() < deadline && snap.time < Math.min(4.2, seconds - 1) && snap.errors.length === 0) {

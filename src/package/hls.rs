@@ -19,28 +19,15 @@ const SUBTITLE_GROUP: &str = "subs";
 pub fn master(title: &Title, sel: &Selection) -> Result<Vec<u8>, String> {
     let audio = title.audio.as_ref();
     let mut alternatives = Vec::new();
-    if let Some(a) = audio {
+    // Every audio track in one group (players offer them as languages), the main one default.
+    for (k, a) in title.audio.iter().chain(&title.more_audio).enumerate() {
         alternatives.push(AlternativeMedia {
             media_type: AlternativeMediaType::Audio,
             uri: Some(format!("stream/{}.m3u8", a.name)),
             group_id: AUDIO_GROUP.to_owned(),
             language: a.track.language_tag().map(|(tag, _)| tag),
             name: a.audio_label(),
-            default: true,
-            autoselect: true,
-            channels: Some(a.channels.to_string()),
-            ..AlternativeMedia::default()
-        });
-    }
-    // The other audio tracks: the same group, players offer them as languages.
-    for a in &title.more_audio {
-        alternatives.push(AlternativeMedia {
-            media_type: AlternativeMediaType::Audio,
-            uri: Some(format!("stream/{}.m3u8", a.name)),
-            group_id: AUDIO_GROUP.to_owned(),
-            language: a.track.language_tag().map(|(tag, _)| tag),
-            name: a.audio_label(),
-            default: false,
+            default: k == 0,
             autoselect: true,
             channels: Some(a.channels.to_string()),
             ..AlternativeMedia::default()

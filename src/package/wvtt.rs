@@ -5,6 +5,7 @@
 //! cannot be segmented, so a player would fetch all of a film's subtitles up front).
 
 use crate::subtitles::Cue;
+use crate::subtitles::cue::ms;
 
 /// Media timescale: milliseconds.
 pub const TIMESCALE: u32 = 1000;
@@ -122,33 +123,14 @@ fn sample(shown: &[&Cue]) -> Vec<u8> {
         .concat()
 }
 
-/// Milliseconds, as the track counts.
-fn ms(secs: f64) -> u64 {
-    (secs.max(0.0) * f64::from(TIMESCALE)).round() as u64
-}
-
 /// Media segment `number` covering `[from, to)` seconds: time cut at every cue start and end
 /// inside it, each piece a sample.
 pub fn media_segment(cues: &[Cue], number: u32, from_secs: f64, to_secs: f64) -> Vec<u8> {
     let (start, end) = (ms(from_secs), ms(to_secs).max(ms(from_secs) + 1));
-    let mut cuts: Vec<u64> = cues
-        .iter()
-        .flat_map(|c| [ms(c.start_secs), ms(c.end_secs)])
-        .filter(|&t| t > start && t < end)
-        .chain([start, end])
+    let samples: Vec<(u32, Vec<u8>)> = crate::subtitles::cue::pieces(cues, start, end)
+        .into_iter()
+        .map(|(a, b, shown)| (u32::try_from(b - a).unwrap_or(u32::MAX), sample(&shown)))
         .collect();
-    cuts.sort_unstable();
-    cuts.dedup();
-    let mut samples: Vec<(u32, Vec<u8>)> = Vec::new();
-    for w in cuts.windows(2) {
-        let mid = (w[0] + w[1]) as f64 / 2.0 / f64::from(TIMESCALE);
-        let shown: Vec<&Cue> = cues
-            .iter()
-            .filter(|c| c.start_secs <= mid && c.end_secs > mid)
-            .collect();
-        let duration = u32::try_from(w[1] - w[0]).unwrap_or(u32::MAX);
-        samples.push((duration, sample(&shown)));
-    }
     let mfhd = full(b"mfhd", 0, 0, &number.to_be_bytes());
     let tfhd = full(b"tfhd", 0, 0x02_0000, &1u32.to_be_bytes()); // default-base-is-moof
     let tfdt = full(b"tfdt", 1, 0, &start.to_be_bytes());

@@ -36,6 +36,36 @@ pub fn place(cues: Vec<Cue>, offset_secs: f64, end_secs: Option<f64>) -> Vec<Cue
     out
 }
 
+/// Milliseconds, the tick of the subtitle tracks Vodkit writes (mov_text, wvtt).
+pub fn ms(secs: f64) -> u64 {
+    (secs.max(0.0) * 1000.0).round() as u64
+}
+
+/// `[from_ms, to_ms)` cut at every cue start and end inside it: each piece with the cues shown
+/// all through it (none: nothing on screen). What timed-text samples are made of, where one
+/// sample shows until the next (mov_text, WebVTT in MP4).
+pub fn pieces(cues: &[Cue], from_ms: u64, to_ms: u64) -> Vec<(u64, u64, Vec<&Cue>)> {
+    let mut cuts: Vec<u64> = cues
+        .iter()
+        .flat_map(|c| [ms(c.start_secs), ms(c.end_secs)])
+        .filter(|&t| t > from_ms && t < to_ms)
+        .chain([from_ms, to_ms])
+        .collect();
+    cuts.sort_unstable();
+    cuts.dedup();
+    cuts.windows(2)
+        .filter(|w| w[1] > w[0])
+        .map(|w| {
+            let mid = (w[0] + w[1]) as f64 / 2000.0;
+            let shown = cues
+                .iter()
+                .filter(|c| c.start_secs <= mid && c.end_secs > mid)
+                .collect();
+            (w[0], w[1], shown)
+        })
+        .collect()
+}
+
 /// Keeps WebVTT's `<i>`, `<b>`, `<u>` (and their ends), drops every other tag (`<font …>`),
 /// and turns the HTML entities SubRip files use into characters.
 pub fn clean_tags(text: &str) -> String {

@@ -102,31 +102,20 @@ pub fn sample(text: &str) -> Vec<u8> {
 /// overlapping lines one above the other), or nothing (an empty sample clears the screen).
 /// Pieces shorter than a millisecond (the track's tick) are left out.
 pub fn samples(cues: &[Cue], end_secs: f64) -> Vec<(f64, Vec<u8>)> {
-    let mut bounds: Vec<f64> = cues
-        .iter()
-        .flat_map(|c| [c.start_secs, c.end_secs])
-        .chain([0.0, end_secs])
-        .filter(|t| t.is_finite() && *t >= 0.0)
-        .collect();
-    bounds.sort_by(f64::total_cmp);
-    bounds.dedup_by(|a, b| (*a - *b).abs() < 0.001);
+    let end_ms = super::cue::ms(end_secs).max(
+        cues.iter()
+            .map(|c| super::cue::ms(c.end_secs))
+            .max()
+            .unwrap_or(0),
+    );
     let mut out: Vec<(f64, Vec<u8>)> = Vec::new();
-    for w in bounds.windows(2) {
-        let (from, to) = (w[0], w[1]);
-        if to - from < 0.001 {
-            continue;
-        }
-        let mid = (from + to) / 2.0;
-        let text: Vec<&str> = cues
-            .iter()
-            .filter(|c| c.start_secs <= mid && c.end_secs > mid)
-            .map(|c| c.text.as_str())
-            .collect();
+    for (from, _, shown) in super::cue::pieces(cues, 0, end_ms) {
+        let text: Vec<&str> = shown.iter().map(|c| c.text.as_str()).collect();
         let bytes = sample(&text.join("\n"));
         if out.last().is_some_and(|(_, prev)| *prev == bytes) {
             continue; // the same text goes on
         }
-        out.push((from, bytes));
+        out.push((from as f64 / 1000.0, bytes));
     }
     out
 }

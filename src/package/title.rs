@@ -253,10 +253,11 @@ fn rung_files(dir: &Path, title: &str) -> Vec<(String, PathBuf)> {
 
 /// The rung files `manifest.json` lists (`name`, `file`), when the title has a manifest: the
 /// plan's rungs, so files left by an earlier encode of the title are never packaged.
-fn manifest_rungs(dir: &Path) -> Option<Vec<(String, PathBuf)>> {
-    let manifest: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).ok()?).ok()?;
-    let rungs = manifest["rungs"].as_array()?;
+fn manifest_rungs(
+    dir: &Path,
+    manifest: Option<&serde_json::Value>,
+) -> Option<Vec<(String, PathBuf)>> {
+    let rungs = manifest?["rungs"].as_array()?;
     let mut out: Vec<(String, PathBuf)> = rungs
         .iter()
         .filter_map(|r| {
@@ -273,17 +274,11 @@ fn manifest_rungs(dir: &Path) -> Option<Vec<(String, PathBuf)>> {
 
 /// Packaging settings and the keyframe grid from the title's `manifest.json` (the preset it
 /// was encoded with and the plan it followed).
-fn settings_of(dir: &Path) -> (PackagingSettings, Option<KeyframeGrid>) {
-    let manifest = std::fs::read(dir.join("manifest.json"))
-        .ok()
-        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
+fn settings_of(manifest: Option<&serde_json::Value>) -> (PackagingSettings, Option<KeyframeGrid>) {
     let settings = manifest
-        .as_ref()
         .and_then(|v| serde_json::from_value(v["preset"]["packaging"].clone()).ok())
         .unwrap_or_default();
-    let grid = manifest
-        .as_ref()
-        .and_then(|v| serde_json::from_value(v["plan"]["keyframes"].clone()).ok());
+    let grid = manifest.and_then(|v| serde_json::from_value(v["plan"]["keyframes"].clone()).ok());
     (settings, grid)
 }
 
@@ -295,8 +290,12 @@ pub fn load(dir: &Path) -> Result<Title, PackageError> {
         .ok_or_else(|| PackageError::NoRungs {
             dir: dir.to_owned(),
         })?;
-    let (settings, grid) = settings_of(dir);
-    let files = manifest_rungs(dir).unwrap_or_else(|| rung_files(dir, &name));
+    // The manifest, read once: the rungs it lists, the packaging settings, the subtitle tracks.
+    let manifest = std::fs::read(dir.join("manifest.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
+    let (settings, grid) = settings_of(manifest.as_ref());
+    let files = manifest_rungs(dir, manifest.as_ref()).unwrap_or_else(|| rung_files(dir, &name));
     if files.is_empty() {
         return Err(PackageError::NoRungs {
             dir: dir.to_owned(),
@@ -403,16 +402,14 @@ pub fn load(dir: &Path) -> Result<Title, PackageError> {
         more_audio,
         duration_secs,
         settings,
-        subtitles: text_tracks(dir),
+        subtitles: text_tracks(dir, manifest.as_ref()),
     })
 }
 
 /// The plan's subtitle tracks whose WebVTT file the encode wrote (a track whose file is
 /// missing failed at encode and was reported then).
-fn text_tracks(dir: &Path) -> Vec<TextTrack> {
-    let planned: Vec<crate::subtitles::PlannedSubtitle> = std::fs::read(dir.join("manifest.json"))
-        .ok()
-        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+fn text_tracks(dir: &Path, manifest: Option<&serde_json::Value>) -> Vec<TextTrack> {
+    let planned: Vec<crate::subtitles::PlannedSubtitle> = manifest
         .and_then(|v| serde_json::from_value(v["plan"]["subtitles"].clone()).ok())
         .unwrap_or_default();
     planned

@@ -255,38 +255,30 @@ pub fn encode_with(
     // track that cannot be read stops the job before anything is encoded (rungs made without
     // it would be skipped as done on the next run).
     let text_tracks = if plan.subtitles.is_empty() {
-        Ok(Vec::new())
+        Vec::new()
     } else {
-        crate::subtitles::outputs::cues(plan).map_err(|e| e.to_string())
-    };
-    if let Err(reason) = &text_tracks {
-        return Err(EncodeError::Source {
+        crate::subtitles::outputs::cues(plan).map_err(|e| EncodeError::Source {
             path: plan.source.clone(),
-            reason: format!("subtitles: {reason}"),
-        });
-    }
+            reason: format!("subtitles: {e}"),
+        })?
+    };
     let text_in: Arc<Vec<rung::TextIn>> = Arc::new(
         text_tracks
-            .as_ref()
-            .map(|tracks| {
-                tracks
-                    .iter()
-                    .filter(|(t, _)| t.is_text())
-                    .map(|(t, cues)| rung::TextIn {
-                        language: t
-                            .language
-                            .as_deref()
-                            .and_then(crate::subtitles::languages::find)
-                            .map_or_else(|| "und".to_owned(), |l| l.three.to_owned()),
-                        name: t.name.clone(),
-                        default: t.default,
-                        forced: t.forced,
-                        samples: crate::subtitles::tx3g::samples(cues, plan.duration_secs),
-                        end_secs: plan.duration_secs,
-                    })
-                    .collect()
+            .iter()
+            .filter(|(t, _)| t.is_text())
+            .map(|(t, cues)| rung::TextIn {
+                language: t
+                    .language
+                    .as_deref()
+                    .and_then(crate::subtitles::languages::find)
+                    .map_or_else(|| "und".to_owned(), |l| l.three.to_owned()),
+                name: t.name.clone(),
+                default: t.default,
+                forced: t.forced,
+                samples: crate::subtitles::tx3g::samples(cues, plan.duration_secs),
+                end_secs: plan.duration_secs,
             })
-            .unwrap_or_default(),
+            .collect(),
     );
     if !todo_was_empty {
         events(JobEvent::Stage {
@@ -294,11 +286,7 @@ pub fn encode_with(
         });
         // A burned-in track: its cues as SubRip for libass, in a private folder removed after.
         let burn_dir = per_title::Scratch::new("burn");
-        let burn_file = match text_tracks
-            .as_ref()
-            .ok()
-            .and_then(|tracks| tracks.iter().find(|(t, _)| t.burned))
-        {
+        let burn_file = match text_tracks.iter().find(|(t, _)| t.burned) {
             Some((_, cues)) => {
                 let file = burn_dir.join("cues.srt");
                 std::fs::create_dir_all(&*burn_dir)
@@ -511,9 +499,9 @@ pub fn encode_with(
         }
     }
     if !cancelled {
-        // The subtitle tracks as WebVTT files; a track that cannot be read fails like a rung
+        // The subtitle tracks as WebVTT files; one that cannot be written fails like a rung
         // (the title is not presented as whole).
-        match text_tracks.and_then(|tracks| crate::subtitles::outputs::write(&dir, &tracks)) {
+        match crate::subtitles::outputs::write(&dir, &text_tracks) {
             Ok(files) => {
                 for (path, _) in files {
                     let size_bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);

@@ -61,7 +61,11 @@ async fn put_captions(
     if plan.subtitles.is_empty() {
         return Ok(());
     }
-    let tracks = crate::subtitles::outputs::cues(plan)
+    // Reading the source's subtitle streams demuxes the file: off the async threads.
+    let owned = plan.clone();
+    let tracks = tokio::task::spawn_blocking(move || crate::subtitles::outputs::cues(&owned))
+        .await
+        .map_err(|e| CloudError::new(format!("reading subtitles: {e}")))?
         .map_err(|e| CloudError::new(format!("{}: subtitles: {e}", plan.source.display())))?;
     for (track, cues) in &tracks {
         let url = super::job_spec::caption_url(place, plan, track);

@@ -1,7 +1,8 @@
 //! Audio languages: a source with an English track (440 Hz) and a French commentary track
 //! (880 Hz, starting half a second late) gives MP4 rungs that carry both, tagged, the English
 //! one the default, each track's sound its own (judged by its pitch in the decoded samples)
-//! and the late one still half a second late. A preset that names languages keeps only those.
+//! and the late one still half a second late, from Matroska and from a camera's MPEG-TS whose
+//! clock starts at 1.4 s. A preset that names languages keeps only those.
 
 mod common;
 
@@ -122,44 +123,63 @@ fn every_language_is_in_every_rung_with_its_own_sound() {
         "title=Commentaire",
         late.to_str().expect("utf-8"),
     ]);
-    let out = dir.path().join("all");
-    encode(&late, PRESET, &out, dir.path());
-    for rung in ["late_180p.mp4", "late_90p.mp4"] {
-        let file = out.join("late").join(rung);
-        let probed = common::ffprobe(&file);
-        let audio: Vec<&serde_json::Value> = probed["streams"]
-            .as_array()
-            .expect("streams")
-            .iter()
-            .filter(|s| s["codec_type"] == "audio")
-            .collect();
-        let tags: Vec<(&str, i64)> = audio
-            .iter()
-            .map(|s| {
-                (
-                    s["tags"]["language"].as_str().unwrap_or(""),
-                    s["disposition"]["default"].as_i64().unwrap_or(-1),
-                )
-            })
-            .collect();
-        assert_eq!(tags, [("eng", 1), ("fra", 0)], "{rung}");
-        assert_eq!(audio[1]["tags"]["handler_name"], "Commentaire", "{rung}");
-        // Each track sounds like its source track.
-        let english = pitch(&samples(&file, 0, 1.0, 1.0));
-        let french = pitch(&samples(&file, 1, 1.5, 1.0));
-        assert!(
-            (english - 440.0).abs() < 10.0,
-            "{rung}: English at {english:.0} Hz"
-        );
-        assert!(
-            (french - 880.0).abs() < 20.0,
-            "{rung}: French at {french:.0} Hz"
-        );
-        // The French track is silent until 0.5 s, sounding after: its start kept.
-        let before = loudness(&samples(&file, 1, 0.1, 0.3));
-        let after = loudness(&samples(&file, 1, 0.7, 0.3));
-        assert!(before < after / 20.0, "{rung}: {before:.0} then {after:.0}");
+    // The same as a camera's MPEG-TS whose clock starts at 1.4 s (no track titles there).
+    let camera = dir.path().join("camera.ts");
+    ffmpeg(&[
+        "-i",
+        late.to_str().expect("utf-8"),
+        "-map",
+        "0",
+        "-c",
+        "copy",
+        "-output_ts_offset",
+        "1.4",
+        camera.to_str().expect("utf-8"),
+    ]);
+    for (source, stem) in [(&late, "late"), (&camera, "camera")] {
+        let out = dir.path().join(format!("all-{stem}"));
+        encode(source, PRESET, &out, dir.path());
+        for rung in [format!("{stem}_180p.mp4"), format!("{stem}_90p.mp4")] {
+            let rung = rung.as_str();
+            let file = out.join(stem).join(rung);
+            let probed = common::ffprobe(&file);
+            let audio: Vec<&serde_json::Value> = probed["streams"]
+                .as_array()
+                .expect("streams")
+                .iter()
+                .filter(|s| s["codec_type"] == "audio")
+                .collect();
+            let tags: Vec<(&str, i64)> = audio
+                .iter()
+                .map(|s| {
+                    (
+                        s["tags"]["language"].as_str().unwrap_or(""),
+                        s["disposition"]["default"].as_i64().unwrap_or(-1),
+                    )
+                })
+                .collect();
+            assert_eq!(tags, [("eng", 1), ("fra", 0)], "{rung}");
+            if stem == "late" {
+                assert_eq!(audio[1]["tags"]["handler_name"], "Commentaire", "{rung}");
+            }
+            // Each track sounds like its source track.
+            let english = pitch(&samples(&file, 0, 1.0, 1.0));
+            let french = pitch(&samples(&file, 1, 1.5, 1.0));
+            assert!(
+                (english - 440.0).abs() < 10.0,
+                "{rung}: English at {english:.0} Hz"
+            );
+            assert!(
+                (french - 880.0).abs() < 20.0,
+                "{rung}: French at {french:.0} Hz"
+            );
+            // The French track is silent until 0.5 s, sounding after: its start kept.
+            let before = loudness(&samples(&file, 1, 0.1, 0.3));
+            let after = loudness(&samples(&file, 1, 0.7, 0.3));
+            assert!(before < after / 20.0, "{rung}: {before:.0} then {after:.0}");
+        }
     }
+
     // HLS and DASH offer both languages from the same CMAF bytes the rungs hold.
     let packaged = dir.path().join("packaged");
     encode(

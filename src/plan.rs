@@ -462,14 +462,26 @@ pub fn plan(info: &MediaInfo, preset: &Preset) -> Result<Plan, PlanError> {
             ));
         }
     }
-    // Two made rungs of the same height would write the same file name; tell them apart.
-    let names: Vec<String> = rungs
-        .iter()
-        .filter(|r| r.is_made())
-        .map(|r| r.name.clone())
-        .collect();
+    // A ladder of AV1 and H.264/H.265 sets names its AV1 rungs `720p_av1`, beside the other
+    // set's `720p`; two made rungs of the same name are then told apart by bitrate.
+    let made = |rungs: &[PlannedRung]| -> Vec<(String, Codec)> {
+        rungs
+            .iter()
+            .filter(|r| r.is_made())
+            .map(|r| (r.name.clone(), r.codec))
+            .collect()
+    };
+    let names = made(&rungs);
+    let mixed =
+        names.iter().any(|(_, c)| *c == Codec::Av1) && names.iter().any(|(_, c)| *c != Codec::Av1);
+    if mixed {
+        for r in rungs.iter_mut().filter(|r| r.codec == Codec::Av1) {
+            r.name = format!("{}_av1", r.name);
+        }
+    }
+    let names = made(&rungs);
     for r in rungs.iter_mut().filter(|r| r.is_made()) {
-        if names.iter().filter(|n| **n == r.name).count() > 1 {
+        if names.iter().filter(|(n, _)| *n == r.name).count() > 1 {
             r.name = format!("{}_{}k", r.name, r.max_bitrate_bps / 1000);
         }
     }
@@ -771,11 +783,7 @@ fn fit_rung(
     if let Some(src) = source_bps
         && dropped.is_none()
     {
-        let rung_codec = match rung.codec {
-            Codec::H264 => "h264",
-            Codec::H265 => "hevc",
-        };
-        let factor = h264_bits_per_bit(&src.codec) / h264_bits_per_bit(rung_codec);
+        let factor = h264_bits_per_bit(&src.codec) / h264_bits_per_bit(rung.codec.ffmpeg_name());
         let worth = (src.bps as f64 * factor) as u64;
         if worth < max_bitrate_bps {
             max_bitrate_bps = worth;
@@ -793,7 +801,7 @@ fn fit_rung(
                     worth / 1000,
                     src.bps / 1000,
                     src.codec,
-                    rung_codec
+                    rung.codec.ffmpeg_name()
                 ));
             }
         }
@@ -864,7 +872,11 @@ fn drop_duplicates(rungs: &mut [PlannedRung]) {
     for i in order {
         let repeat = kept.iter().find_map(|&k| {
             let (a, b) = (&rungs[k], &rungs[i]);
-            if (a.width, a.height) == (b.width, b.height) {
+            // An AV1 rung beside an H.264 one of the same size is a set of its own (players
+            // pick one codec), not a repeat.
+            if (a.codec == Codec::Av1) != (b.codec == Codec::Av1) {
+                None
+            } else if (a.width, a.height) == (b.width, b.height) {
                 Some(format!(
                     "same size as the {} rung (#{}), which has the higher bitrate",
                     a.name,

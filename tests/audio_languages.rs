@@ -289,34 +289,12 @@ fn players_offer_both_languages_and_switch_to_the_other() {
         &out,
         dir.path(),
     );
-    let players = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/players");
     for (player, manifest) in [
         ("hls.js", "/static/duo/index.m3u8"),
         ("dash.js", "/static/duo/index.mpd"),
         ("shaka", "/static/duo/index.mpd"),
     ] {
-        let run = std::process::Command::new("node")
-            .arg(players.join("play.mjs"))
-            .args([
-                player,
-                manifest,
-                "--seconds",
-                "8",
-                "--audio",
-                "fr",
-                "--static",
-            ])
-            .arg(&out)
-            .output()
-            .expect("node runs (make test-deps installs it)");
-        let stdout = String::from_utf8_lossy(&run.stdout);
-        assert!(
-            run.status.success(),
-            "{player}: {}",
-            String::from_utf8_lossy(&run.stderr)
-        );
-        let r: serde_json::Value = serde_json::from_str(stdout.trim().lines().last().unwrap_or(""))
-            .unwrap_or_else(|e| panic!("{e}: {stdout}"));
+        let r = common::players::play(player, manifest, 8, Some(&out), &["--audio", "fr"]);
         let after = &r["after"];
         assert_eq!(after["errors"], serde_json::json!([]), "{player}: {r}");
         let mut audios: Vec<String> = after["audios"]

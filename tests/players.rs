@@ -9,36 +9,11 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
 
-fn players_dir() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/players")
-}
-
 fn play(player: &str, manifest: &str, static_dir: Option<&Path>) -> Value {
-    assert!(
-        players_dir().join("node_modules/playwright-core").exists(),
-        "tests/players/node_modules is missing: run `make test-deps` (npm ci in tests/players)"
-    );
-    let mut cmd = Command::new("node");
-    cmd.arg(players_dir().join("play.mjs"))
-        .args([player, manifest, "--seconds", "12"]);
-    if let Some(dir) = static_dir {
-        cmd.arg("--static").arg(dir);
-    }
-    let out = cmd
-        .output()
-        .expect("node runs (make test-deps installs it)");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{player} {manifest}: {}\n{stdout}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_str(stdout.trim().lines().last().unwrap_or(""))
-        .unwrap_or_else(|e| panic!("{e}: {stdout}"))
+    common::players::play(player, manifest, 12, static_dir, &[])
 }
 
 fn assert_played(r: &Value) {

@@ -324,26 +324,12 @@ fn source_and_sidecar_subtitles_reach_every_output() {
     assert!(text.contains("\"movie.fr.srt\""), "{text}");
 
     // Real players see the languages and load the cues of the track they turn on.
-    let players = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/players");
     for (player, manifest) in [
         ("hls.js", "/static/movie/index.m3u8"),
         ("dash.js", "/static/movie/index.mpd"),
         ("shaka", "/static/movie/index.mpd"),
     ] {
-        let run = Command::new("node")
-            .arg(players.join("play.mjs"))
-            .args([player, manifest, "--seconds", "8", "--text", "--static"])
-            .arg(&out)
-            .output()
-            .expect("node runs (make test-deps installs it)");
-        let stdout = String::from_utf8_lossy(&run.stdout);
-        assert!(
-            run.status.success(),
-            "{player}: {}",
-            String::from_utf8_lossy(&run.stderr)
-        );
-        let r: serde_json::Value = serde_json::from_str(stdout.trim().lines().last().unwrap_or(""))
-            .unwrap_or_else(|e| panic!("{e}: {stdout}"));
+        let r = common::players::play(player, manifest, 8, Some(&out), &["--text"]);
         let after = &r["after"];
         assert_eq!(after["errors"], serde_json::json!([]), "{player}: {r}");
         let mut texts: Vec<String> = after["texts"]

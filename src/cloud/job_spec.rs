@@ -148,6 +148,9 @@ fn codec_settings(r: &PlannedRung, p: &Preset, source_rate_changed: bool) -> Val
     let v = &p.video;
     let aq_on = enabled(v.adaptive_quantization != AdaptiveQuantization::Off);
     let baseline = r.codec == Codec::H264 && r.profile == Profile::Baseline;
+    if r.codec == Codec::Av1 {
+        return av1_settings(r, p, source_rate_changed);
+    }
     // What H.264 and H.265 share: QVBR under the rung's cap, HRD buffer, GOP, references,
     // adaptive quantisation, scene cuts, progressive square pixels.
     let mut s = serde_json::Map::new();
@@ -237,7 +240,51 @@ fn codec_settings(r: &PlannedRung, p: &Preset, source_rate_changed: bool) -> Val
             }
             json!({ "Codec": "H_265", "H265Settings": Value::Object(s) })
         }
+        Codec::Av1 => unreachable!("AV1 rungs return above"),
     }
+}
+
+/// MediaConvert's AV1: QVBR only, the GOP in frames (AV1 takes no seconds), no HRD buffer or
+/// reference count; the same quality level and cap as the local SVT-AV1 encode.
+fn av1_settings(r: &PlannedRung, p: &Preset, source_rate_changed: bool) -> Value {
+    let v = &p.video;
+    let mut s = serde_json::Map::new();
+    for (k, val) in [
+        ("RateControlMode", json!("QVBR")),
+        (
+            "QvbrSettings",
+            json!({ "QvbrQualityLevel": r.quality_level.unwrap_or(v.quality_level) }),
+        ),
+        ("MaxBitrate", json!(r.max_bitrate_bps.max(1000))),
+        ("GopSize", json!(f64::from(r.gop_frames))),
+        (
+            "NumberBFramesBetweenReferenceFrames",
+            json!(v.b_frames.min(15)),
+        ),
+        ("Slices", json!(1)),
+        ("AdaptiveQuantization", json!(aq(v.adaptive_quantization))),
+        (
+            "SpatialAdaptiveQuantization",
+            json!(enabled(
+                v.adaptive_quantization != AdaptiveQuantization::Off
+            )),
+        ),
+        ("BitDepth", json!("BIT_8")),
+    ] {
+        s.insert(k.into(), val);
+    }
+    if source_rate_changed {
+        s.insert("FramerateControl".into(), json!("SPECIFIED"));
+        s.insert("FramerateNumerator".into(), json!(r.frame_rate.num));
+        s.insert("FramerateDenominator".into(), json!(r.frame_rate.den));
+        s.insert(
+            "FramerateConversionAlgorithm".into(),
+            json!("DUPLICATE_DROP"),
+        );
+    } else {
+        s.insert("FramerateControl".into(), json!("INITIALIZE_FROM_SOURCE"));
+    }
+    json!({ "Codec": "AV1", "Av1Settings": Value::Object(s) })
 }
 
 fn preprocessors(plan: &Plan) -> Option<Value> {

@@ -173,14 +173,24 @@ impl PresetEditor {
                         .show_ui(ui, |ui| {
                             ui.selectable_value(&mut r.codec, Codec::H264, "H.264");
                             ui.selectable_value(&mut r.codec, Codec::H265, "H.265");
+                            ui.selectable_value(&mut r.codec, Codec::Av1, "AV1");
                         })
                         .response
                         .widget_info(|| named_combo(&format!("rung {} codec", i + 1)));
+                    let choices: &[Profile] = match r.codec {
+                        Codec::H264 => &[Profile::Baseline, Profile::Main, Profile::High],
+                        // H.265 and AV1 rungs are Main (4:2:0); a profile left from H.264
+                        // follows the codec.
+                        Codec::H265 | Codec::Av1 => &[Profile::Main],
+                    };
                     let mut profile = r.profile();
+                    if !choices.contains(&profile) {
+                        profile = Profile::Main;
+                    }
                     egui::ComboBox::from_id_salt(("profile", i))
                         .selected_text(profile.to_string())
                         .show_ui(ui, |ui| {
-                            for choice in [Profile::Baseline, Profile::Main, Profile::High] {
+                            for &choice in choices {
                                 ui.selectable_value(&mut profile, choice, choice.to_string());
                             }
                         })

@@ -3,7 +3,9 @@
 //!
 //! Quality mapping (MediaConvert QVBR level -> constant rate factor):
 //! H.264 CRF = 39 - 2 x level (level 8 -> 23, x264's own default; 10 -> 19; 1 -> 37);
-//! H.265 CRF = H.264 CRF + 4 (x265 spends about that many CRF steps less for the same look).
+//! H.265 CRF = H.264 CRF + 4 (x265 spends about that many CRF steps less for the same look);
+//! AV1 CRF (SVT-AV1's 0-63 scale) = H.264 CRF + 12 (level 8 -> 35), checked with VMAF by
+//! `VODKIT_BENCH=av1 make bench`.
 //! The VBV cap (`vbv-maxrate` = max bitrate, `vbv-bufsize` = buffer) bounds every rung's peaks,
 //! as QVBR's max bitrate does.
 //!
@@ -11,6 +13,13 @@
 //! the grid's longest distance plus one frame, so the encoder never adds an IDR of its own
 //! between two boundaries. `closed_gop` is said explicitly to both encoders (`open-gop=0`):
 //! FFmpeg's libx264 wrapper otherwise turns open GOPs on.
+//!
+//! SVT-AV1 (1.4, through FFmpeg 5.1's libsvtav1) ignores a frame's picture type unless
+//! `enable-force-key-frames=1` is set, and then only in its random-access CRF mode: AV1 rungs
+//! are capped CRF (`crf` with `mbr`, SVT-AV1's counterpart of QVBR with a max bitrate), key
+//! frames on the grid, `keyint` past the grid's longest GOP and scene-change detection off so
+//! it adds none of its own. SVT-AV1's hierarchical mini-GOPs replace B-frame and reference
+//! counts, which it does not take.
 
 use crate::plan::PlannedRung;
 use crate::preset::{AdaptiveQuantization, Codec, Profile, VideoSettings};
@@ -22,6 +31,23 @@ pub fn crf(codec: Codec, quality_level: u8) -> u8 {
     match codec {
         Codec::H264 => h264,
         Codec::H265 => h264 + 4,
+        Codec::Av1 => h264 + 12,
+    }
+}
+
+/// SVT-AV1's preset (0 slowest - 13 fastest) for an x264-style speed name.
+pub fn svt_av1_preset(speed: &str) -> u8 {
+    match speed {
+        "placebo" => 2,
+        "veryslow" => 4,
+        "slower" => 5,
+        "slow" => 6,
+        "fast" => 9,
+        "faster" => 10,
+        "veryfast" => 11,
+        "superfast" => 12,
+        "ultrafast" => 13,
+        _ => 8,
     }
 }
 
@@ -36,6 +62,9 @@ pub struct EncoderSetup {
 
 /// Builds the encoder options for a rung of a ladder whose keyframes follow `grid`.
 pub fn setup(rung: &PlannedRung, video: &VideoSettings, grid: &KeyframeGrid) -> EncoderSetup {
+    if rung.codec == Codec::Av1 {
+        return av1(rung, video, grid);
+    }
     let kbps = rung.max_bitrate_bps.div_ceil(1000);
     let buffer_kbits = rung.buffer_bits.div_ceil(1000);
     let (aq_mode, aq_strength) = match video.adaptive_quantization {
@@ -54,13 +83,8 @@ pub fn setup(rung: &PlannedRung, video: &VideoSettings, grid: &KeyframeGrid) -> 
         rung.quality_level.unwrap_or(video.quality_level),
     );
     let init = f64::from(video.hrd_initial_fill_percent) / 100.0;
-    let keyint = grid
-        .max_gop_frames()
-        .div_ceil(u64::from(rung.frame_step.max(1)))
-        .max(u64::from(rung.gop_frames))
-        + 1;
     let mut params = vec![
-        format!("keyint={keyint}"),
+        format!("keyint={}", keyint_frames(rung, grid)),
         format!("scenecut={scenecut}"),
         format!("bframes={b_frames}"),
         format!("ref={}", video.reference_frames),
@@ -107,7 +131,7 @@ pub fn setup(rung: &PlannedRung, video: &VideoSettings, grid: &KeyframeGrid) -> 
                     .collect(),
             }
         }
-        Codec::H265 => {
+        Codec::H265 | Codec::Av1 => {
             params.push(format!("open-gop={}", u8::from(!video.closed_gop)));
             params.push(format!("level-idc={}", rung.level));
             params.push("log-level=error".to_owned());
@@ -130,6 +154,48 @@ pub fn setup(rung: &PlannedRung, video: &VideoSettings, grid: &KeyframeGrid) -> 
                 ],
             }
         }
+    }
+}
+
+/// The rung's keyframe interval in its own frames: one past the grid's longest GOP, so the
+/// encoder adds no key frame of its own between two boundaries.
+fn keyint_frames(rung: &PlannedRung, grid: &KeyframeGrid) -> u64 {
+    grid.max_gop_frames()
+        .div_ceil(u64::from(rung.frame_step.max(1)))
+        .max(u64::from(rung.gop_frames))
+        + 1
+}
+
+/// SVT-AV1: capped CRF, key frames only where the grid forces them, closed GOPs (every forced
+/// frame a KEY_FRAME, which resets all references).
+fn av1(rung: &PlannedRung, video: &VideoSettings, grid: &KeyframeGrid) -> EncoderSetup {
+    let crf = crf(
+        Codec::Av1,
+        rung.quality_level.unwrap_or(video.quality_level),
+    );
+    let aq_mode = match video.adaptive_quantization {
+        AdaptiveQuantization::Off => 0,
+        _ => 2,
+    };
+    let params = [
+        format!("keyint={}", keyint_frames(rung, grid)),
+        "scd=0".to_owned(),
+        "enable-force-key-frames=1".to_owned(),
+        "irefresh-type=2".to_owned(),
+        format!("mbr={}", rung.max_bitrate_bps.div_ceil(1000)),
+        format!("aq-mode={aq_mode}"),
+        format!("level={}", rung.level),
+    ];
+    EncoderSetup {
+        encoder: "libsvtav1",
+        options: vec![
+            (
+                "preset".to_owned(),
+                svt_av1_preset(&video.speed).to_string(),
+            ),
+            ("crf".to_owned(), crf.to_string()),
+            ("svtav1-params".to_owned(), params.join(":")),
+        ],
     }
 }
 
@@ -177,6 +243,35 @@ mod tests {
         assert_eq!(crf(Codec::H264, 1), 37);
         assert_eq!(crf(Codec::H265, 8), 27);
         assert_eq!(crf(Codec::H264, 0), 37, "clamped");
+        assert_eq!(crf(Codec::Av1, 8), 35);
+    }
+
+    #[test]
+    fn av1_keys_only_on_the_grid_under_a_cap() {
+        let mut r = rung(Codec::Av1, Profile::Main);
+        r.level = "4.0".into();
+        let s = setup(&r, &VideoSettings::default(), &grid());
+        assert_eq!(s.encoder, "libsvtav1");
+        assert!(s.options.contains(&("crf".into(), "35".into())));
+        assert!(s.options.contains(&("preset".into(), "8".into())));
+        let params = &s
+            .options
+            .iter()
+            .find(|(k, _)| k == "svtav1-params")
+            .expect("params")
+            .1;
+        for want in [
+            "keyint=62",
+            "scd=0",
+            "enable-force-key-frames=1",
+            "mbr=6000",
+            "level=4.0",
+        ] {
+            assert!(
+                params.split(':').any(|p| p == want),
+                "{want} missing from {params}"
+            );
+        }
     }
 
     #[test]

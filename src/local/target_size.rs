@@ -52,6 +52,12 @@ fn candidates_preset(preset: &Preset) -> Result<Preset, String> {
             )
         })?
         .clone();
+    if top.codec == crate::preset::Codec::Av1 {
+        return Err(format!(
+            "preset '{}' makes AV1, and a target size needs two encoder passes, which FFmpeg 5.1's SVT-AV1 encoder does not offer; pick an H.264 or H.265 preset (phone-share, share-1080p) for a size",
+            preset.name
+        ));
+    }
     let mut rungs = vec![top.clone()];
     for (w, h) in SMALLER_BOXES {
         if u64::from(w) * u64::from(h) < u64::from(top.width) * u64::from(top.height) {

@@ -1,5 +1,6 @@
-//! RFC 6381 codec strings for manifests (`avc1.64002a`, `hvc1.1.6.L150.90`, `mp4a.40.2`), read
-//! from the sample entry's configuration boxes, so they state what the stream really is.
+//! RFC 6381 codec strings for manifests (`avc1.64002a`, `hvc1.1.6.L150.90`, `av01.0.08M.08`,
+//! `mp4a.40.2`), read from the sample entry's configuration boxes, so they state what the
+//! stream really is.
 
 use mp4_atom::Codec;
 
@@ -14,6 +15,7 @@ pub fn codec_string(codec: &Codec) -> Option<String> {
         )),
         Codec::Hvc1(h) => Some(hevc("hvc1", &h.hvcc)),
         Codec::Hev1(h) => Some(hevc("hev1", &h.hvcc)),
+        Codec::Av01(a) => Some(av1(&a.av1c, a.colr.as_ref())),
         Codec::Mp4a(m) => {
             let object_type = m.esds.es_desc.dec_config.object_type_indication;
             let audio_object_type = m
@@ -58,9 +60,91 @@ fn hevc(fourcc: &str, c: &mp4_atom::Hvcc) -> String {
     s
 }
 
+/// AV1 Codec ISO Media File Format Binding, "Codecs Parameter String":
+/// `av01.<profile>.<level, two digits><tier>.<bit depth, two digits>`, and when the colour is
+/// not the default (BT.709 limited range, 4:2:0 with the chroma position unknown) the optional
+/// fields all together: `.<mono>.<subsampling x, y, position>.<primaries>.<transfer>.<matrix>.<full range>`.
+fn av1(c: &mp4_atom::Av1c, colr: Option<&mp4_atom::Colr>) -> String {
+    let tier = if c.seq_tier_0 { 'H' } else { 'M' };
+    let depth = match (c.high_bitdepth, c.twelve_bit) {
+        (true, true) => 12,
+        (true, false) => 10,
+        _ => 8,
+    };
+    let mut s = format!(
+        "av01.{}.{:02}{tier}.{depth:02}",
+        c.seq_profile, c.seq_level_idx_0
+    );
+    let colour = match colr {
+        Some(mp4_atom::Colr::Nclx {
+            colour_primaries,
+            transfer_characteristics,
+            matrix_coefficients,
+            full_range_flag,
+        }) => Some((
+            *colour_primaries,
+            *transfer_characteristics,
+            *matrix_coefficients,
+            *full_range_flag,
+        )),
+        _ => None,
+    };
+    let (primaries, transfer, matrix, full) = colour.unwrap_or((1, 1, 1, false));
+    let subsampling = format!(
+        "{}{}{}",
+        u8::from(c.chroma_subsampling_x),
+        u8::from(c.chroma_subsampling_y),
+        c.chroma_sample_position
+    );
+    let default = !c.monochrome
+        && subsampling == "110"
+        && (primaries, transfer, matrix, full) == (1, 1, 1, false);
+    if !default {
+        s.push_str(&format!(
+            ".{}.{subsampling}.{primaries:02}.{transfer:02}.{matrix:02}.{}",
+            u8::from(c.monochrome),
+            u8::from(full)
+        ));
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn av1c(level: u8, ten_bit: bool) -> mp4_atom::Av1c {
+        mp4_atom::Av1c {
+            seq_level_idx_0: level,
+            high_bitdepth: ten_bit,
+            chroma_subsampling_x: true,
+            chroma_subsampling_y: true,
+            ..mp4_atom::Av1c::default()
+        }
+    }
+
+    #[test]
+    fn av1_short_form_for_bt709_and_long_form_otherwise() {
+        let bt709 = mp4_atom::Colr::Nclx {
+            colour_primaries: 1,
+            transfer_characteristics: 1,
+            matrix_coefficients: 1,
+            full_range_flag: false,
+        };
+        assert_eq!(av1(&av1c(8, false), Some(&bt709)), "av01.0.08M.08");
+        assert_eq!(av1(&av1c(1, false), None), "av01.0.01M.08");
+        let pq = mp4_atom::Colr::Nclx {
+            colour_primaries: 9,
+            transfer_characteristics: 16,
+            matrix_coefficients: 9,
+            full_range_flag: false,
+        };
+        // The AV1-ISOBMFF specification's own example of an HDR10 stream.
+        assert_eq!(
+            av1(&av1c(13, true), Some(&pq)),
+            "av01.0.13M.10.0.110.09.16.09.0"
+        );
+    }
 
     #[test]
     fn hevc_main_level_5_main_tier() {

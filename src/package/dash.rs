@@ -68,12 +68,11 @@ pub fn mpd(title: &Title, sel: &Selection) -> Result<Vec<u8>, String> {
         &[("id", "0".to_owned()), ("start", "PT0S".to_owned())],
     )?;
     let selected = title.select(sel);
-    let sets = codec_sets(&selected);
+    let sets = super::title::codec_sets(&selected);
     for (set_id, rungs) in sets.iter().enumerate() {
         let max_w = rungs.iter().map(|r| r.width).max().unwrap_or(0);
         let max_h = rungs.iter().map(|r| r.height).max().unwrap_or(0);
-        // The set with the most rungs first and preferred: a player that can decode both
-        // codecs should not settle on a one-rung set with nothing to adapt between.
+        // The preferred set first (see `codec_sets`), and said so with selectionPriority.
         let priority = sets.len() - set_id;
         open(
             &mut w,
@@ -255,31 +254,6 @@ pub fn mpd(title: &Title, sel: &Selection) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-/// The codec family of an RFC 6381 codec string: `avc1`/`avc3` are one family, `hvc1`/`hev1`
-/// another, and so on.
-fn codec_family(codec: &str) -> &str {
-    match codec.split('.').next().unwrap_or(codec) {
-        "avc1" | "avc3" => "avc",
-        "hvc1" | "hev1" => "hevc",
-        other => other,
-    }
-}
-
-/// Rungs grouped by codec family, in the order each family first appears.
-fn codec_sets<'a>(rungs: &[&'a Rendition]) -> Vec<Vec<&'a Rendition>> {
-    let mut sets: Vec<(&str, Vec<&Rendition>)> = Vec::new();
-    for r in rungs {
-        let family = codec_family(&r.codec);
-        match sets.iter_mut().find(|(f, _)| *f == family) {
-            Some((_, set)) => set.push(r),
-            None => sets.push((family, vec![r])),
-        }
-    }
-    // Most rungs first; a stable sort keeps the first-appearance order between equals.
-    sets.sort_by_key(|(_, set)| std::cmp::Reverse(set.len()));
-    sets.into_iter().map(|(_, set)| set).collect()
-}
-
 /// `30000/1001` when the rate is NTSC-like, else a whole number.
 fn frame_rate(fps: f64, r: &Rendition) -> String {
     let ts = r.track.timescale;
@@ -334,17 +308,6 @@ fn template(w: &mut W, r: &Rendition) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn codec_families() {
-        assert_eq!(codec_family("avc1.4d401f"), codec_family("avc3.640028"));
-        assert_eq!(
-            codec_family("hvc1.1.6.L93.90"),
-            codec_family("hev1.1.6.L120.90")
-        );
-        assert_ne!(codec_family("avc1.4d401f"), codec_family("hvc1.1.6.L93.90"));
-        assert_eq!(codec_family("av01.0.01M.08"), "av01");
-    }
 
     #[test]
     fn durations_in_iso_8601() {

@@ -1,5 +1,5 @@
 //! HLS playlists: the master (`index.m3u8`) with an audio rendition group and one variant and
-//! one I-frame stream per rung, media playlists (VOD, version 7, EXT-X-MAP) and I-frame-only
+//! one I-frame stream per rung (the preferred codec set first), media playlists (VOD, version 7, EXT-X-MAP) and I-frame-only
 //! playlists addressing each keyframe by byte range. Written with `m3u8-rs`.
 
 use m3u8_rs::{
@@ -54,7 +54,12 @@ pub fn master(title: &Title, sel: &Selection) -> Result<Vec<u8>, String> {
     }
     let subtitles = (!title.subtitles.is_empty()).then(|| SUBTITLE_GROUP.to_owned());
     let mut variants = Vec::new();
-    let rungs = title.select(sel);
+    // The preferred codec set first (an AV1 ladder before its H.264 fallback): players start
+    // at the first variant they can decode and skip the rest by CODECS.
+    let rungs: Vec<&Rendition> = super::title::codec_sets(&title.select(sel))
+        .into_iter()
+        .flatten()
+        .collect();
     for r in &rungs {
         let codecs = match audio {
             Some(a) => format!("{},{}", r.codec, a.codec),

@@ -526,3 +526,100 @@ fn audio_rendition(
         sample_rate_hz,
     })
 }
+
+/// The codec family of an RFC 6381 codec string: `avc1`/`avc3` are one family, `hvc1`/`hev1`
+/// another, and so on.
+pub fn codec_family(codec: &str) -> &str {
+    match codec.split('.').next().unwrap_or(codec) {
+        "avc1" | "avc3" => "avc",
+        "hvc1" | "hev1" => "hevc",
+        other => other,
+    }
+}
+
+/// How many bits a family saves, for choosing between sets: AV1 before H.265 before H.264.
+fn efficiency(family: &str) -> u8 {
+    match family {
+        "av01" => 3,
+        "hevc" => 2,
+        "vp09" => 1,
+        _ => 0,
+    }
+}
+
+/// Rungs grouped by codec family, the preferred set first: among the sets with rungs to adapt
+/// between (two or more), the most efficient codec (an AV1 ladder before its H.264 fallback
+/// set), then by rung count (web-ladder's one H.265 4K rung does not take the lead from its
+/// five H.264 rungs). Players that decode the first set start there; the others skip it by
+/// its codec string. Each set keeps the selection's order.
+pub fn codec_sets<'a>(rungs: &[&'a Rendition]) -> Vec<Vec<&'a Rendition>> {
+    grouped_by_codec(rungs, |r| &r.codec)
+}
+
+fn grouped_by_codec<T: Copy>(items: &[T], codec: impl Fn(&T) -> &str) -> Vec<Vec<T>> {
+    let mut sets: Vec<(&str, Vec<T>)> = Vec::new();
+    for item in items {
+        let family = codec_family(codec(item));
+        match sets.iter_mut().find(|(f, _)| *f == family) {
+            Some((_, set)) => set.push(*item),
+            None => sets.push((family, vec![*item])),
+        }
+    }
+    // A stable sort keeps the first-appearance order between equals.
+    sets.sort_by_key(|(family, set)| {
+        let adapts = set.len() >= 2;
+        std::cmp::Reverse((
+            adapts,
+            if adapts { efficiency(family) } else { 0 },
+            set.len(),
+        ))
+    });
+    sets.into_iter().map(|(_, set)| set).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codec_families() {
+        assert_eq!(codec_family("avc1.4d401f"), codec_family("avc3.640028"));
+        assert_eq!(
+            codec_family("hvc1.1.6.L93.90"),
+            codec_family("hev1.1.6.L120.90")
+        );
+        assert_ne!(codec_family("avc1.4d401f"), codec_family("hvc1.1.6.L93.90"));
+        assert_eq!(codec_family("av01.0.01M.08"), "av01");
+    }
+
+    #[test]
+    fn the_av1_set_leads_and_a_lone_hevc_rung_does_not() {
+        let sets = |codecs: &[&'static str]| grouped_by_codec(codecs, |c| c);
+        // web-ladder-av1 on a 540p source: two AV1 rungs lead one H.264 rung.
+        assert_eq!(
+            sets(&["avc1.4d401f", "av01.0.04M.08", "av01.0.01M.08"]),
+            vec![vec!["av01.0.04M.08", "av01.0.01M.08"], vec!["avc1.4d401f"]]
+        );
+        // ... and on a 1080p source, AV1 still leads with as many H.264 rungs.
+        assert_eq!(
+            sets(&[
+                "avc1.640028",
+                "av01.0.08M.08",
+                "avc1.4d401f",
+                "av01.0.04M.08"
+            ])[0],
+            vec!["av01.0.08M.08", "av01.0.04M.08"]
+        );
+        // web-ladder on a 4K source: one H.265 rung does not lead five H.264 rungs.
+        let web = sets(&[
+            "hvc1.1.6.L150.90",
+            "avc1.640028",
+            "avc1.64001f",
+            "avc1.4d401f",
+            "avc1.4d401e",
+            "avc1.4d4015",
+        ]);
+        assert_eq!(web[0].len(), 5);
+        assert_eq!(web[1], vec!["hvc1.1.6.L150.90"]);
+    }
+}

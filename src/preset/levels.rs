@@ -1,5 +1,5 @@
-//! Codec level limits (H.264 Table A-1, H.265 Table A.8, Main tier): which level can hold a
-//! picture size, frame rate and bitrate, and the lowest level that does.
+//! Codec level limits (H.264 Table A-1, H.265 Table A.8, AV1 Annex A.3; Main tier): which
+//! level can hold a picture size, frame rate and bitrate, and the lowest level that does.
 
 use super::{Codec, Profile};
 
@@ -7,12 +7,15 @@ use super::{Codec, Profile};
 #[derive(Debug, Clone, Copy)]
 struct Limits {
     name: &'static str,
-    /// H.264: macroblocks per frame; H.265: luma samples per frame.
+    /// H.264: macroblocks per frame; H.265 and AV1: luma samples per frame.
     max_frame: u64,
-    /// H.264: macroblocks per second; H.265: luma samples per second.
+    /// H.264: macroblocks per second; H.265: luma samples per second; AV1: displayed luma
+    /// samples per second (MaxDisplayRate).
     max_rate: u64,
     /// Maximum video bitrate in kb/s (H.264 Baseline/Main; High allows 1.25x).
     max_kbps: u64,
+    /// AV1's MaxHSize and MaxVSize; H.264 and H.265 bound each side by sqrt(8 x max frame).
+    max_sides: Option<(u64, u64)>,
 }
 
 const fn row(name: &'static str, max_frame: u64, max_rate: u64, max_kbps: u64) -> Limits {
@@ -21,6 +24,23 @@ const fn row(name: &'static str, max_frame: u64, max_rate: u64, max_kbps: u64) -
         max_frame,
         max_rate,
         max_kbps,
+        max_sides: None,
+    }
+}
+
+const fn av1(
+    name: &'static str,
+    max_frame: u64,
+    (max_w, max_h): (u64, u64),
+    max_rate: u64,
+    max_kbps: u64,
+) -> Limits {
+    Limits {
+        name,
+        max_frame,
+        max_rate,
+        max_kbps,
+        max_sides: Some((max_w, max_h)),
     }
 }
 
@@ -63,11 +83,40 @@ const H265: [Limits; 13] = [
     row("6.2", 35_651_584, 4_278_190_080, 240_000),
 ];
 
+/// AV1 Annex A.3, Main tier (MaxPicSize, MaxHSize x MaxVSize, MaxDisplayRate, MainMbps).
+/// Levels 2.2, 2.3, 3.2, 3.3, 4.2 and 4.3 are not defined.
+const AV1: [Limits; 14] = [
+    av1("2.0", 147_456, (2_048, 1_152), 4_423_680, 1_500),
+    av1("2.1", 278_784, (2_816, 1_584), 8_363_520, 3_000),
+    av1("3.0", 665_856, (4_352, 2_448), 19_975_680, 6_000),
+    av1("3.1", 1_065_024, (5_504, 3_096), 31_950_720, 10_000),
+    av1("4.0", 2_359_296, (6_144, 3_456), 70_778_880, 12_000),
+    av1("4.1", 2_359_296, (6_144, 3_456), 141_557_760, 20_000),
+    av1("5.0", 8_912_896, (8_192, 4_352), 267_386_880, 30_000),
+    av1("5.1", 8_912_896, (8_192, 4_352), 534_773_760, 40_000),
+    av1("5.2", 8_912_896, (8_192, 4_352), 1_069_547_520, 60_000),
+    av1("5.3", 8_912_896, (8_192, 4_352), 1_069_547_520, 60_000),
+    av1("6.0", 35_651_584, (16_384, 8_704), 1_069_547_520, 60_000),
+    av1("6.1", 35_651_584, (16_384, 8_704), 2_139_095_040, 100_000),
+    av1("6.2", 35_651_584, (16_384, 8_704), 4_278_190_080, 160_000),
+    av1("6.3", 35_651_584, (16_384, 8_704), 4_278_190_080, 160_000),
+];
+
 fn table(codec: Codec) -> &'static [Limits] {
     match codec {
         Codec::H264 => &H264,
         Codec::H265 => &H265,
+        Codec::Av1 => &AV1,
     }
+}
+
+/// AV1's `seq_level_idx` for a level name (`4.1` -> 9), as SVT-AV1's `level` and the `av01`
+/// codec string count: (major - 2) x 4 + minor.
+pub fn av1_level_idx(level: &str) -> Option<u8> {
+    let (major, minor) = level.split_once('.')?;
+    let (major, minor): (u8, u8) = (major.parse().ok()?, minor.parse().ok()?);
+    (2..=7).contains(&major).then_some(())?;
+    (minor <= 3).then_some((major - 2) * 4 + minor)
 }
 
 /// The level names a codec knows, lowest first.
@@ -75,9 +124,19 @@ pub fn names(codec: Codec) -> impl Iterator<Item = &'static str> {
     table(codec).iter().map(|l| l.name)
 }
 
-/// Normalises a level as users write it (`4.0`, `40`, `L4`) to the table's name (`4`).
+/// Normalises a level as users write it (`4.0`, `40`, `L4`) to the table's name (`4`; AV1
+/// names keep their minor digit: `4.0`).
 pub fn normalise(codec: Codec, level: &str) -> Option<&'static str> {
     let trimmed = level.trim().trim_start_matches(['L', 'l']);
+    if codec == Codec::Av1 {
+        let candidate = match trimmed.split_once('.') {
+            Some(_) => trimmed.to_owned(),
+            None if trimmed.len() == 1 => format!("{trimmed}.0"),
+            None if trimmed.len() == 2 => format!("{}.{}", &trimmed[..1], &trimmed[1..]),
+            None => return None,
+        };
+        return names(codec).find(|n| *n == candidate);
+    }
     let candidate = match trimmed.split_once('.') {
         Some((major, "0")) => major.to_owned(),
         _ if trimmed.len() == 2 && trimmed.chars().all(|c| c.is_ascii_digit()) => {
@@ -109,16 +168,24 @@ pub fn why_not(
             limits.max_frame
         ));
     }
-    // Frame dimensions are bounded too: at most sqrt(8 * max frame size) on each side.
-    let max_side = ((8 * limits.max_frame) as f64).sqrt() as u64;
+    // Frame dimensions are bounded too: at most sqrt(8 * max frame size) on each side, or
+    // AV1's own maximum width and height.
     let (w_units, h_units) = match codec {
         Codec::H264 => (
             u64::from(width).div_ceil(16),
             u64::from(height).div_ceil(16),
         ),
-        Codec::H265 => (u64::from(width), u64::from(height)),
+        Codec::H265 | Codec::Av1 => (u64::from(width), u64::from(height)),
     };
-    if w_units > max_side || h_units > max_side {
+    if let Some((max_w, max_h)) = limits.max_sides {
+        if w_units > max_w || h_units > max_h {
+            return Some(format!(
+                "level {level} allows at most {max_w}x{max_h} {unit}; {width}x{height} is too large"
+            ));
+        }
+    }
+    let max_side = ((8 * limits.max_frame) as f64).sqrt() as u64;
+    if limits.max_sides.is_none() && (w_units > max_side || h_units > max_side) {
         return Some(format!(
             "level {level} allows at most {max_side} {unit} on a side; {width}x{height} is too long"
         ));
@@ -167,7 +234,7 @@ fn frame_size(codec: Codec, width: u32, height: u32) -> (u64, &'static str) {
             u64::from(width).div_ceil(16) * u64::from(height).div_ceil(16),
             "macroblocks",
         ),
-        Codec::H265 => (u64::from(width) * u64::from(height), "luma samples"),
+        Codec::H265 | Codec::Av1 => (u64::from(width) * u64::from(height), "luma samples"),
     }
 }
 
@@ -249,5 +316,26 @@ mod tests {
         assert_eq!(normalise(Codec::H264, "L4.2"), Some("4.2"));
         assert_eq!(normalise(Codec::H265, "5.1"), Some("5.1"));
         assert_eq!(normalise(Codec::H264, "7"), None);
+        assert_eq!(normalise(Codec::Av1, "4"), Some("4.0"));
+        assert_eq!(normalise(Codec::Av1, "51"), Some("5.1"));
+        assert_eq!(normalise(Codec::Av1, "4.2"), None);
+    }
+
+    #[test]
+    fn av1_levels_follow_annex_a() {
+        let lowest = |w, h, fps, bps| lowest_fitting(Codec::Av1, Profile::Main, w, h, fps, bps);
+        // 640x360 (230,400 samples) at 30 fps fits 2.1 (MaxPicSize 278,784), as SVT-AV1 says.
+        assert_eq!(lowest(640, 360, 29.97, 1_000_000), Some("2.1"));
+        assert_eq!(lowest(1280, 720, 30.0, 3_000_000), Some("3.1"));
+        assert_eq!(lowest(1920, 1080, 30.0, 6_000_000), Some("4.0"));
+        assert_eq!(lowest(1920, 1080, 60.0, 6_000_000), Some("4.1"));
+        assert_eq!(lowest(3840, 2160, 30.0, 12_000_000), Some("5.0"));
+        assert_eq!(lowest(3840, 2160, 60.0, 12_000_000), Some("5.1"));
+        // Bitrate: 4.0 holds 12 Mb/s in the Main tier.
+        assert_eq!(lowest(1920, 1080, 30.0, 15_000_000), Some("4.1"));
+        assert_eq!(av1_level_idx("2.0"), Some(0));
+        assert_eq!(av1_level_idx("4.1"), Some(9));
+        assert_eq!(av1_level_idx("5.1"), Some(13));
+        assert_eq!(av1_level_idx("6.3"), Some(19));
     }
 }

@@ -109,7 +109,7 @@ pub struct Rung {
     /// Video codec.
     #[serde(default)]
     pub codec: Codec,
-    /// Codec profile; absent: High for H.264, Main for H.265.
+    /// Codec profile; absent: High for H.264, Main for H.265 and AV1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<Profile>,
     /// Codec level (`3.1`, `4.2`), or `auto` for the lowest that holds the rung.
@@ -127,7 +127,7 @@ impl Rung {
     pub fn profile(&self) -> Profile {
         self.profile.unwrap_or(match self.codec {
             Codec::H264 => Profile::High,
-            Codec::H265 => Profile::Main,
+            Codec::H265 | Codec::Av1 => Profile::Main,
         })
     }
 
@@ -150,6 +150,19 @@ pub enum Codec {
     H264,
     /// H.265 / HEVC through libx265, tagged `hvc1`.
     H265,
+    /// AV1 through SVT-AV1 (libavcodec's libsvtav1), Main profile, tagged `av01`.
+    Av1,
+}
+
+impl Codec {
+    /// The FFmpeg codec name (`h264`, `hevc`, `av1`).
+    pub fn ffmpeg_name(self) -> &'static str {
+        match self {
+            Self::H264 => "h264",
+            Self::H265 => "hevc",
+            Self::Av1 => "av1",
+        }
+    }
 }
 
 impl fmt::Display for Codec {
@@ -157,6 +170,7 @@ impl fmt::Display for Codec {
         f.write_str(match self {
             Self::H264 => "H.264",
             Self::H265 => "H.265",
+            Self::Av1 => "AV1",
         })
     }
 }
@@ -167,7 +181,7 @@ impl fmt::Display for Codec {
 pub enum Profile {
     /// H.264 Constrained Baseline: no B-frames, no CABAC; for very old devices.
     Baseline,
-    /// H.264 Main or H.265 Main.
+    /// H.264 Main, H.265 Main or AV1 Main (4:2:0, 8 or 10 bits).
     Main,
     /// H.264 High.
     High,

@@ -8,10 +8,14 @@ use serde::Serialize;
 use super::{Preset, PresetError};
 
 /// The built-in presets: (file name, TOML text), from `presets/`.
-pub const BUILTIN_TOML: [(&str, &str); 5] = [
+pub const BUILTIN_TOML: [(&str, &str); 6] = [
     (
         "web-ladder.toml",
         include_str!("../../presets/web-ladder.toml"),
+    ),
+    (
+        "web-ladder-av1.toml",
+        include_str!("../../presets/web-ladder-av1.toml"),
     ),
     (
         "phone-share.toml",

@@ -317,10 +317,10 @@ fn rung_problems(p: &Preset, r: &super::Rung) -> Vec<(&'static str, String)> {
         }
     }
     match (r.codec, r.profile()) {
-        (Codec::H265, Profile::Main) | (Codec::H264, _) => {}
-        (Codec::H265, other) => out.push((
+        (Codec::H265 | Codec::Av1, Profile::Main) | (Codec::H264, _) => {}
+        (codec @ (Codec::H265 | Codec::Av1), other) => out.push((
             "profile",
-            format!("H.265 rungs use profile \"main\" (8-bit 4:2:0), not \"{other}\""),
+            format!("{codec} rungs use profile \"main\" (4:2:0), not \"{other}\""),
         )),
     }
     if out.is_empty() && r.level != "auto" {

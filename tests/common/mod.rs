@@ -315,6 +315,7 @@ pub fn vodkit(args: &[&str], config_dir: &Path) -> (i32, String, String) {
 pub mod aws;
 pub mod http;
 pub mod judge;
+pub mod players;
 pub mod vmaf_tool;
 
 /// A `vodkit serve` running on a free port, stopped when dropped.

@@ -8,6 +8,8 @@
 // which subtitle languages the player lists and which cues reached the video's text tracks.
 // With --audio LANG, that audio language is chosen once playback starts, and the result says
 // which audio languages the player lists and which one it plays.
+// The result always says which video codec plays (`codec`, an RFC 6381 string) before and after
+// the switch, which goes to another height in the codec playing.
 //
 // The player libraries are served from node_modules by a small HTTP server of this script;
 // with --static, that server also serves DIR (with byte ranges) under /static/, so static
@@ -72,6 +74,7 @@ window.selectText = () => {};
 window.audioLanguages = () => [];
 window.audioNow = () => null;
 window.selectAudio = () => {};
+window.videoCodec = () => state.codec || null;
 const video = document.getElementById('v');
 const url = new URL(${JSON.stringify(manifestArg)}, location.href).href;
 async function start() {
@@ -79,7 +82,7 @@ async function start() {
     const hls = new Hls();
     hls.on(Hls.Events.ERROR, (_, d) => { if (d.fatal) state.errors.push(d.type + ':' + d.details); });
     hls.on(Hls.Events.MANIFEST_PARSED, () => { state.levels = hls.levels.map(l => l.height); video.play(); });
-    hls.on(Hls.Events.LEVEL_SWITCHED, (_, d) => { state.level = hls.levels[d.level].height; });
+    hls.on(Hls.Events.LEVEL_SWITCHED, (_, d) => { state.level = hls.levels[d.level].height; state.codec = hls.levels[d.level].videoCodec; });
     hls.loadSource(url); hls.attachMedia(video);
     window.audioLanguages = () => hls.audioTracks.map(t => t.lang || '');
     window.audioNow = () => { const t = hls.audioTracks[hls.audioTrack]; return t ? t.lang : null; };
@@ -88,7 +91,8 @@ async function start() {
     window.selectText = () => { hls.subtitleDisplay = true; hls.subtitleTrack = 0; };
     window.forceSwitch = () => {
       const now = hls.levels[hls.currentLevel === -1 ? hls.loadLevel : hls.currentLevel];
-      const target = hls.levels.findIndex(l => now && l.height !== now.height);
+      const family = (c) => (c || '').slice(0, 4);
+      const target = hls.levels.findIndex(l => now && l.height !== now.height && family(l.videoCodec) === family(now.videoCodec));
       if (target < 0) return;
       hls.currentLevel = target; state.switched = hls.levels[target].height;
     };
@@ -98,6 +102,7 @@ async function start() {
     p.on(dashjs.MediaPlayer.events.ERROR, e => state.errors.push(JSON.stringify(e.error && (e.error.message || e.error.code) || e)));
     p.on(dashjs.MediaPlayer.events.STREAM_INITIALIZED, () => { state.levels = p.getBitrateInfoListFor('video').map(b => b.height); });
     p.on(dashjs.MediaPlayer.events.QUALITY_CHANGE_RENDERED, e => { if (e.mediaType === 'video') state.level = p.getBitrateInfoListFor('video')[e.newQuality].height; });
+    window.videoCodec = () => { try { const t = p.getCurrentTrackFor('video'); return t ? (/codecs="?([^"]+)"?/.exec(t.codec) || [])[1] || t.codec : null; } catch (e) { return null; } };
     p.initialize(video, url, true);
     window.audioLanguages = () => { try { return p.getTracksFor('audio').map(t => t.lang || ''); } catch (e) { return []; } };
     window.audioNow = () => { try { const t = p.getCurrentTrackFor('audio'); return t ? t.lang : null; } catch (e) { return null; } };
@@ -118,6 +123,7 @@ async function start() {
     await p.attach(video);
     p.addEventListener('error', e => state.errors.push(String(e.detail && e.detail.code)));
     p.addEventListener('adaptation', () => { const t = p.getVariantTracks().find(t => t.active); if (t) state.level = t.height; });
+    window.videoCodec = () => { const t = p.getVariantTracks().find(t => t.active); return t ? t.videoCodec : null; };
     p.addEventListener('variantchanged', () => { const t = p.getVariantTracks().find(t => t.active); if (t) state.level = t.height; });
     window.audioLanguages = () => p.getAudioLanguages();
     window.audioNow = () => { const t = p.getVariantTracks().find(t => t.active); return t ? t.language : null; };
@@ -153,7 +159,7 @@ window.snapshot = () => {
            time: video.currentTime, errors: state.errors, levels: state.levels, switched: state.switched, level: state.level,
            mediaError: video.error ? video.error.code : null,
            texts: window.textLanguages(), cues: cueTexts(),
-           audios: window.audioLanguages(), audio: window.audioNow() };
+           audios: window.audioLanguages(), audio: window.audioNow(), codec: window.videoCodec() };
 };
 </script></body></html>`;
 

@@ -903,7 +903,8 @@ fn drop_duplicates(rungs: &mut [PlannedRung]) {
     }
 }
 
-/// When the source is smaller than every rung, the smallest rung is made at the source size.
+/// When the source is smaller than every rung (of a codec set: AV1, or the others), the
+/// smallest rung is made at the source size.
 fn ensure_one_survives(
     preset: &Preset,
     rungs: &mut [PlannedRung],
@@ -911,26 +912,33 @@ fn ensure_one_survives(
     source_rate: FrameRate,
     source_bps: Option<&SourceBitrate>,
 ) {
-    if rungs.is_empty() || rungs.iter().any(PlannedRung::is_made) {
-        return;
+    // An AV1 set and its H.264/H.265 fallback set each keep one rung: a small source still
+    // gets a picture every player decodes.
+    for av1 in [false, true] {
+        let in_set = |r: &PlannedRung| (r.codec == Codec::Av1) == av1;
+        if !rungs.iter().any(in_set) || rungs.iter().any(|r| in_set(r) && r.is_made()) {
+            continue;
+        }
+        let Some(smallest) = (0..rungs.len())
+            .filter(|&i| in_set(&rungs[i]))
+            .min_by_key(|&i| {
+                let r = &preset.rungs[rungs[i].preset_index];
+                u64::from(r.width) * u64::from(r.height)
+            })
+        else {
+            continue;
+        };
+        let index = rungs[smallest].preset_index;
+        rungs[smallest] = fit_rung(
+            preset,
+            index,
+            &preset.rungs[index],
+            source,
+            source_rate,
+            source_bps,
+            true,
+        );
     }
-    let Some(smallest) = (0..rungs.len()).min_by_key(|&i| {
-        let r = &preset.rungs[rungs[i].preset_index];
-        u64::from(r.width) * u64::from(r.height)
-    }) else {
-        return;
-    };
-    let index = rungs[smallest].preset_index;
-    let rescued = fit_rung(
-        preset,
-        index,
-        &preset.rungs[index],
-        source,
-        source_rate,
-        source_bps,
-        true,
-    );
-    rungs[smallest] = rescued;
 }
 
 /// Settles the level: `auto` becomes the lowest that holds the rung; a fixed level too low

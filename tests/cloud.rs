@@ -84,7 +84,13 @@ fn every_builtin_preset_makes_a_valid_job_on_several_sources() {
     ];
     let burn_preset = burn.to_str().expect("utf-8").to_owned();
     for source in &sources {
-        let mut presets = vec!["web-ladder", "phone-share", "share-1080p", "hevc-archive"];
+        let mut presets = vec![
+            "web-ladder",
+            "web-ladder-av1",
+            "phone-share",
+            "share-1080p",
+            "hevc-archive",
+        ];
         if *source == subbed {
             presets.push(&burn_preset);
         }
@@ -113,6 +119,21 @@ fn every_builtin_preset_makes_a_valid_job_on_several_sources() {
                         == "BURN_IN",
                     burned,
                     "{preset}"
+                );
+            }
+            if preset == "web-ladder-av1" {
+                // AV1 rungs are MediaConvert AV1 outputs (QVBR, GOP in frames) beside H.264 ones.
+                let codecs: Vec<&str> = job["Settings"]["OutputGroups"][0]["Outputs"]
+                    .as_array()
+                    .expect("outputs")
+                    .iter()
+                    .filter_map(|o| o["VideoDescription"]["CodecSettings"]["Codec"].as_str())
+                    .collect();
+                assert!(codecs.contains(&"AV1"), "{}: {codecs:?}", source.display());
+                assert!(
+                    codecs.contains(&"H_264"),
+                    "{}: {codecs:?}",
+                    source.display()
                 );
             }
             let preset = Path::new(preset)

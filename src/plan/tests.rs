@@ -200,6 +200,47 @@ fn a_tiny_source_still_gets_one_rung_at_its_own_size() {
 }
 
 #[test]
+fn web_ladder_av1_keeps_both_sets_and_names_the_av1_rungs() {
+    let plan = plan(&Source::default().info(), &preset("web-ladder-av1")).expect("plan");
+    let rungs: Vec<(String, Codec, String)> = plan
+        .made_rungs()
+        .map(|r| (r.name.clone(), r.codec, r.level.clone()))
+        .collect();
+    let want = |n: &str, c, l: &str| (n.to_owned(), c, l.to_owned());
+    assert_eq!(
+        rungs,
+        vec![
+            want("360p_av1", Codec::Av1, "2.1"),
+            want("540p_av1", Codec::Av1, "3.0"),
+            want("720p_av1", Codec::Av1, "3.1"),
+            want("1080p_av1", Codec::Av1, "4.0"),
+            want("360p", Codec::H264, "3.1"),
+            want("720p", Codec::H264, "4.2"),
+            want("1080p", Codec::H264, "4.2"),
+        ],
+        "an AV1 rung is not a repeat of the H.264 rung of its size"
+    );
+    // A source smaller than every rung still gets one rung of each set.
+    let tiny = Source {
+        width: 320,
+        height: 240,
+        ..Source::default()
+    };
+    let small = super::plan(&tiny.info(), &preset("web-ladder-av1")).expect("plan");
+    let rungs: Vec<(String, Codec)> = small
+        .made_rungs()
+        .map(|r| (r.name.clone(), r.codec))
+        .collect();
+    assert_eq!(
+        rungs,
+        vec![
+            ("240p_av1".to_owned(), Codec::Av1),
+            ("240p".to_owned(), Codec::H264)
+        ]
+    );
+}
+
+#[test]
 fn the_aspect_ratio_is_kept_inside_each_box_with_even_sizes() {
     let src = Source {
         width: 1920,

@@ -673,7 +673,8 @@ fn main() {
         .status()
         .expect("cargo build");
     assert!(status.success());
-    // VODKIT_BENCH=probe, encode, package, upload, gui, quality or fit runs one part only.
+    // VODKIT_BENCH=probe, encode, package, upload, gui, quality, fit, library or av1 runs one
+    // part only.
     let only = std::env::var("VODKIT_BENCH").unwrap_or_default();
     if only.is_empty() || only == "probe" {
         bench_probe();
@@ -698,6 +699,125 @@ fn main() {
     }
     if only.is_empty() || only == "library" {
         bench_library();
+    }
+    if only.is_empty() || only == "av1" {
+        bench_av1();
+    }
+}
+
+/// AV1 against H.264 at the same VMAF (issue 16): one 720p rung of two contents (moderate
+/// motion, high-motion grain; 20 s, 8 Mb/s camera-like sources), H.264 at quality level 8 and
+/// AV1 at levels 6-9, each encode timed alone (`--no-quality`) and then scored with `vodkit
+/// quality`. The AV1 bitrate at the H.264 rung's VMAF is interpolated between the two AV1
+/// points around it (log bitrate, linear in VMAF), its encode time likewise.
+fn bench_av1() {
+    let dir = media_dir().join("av1");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let contents = [
+        ("motion", "testsrc2=s=1280x720:r=30000/1001:d=20"),
+        (
+            "grain",
+            "mandelbrot=s=1280x720:r=30000/1001,trim=duration=20,noise=alls=18:allf=t",
+        ),
+    ];
+    println!(
+        "\nAV1 (SVT-AV1, speed medium = preset 8) vs H.264 (x264 medium), one 720p rung, 20 s, same VMAF"
+    );
+    println!(
+        "  {:<8} {:>10} {:>8} {:>8}   {:>10} {:>8}   {:>9} {:>9}",
+        "content", "H.264 kb/s", "VMAF", "time s", "AV1 kb/s", "time s", "bitrate", "time"
+    );
+    for (name, filter) in contents {
+        let src = dir.join(format!("{name}.mp4"));
+        #[rustfmt::skip]
+        ffmpeg(
+            &[
+                "-f", "lavfi", "-i", filter, "-f", "lavfi", "-i", "sine=f=440:d=20",
+                "-c:v", "libx264", "-preset", "veryfast", "-b:v", "8M", "-maxrate", "8M",
+                "-bufsize", "8M", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest",
+            ],
+            &src,
+        );
+        // (quality level, kb/s, VMAF, encode seconds)
+        let point = |codec: &str, level: u8| -> (u8, f64, f64, f64) {
+            let preset = dir.join(format!("{codec}-{level}.toml"));
+            let profile = if codec == "h264" {
+                "profile = \"high\"\n"
+            } else {
+                ""
+            };
+            std::fs::write(
+                &preset,
+                format!(
+                    "name = \"av1-bench-{codec}-{level}\"\n[video]\nquality_level = {level}\nspeed = \"medium\"\n[stills]\ncount = 0\n[[rung]]\nwidth = 1280\nheight = 720\ncodec = \"{codec}\"\n{profile}max_bitrate_bps = 6000000\n"
+                ),
+            )
+            .expect("preset");
+            let out = dir.join(format!("out-{codec}-{level}"));
+            let _ = std::fs::remove_dir_all(&out);
+            let cost = measure(
+                vodkit()
+                    .args(["encode", "--no-quality", "--preset"])
+                    .arg(&preset)
+                    .arg("--out")
+                    .arg(&out)
+                    .arg(&src)
+                    .env("VODKIT_CONFIG_DIR", &dir),
+            );
+            let rung = out.join(name).join(format!("{name}_720p.mp4"));
+            let scored = vodkit()
+                .args(["quality", "--json", "--every", "2"])
+                .arg(&src)
+                .arg(&rung)
+                .output()
+                .expect("vodkit quality");
+            assert!(scored.status.success(), "vodkit quality failed");
+            let report: serde_json::Value = serde_json::from_slice(
+                String::from_utf8_lossy(&scored.stdout)
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+                    .as_bytes(),
+            )
+            .expect("quality json");
+            (
+                level,
+                report["bitrate_bps"].as_f64().unwrap_or(f64::NAN) / 1000.0,
+                report["vmaf"]["mean"].as_f64().unwrap_or(f64::NAN),
+                cost.wall_secs,
+            )
+        };
+        let h264 = point("h264", 8);
+        let av1: Vec<_> = [6, 7, 8, 9].into_iter().map(|l| point("av1", l)).collect();
+        for p in &av1 {
+            println!(
+                "  {:<8}   AV1 level {}: {:>8.0} kb/s, VMAF {:>5.1}, {:>5.1} s",
+                name, p.0, p.1, p.2, p.3
+            );
+        }
+        let target = h264.2;
+        let around = av1
+            .windows(2)
+            .find(|w| (w[0].2 <= target) == (target <= w[1].2));
+        match around {
+            Some(w) => {
+                let t = ((target - w[0].2) / (w[1].2 - w[0].2)).clamp(0.0, 1.0);
+                let kbps = (w[0].1.ln() + t * (w[1].1.ln() - w[0].1.ln())).exp();
+                let secs = w[0].3 + t * (w[1].3 - w[0].3);
+                println!(
+                    "  {name:<8} {:>10.0} {:>8.1} {:>8.1}   {kbps:>10.0} {secs:>8.1}   {:>8.2}x {:>8.2}x",
+                    h264.1,
+                    h264.2,
+                    h264.3,
+                    kbps / h264.1,
+                    secs / h264.3
+                );
+            }
+            None => println!(
+                "  {name:<8} {:>10.0} {:>8.1} {:>8.1}   AV1 levels 6-9 do not bracket VMAF {target:.1}",
+                h264.1, h264.2, h264.3
+            ),
+        }
     }
 }
 

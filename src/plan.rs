@@ -175,6 +175,29 @@ pub struct PlannedRung {
     /// VMAF predicted from the samples (per-title fits and target sizes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub predicted_vmaf: Option<f64>,
+    /// The source's HDR kept on this rung (H.265 Main 10 or 10-bit AV1); `None`: SDR.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hdr: Option<KeptHdr>,
+}
+
+/// An HDR rung: the source's transfer, BT.2020 colour and HDR10 metadata, 10-bit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeptHdr {
+    /// `PQ` (SMPTE ST 2084) or `HLG` (ARIB STD-B67).
+    pub transfer: String,
+    /// The source's mastering display and content light levels, passed on.
+    #[serde(
+        default,
+        skip_serializing_if = "crate::probe::hdr::HdrMetadata::is_empty"
+    )]
+    pub metadata: crate::probe::hdr::HdrMetadata,
+}
+
+impl KeptHdr {
+    /// True for HLG, false for PQ.
+    pub fn is_hlg(&self) -> bool {
+        self.transfer == "HLG"
+    }
 }
 
 /// A two-pass encode to an average bitrate: the first pass writes `stats`, the second reads it.
@@ -448,6 +471,50 @@ pub fn plan(info: &MediaInfo, preset: &Preset) -> Result<Plan, PlanError> {
         .collect();
     drop_duplicates(&mut rungs);
     ensure_one_survives(preset, &mut rungs, source, source_rate, source_bps.as_ref());
+    // HDR kept where the codec carries it (H.265 Main 10, 10-bit AV1); H.264 stays SDR.
+    let keep_hdr = (preset.video.hdr == crate::preset::HdrMode::Keep)
+        .then_some(video.hdr.as_ref())
+        .flatten();
+    if let Some(transfer) = keep_hdr {
+        let mut kept = Vec::new();
+        for r in rungs
+            .iter_mut()
+            .filter(|r| r.is_made() && r.codec != Codec::H264)
+        {
+            r.hdr = Some(KeptHdr {
+                transfer: transfer.clone(),
+                metadata: video.hdr_metadata,
+            });
+            if r.codec == Codec::H265 {
+                r.profile = Profile::Main10;
+            }
+            kept.push(format!("{}x{}", r.width, r.height));
+        }
+        let tonemapped = rungs
+            .iter()
+            .filter(|r| r.is_made() && r.hdr.is_none())
+            .count();
+        warnings.push(if kept.is_empty() {
+            format!(
+                "HDR ({transfer}): the preset keeps HDR, but only H.265 and AV1 rungs can carry it; every rung here is H.264, so all are tone-mapped to SDR BT.709"
+            )
+        } else {
+            format!(
+                "HDR ({transfer}) kept on {} (10-bit, BT.2020{}){}",
+                kept.join(", "),
+                if video.hdr_metadata.mastering_display.is_some() {
+                    ", the source's mastering display and light levels"
+                } else {
+                    ""
+                },
+                if tonemapped > 0 {
+                    "; the H.264 rungs are tone-mapped to SDR BT.709 beside them"
+                } else {
+                    ""
+                }
+            )
+        });
+    }
     for r in &mut rungs {
         resolve_level(r);
         r.name = format!("{}p", r.width.min(r.height));
@@ -855,6 +922,7 @@ fn fit_rung(
         quality_level: None,
         two_pass: None,
         predicted_vmaf: None,
+        hdr: None,
     }
 }
 

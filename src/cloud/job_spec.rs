@@ -213,7 +213,7 @@ fn codec_settings(r: &PlannedRung, p: &Preset, source_rate_changed: bool) -> Val
                     "CodecProfile",
                     json!(match r.profile {
                         Profile::Baseline => "BASELINE",
-                        Profile::Main => "MAIN",
+                        Profile::Main | Profile::Main10 => "MAIN",
                         Profile::High => "HIGH",
                     }),
                 ),
@@ -231,7 +231,14 @@ fn codec_settings(r: &PlannedRung, p: &Preset, source_rate_changed: bool) -> Val
         Codec::H265 => {
             for (k, val) in [
                 ("HrdBufferSize", json!(buffer.min(1_466_400_000))),
-                ("CodecProfile", json!("MAIN_MAIN")),
+                (
+                    "CodecProfile",
+                    json!(if r.hdr.is_some() {
+                        "MAIN10_MAIN"
+                    } else {
+                        "MAIN_MAIN"
+                    }),
+                ),
                 ("CodecLevel", json!("AUTO")),
                 ("Tiles", json!("ENABLED")),
                 ("WriteMp4PackagingType", json!("HVC1")),
@@ -269,7 +276,10 @@ fn av1_settings(r: &PlannedRung, p: &Preset, source_rate_changed: bool) -> Value
                 v.adaptive_quantization != AdaptiveQuantization::Off
             )),
         ),
-        ("BitDepth", json!("BIT_8")),
+        (
+            "BitDepth",
+            json!(if r.hdr.is_some() { "BIT_10" } else { "BIT_8" }),
+        ),
     ] {
         s.insert(k.into(), val);
     }
@@ -309,6 +319,57 @@ fn preprocessors(plan: &Plan) -> Option<Value> {
         p.insert("ColorCorrector".into(), c);
     }
     (!p.is_empty()).then_some(Value::Object(p))
+}
+
+/// An HDR rung keeps the source's range: HDR10 (PQ, with the source's mastering display and
+/// light levels) or HLG, BT.2020; the local encode's deinterlacing applies as for SDR rungs.
+fn hdr_preprocessors(plan: &Plan, hdr: &crate::plan::KeptHdr) -> Value {
+    let mut c = json!({
+        "ColorSpaceConversion": if hdr.is_hlg() { "FORCE_HLG_2020" } else { "FORCE_HDR10" },
+    });
+    if !hdr.is_hlg() && !hdr.metadata.is_empty() {
+        let mut m = serde_json::Map::new();
+        if let Some(d) = hdr.metadata.mastering_display {
+            let [g, b, r] = d.gbr_50000;
+            for (k, v) in [
+                ("GreenPrimaryX", g[0]),
+                ("GreenPrimaryY", g[1]),
+                ("BluePrimaryX", b[0]),
+                ("BluePrimaryY", b[1]),
+                ("RedPrimaryX", r[0]),
+                ("RedPrimaryY", r[1]),
+                ("WhitePointX", d.white_point_50000[0]),
+                ("WhitePointY", d.white_point_50000[1]),
+            ] {
+                m.insert(k.into(), json!(v.min(50_000)));
+            }
+            m.insert(
+                "MaxLuminance".into(),
+                json!(d.max_luminance_10000.min(i32::MAX as u32)),
+            );
+            m.insert(
+                "MinLuminance".into(),
+                json!(d.min_luminance_10000.min(i32::MAX as u32)),
+            );
+        }
+        if let Some(l) = hdr.metadata.content_light {
+            m.insert("MaxContentLightLevel".into(), json!(l.max_cll.min(65_535)));
+            m.insert(
+                "MaxFrameAverageLightLevel".into(),
+                json!(l.max_fall.min(65_535)),
+            );
+        }
+        c["Hdr10Metadata"] = Value::Object(m);
+    }
+    let mut p = serde_json::Map::new();
+    if plan.transform.deinterlace {
+        p.insert(
+            "Deinterlacer".into(),
+            json!({ "Algorithm": "INTERPOLATE", "Mode": "DEINTERLACE", "Control": "NORMAL" }),
+        );
+    }
+    p.insert("ColorCorrector".into(), c);
+    Value::Object(p)
 }
 
 fn audio_description(plan: &Plan) -> Option<Value> {
@@ -354,7 +415,11 @@ pub fn create_job_request(
             "DropFrameTimecode": "ENABLED",
             "CodecSettings": codec_settings(r, preset, source_rate != Some(r.frame_rate) || plan.transform.constant_rate),
         });
-        if let Some(p) = preprocessors(plan) {
+        let pre = match &r.hdr {
+            Some(hdr) => Some(hdr_preprocessors(plan, hdr)),
+            None => preprocessors(plan),
+        };
+        if let Some(p) = pre {
             video["VideoPreprocessors"] = p;
         }
         let mut output = json!({

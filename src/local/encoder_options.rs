@@ -119,7 +119,7 @@ pub fn setup(rung: &PlannedRung, video: &VideoSettings, grid: &KeyframeGrid) -> 
                             "profile".to_owned(),
                             match rung.profile {
                                 Profile::Baseline => "baseline",
-                                Profile::Main => "main",
+                                Profile::Main | Profile::Main10 => "main",
                                 Profile::High => "high",
                             }
                             .to_owned(),
@@ -134,6 +134,9 @@ pub fn setup(rung: &PlannedRung, video: &VideoSettings, grid: &KeyframeGrid) -> 
         Codec::H265 | Codec::Av1 => {
             params.push(format!("open-gop={}", u8::from(!video.closed_gop)));
             params.push(format!("level-idc={}", rung.level));
+            if let Some(hdr) = &rung.hdr {
+                params.extend(x265_hdr(hdr));
+            }
             params.push("log-level=error".to_owned());
             if let Some(t) = &rung.two_pass {
                 params.push(format!("pass={}", t.pass));
@@ -148,13 +151,45 @@ pub fn setup(rung: &PlannedRung, video: &VideoSettings, grid: &KeyframeGrid) -> 
                 encoder: "libx265",
                 options: vec![
                     ("preset".to_owned(), video.speed.clone()),
-                    ("profile".to_owned(), "main".to_owned()),
+                    (
+                        "profile".to_owned(),
+                        if rung.hdr.is_some() { "main10" } else { "main" }.to_owned(),
+                    ),
                     ("forced-idr".to_owned(), "1".to_owned()),
                     ("x265-params".to_owned(), params.join(":")),
                 ],
             }
         }
     }
+}
+
+/// x265's HDR options: BT.2020 colour with the source's transfer in the VUI, and for PQ the
+/// HDR10 SEI (mastering display, content light) with x265's HDR10 rate-control tuning.
+fn x265_hdr(hdr: &crate::plan::KeptHdr) -> Vec<String> {
+    let mut out = vec![
+        "colorprim=bt2020".to_owned(),
+        format!(
+            "transfer={}",
+            if hdr.is_hlg() {
+                "arib-std-b67"
+            } else {
+                "smpte2084"
+            }
+        ),
+        "colormatrix=bt2020nc".to_owned(),
+        "range=limited".to_owned(),
+    ];
+    if !hdr.is_hlg() {
+        out.push("hdr10=1".to_owned());
+        out.push("hdr10-opt=1".to_owned());
+    }
+    if let Some(m) = hdr.metadata.mastering_display {
+        out.push(format!("master-display={}", m.x265()));
+    }
+    if let Some(c) = hdr.metadata.content_light {
+        out.push(format!("max-cll={},{}", c.max_cll, c.max_fall));
+    }
+    out
 }
 
 /// The rung's keyframe interval in its own frames: one past the grid's longest GOP, so the
@@ -177,7 +212,7 @@ fn av1(rung: &PlannedRung, video: &VideoSettings, grid: &KeyframeGrid) -> Encode
         AdaptiveQuantization::Off => 0,
         _ => 2,
     };
-    let params = [
+    let mut params = vec![
         format!("keyint={}", keyint_frames(rung, grid)),
         "scd=0".to_owned(),
         "enable-force-key-frames=1".to_owned(),
@@ -186,6 +221,24 @@ fn av1(rung: &PlannedRung, video: &VideoSettings, grid: &KeyframeGrid) -> Encode
         format!("aq-mode={aq_mode}"),
         format!("level={}", rung.level),
     ];
+    if let Some(hdr) = &rung.hdr {
+        // The 10-bit depth follows the pictures' pixel format; the colour description and the
+        // HDR10 metadata are said here (sequence header and metadata OBUs).
+        params.push("enable-hdr=1".to_owned());
+        params.push("color-primaries=9".to_owned());
+        params.push(format!(
+            "transfer-characteristics={}",
+            if hdr.is_hlg() { 18 } else { 16 }
+        ));
+        params.push("matrix-coefficients=9".to_owned());
+        params.push("color-range=0".to_owned());
+        if let Some(m) = hdr.metadata.mastering_display {
+            params.push(format!("mastering-display={}", m.svt_av1()));
+        }
+        if let Some(c) = hdr.metadata.content_light {
+            params.push(format!("content-light={},{}", c.max_cll, c.max_fall));
+        }
+    }
     EncoderSetup {
         encoder: "libsvtav1",
         options: vec![
@@ -233,6 +286,7 @@ mod tests {
             quality_level: None,
             two_pass: None,
             predicted_vmaf: None,
+            hdr: None,
         }
     }
 

@@ -312,7 +312,24 @@ pub fn write(
             })
         })
         .collect();
+    let kept: Vec<&str> = plan
+        .made_rungs()
+        .filter(|r| r.hdr.is_some())
+        .map(|r| r.name.as_str())
+        .collect();
     let color_conversion = match (&plan.transform.hdr_to_sdr, info.video()) {
+        (Some(hdr), _) if !kept.is_empty() => {
+            let sdr = plan.made_rungs().count() - kept.len();
+            Some(format!(
+                "{hdr} HDR kept on {} (10-bit BT.2020, HDR10 metadata passed on){}",
+                kept.join(", "),
+                if sdr > 0 {
+                    "; the other rungs tone-mapped (hable) to SDR BT.709, 8-bit"
+                } else {
+                    ""
+                }
+            ))
+        }
         (Some(hdr), _) => Some(format!(
             "{hdr} HDR tone-mapped (hable) to SDR BT.709, 8-bit"
         )),

@@ -20,8 +20,16 @@ use crate::timing::KeyframeGrid;
 /// What flows from the source to each rung.
 pub enum RungMsg {
     /// A decoded, transformed picture at the source's display size, with its index in the
-    /// constant-rate source sequence.
-    Video(Arc<frame::Video>, u64),
+    /// constant-rate source sequence: SDR (8-bit BT.709) and, when rungs keep HDR, the same
+    /// picture untouched in 10 bits.
+    Video {
+        /// The SDR picture.
+        sdr: Arc<frame::Video>,
+        /// The HDR picture, for HDR rungs.
+        hdr: Option<Arc<frame::Video>>,
+        /// Its index in the constant-rate sequence.
+        index: u64,
+    },
     /// An encoded AAC packet of audio track `.0` (0: the main one), in its encoder's time base.
     Audio(usize, Packet),
 }
@@ -403,8 +411,15 @@ fn encode(
             return Err("cancelled".to_owned());
         }
         match msg {
-            RungMsg::Video(frame, index) => {
+            RungMsg::Video { sdr, hdr, index } => {
                 if let Some(v) = video.as_mut() {
+                    let frame = match (&v.rung.hdr, hdr) {
+                        (Some(_), Some(hdr)) => hdr,
+                        (Some(_), None) => {
+                            return Err(format!("{}: an HDR rung got no HDR picture", v.rung.name));
+                        }
+                        (None, _) => sdr,
+                    };
                     if let Some(s) = v.scoring.as_mut() {
                         s.reference(index, &frame);
                     }
@@ -465,18 +480,35 @@ fn open_video(
     let time_base = Rational::new(rate.den as i32, rate.num as i32);
     enc.set_width(v.rung.width);
     enc.set_height(v.rung.height);
-    enc.set_format(format::Pixel::YUV420P);
+    enc.set_format(pixel_format(&v.rung));
     enc.set_time_base(time_base);
     enc.set_frame_rate(Some(Rational::new(rate.num as i32, rate.den as i32)));
     enc.set_aspect_ratio(Rational::new(1, 1));
     enc.set_max_bit_rate(v.rung.max_bitrate_bps as usize);
-    enc.set_colorspace(ffmpeg::color::Space::BT709);
     enc.set_color_range(ffmpeg::color::Range::MPEG);
+    use ffmpeg::ffi::{AVColorPrimaries as P, AVColorTransferCharacteristic as T};
+    let (space, primaries, transfer) = match &v.rung.hdr {
+        None => (
+            ffmpeg::color::Space::BT709,
+            P::AVCOL_PRI_BT709,
+            T::AVCOL_TRC_BT709,
+        ),
+        Some(h) => (
+            ffmpeg::color::Space::BT2020NCL,
+            P::AVCOL_PRI_BT2020,
+            if h.is_hlg() {
+                T::AVCOL_TRC_ARIB_STD_B67
+            } else {
+                T::AVCOL_TRC_SMPTE2084
+            },
+        ),
+    };
+    enc.set_colorspace(space);
     // SAFETY: plain field writes on an encoder context that is not open yet.
     unsafe {
         let ctx = enc.as_mut_ptr();
-        (*ctx).color_primaries = ffmpeg::ffi::AVColorPrimaries::AVCOL_PRI_BT709;
-        (*ctx).color_trc = ffmpeg::ffi::AVColorTransferCharacteristic::AVCOL_TRC_BT709;
+        (*ctx).color_primaries = primaries;
+        (*ctx).color_trc = transfer;
         (*ctx).rc_buffer_size = i32::try_from(v.rung.buffer_bits).unwrap_or(i32::MAX);
     }
     let mut flags = codec::Flags::empty();
@@ -510,6 +542,10 @@ fn open_video(
     })?;
     ost.set_parameters(&encoder);
     ost.set_time_base(time_base);
+    if let Some(hdr) = &v.rung.hdr {
+        // SAFETY: the stream was just added and the header is not written yet.
+        unsafe { crate::probe::hdr::attach(ost.as_mut_ptr(), &hdr.metadata)? };
+    }
     if v.rung.codec == Codec::H265 {
         // hvc1 (parameter sets in the sample entry) is what Apple players accept.
         // SAFETY: plain field write on the stream's parameters before the header is written.
@@ -533,6 +569,15 @@ fn open_video(
     })
 }
 
+/// 8-bit 4:2:0, or 10-bit for an HDR rung.
+fn pixel_format(rung: &PlannedRung) -> format::Pixel {
+    if rung.hdr.is_some() {
+        format::Pixel::YUV420P10LE
+    } else {
+        format::Pixel::YUV420P
+    }
+}
+
 fn push_video(
     v: &mut VideoState,
     frame: &frame::Video,
@@ -544,8 +589,9 @@ fn push_video(
     if !index.is_multiple_of(step) {
         return Ok(());
     }
+    let pixels = pixel_format(&v.rung);
     let same_size = (frame.width(), frame.height()) == (v.rung.width, v.rung.height)
-        && frame.format() == format::Pixel::YUV420P;
+        && frame.format() == pixels;
     let mut scaled = if same_size {
         // Nothing to scale: share the decoded picture's buffers instead of copying them.
         crate::av::frame_ref(frame).map_err(|e| format!("referencing a frame: {e}"))?
@@ -556,7 +602,7 @@ fn push_video(
                     frame.format(),
                     frame.width(),
                     frame.height(),
-                    format::Pixel::YUV420P,
+                    pixels,
                     v.rung.width,
                     v.rung.height,
                     software::scaling::Flags::BICUBIC,
@@ -564,7 +610,7 @@ fn push_video(
                 .map_err(|e| format!("creating the scaler: {e}"))?,
             );
         }
-        let mut scaled = frame::Video::new(format::Pixel::YUV420P, v.rung.width, v.rung.height);
+        let mut scaled = frame::Video::new(pixels, v.rung.width, v.rung.height);
         if let Some(scaler) = v.scaler.as_mut() {
             scaler
                 .run(frame, &mut scaled)

@@ -1,9 +1,12 @@
 //! The source side of a local encode: demux once, decode the video once through one filter
 //! graph (deinterlace, square pixels, HDR to SDR or colour to BT.709 limited range, rotation,
 //! constant rate, 8-bit 4:2:0), decode and encode the audio once (48 kHz stereo AAC-LC), and
-//! hand both to every rung. Both streams are shifted to the plan's time zero on the way in
+//! hand both to every rung. When rungs keep an HDR source's dynamic range, the same decoded
+//! pictures also go through a second graph without tone mapping (10-bit 4:2:0, the source's
+//! transfer and colour untouched), and each picture reaches the rungs as an SDR and HDR pair. Both streams are shifted to the plan's time zero on the way in
 //! (see [`crate::timing`]): the video's constant-rate sequence and the audio start at zero.
 
+use std::collections::VecDeque;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::mpsc::SyncSender;
@@ -58,15 +61,30 @@ pub fn video_filter_spec(
     rate: FrameRate,
     square: Option<(u32, u32)>,
 ) -> String {
-    picture_filters(
-        t,
-        square,
-        &[
-            format!("fps={}/{}:start_time=0:eof_action=pass", rate.num, rate.den),
-            "format=yuv420p".to_owned(),
-            "setsar=1".to_owned(),
-        ],
-    )
+    picture_filters(t, square, &encoding_tail(rate, "yuv420p"))
+}
+
+/// The chain for HDR rungs: the same steps without tone mapping or colour conversion (the
+/// source's PQ or HLG, BT.2020 pictures as they are), 10-bit 4:2:0.
+pub fn hdr_filter_spec(
+    t: &PictureTransform,
+    rate: FrameRate,
+    square: Option<(u32, u32)>,
+) -> String {
+    let untouched = PictureTransform {
+        hdr_to_sdr: None,
+        colour: crate::plan::ColourIn::default(),
+        ..t.clone()
+    };
+    picture_filters(&untouched, square, &encoding_tail(rate, "yuv420p10le"))
+}
+
+fn encoding_tail(rate: FrameRate, pixel_format: &str) -> [String; 3] {
+    [
+        format!("fps={}/{}:start_time=0:eof_action=pass", rate.num, rate.den),
+        format!("format={pixel_format}"),
+        "setsar=1".to_owned(),
+    ]
 }
 
 /// Where decoded material goes: one sender per live rung.
@@ -105,6 +123,11 @@ struct VideoSide {
     index: usize,
     decoder: decoder::Video,
     graph: filter::Graph,
+    /// The HDR rungs' graph, when there are HDR rungs.
+    hdr_graph: Option<filter::Graph>,
+    /// Pictures out of each graph not yet paired with the other graph's.
+    pending_sdr: VecDeque<frame::Video>,
+    pending_hdr: VecDeque<frame::Video>,
     frames_out: u64,
     /// End of the last decoded frame (its pts plus one frame interval), in stream time base,
     /// relative to time zero.
@@ -247,12 +270,14 @@ impl Source {
             // Close at the end of the last frame (not its start), or the constant-rate filter
             // drops it.
             let end = v.end_limit.map_or(v.end_pts, |limit| v.end_pts.min(limit));
-            v.graph
-                .get("in")
-                .ok_or("the video filter graph lost its input")?
-                .source()
-                .close(end)
-                .map_err(|e| format!("flushing the video filters: {e}"))?;
+            for graph in std::iter::once(&mut v.graph).chain(v.hdr_graph.as_mut()) {
+                graph
+                    .get("in")
+                    .ok_or("the video filter graph lost its input")?
+                    .source()
+                    .close(end)
+                    .map_err(|e| format!("flushing the video filters: {e}"))?;
+            }
             v.pull(fanout, stills)?;
         }
         for a in &mut self.audios {
@@ -328,6 +353,11 @@ fn open_video(
             display
         });
     let mut spec = video_filter_spec(&plan.transform, rate, square);
+    let mut hdr_spec = plan
+        .rungs
+        .iter()
+        .any(|r| r.is_made() && r.hdr.is_some())
+        .then(|| hdr_filter_spec(&plan.transform, rate, square));
     if let Some(file) = burn {
         // After `fps` (pictures on the outputs' timeline from zero), before the pixel format.
         let name = file.to_str().filter(|p| {
@@ -345,12 +375,25 @@ fn open_video(
             &format!(",subtitles=filename={name},format=yuv420p"),
             1,
         );
+        hdr_spec = hdr_spec.map(|h| {
+            h.replacen(
+                ",format=yuv420p10le",
+                &format!(",subtitles=filename={name},format=yuv420p10le"),
+                1,
+            )
+        });
     }
     let graph = build_graph("buffer", &args, "buffersink", &spec, |_| {})?;
+    let hdr_graph = hdr_spec
+        .map(|h| build_graph("buffer", &args, "buffersink", &h, |_| {}))
+        .transpose()?;
     Ok(VideoSide {
         index: stream.index(),
         decoder,
         graph,
+        hdr_graph,
+        pending_sdr: VecDeque::new(),
+        pending_hdr: VecDeque::new(),
         frames_out: 0,
         end_pts: 0,
         last_pts: None,
@@ -519,6 +562,18 @@ impl VideoSide {
                         self.end_pts = self.end_pts.max(pts + interval);
                         self.last_pts = Some(pts);
                     }
+                    // Adding a picture to a graph takes its buffers: the HDR graph gets a
+                    // second reference to them.
+                    if let Some(graph) = self.hdr_graph.as_mut() {
+                        let copy = crate::av::frame_ref(&decoded)
+                            .map_err(|e| format!("referencing a frame: {e}"))?;
+                        graph
+                            .get("in")
+                            .ok_or("the HDR filter graph lost its input")?
+                            .source()
+                            .add(&copy)
+                            .map_err(|e| format!("HDR video filters: {e}"))?;
+                    }
                     self.graph
                         .get("in")
                         .ok_or("the video filter graph lost its input")?
@@ -543,28 +598,48 @@ impl VideoSide {
         fanout: &mut Fanout,
         mut stills: Option<&mut super::stills::Tap>,
     ) -> Result<(), String> {
-        let mut sink = self
-            .graph
-            .get("out")
-            .ok_or("the video filter graph lost its output")?;
-        loop {
-            let mut out = frame::Video::empty();
-            match sink.sink().frame(&mut out) {
-                Ok(()) => {
-                    let index = self.frames_out;
-                    self.frames_out += 1;
-                    if let Some(tap) = stills.as_deref_mut() {
-                        tap.offer(&out, index);
-                    }
-                    let shared = Arc::new(out);
-                    fanout.send(|| RungMsg::Video(Arc::clone(&shared), index));
-                }
-                Err(ffmpeg::Error::Other { errno }) if errno == ffmpeg::util::error::EAGAIN => {
-                    return Ok(());
-                }
-                Err(ffmpeg::Error::Eof) => return Ok(()),
-                Err(e) => return Err(format!("video filters: {e}")),
+        drain_sink(&mut self.graph, &mut self.pending_sdr)?;
+        if let Some(g) = self.hdr_graph.as_mut() {
+            drain_sink(g, &mut self.pending_hdr)?;
+        }
+        // Both graphs end in the same constant-rate step, so their n-th pictures are one.
+        while !self.pending_sdr.is_empty()
+            && (self.hdr_graph.is_none() || !self.pending_hdr.is_empty())
+        {
+            let Some(out) = self.pending_sdr.pop_front() else {
+                break;
+            };
+            let hdr = self.pending_hdr.pop_front().map(Arc::new);
+            let index = self.frames_out;
+            self.frames_out += 1;
+            if let Some(tap) = stills.as_deref_mut() {
+                tap.offer(&out, index);
             }
+            let sdr = Arc::new(out);
+            fanout.send(|| RungMsg::Video {
+                sdr: Arc::clone(&sdr),
+                hdr: hdr.clone(),
+                index,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Every picture a graph's sink has ready, appended to `into`.
+fn drain_sink(graph: &mut filter::Graph, into: &mut VecDeque<frame::Video>) -> Result<(), String> {
+    let mut sink = graph
+        .get("out")
+        .ok_or("the video filter graph lost its output")?;
+    loop {
+        let mut out = frame::Video::empty();
+        match sink.sink().frame(&mut out) {
+            Ok(()) => into.push_back(out),
+            Err(ffmpeg::Error::Other { errno }) if errno == ffmpeg::util::error::EAGAIN => {
+                return Ok(());
+            }
+            Err(ffmpeg::Error::Eof) => return Ok(()),
+            Err(e) => return Err(format!("video filters: {e}")),
         }
     }
 }

@@ -31,6 +31,41 @@ pub fn codec_string(codec: &Codec) -> Option<String> {
     }
 }
 
+/// HLS VIDEO-RANGE of a video sample entry from its `colr` box: `PQ` for SMPTE ST 2084
+/// (transfer 16), `HLG` for ARIB STD-B67 (18), else `SDR`.
+pub fn video_range(codec: &Codec) -> &'static str {
+    let colr = match codec {
+        Codec::Avc1(a) => a.colr.as_ref(),
+        Codec::Hvc1(h) => h.colr.as_ref(),
+        Codec::Hev1(h) => h.colr.as_ref(),
+        Codec::Av01(a) => a.colr.as_ref(),
+        _ => None,
+    };
+    match colr {
+        Some(
+            mp4_atom::Colr::Nclx {
+                transfer_characteristics: 16,
+                ..
+            }
+            | mp4_atom::Colr::Nclc {
+                transfer_characteristics: 16,
+                ..
+            },
+        ) => "PQ",
+        Some(
+            mp4_atom::Colr::Nclx {
+                transfer_characteristics: 18,
+                ..
+            }
+            | mp4_atom::Colr::Nclc {
+                transfer_characteristics: 18,
+                ..
+            },
+        ) => "HLG",
+        _ => "SDR",
+    }
+}
+
 /// ISO/IEC 14496-15 Annex E: `hvc1.<space><profile>.<compat, bit-reversed hex>.<tier><level>.<constraints>`.
 fn hevc(fourcc: &str, c: &mp4_atom::Hvcc) -> String {
     let space = match c.general_profile_space {

@@ -88,6 +88,29 @@ pub fn mpd(title: &Title, sel: &Selection) -> Result<Vec<u8>, String> {
                 ("maxHeight", max_h.to_string()),
             ],
         )?;
+        // HDR sets say their colour as coding-independent code points (DASH-IF IOP HDR10 and
+        // HLG signalling): BT.2020 primaries and matrix, PQ (16) or HLG (18) transfer.
+        let transfer = match rungs.first().map(|r| r.video_range) {
+            Some("PQ") => Some("16"),
+            Some("HLG") => Some("18"),
+            _ => None,
+        };
+        if let Some(transfer) = transfer {
+            for (scheme, value) in [
+                ("urn:mpeg:mpegB:cicp:ColourPrimaries", "9"),
+                ("urn:mpeg:mpegB:cicp:TransferCharacteristics", transfer),
+                ("urn:mpeg:mpegB:cicp:MatrixCoefficients", "9"),
+            ] {
+                empty(
+                    &mut w,
+                    "SupplementalProperty",
+                    &[
+                        ("schemeIdUri", scheme.to_owned()),
+                        ("value", value.to_owned()),
+                    ],
+                )?;
+            }
+        }
         for r in rungs {
             let mut attrs = vec![
                 ("id", r.name.clone()),

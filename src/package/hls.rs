@@ -60,6 +60,16 @@ pub fn master(title: &Title, sel: &Selection) -> Result<Vec<u8>, String> {
         .into_iter()
         .flatten()
         .collect();
+    // VIDEO-RANGE on every variant once any rung is HDR, so players pick by their display.
+    let any_hdr = rungs.iter().any(|r| r.video_range != "SDR");
+    let range = |r: &Rendition| {
+        any_hdr.then(|| {
+            std::collections::HashMap::from([(
+                "VIDEO-RANGE".to_owned(),
+                m3u8_rs::QuotedOrUnquoted::Unquoted(r.video_range.to_owned()),
+            )])
+        })
+    };
     for r in &rungs {
         let codecs = match audio {
             Some(a) => format!("{},{}", r.codec, a.codec),
@@ -77,6 +87,7 @@ pub fn master(title: &Title, sel: &Selection) -> Result<Vec<u8>, String> {
             frame_rate: r.frame_rate.map(|f| (f * 1000.0).round() / 1000.0),
             audio: audio.map(|_| AUDIO_GROUP.to_owned()),
             subtitles: subtitles.clone(),
+            other_attributes: range(r),
             ..VariantStream::default()
         });
     }
@@ -91,6 +102,7 @@ pub fn master(title: &Title, sel: &Selection) -> Result<Vec<u8>, String> {
                     width: u64::from(r.width),
                     height: u64::from(r.height),
                 }),
+                other_attributes: range(r),
                 ..VariantStream::default()
             });
         }

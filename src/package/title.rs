@@ -25,6 +25,8 @@ pub struct Rendition {
     pub segments: Vec<Segment>,
     /// RFC 6381 codec string.
     pub codec: String,
+    /// `SDR`, `PQ` or `HLG` (HLS VIDEO-RANGE), from the sample entry's colour box.
+    pub video_range: &'static str,
     /// Picture size (0 for audio).
     pub width: u32,
     /// Picture size (0 for audio).
@@ -466,7 +468,16 @@ fn video_rendition(
     track: Track,
     segments: Vec<Segment>,
 ) -> Result<Rendition, PackageError> {
-    let codec = codec_of(&track, "a video codec other than H.264 or H.265")?;
+    let codec = codec_of(&track, "a video codec other than H.264, H.265 or AV1")?;
+    let video_range = track
+        .trak
+        .mdia
+        .minf
+        .stbl
+        .stsd
+        .codecs
+        .first()
+        .map_or("SDR", codecs::video_range);
     let (width, height) = (
         u32::from(track.trak.tkhd.width.integer()),
         u32::from(track.trak.tkhd.height.integer()),
@@ -484,6 +495,7 @@ fn video_rendition(
         track,
         segments,
         codec,
+        video_range,
         width,
         height,
         frame_rate,
@@ -517,6 +529,7 @@ fn audio_rendition(
         track,
         segments,
         codec,
+        video_range: "SDR",
         width: 0,
         height: 0,
         frame_rate: None,
@@ -552,21 +565,26 @@ fn efficiency(family: &str) -> u8 {
 /// set), then by rung count (web-ladder's one H.265 4K rung does not take the lead from its
 /// five H.264 rungs). Players that decode the first set start there; the others skip it by
 /// its codec string. Each set keeps the selection's order.
+/// HDR and SDR rungs of one codec are separate sets (a player switches within one range).
 pub fn codec_sets<'a>(rungs: &[&'a Rendition]) -> Vec<Vec<&'a Rendition>> {
-    grouped_by_codec(rungs, |r| &r.codec)
+    grouped_by_codec(rungs, |r| (r.codec.as_str(), r.video_range))
 }
 
-fn grouped_by_codec<T: Copy>(items: &[T], codec: impl Fn(&T) -> &str) -> Vec<Vec<T>> {
-    let mut sets: Vec<(&str, Vec<T>)> = Vec::new();
+fn grouped_by_codec<'c, T: Copy>(
+    items: &[T],
+    codec: impl Fn(&T) -> (&'c str, &'static str),
+) -> Vec<Vec<T>> {
+    let mut sets: Vec<((&str, &str), Vec<T>)> = Vec::new();
     for item in items {
-        let family = codec_family(codec(item));
-        match sets.iter_mut().find(|(f, _)| *f == family) {
+        let (c, range) = codec(item);
+        let key = (codec_family(c), range);
+        match sets.iter_mut().find(|(k, _)| *k == key) {
             Some((_, set)) => set.push(*item),
-            None => sets.push((family, vec![*item])),
+            None => sets.push((key, vec![*item])),
         }
     }
     // A stable sort keeps the first-appearance order between equals.
-    sets.sort_by_key(|(family, set)| {
+    sets.sort_by_key(|((family, _), set)| {
         let adapts = set.len() >= 2;
         std::cmp::Reverse((
             adapts,
@@ -594,7 +612,7 @@ mod tests {
 
     #[test]
     fn the_av1_set_leads_and_a_lone_hevc_rung_does_not() {
-        let sets = |codecs: &[&'static str]| grouped_by_codec(codecs, |c| c);
+        let sets = |codecs: &[&'static str]| grouped_by_codec(codecs, |c| (*c, "SDR"));
         // web-ladder-av1 on a 540p source: two AV1 rungs lead one H.264 rung.
         assert_eq!(
             sets(&["avc1.4d401f", "av01.0.04M.08", "av01.0.01M.08"]),

@@ -194,6 +194,7 @@ mod tests {
             color_matrix: matrix.map(Into::into),
             color_range: range.map(Into::into),
             hdr: None,
+            hdr_metadata: Default::default(),
             field_order: "progressive".into(),
             interlaced: false,
         }

@@ -85,6 +85,7 @@ impl Source {
                 color_matrix: None,
                 color_range: None,
                 hdr: None,
+                hdr_metadata: Default::default(),
                 field_order: "progressive".into(),
                 interlaced: false,
             }),

@@ -177,12 +177,12 @@ pub fn why_not(
         ),
         Codec::H265 | Codec::Av1 => (u64::from(width), u64::from(height)),
     };
-    if let Some((max_w, max_h)) = limits.max_sides {
-        if w_units > max_w || h_units > max_h {
-            return Some(format!(
-                "level {level} allows at most {max_w}x{max_h} {unit}; {width}x{height} is too large"
-            ));
-        }
+    if let Some((max_w, max_h)) = limits.max_sides
+        && (w_units > max_w || h_units > max_h)
+    {
+        return Some(format!(
+            "level {level} allows at most {max_w}x{max_h} {unit}; {width}x{height} is too large"
+        ));
     }
     let max_side = ((8 * limits.max_frame) as f64).sqrt() as u64;
     if limits.max_sides.is_none() && (w_units > max_side || h_units > max_side) {

@@ -185,6 +185,8 @@ pub enum Profile {
     Main,
     /// H.264 High.
     High,
+    /// H.265 Main 10 (10-bit 4:2:0): what an HDR rung is made with.
+    Main10,
 }
 
 impl fmt::Display for Profile {
@@ -193,6 +195,7 @@ impl fmt::Display for Profile {
             Self::Baseline => "Baseline",
             Self::Main => "Main",
             Self::High => "High",
+            Self::Main10 => "Main 10",
         })
     }
 }
@@ -254,6 +257,20 @@ pub struct VideoSettings {
     pub keep_aspect: bool,
     /// Encoder speed preset (x264/x265 names: `ultrafast` ... `veryslow`).
     pub speed: String,
+    /// What an HDR (PQ or HLG) source becomes.
+    pub hdr: HdrMode,
+}
+
+/// What happens to an HDR source's dynamic range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HdrMode {
+    /// Every rung is tone-mapped to SDR BT.709, 8-bit: plays everywhere.
+    #[default]
+    Tonemap,
+    /// H.265 rungs (Main 10) and AV1 rungs (10-bit) stay HDR, with the source's transfer (PQ
+    /// or HLG), BT.2020 colour and HDR10 metadata; H.264 rungs are tone-mapped SDR beside them.
+    Keep,
 }
 
 impl Default for VideoSettings {
@@ -270,6 +287,7 @@ impl Default for VideoSettings {
             hrd_initial_fill_percent: 90,
             keep_aspect: true,
             speed: "medium".to_owned(),
+            hdr: HdrMode::Tonemap,
         }
     }
 }

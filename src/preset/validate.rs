@@ -317,7 +317,13 @@ fn rung_problems(p: &Preset, r: &super::Rung) -> Vec<(&'static str, String)> {
         }
     }
     match (r.codec, r.profile()) {
-        (Codec::H265 | Codec::Av1, Profile::Main) | (Codec::H264, _) => {}
+        (Codec::H265 | Codec::Av1, Profile::Main)
+        | (Codec::H265, Profile::Main10)
+        | (Codec::H264, Profile::Baseline | Profile::Main | Profile::High) => {}
+        (Codec::H264, other) => out.push((
+            "profile",
+            format!("H.264 rungs use baseline, main or high, not \"{other}\" (HDR rungs are H.265 Main 10 or AV1)"),
+        )),
         (codec @ (Codec::H265 | Codec::Av1), other) => out.push((
             "profile",
             format!("{codec} rungs use profile \"main\" (4:2:0), not \"{other}\""),

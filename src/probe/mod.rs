@@ -5,6 +5,7 @@
 //! JSON field names of these types are a stable interface (documented in the README).
 
 pub mod files;
+pub mod hdr;
 mod read;
 
 use std::path::{Path, PathBuf};
@@ -202,6 +203,9 @@ pub struct VideoInfo {
     pub color_range: Option<String>,
     /// `PQ` or `HLG` for high dynamic range video, else `None`.
     pub hdr: Option<String>,
+    /// The HDR10 mastering display and content light levels, when the source states them.
+    #[serde(default, skip_serializing_if = "hdr::HdrMetadata::is_empty")]
+    pub hdr_metadata: hdr::HdrMetadata,
     /// `progressive`, `tff` (top field first), `bff`, `tb`, `bt`, or `unknown`.
     pub field_order: String,
     /// True for interlaced video.

@@ -82,6 +82,17 @@ pub fn probe(path: &Path) -> Result<MediaInfo, ProbeError> {
         }
     }
 
+    // HDR whose container states no mastering display: the first pictures' SEI usually do.
+    if let Some(s) = streams.iter_mut().find(|s| s.video.is_some()) {
+        let index = s.index;
+        if let Some(v) = s.video.as_mut()
+            && v.hdr.is_some()
+            && v.hdr_metadata.is_empty()
+        {
+            v.hdr_metadata = super::hdr::from_first_frames(path, index);
+        }
+    }
+
     let mut info = MediaInfo {
         path: path.to_owned(),
         title: path
@@ -295,6 +306,11 @@ fn video_info(
         color_transfer,
         color_matrix,
         color_range,
+        hdr_metadata: if hdr.is_some() {
+            super::hdr::from_stream(stream)
+        } else {
+            super::hdr::HdrMetadata::default()
+        },
         hdr,
         field_order: field_order.to_owned(),
         interlaced,
@@ -408,7 +424,9 @@ fn warnings(info: &MediaInfo) -> Vec<String> {
                 ));
             }
             if let Some(hdr) = &v.hdr {
-                out.push(format!("HDR ({hdr}): outputs are converted to SDR BT.709"));
+                out.push(format!(
+                    "HDR ({hdr}): tone-mapped to SDR BT.709 unless the preset keeps HDR (hdr = \"keep\": H.265 and AV1 rungs)"
+                ));
             }
             if v.bit_depth.is_some_and(|d| d > 8) {
                 out.push(format!(

@@ -343,7 +343,12 @@ fn score_rung(
         if cancel.is_cancelled() {
             return Err(named("cancelled".to_owned()));
         }
-        let RungMsg::Video(reference, source_index) = msg else {
+        let RungMsg::Video {
+            sdr: reference,
+            index: source_index,
+            ..
+        } = msg
+        else {
             continue;
         };
         if meter.is_none() {

@@ -156,6 +156,35 @@ pub fn hdr_hevc() -> PathBuf {
     })
 }
 
+/// The PQ mastering display the HDR10 clips state (P3-D65, 1000 nits) and their light levels.
+pub const HDR10_MASTER_DISPLAY: &str =
+    "G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)L(10000000,1)";
+
+/// A phone's HDR clip, 10-bit H.265 with a flat light-grey patch (top left, 160x90) on a
+/// moving picture, 640x360 at 25 fps, 4 s: `pq` is HDR10 (SMPTE ST 2084, mastering display
+/// and MaxCLL 1000 / MaxFALL 400 in SEI), else HLG (ARIB STD-B67, no static metadata).
+#[rustfmt::skip]
+pub fn hdr_clip(pq: bool) -> PathBuf {
+    let (name, transfer) = if pq { ("pq-hdr10.mp4", "smpte2084") } else { ("hlg.mp4", "arib-std-b67") };
+    let mut params = format!("log-level=error:colorprim=bt2020:transfer={transfer}:colormatrix=bt2020nc");
+    if pq {
+        params.push_str(&format!(":hdr10=1:master-display={HDR10_MASTER_DISPLAY}:max-cll=1000,400"));
+    }
+    make(name, |out| {
+        ffmpeg(
+            &[
+                "-f", "lavfi", "-i", "testsrc2=s=640x360:r=25:d=4",
+                "-f", "lavfi", "-i", &format!("{TONE}:d=4"),
+                "-vf", "drawbox=x=0:y=0:w=160:h=90:color=0xB4B4B4:t=fill,format=yuv420p10le",
+                "-c:v", "libx265", "-preset", "ultrafast", "-x265-params", &params,
+                "-color_primaries", "bt2020", "-color_trc", transfer, "-colorspace", "bt2020nc",
+                "-tag:v", "hvc1", "-c:a", "aac",
+            ],
+            out,
+        );
+    })
+}
+
 /// Video only.
 #[rustfmt::skip]
 pub fn no_audio() -> PathBuf {

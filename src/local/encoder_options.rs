@@ -301,6 +301,76 @@ mod tests {
     }
 
     #[test]
+    fn hdr_rungs_say_their_colour_and_metadata() {
+        let meta = crate::probe::hdr::HdrMetadata {
+            mastering_display: Some(crate::probe::hdr::MasteringDisplay {
+                gbr_50000: [[13_250, 34_500], [7_500, 3_000], [34_000, 16_000]],
+                white_point_50000: [15_635, 16_450],
+                max_luminance_10000: 10_000_000,
+                min_luminance_10000: 1,
+            }),
+            content_light: Some(crate::probe::hdr::ContentLight {
+                max_cll: 1000,
+                max_fall: 400,
+            }),
+        };
+        let mut h = rung(Codec::H265, Profile::Main10);
+        h.hdr = Some(crate::plan::KeptHdr {
+            transfer: "PQ".into(),
+            metadata: meta,
+        });
+        let s = setup(&h, &VideoSettings::default(), &grid());
+        assert!(s.options.contains(&("profile".into(), "main10".into())));
+        let params = &s
+            .options
+            .iter()
+            .find(|(k, _)| k == "x265-params")
+            .expect("params")
+            .1;
+        for want in [
+            "colorprim=bt2020",
+            "transfer=smpte2084",
+            "colormatrix=bt2020nc",
+            "hdr10=1",
+            "master-display=G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)L(10000000,1)",
+            "max-cll=1000,400",
+        ] {
+            assert!(
+                params.split(':').any(|p| p == want),
+                "{want} missing from {params}"
+            );
+        }
+        let mut a = rung(Codec::Av1, Profile::Main);
+        a.level = "4.0".into();
+        a.hdr = Some(crate::plan::KeptHdr {
+            transfer: "HLG".into(),
+            metadata: crate::probe::hdr::HdrMetadata::default(),
+        });
+        let s = setup(&a, &VideoSettings::default(), &grid());
+        let params = &s
+            .options
+            .iter()
+            .find(|(k, _)| k == "svtav1-params")
+            .expect("params")
+            .1;
+        for want in [
+            "enable-hdr=1",
+            "color-primaries=9",
+            "transfer-characteristics=18",
+            "matrix-coefficients=9",
+        ] {
+            assert!(
+                params.split(':').any(|p| p == want),
+                "{want} missing from {params}"
+            );
+        }
+        assert!(
+            !params.contains("mastering-display"),
+            "HLG states none: {params}"
+        );
+    }
+
+    #[test]
     fn av1_keys_only_on_the_grid_under_a_cap() {
         let mut r = rung(Codec::Av1, Profile::Main);
         r.level = "4.0".into();

@@ -23,6 +23,7 @@ struct Source {
     codec: &'static str,
     video_start: Option<f64>,
     audio_start: Option<f64>,
+    hdr: Option<&'static str>,
 }
 
 impl Default for Source {
@@ -39,6 +40,7 @@ impl Default for Source {
             codec: "h264",
             video_start: Some(0.0),
             audio_start: Some(0.0),
+            hdr: None,
         }
     }
 }
@@ -84,7 +86,7 @@ impl Source {
                 color_transfer: None,
                 color_matrix: None,
                 color_range: None,
-                hdr: None,
+                hdr: self.hdr.map(str::to_owned),
                 hdr_metadata: Default::default(),
                 field_order: "progressive".into(),
                 interlaced: false,
@@ -238,6 +240,66 @@ fn web_ladder_av1_keeps_both_sets_and_names_the_av1_rungs() {
             ("240p_av1".to_owned(), Codec::Av1),
             ("240p".to_owned(), Codec::H264)
         ]
+    );
+}
+
+#[test]
+fn hdr_is_kept_only_where_asked_and_only_on_codecs_that_carry_it() {
+    let pq = Source {
+        hdr: Some("PQ"),
+        codec: "hevc",
+        width: 3840,
+        height: 2160,
+        ..Source::default()
+    };
+    // hevc-archive keeps it: Main 10, PQ.
+    let archive = plan(&pq.info(), &preset("hevc-archive")).expect("plan");
+    let r = archive.made_rungs().next().expect("a rung");
+    assert_eq!(r.profile, Profile::Main10);
+    assert_eq!(r.hdr.as_ref().map(|h| h.transfer.as_str()), Some("PQ"));
+    assert!(
+        archive
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("HDR (PQ) kept on")),
+        "{:?}",
+        archive.warnings
+    );
+    // web-ladder tone-maps by default: no HDR rung, H.265 stays Main.
+    let web = plan(&pq.info(), &preset("web-ladder")).expect("plan");
+    assert!(web.made_rungs().all(|r| r.hdr.is_none()));
+    assert!(web.made_rungs().all(|r| r.profile != Profile::Main10));
+    // web-ladder with hdr = "keep": the H.265 4K rung is HDR, the H.264 rungs SDR beside it.
+    let mut keep = preset("web-ladder");
+    keep.video.hdr = crate::preset::HdrMode::Keep;
+    let kept = plan(&pq.info(), &keep).expect("plan");
+    let hdr: Vec<(Codec, bool)> = kept
+        .made_rungs()
+        .map(|r| (r.codec, r.hdr.is_some()))
+        .collect();
+    assert!(
+        hdr.iter().all(|(c, h)| (*c == Codec::H265) == *h),
+        "{hdr:?}"
+    );
+    assert!(hdr.iter().any(|(_, h)| *h) && hdr.iter().any(|(_, h)| !*h));
+    // An H.264-only ladder cannot keep it, and says so.
+    let mut phone = preset("phone-share");
+    phone.video.hdr = crate::preset::HdrMode::Keep;
+    let sdr = plan(&pq.info(), &phone).expect("plan");
+    assert!(sdr.made_rungs().all(|r| r.hdr.is_none()));
+    assert!(
+        sdr.warnings
+            .iter()
+            .any(|w| w.contains("only H.265 and AV1 rungs can carry it")),
+        "{:?}",
+        sdr.warnings
+    );
+    // An SDR source with hdr = "keep" is unchanged.
+    let plain = plan(&Source::default().info(), &preset("hevc-archive")).expect("plan");
+    assert!(
+        plain
+            .made_rungs()
+            .all(|r| r.hdr.is_none() && r.profile == Profile::Main)
     );
 }
 

@@ -316,3 +316,86 @@ fn players_offer_both_languages_and_switch_to_the_other() {
         );
     }
 }
+
+#[test]
+fn the_cloud_job_carries_every_language_with_its_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = dir.path().join("film.mkv");
+    #[rustfmt::skip]
+    ffmpeg(&[
+        "-f", "lavfi", "-i", "testsrc2=s=320x180:r=25:d=2",
+        "-f", "lavfi", "-i", "sine=f=440:sample_rate=48000:d=2",
+        "-f", "lavfi", "-i", "sine=f=880:sample_rate=48000:d=2",
+        "-map", "0", "-map", "1", "-map", "2", "-c:v", "libx264", "-preset", "veryfast",
+        "-c:a", "aac", "-metadata:s:a:0", "language=eng", "-metadata:s:a:1", "language=fre",
+        "-metadata:s:a:1", "title=Commentaire", source.to_str().expect("utf-8"),
+    ]);
+    let preset = dir.path().join("lang.toml");
+    std::fs::write(&preset, PRESET).expect("preset");
+    let (code, stdout, stderr) = common::vodkit(
+        &[
+            "cloud",
+            "job-json",
+            source.to_str().expect("utf-8"),
+            "--preset",
+            preset.to_str().expect("utf-8"),
+            "--bucket",
+            "my-vod",
+            "--role",
+            "arn:aws:iam::123456789012:role/MediaConvert",
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let job: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    // One selector per track, by stream number (video is stream 1).
+    let selectors = &job["Settings"]["Inputs"][0]["AudioSelectors"];
+    assert_eq!(
+        selectors["Audio Selector 1"]["Streams"],
+        serde_json::json!([2]),
+        "{job}"
+    );
+    assert_eq!(selectors["Audio Selector 1"]["DefaultSelection"], "DEFAULT");
+    assert_eq!(
+        selectors["Audio Selector 2"]["Streams"],
+        serde_json::json!([3]),
+        "{job}"
+    );
+    // Every rung carries both, tagged, the commentary with its name.
+    for output in job["Settings"]["OutputGroups"][0]["Outputs"]
+        .as_array()
+        .expect("outputs")
+    {
+        let audio = output["AudioDescriptions"].as_array().expect("audio");
+        let tags: Vec<(&str, &str, Option<&str>)> = audio
+            .iter()
+            .map(|a| {
+                (
+                    a["AudioSourceName"].as_str().unwrap_or(""),
+                    a["CustomLanguageCode"].as_str().unwrap_or(""),
+                    a["StreamName"].as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            tags,
+            [
+                ("Audio Selector 1", "eng", None),
+                ("Audio Selector 2", "fra", Some("Commentaire"))
+            ],
+            "{output}"
+        );
+    }
+    let file = dir.path().join("job.json");
+    std::fs::write(&file, &stdout).expect("write");
+    let report = std::process::Command::new(common::pyenv_python())
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cloud/validate_mediaconvert.py"))
+        .arg(&file)
+        .output()
+        .expect("python");
+    assert!(
+        report.status.success(),
+        "{}",
+        String::from_utf8_lossy(&report.stdout)
+    );
+}

@@ -372,24 +372,50 @@ fn hdr_preprocessors(plan: &Plan, hdr: &crate::plan::KeptHdr) -> Value {
     Value::Object(p)
 }
 
-fn audio_description(plan: &Plan) -> Option<Value> {
-    let a = plan.audio.as_ref()?;
-    Some(json!({
-        "AudioSourceName": "Audio Selector 1",
-        "LanguageCodeControl": "FOLLOW_INPUT",
-        "CodecSettings": {
-            "Codec": "AAC",
-            "AacSettings": {
-                "Bitrate": a.bitrate_bps,
-                "CodingMode": if a.channels == 1 { "CODING_MODE_1_0" } else { "CODING_MODE_2_0" },
-                "SampleRate": a.sample_rate_hz,
-                "CodecProfile": "LC",
-                "RateControlMode": "CBR",
-                "RawFormat": "NONE",
-                "Specification": "MPEG4",
+/// Every audio track the outputs carry: the main one, then the other languages and commentary,
+/// one selector each (`Audio Selector 1` for the main one), as the local rungs carry them.
+fn audio_descriptions(plan: &Plan) -> Vec<Value> {
+    plan.audio
+        .iter()
+        .chain(&plan.extra_audio)
+        .enumerate()
+        .map(|(k, a)| {
+            let mut d = json!({
+                "AudioSourceName": audio_selector(k),
+                "LanguageCodeControl": "FOLLOW_INPUT",
+                "CodecSettings": {
+                    "Codec": "AAC",
+                    "AacSettings": {
+                        "Bitrate": a.bitrate_bps,
+                        "CodingMode": if a.channels == 1 { "CODING_MODE_1_0" } else { "CODING_MODE_2_0" },
+                        "SampleRate": a.sample_rate_hz,
+                        "CodecProfile": "LC",
+                        "RateControlMode": "CBR",
+                        "RawFormat": "NONE",
+                        "Specification": "MPEG4",
+                    }
+                }
+            });
+            // The language and name the local rungs give the track, said outright.
+            if let Some(lang) = a
+                .language
+                .as_deref()
+                .and_then(crate::subtitles::languages::find)
+            {
+                // ISO 639-2, which CustomLanguageCode takes for every output type.
+                d["LanguageCodeControl"] = json!("USE_CONFIGURED");
+                d["CustomLanguageCode"] = json!(lang.three);
             }
-        }
-    }))
+            if let Some(title) = &a.title {
+                d["StreamName"] = json!(title);
+            }
+            d
+        })
+        .collect()
+}
+
+fn audio_selector(k: usize) -> String {
+    format!("Audio Selector {}", k + 1)
 }
 
 /// The CreateJob request for a plan, with the source already at `place.input_url`.
@@ -435,8 +461,9 @@ pub fn create_job_request(
             },
             "VideoDescription": video,
         });
-        if let Some(a) = audio_description(plan) {
-            output["AudioDescriptions"] = json!([a]);
+        let audio = audio_descriptions(plan);
+        if !audio.is_empty() {
+            output["AudioDescriptions"] = Value::Array(audio);
         }
         // A burned-in track is drawn into every rung's pictures, as locally.
         if let Some(k) = plan.subtitles.iter().position(|t| t.burned) {
@@ -559,8 +586,28 @@ pub fn create_job_request(
             input["VideoSelector"]["ColorSpaceUsage"] = json!("FALLBACK");
         }
     }
-    if plan.audio.is_some() {
-        input["AudioSelectors"] = json!({ "Audio Selector 1": { "DefaultSelection": "DEFAULT" } });
+    if plan.extra_audio.is_empty() {
+        if plan.audio.is_some() {
+            input["AudioSelectors"] =
+                json!({ "Audio Selector 1": { "DefaultSelection": "DEFAULT" } });
+        }
+    } else {
+        // Several tracks: each selector names its stream by number (every track of the file
+        // counts, as FFmpeg's stream index does, so the numbers do not shift).
+        let selectors: serde_json::Map<String, Value> = plan
+            .audio
+            .iter()
+            .chain(&plan.extra_audio)
+            .enumerate()
+            .map(|(k, a)| {
+                let mut sel = json!({ "SelectorType": "STREAM", "Streams": [a.source_index + 1] });
+                if k == 0 {
+                    sel["DefaultSelection"] = json!("DEFAULT");
+                }
+                (audio_selector(k), sel)
+            })
+            .collect();
+        input["AudioSelectors"] = Value::Object(selectors);
     }
     if !plan.subtitles.is_empty() {
         let selectors: serde_json::Map<String, Value> = plan

@@ -451,7 +451,12 @@ pub fn plan(info: &MediaInfo, preset: &Preset) -> Result<Plan, PlanError> {
     if audio.is_none() && preset.audio.codec != AudioCodec::None {
         warnings.push("the source has no audio: outputs have no sound track".to_owned());
     }
-    let audio_bps = audio.as_ref().map_or(0, |a| a.bitrate_bps);
+    // Every rung carries every audio track (other languages, a 5.1 track).
+    let audio_bps: u64 = audio
+        .iter()
+        .chain(&extra_audio)
+        .map(|a| a.bitrate_bps)
+        .sum();
 
     let mut rungs: Vec<PlannedRung> = preset
         .rungs
@@ -752,8 +757,29 @@ fn plan_audio(info: &MediaInfo, preset: &Preset) -> (Option<PlannedAudio>, Vec<P
         }
     });
     let main = planned.next();
-    (main, planned.collect())
+    let mut extra: Vec<PlannedAudio> = planned.collect();
+    // 5.1 kept beside the stereo main track when the preset asks and the source has it.
+    if let Some(m) = main
+        .as_ref()
+        .filter(|m| preset.audio.surround && m.source_channels >= 6)
+    {
+        extra.insert(
+            0,
+            PlannedAudio {
+                bitrate_bps: preset.audio.surround_bitrate_bps,
+                channels: 6,
+                remix: (m.source_channels > 6)
+                    .then(|| format!("downmix {} channels to 5.1", m.source_channels)),
+                title: Some(SURROUND_TITLE.to_owned()),
+                ..m.clone()
+            },
+        );
+    }
+    (main, extra)
 }
+
+/// The title of the 5.1 track kept beside the stereo one.
+pub const SURROUND_TITLE: &str = "5.1";
 
 /// The source's frame rate: its stated average, snapped to a common rate when close (always
 /// for variable-rate sources, which must come out constant).

@@ -399,3 +399,113 @@ fn the_cloud_job_carries_every_language_with_its_name() {
         String::from_utf8_lossy(&report.stdout)
     );
 }
+
+/// Mono samples of channel `channel` of audio track `track`.
+fn channel_samples(path: &Path, track: usize, channel: usize) -> Vec<i16> {
+    let (map, pan) = (format!("0:a:{track}"), format!("pan=mono|c0=c{channel}"));
+    let pcm = common::ffmpeg_run(&[
+        "-i",
+        path.to_str().expect("utf-8"),
+        "-map",
+        &map,
+        "-af",
+        &pan,
+        "-ar",
+        "48000",
+        "-f",
+        "s16le",
+        "-",
+    ]);
+    pcm.chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .collect()
+}
+
+#[test]
+fn a_surround_source_keeps_its_5_1_beside_the_stereo_track() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = common::surround();
+    let out = dir.path().join("out");
+    encode(
+        &source,
+        &PRESET.replace(
+            "[stills]",
+            "[audio]\nsurround = true\n[packaging]\nhls = true\ndash = true\n[stills]",
+        ),
+        &out,
+        dir.path(),
+    );
+    let rung = out.join("surround/surround_180p.mp4");
+    let probe = common::ffprobe(&rung);
+    let audio: Vec<&serde_json::Value> = probe["streams"]
+        .as_array()
+        .expect("streams")
+        .iter()
+        .filter(|s| s["codec_type"] == "audio")
+        .collect();
+    assert_eq!(audio.len(), 2, "{probe}");
+    assert_eq!(audio[0]["channels"], 2);
+    assert_eq!(audio[1]["channels"], 6);
+    // AAC channel configuration 6 (no program config element), which browsers decode.
+    assert_eq!(audio[1]["channel_layout"], "5.1", "{probe}");
+    // Each channel keeps its own sound: the source's FL 440 Hz, FR 550, FC 660, surrounds 770
+    // and 880 (side surrounds become back surrounds, the layout AAC knows).
+    for (channel, hz) in [(0, 440.0), (1, 550.0), (2, 660.0), (4, 770.0), (5, 880.0)] {
+        let s = channel_samples(&rung, 1, channel);
+        let got = pitch(&s[4800..s.len().min(72_000)]);
+        assert!(
+            (got - hz).abs() < 15.0,
+            "5.1 channel {channel}: {got:.0} Hz instead of {hz}"
+        );
+    }
+    // Its own rendition: CHANNELS="6" in HLS, AudioChannelConfiguration 6 in DASH.
+    let master = std::fs::read_to_string(out.join("surround/index.m3u8")).expect("m3u8");
+    assert!(
+        master.lines().any(|l| l.contains("TYPE=AUDIO")
+            && l.contains("CHANNELS=\"6\"")
+            && l.contains("NAME=\"Main 5.1\"")),
+        "{master}"
+    );
+    let mpd = std::fs::read_to_string(out.join("surround/index.mpd")).expect("mpd");
+    assert!(
+        mpd.contains("audio_channel_configuration:2011\" value=\"6\""),
+        "{mpd}"
+    );
+    // The cloud job makes the same two tracks.
+    let preset = dir.path().join("p-out.toml");
+    let (code, stdout, stderr) = common::vodkit(
+        &[
+            "cloud",
+            "job-json",
+            source.to_str().expect("utf-8"),
+            "--preset",
+            preset.to_str().expect("utf-8"),
+            "--bucket",
+            "my-vod",
+            "--role",
+            "arn:aws:iam::123456789012:role/MediaConvert",
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let job: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    let modes: Vec<&str> = job["Settings"]["OutputGroups"][0]["Outputs"][0]["AudioDescriptions"]
+        .as_array()
+        .expect("audio")
+        .iter()
+        .filter_map(|a| a["CodecSettings"]["AacSettings"]["CodingMode"].as_str())
+        .collect();
+    assert_eq!(modes, ["CODING_MODE_2_0", "CODING_MODE_5_1"], "{job}");
+    let file = dir.path().join("job.json");
+    std::fs::write(&file, &stdout).expect("write");
+    let report = std::process::Command::new(common::pyenv_python())
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cloud/validate_mediaconvert.py"))
+        .arg(&file)
+        .output()
+        .expect("python");
+    assert!(
+        report.status.success(),
+        "{}",
+        String::from_utf8_lossy(&report.stdout)
+    );
+}

@@ -387,7 +387,11 @@ fn audio_descriptions(plan: &Plan) -> Vec<Value> {
                     "Codec": "AAC",
                     "AacSettings": {
                         "Bitrate": a.bitrate_bps,
-                        "CodingMode": if a.channels == 1 { "CODING_MODE_1_0" } else { "CODING_MODE_2_0" },
+                        "CodingMode": match a.channels {
+                            1 => "CODING_MODE_1_0",
+                            6 => "CODING_MODE_5_1",
+                            _ => "CODING_MODE_2_0",
+                        },
                         "SampleRate": a.sample_rate_hz,
                         "CodecProfile": "LC",
                         "RateControlMode": "CBR",
@@ -406,8 +410,19 @@ fn audio_descriptions(plan: &Plan) -> Vec<Value> {
                 d["LanguageCodeControl"] = json!("USE_CONFIGURED");
                 d["CustomLanguageCode"] = json!(lang.three);
             }
-            if let Some(title) = &a.title {
-                d["StreamName"] = json!(title);
+            // StreamName takes letters, digits, `_` and spaces only.
+            let name = match a.title.as_deref() {
+                Some(crate::plan::SURROUND_TITLE) => Some("Surround".to_owned()),
+                Some(t) => Some(
+                    t.chars()
+                        .filter(|c| c.is_alphanumeric() || *c == '_' || c.is_whitespace())
+                        .collect::<String>(),
+                )
+                .filter(|n| !n.trim().is_empty()),
+                None => None,
+            };
+            if let Some(name) = name {
+                d["StreamName"] = json!(name);
             }
             d
         })

@@ -258,10 +258,14 @@ impl Source {
                 if v.decoder.send_packet(&packet).is_ok() {
                     v.pump(fanout, stills.as_deref_mut())?;
                 }
-            } else if let Some(a) = self.audios.iter_mut().find(|a| a.index == stream)
-                && a.decoder.send_packet(&packet).is_ok()
-            {
-                a.pump(fanout)?;
+            } else {
+                // Every track made from this stream (a 5.1 track beside the stereo one decodes
+                // the same packets).
+                for a in self.audios.iter_mut().filter(|a| a.index == stream) {
+                    if a.decoder.send_packet(&packet).is_ok() {
+                        a.pump(fanout)?;
+                    }
+                }
             }
         }
         if let Some(v) = self.video.as_mut() {
@@ -445,10 +449,12 @@ fn open_audio(
         .encoder()
         .audio()
         .map_err(|e| format!("AAC encoder: {e}"))?;
-    let layout = if a.channels == 1 {
-        ffmpeg::ChannelLayout::MONO
-    } else {
-        ffmpeg::ChannelLayout::STEREO
+    let layout = match a.channels {
+        1 => ffmpeg::ChannelLayout::MONO,
+        // AAC's channel configuration 6 (what every decoder knows): FFmpeg's encoder writes it
+        // for 5.1 with back surrounds; side surrounds would need a program config element.
+        6 => ffmpeg::ChannelLayout::_5POINT1_BACK,
+        _ => ffmpeg::ChannelLayout::STEREO,
     };
     enc.set_rate(a.sample_rate_hz as i32);
     enc.set_channel_layout(layout);
@@ -484,7 +490,11 @@ fn open_audio(
     let spec = format!(
         "aresample={}:async=1:first_pts=0{end},aformat=sample_fmts=fltp:channel_layouts={}",
         a.sample_rate_hz,
-        if a.channels == 1 { "mono" } else { "stereo" }
+        match a.channels {
+            1 => "mono",
+            6 => "0x3f", // 5.1(back): FL FR FC LFE BL BR
+            _ => "stereo",
+        }
     );
     let graph = build_graph("abuffer", &args, "abuffersink", &spec, |g| {
         if let Some(mut out) = g.get("out") {

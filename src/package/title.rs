@@ -65,10 +65,16 @@ impl Rendition {
             || title.ends_with("Handler")
             || title.starts_with("Core Media")
             || title.starts_with("Mainconcept");
-        if generic {
+        let language = || {
             self.track
                 .language_tag()
                 .map_or_else(|| "Main".to_owned(), |(_, name)| name.to_owned())
+        };
+        if generic {
+            language()
+        } else if title == crate::plan::SURROUND_TITLE {
+            // The 5.1 track beside the stereo one: "English 5.1".
+            format!("{} {title}", language())
         } else {
             title.replace('"', "'")
         }
@@ -514,8 +520,21 @@ fn audio_rendition(
 ) -> Result<Rendition, PackageError> {
     let entry = track.trak.mdia.minf.stbl.stsd.codecs.first().cloned();
     let (channels, sample_rate_hz) = match &entry {
+        // MP4 writers put 2 in the sample entry's channel count for any AAC; the
+        // AudioSpecificConfig's channel configuration says what the track is (6: 5.1, 7: 7.1).
         Some(mp4_atom::Codec::Mp4a(m)) => (
-            u32::from(m.audio.channel_count),
+            match m
+                .esds
+                .es_desc
+                .dec_config
+                .dec_specific
+                .as_ref()
+                .map(|d| d.chan_conf)
+            {
+                Some(c @ 1..=6) => u32::from(c),
+                Some(7) => 8,
+                _ => u32::from(m.audio.channel_count),
+            },
             u32::from(m.audio.sample_rate.integer()),
         ),
         _ => (2, 48_000),

@@ -319,6 +319,11 @@ pub struct AudioSettings {
     /// `fra`), the first listed the main one; empty: every audio stream, the source's first
     /// (or default) the main one.
     pub languages: Vec<String>,
+    /// Also keep a 5.1 (or wider) main track as a 5.1 AAC-LC track beside the stereo one, in
+    /// every rung and as its own HLS/DASH rendition.
+    pub surround: bool,
+    /// Bitrate of that 5.1 track, bits per second.
+    pub surround_bitrate_bps: u64,
 }
 
 impl Default for AudioSettings {
@@ -329,6 +334,8 @@ impl Default for AudioSettings {
             sample_rate_hz: 48_000,
             channels: 2,
             languages: Vec::new(),
+            surround: false,
+            surround_bitrate_bps: 384_000,
         }
     }
 }

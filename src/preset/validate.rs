@@ -154,7 +154,19 @@ pub fn validate(p: &Preset) -> Vec<Problem> {
         if !(1..=2).contains(&a.channels) {
             top(
                 "audio.channels",
-                format!("{} must be 1 (mono) or 2 (stereo)", a.channels),
+                format!(
+                    "{} must be 1 (mono) or 2 (stereo); for a 5.1 track beside the stereo one set surround = true",
+                    a.channels
+                ),
+            );
+        }
+        if a.surround && !(128_000..=1_024_000).contains(&a.surround_bitrate_bps) {
+            top(
+                "audio.surround_bitrate_bps",
+                format!(
+                    "{} is outside 128000-1024000 b/s for 5.1 AAC-LC",
+                    a.surround_bitrate_bps
+                ),
             );
         }
     }

@@ -337,6 +337,58 @@ fn a_finished_job_shows_its_quality_plots_table_and_before_after() {
 }
 
 #[test]
+fn the_preset_editor_sets_languages_5_1_burn_in_hdr_and_av1() {
+    let mut preset = vodkit::preset::store::builtins()
+        .into_iter()
+        .find(|p| p.name == "web-ladder")
+        .expect("web-ladder");
+    preset.name = "my-ladder".to_owned();
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1400.0, 800.0))
+        .build_ui_state(
+            |ui, editor: &mut PresetEditor| {
+                let _ = editor.show(ui);
+            },
+            PresetEditor::new(preset),
+        );
+    harness.run_steps(2);
+    harness.get_by_label("audio languages").focus();
+    harness.run_steps(1);
+    harness.get_by_label("audio languages").type_text("en, fr");
+    harness.run_steps(2);
+    harness.get_by_label("burn in").focus();
+    harness.run_steps(1);
+    harness.get_by_label("burn in").type_text("en");
+    harness.run_steps(2);
+    harness.get_by_label("Keep 5.1").click();
+    harness.run_steps(1);
+    harness.get_by_label("HDR sources").click();
+    harness.run_steps(2);
+    harness.get_by_label("Keep (H.265, AV1)").click();
+    harness.run_steps(2);
+    harness.get_by_label("rung 1 codec").click();
+    harness.run_steps(2);
+    harness.get_by_label("AV1").click();
+    harness.run_steps(3);
+    let p = &harness.state().preset;
+    assert_eq!(p.audio.languages, ["en", "fr"]);
+    assert_eq!(p.subtitles.burn.as_deref(), Some("en"));
+    assert!(p.audio.surround);
+    assert_eq!(p.video.hdr, vodkit::preset::HdrMode::Keep);
+    // The profile follows the codec: AV1 rungs are Main.
+    assert_eq!(p.rungs[0].codec, vodkit::preset::Codec::Av1);
+    assert_eq!(p.rungs[0].profile, Some(vodkit::preset::Profile::Main));
+    harness.get_by_label("Valid: ready to save");
+    // A language the tables do not know is named, with the field.
+    harness.get_by_label("audio languages").focus();
+    harness.run_steps(1);
+    harness.get_by_label("audio languages").type_text(", xx");
+    harness.run_steps(3);
+    harness.get_by_label_contains("xx");
+    assert!(harness.query_by_label("Valid: ready to save").is_none());
+}
+
+#[test]
 fn the_preset_editor_shows_an_invalid_rung_inline() {
     let mut preset = vodkit::preset::store::builtins()
         .into_iter()

@@ -19,6 +19,9 @@ speed = "ultrafast"
 hdr = "keep"
 [stills]
 count = 1
+[quality]
+measure = true
+every = 5
 [packaging]
 hls = true
 dash = true
@@ -174,6 +177,15 @@ fn check(pq: bool) {
             (got - want).abs() < 0.01,
             "{name}: patch luma {got:.4} vs the source's {want:.4}"
         );
+    }
+    // Each rung measured against the source as it is meant to look: the HDR rungs against
+    // the untouched HDR pictures (against tone-mapped ones they would score far lower).
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(title.join("manifest.json")).expect("manifest"))
+            .expect("json");
+    for r in manifest["rungs"].as_array().expect("rungs") {
+        let vmaf = r["quality"]["vmaf"]["mean"].as_f64().unwrap_or(0.0);
+        assert!(vmaf > 80.0, "{}: VMAF {vmaf}", r["name"]);
     }
     // The SDR rung beside them: 8-bit BT.709, tone-mapped (the patch's code value changes).
     let sdr = stream(&rung("180p"));

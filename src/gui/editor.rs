@@ -9,7 +9,7 @@ use std::str::FromStr;
 use egui::{Color32, RichText};
 
 pub use super::worker::PresetAction as Action;
-use crate::preset::{Codec, Preset, Profile, Rung, validate};
+use crate::preset::{Codec, HdrMode, Preset, Profile, Rung, validate};
 
 /// The editor's state: a copy of a preset being changed.
 pub struct PresetEditor {
@@ -74,6 +74,44 @@ where
     response
 }
 
+/// A comma-separated list of language codes (`en, fr`), kept as typed; the preset's own check
+/// names a code it does not know.
+fn list_field(
+    ui: &mut egui::Ui,
+    typed: &mut HashMap<String, (String, String)>,
+    name: &str,
+    value: &mut Vec<String>,
+    hint: &str,
+) {
+    let now = value.join(", ");
+    let entry = typed
+        .entry(name.to_owned())
+        .or_insert_with(|| (now.clone(), now.clone()));
+    if entry.1 != now {
+        *entry = (now.clone(), now);
+    }
+    let response = ui.add(
+        egui::TextEdit::singleline(&mut entry.0)
+            .desired_width(90.0)
+            .hint_text(hint),
+    );
+    response.widget_info(|| {
+        let mut info = egui::WidgetInfo::text_edit(ui.is_enabled(), "", entry.0.as_str(), "");
+        info.label = Some(name.to_owned());
+        info
+    });
+    if response.changed() {
+        *value = entry
+            .0
+            .split([',', ' '])
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned)
+            .collect();
+        entry.1 = value.join(", ");
+    }
+}
+
 impl PresetEditor {
     /// Edits a copy of `preset`.
     pub fn new(preset: Preset) -> Self {
@@ -130,6 +168,41 @@ impl PresetEditor {
             }
             ui.checkbox(&mut p.packaging.hls, "HLS");
             ui.checkbox(&mut p.packaging.dash, "DASH");
+        });
+        ui.horizontal(|ui| {
+            ui.label("Audio languages");
+            list_field(ui, typed, "audio languages", &mut p.audio.languages, "all");
+            ui.checkbox(&mut p.audio.surround, "Keep 5.1")
+                .on_hover_text("A 5.1 track beside the stereo one when the source has 5.1");
+            ui.checkbox(&mut p.subtitles.keep, "Subtitles")
+                .on_hover_text("The source's text subtitles and sidecar files (movie.en.srt)");
+            ui.label("Subtitle languages");
+            list_field(
+                ui,
+                typed,
+                "subtitle languages",
+                &mut p.subtitles.languages,
+                "all",
+            );
+            ui.label("Burn in");
+            let mut burn: Vec<String> = p.subtitles.burn.clone().into_iter().collect();
+            list_field(ui, typed, "burn in", &mut burn, "none");
+            p.subtitles.burn = burn.into_iter().next();
+            ui.label("HDR");
+            egui::ComboBox::from_id_salt("hdr")
+                .selected_text(match p.video.hdr {
+                    HdrMode::Tonemap => "Tone-map to SDR",
+                    HdrMode::Keep => "Keep (H.265, AV1)",
+                })
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut p.video.hdr, HdrMode::Tonemap, "Tone-map to SDR");
+                    ui.selectable_value(&mut p.video.hdr, HdrMode::Keep, "Keep (H.265, AV1)");
+                })
+                .response
+                .on_hover_text(
+                    "HDR sources: keep PQ/HLG on H.265 and AV1 rungs (H.264 rungs stay SDR)",
+                )
+                .widget_info(|| named_combo("HDR sources"));
         });
         ui.separator();
         let mut remove = None;

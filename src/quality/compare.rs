@@ -49,6 +49,9 @@ struct RungFile {
     /// The conversion of its pixels to BT.709 limited range (what the reference is in), read
     /// from its own tags (untagged: SD as BT.601, HD as BT.709, as players do).
     colour: Option<String>,
+    /// An HDR rung (PQ or HLG): compared with the source's untouched HDR pictures, as the
+    /// encode compares it, not with the tone-mapped ones.
+    hdr: bool,
 }
 
 /// The plan whose preparation the source gets: the title's own (its `manifest.json`, when the
@@ -161,7 +164,12 @@ fn rung_file(path: &Path, source_fps: f64, source_secs: f64) -> Result<RungFile,
             bitrate_bps: info.video_bitrate_bps().unwrap_or(0),
         },
         step: step as u32,
-        colour: crate::plan::ColourIn::of(video).filter(),
+        colour: if video.hdr.is_some() {
+            None
+        } else {
+            crate::plan::ColourIn::of(video).filter()
+        },
+        hdr: video.hdr.is_some(),
     })
 }
 
@@ -344,12 +352,16 @@ fn score_rung(
             return Err(named("cancelled".to_owned()));
         }
         let RungMsg::Video {
-            sdr: reference,
+            sdr,
+            hdr,
             index: source_index,
-            ..
         } = msg
         else {
             continue;
+        };
+        let reference = match hdr {
+            Some(hdr) if rung.hdr => hdr,
+            _ => sdr,
         };
         if meter.is_none() {
             let size = (reference.width(), reference.height());
@@ -482,11 +494,23 @@ pub fn score_files(
     });
     let plan_secs = plan.duration_secs;
     // The source is read once, without its audio.
-    let reading = Plan {
+    let mut reading = Plan {
         audio: None,
         extra_audio: Vec::new(),
         ..plan
     };
+    // An HDR rung needs the source's HDR pictures: the reading makes them when a rung is HDR.
+    let source_hdr = info.video().and_then(|(_, v)| v.hdr.clone());
+    if let Some(transfer) = source_hdr
+        && files.iter().any(|f| f.hdr)
+        && !reading.rungs.iter().any(|r| r.is_made() && r.hdr.is_some())
+        && let Some(r) = reading.rungs.iter_mut().find(|r| r.is_made())
+    {
+        r.hdr = Some(crate::plan::KeptHdr {
+            transfer,
+            metadata: Default::default(),
+        });
+    }
     let mut src = Source::open(&reading).map_err(|e| format!("{}: {e}", source.display()))?;
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as u32;
     // libvmaf's own threads do the scoring while this one decodes: the cores shared out.

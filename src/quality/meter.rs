@@ -20,6 +20,8 @@ pub struct Meter {
     /// References waiting for their rung picture, by rung frame index.
     pending: BTreeMap<u64, Arc<frame::Video>>,
     upscaler: Option<((u32, u32), software::scaling::Context)>,
+    /// 10-bit references (an HDR rung's untouched pictures) to the scorer's 8 bits.
+    reference_converter: Option<software::scaling::Context>,
     /// Rung pictures that found no reference (more pictures than the source has).
     unmatched: u64,
     /// References no rung picture came for.
@@ -103,6 +105,7 @@ impl Meter {
             step: u64::from(step.max(1)),
             pending: BTreeMap::new(),
             upscaler: None,
+            reference_converter: None,
             unmatched: 0,
             missed: 0,
             dump: None,
@@ -155,6 +158,31 @@ impl Meter {
         };
         let upscaled = self.upscale(picture)?;
         let distorted = upscaled.as_ref().unwrap_or(picture);
+        let reference = if reference.format() == format::Pixel::YUV420P {
+            reference
+        } else {
+            let (w, h) = (reference.width(), reference.height());
+            if self.reference_converter.is_none() {
+                self.reference_converter = Some(
+                    software::scaling::Context::get(
+                        reference.format(),
+                        w,
+                        h,
+                        format::Pixel::YUV420P,
+                        w,
+                        h,
+                        software::scaling::Flags::BICUBIC,
+                    )
+                    .map_err(|e| format!("cannot convert the reference to 8 bits: {e}"))?,
+                );
+            }
+            let mut out = frame::Video::new(format::Pixel::YUV420P, w, h);
+            if let Some(ctx) = self.reference_converter.as_mut() {
+                ctx.run(&reference, &mut out)
+                    .map_err(|e| format!("converting the reference: {e}"))?;
+            }
+            Arc::new(out)
+        };
         if let Some((r, d)) = self.dump.as_mut() {
             r.frame(&reference)?;
             d.frame(distorted)?;

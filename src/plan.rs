@@ -340,6 +340,11 @@ pub struct Trim {
 const CONTAINER_OVERHEAD: f64 = 1.02;
 
 impl Plan {
+    /// Every audio track the outputs carry: the main one, then the others.
+    pub fn audio_tracks(&self) -> impl Iterator<Item = &PlannedAudio> {
+        self.audio.iter().chain(&self.extra_audio)
+    }
+
     /// The rungs that are made.
     pub fn made_rungs(&self) -> impl Iterator<Item = &PlannedRung> {
         self.rungs.iter().filter(|r| r.is_made())
@@ -477,9 +482,21 @@ pub fn plan(info: &MediaInfo, preset: &Preset) -> Result<Plan, PlanError> {
     drop_duplicates(&mut rungs);
     ensure_one_survives(preset, &mut rungs, source, source_rate, source_bps.as_ref());
     // HDR kept where the codec carries it (H.265 Main 10, 10-bit AV1); H.264 stays SDR.
-    let keep_hdr = (preset.video.hdr == crate::preset::HdrMode::Keep)
+    let (subtitles, notes) = subtitles::plan(info, &preset.subtitles)
+        .map_err(|reason| PlanError::Subtitles { reason })?;
+    warnings.extend(notes);
+    let mut keep_hdr = (preset.video.hdr == crate::preset::HdrMode::Keep)
         .then_some(video.hdr.as_ref())
         .flatten();
+    // Burned-in subtitles are drawn in SDR white: on a PQ or HLG picture they would glare.
+    if let Some(transfer) = keep_hdr
+        && subtitles.iter().any(|t| t.burned)
+    {
+        warnings.push(format!(
+            "HDR ({transfer}) not kept: subtitles are burned in, and they are drawn for SDR; every rung is tone-mapped to SDR BT.709"
+        ));
+        keep_hdr = None;
+    }
     if let Some(transfer) = keep_hdr {
         let mut kept = Vec::new();
         for r in rungs
@@ -621,9 +638,6 @@ pub fn plan(info: &MediaInfo, preset: &Preset) -> Result<Plan, PlanError> {
             .to_owned(),
         }
     });
-    let (subtitles, notes) = subtitles::plan(info, &preset.subtitles)
-        .map_err(|reason| PlanError::Subtitles { reason })?;
-    warnings.extend(notes);
 
     let estimated_bytes = rungs
         .iter()

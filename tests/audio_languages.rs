@@ -466,6 +466,17 @@ fn a_surround_source_keeps_its_5_1_beside_the_stereo_track() {
             && l.contains("NAME=\"Main 5.1\"")),
         "{master}"
     );
+    // A variant's BANDWIDTH counts the richest audio a player may pick with it (the 5.1
+    // track's 384 kb/s, not the stereo 160): the 90p rung (150 kb/s video) is above 450 kb/s.
+    let bandwidth = master
+        .lines()
+        .zip(master.lines().skip(1))
+        .find(|(_, uri)| *uri == "stream/90p.m3u8")
+        .and_then(|(l, _)| l.split("BANDWIDTH=").nth(1))
+        .and_then(|b| b.split(',').next())
+        .and_then(|b| b.parse::<u64>().ok())
+        .unwrap_or(0);
+    assert!(bandwidth > 450_000, "90p BANDWIDTH {bandwidth}: {master}");
     let mpd = std::fs::read_to_string(out.join("surround/index.mpd")).expect("mpd");
     assert!(
         mpd.contains("audio_channel_configuration:2011\" value=\"6\""),

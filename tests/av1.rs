@@ -100,6 +100,22 @@ fn web_ladder_av1_is_aligned_tagged_listed_first_and_plays_in_three_players() {
         );
     }
 
+    // The cap holds: each AV1 rung's video bitrate stays under the plan's max bitrate.
+    for name in ["540p_av1", "360p_av1"] {
+        let cap = manifest["plan"]["rungs"]
+            .as_array()
+            .and_then(|rs| rs.iter().find(|r| r["name"] == name))
+            .and_then(|r| r["max_bitrate_bps"].as_f64())
+            .unwrap_or(0.0);
+        let made: f64 = video_field(&rung(name), "bit_rate")
+            .parse()
+            .unwrap_or(f64::MAX);
+        assert!(
+            made <= cap * 1.02,
+            "{name}: {made} b/s over its {cap} b/s cap"
+        );
+    }
+
     // Keyframes: identical lists in every rung, AV1 and H.264, and at each 2 s boundary the
     // first keyframe at or after it within three frames (29.97 fps: some GOPs are 59 frames).
     let keys: Vec<Vec<i64>> = names

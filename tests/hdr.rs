@@ -293,7 +293,7 @@ fn check(pq: bool) {
         let hdr = set.contains("codecs=\"hvc1") || set.contains("codecs=\"av01");
         assert_eq!(
             set.contains(&format!(
-                "urn:mpeg:mpegB:cicp:TransferCharacteristics\" value=\"{code}\""
+                "<EssentialProperty schemeIdUri=\"urn:mpeg:mpegB:cicp:TransferCharacteristics\" value=\"{code}\""
             )),
             hdr,
             "{set}"

@@ -265,6 +265,19 @@ pub fn analyse(
     let started = Instant::now();
     let mut plan = crate::plan::plan(info, preset).map_err(|e| e.to_string())?;
     let fixed_rungs: Vec<crate::plan::PlannedRung> = plan.made_rungs().cloned().collect();
+    // The samples' curves are kept by picture size; an AV1 set beside an H.264 set would mix
+    // two codecs' curves at the same size.
+    let av1 = fixed_rungs
+        .iter()
+        .filter(|r| r.codec == crate::preset::Codec::Av1)
+        .count();
+    if av1 > 0 && av1 < fixed_rungs.len() {
+        return Err(format!(
+            "{}: preset '{}' has an AV1 set and an H.264/H.265 set; per-title fitting fits one codec at a time (use a preset with one set, or the fixed ladder)",
+            info.path.display(),
+            preset.name
+        ));
+    }
     // Never above the fixed ladder's top for this source, which the source's own (codec-aware)
     // bitrate already caps; a preset's `fit.max_bitrate_bps` may only lower it.
     let mut rules = *rules;

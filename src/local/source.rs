@@ -283,6 +283,13 @@ impl Source {
                     .map_err(|e| format!("flushing the video filters: {e}"))?;
             }
             v.pull(fanout, stills)?;
+            if !v.pending_sdr.is_empty() || !v.pending_hdr.is_empty() {
+                return Err(format!(
+                    "the SDR and HDR pictures came out {} and {} apart at the end; no rung is finished from them",
+                    v.pending_sdr.len(),
+                    v.pending_hdr.len()
+                ));
+            }
         }
         for a in &mut self.audios {
             let _ = a.decoder.send_eof();
@@ -619,7 +626,18 @@ impl VideoSide {
             let Some(out) = self.pending_sdr.pop_front() else {
                 break;
             };
-            let hdr = self.pending_hdr.pop_front().map(Arc::new);
+            let hdr = self.pending_hdr.pop_front();
+            // Both graphs end in the same constant-rate step: the pair must be one instant.
+            if let Some(h) = &hdr
+                && h.pts() != out.pts()
+            {
+                return Err(format!(
+                    "the HDR picture at {:?} does not match the SDR picture at {:?} (time base of the constant-rate sequence)",
+                    h.pts(),
+                    out.pts()
+                ));
+            }
+            let hdr = hdr.map(Arc::new);
             let index = self.frames_out;
             self.frames_out += 1;
             if let Some(tap) = stills.as_deref_mut() {

@@ -97,11 +97,12 @@ pub fn plan(
         target_bytes: target.bytes,
         duration_secs: base.duration_secs,
         fps,
-        audio_bps: base.audio.as_ref().map_or(0.0, |a| a.bitrate_bps as f64),
+        // Every audio track the MP4 carries (other languages, a 5.1 track), and its tables.
+        audio_bps: base.audio_tracks().map(|a| a.bitrate_bps as f64).sum(),
         audio_rate_hz: base
-            .audio
-            .as_ref()
-            .map_or(0.0, |a| f64::from(a.sample_rate_hz)),
+            .audio_tracks()
+            .map(|a| f64::from(a.sample_rate_hz))
+            .sum(),
     };
     if budget.duration_secs <= 0.0 {
         return Err(format!(
@@ -285,6 +286,7 @@ pub fn encode(
     let quiet: EventSink = std::sync::Arc::new(|_| {});
     let mut first = with_pass(plan, 1, None);
     first.audio = None;
+    first.extra_audio = Vec::new();
     first.stills = None;
     let summary = super::encode_with(
         info,
@@ -306,11 +308,11 @@ pub fn encode(
         target_bytes: target.bytes,
         duration_secs: plan.duration_secs,
         fps: rung.frame_rate.fps(),
-        audio_bps: plan.audio.as_ref().map_or(0.0, |a| a.bitrate_bps as f64),
+        audio_bps: plan.audio_tracks().map(|a| a.bitrate_bps as f64).sum(),
         audio_rate_hz: plan
-            .audio
-            .as_ref()
-            .map_or(0.0, |a| f64::from(a.sample_rate_hz)),
+            .audio_tracks()
+            .map(|a| f64::from(a.sample_rate_hz))
+            .sum(),
     };
     // One MP4: no streaming package of it.
     let mut last = preset.clone();

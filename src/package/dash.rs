@@ -89,21 +89,35 @@ pub fn mpd(title: &Title, sel: &Selection) -> Result<Vec<u8>, String> {
             ],
         )?;
         // HDR sets say their colour as coding-independent code points (DASH-IF IOP HDR10 and
-        // HLG signalling): BT.2020 primaries and matrix, PQ (16) or HLG (18) transfer.
+        // HLG signalling): the PQ (16) or HLG (18) transfer as an EssentialProperty, so a
+        // player that cannot show it leaves the set for the SDR one (dash.js does), BT.2020
+        // primaries and matrix as SupplementalProperty.
         let transfer = match rungs.first().map(|r| r.video_range) {
             Some("PQ") => Some("16"),
             Some("HLG") => Some("18"),
             _ => None,
         };
         if let Some(transfer) = transfer {
-            for (scheme, value) in [
-                ("urn:mpeg:mpegB:cicp:ColourPrimaries", "9"),
-                ("urn:mpeg:mpegB:cicp:TransferCharacteristics", transfer),
-                ("urn:mpeg:mpegB:cicp:MatrixCoefficients", "9"),
+            for (element, scheme, value) in [
+                (
+                    "EssentialProperty",
+                    "urn:mpeg:mpegB:cicp:TransferCharacteristics",
+                    transfer,
+                ),
+                (
+                    "SupplementalProperty",
+                    "urn:mpeg:mpegB:cicp:ColourPrimaries",
+                    "9",
+                ),
+                (
+                    "SupplementalProperty",
+                    "urn:mpeg:mpegB:cicp:MatrixCoefficients",
+                    "9",
+                ),
             ] {
                 empty(
                     &mut w,
-                    "SupplementalProperty",
+                    element,
                     &[
                         ("schemeIdUri", scheme.to_owned()),
                         ("value", value.to_owned()),

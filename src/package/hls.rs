@@ -60,6 +60,11 @@ pub fn master(title: &Title, sel: &Selection) -> Result<Vec<u8>, String> {
         .into_iter()
         .flatten()
         .collect();
+    // BANDWIDTH is the largest combination a player can pick (RFC 8216 4.3.4.2): the video
+    // with the group's richest audio track (a 5.1 track, another language).
+    let all_audio = || title.audio.iter().chain(&title.more_audio);
+    let audio_peak = all_audio().map(|a| a.peak_bps).max().unwrap_or(0);
+    let audio_average = all_audio().map(|a| a.average_bps).max().unwrap_or(0);
     // VIDEO-RANGE on every variant once any rung is HDR, so players pick by their display.
     let any_hdr = rungs.iter().any(|r| r.video_range != "SDR");
     let range = |r: &Rendition| {
@@ -77,8 +82,8 @@ pub fn master(title: &Title, sel: &Selection) -> Result<Vec<u8>, String> {
         };
         variants.push(VariantStream {
             uri: format!("stream/{}.m3u8", r.name),
-            bandwidth: r.peak_bps + audio.map_or(0, |a| a.peak_bps),
-            average_bandwidth: Some(r.average_bps + audio.map_or(0, |a| a.average_bps)),
+            bandwidth: r.peak_bps + audio_peak,
+            average_bandwidth: Some(r.average_bps + audio_average),
             codecs: Some(codecs),
             resolution: Some(Resolution {
                 width: u64::from(r.width),

@@ -580,7 +580,7 @@ fn efficiency(family: &str) -> u8 {
 }
 
 /// Rungs grouped by codec family, the preferred set first: among the sets with rungs to adapt
-/// between (two or more), the most efficient codec (an AV1 ladder before its H.264 fallback
+/// between (two or more), SDR before HDR, then the most efficient codec (an AV1 ladder before its H.264 fallback
 /// set), then by rung count (web-ladder's one H.265 4K rung does not take the lead from its
 /// five H.264 rungs). Players that decode the first set start there; the others skip it by
 /// its codec string. Each set keeps the selection's order.
@@ -602,11 +602,14 @@ fn grouped_by_codec<'c, T: Copy>(
             None => sets.push((key, vec![*item])),
         }
     }
-    // A stable sort keeps the first-appearance order between equals.
-    sets.sort_by_key(|((family, _), set)| {
+    // A stable sort keeps the first-appearance order between equals. SDR before HDR: a
+    // player that ignores the range signalling must not start on a picture its display
+    // cannot show.
+    sets.sort_by_key(|((family, range), set)| {
         let adapts = set.len() >= 2;
         std::cmp::Reverse((
             adapts,
+            *range == "SDR",
             if adapts { efficiency(family) } else { 0 },
             set.len(),
         ))

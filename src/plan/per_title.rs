@@ -418,7 +418,7 @@ fn level_reaching(
 pub fn apply(plan: &mut Plan, record: FitRecord, video: &crate::preset::VideoSettings) {
     let hrd_buffer_factor = video.hrd_buffer_factor;
     let initial_fill = f64::from(video.hrd_initial_fill_percent) / 100.0;
-    let audio_bps = plan.audio.as_ref().map_or(0.0, |a| a.bitrate_bps as f64);
+    let audio_bps: f64 = plan.audio_tracks().map(|a| a.bitrate_bps as f64).sum();
     let duration = plan.duration_secs;
     for r in &mut plan.rungs {
         if !r.is_made() {

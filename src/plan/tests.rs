@@ -294,6 +294,34 @@ fn hdr_is_kept_only_where_asked_and_only_on_codecs_that_carry_it() {
         "{:?}",
         sdr.warnings
     );
+    // Burned-in subtitles are SDR: the ladder is then tone-mapped, and says why.
+    let mut burning = preset("hevc-archive");
+    burning.subtitles.burn = Some("en".into());
+    let mut subbed = pq.info();
+    subbed.streams.push(StreamInfo {
+        index: 2,
+        kind: StreamKind::Subtitle,
+        codec: "mov_text".into(),
+        profile: None,
+        bitrate_bps: None,
+        duration_secs: Some(60.0),
+        start_secs: Some(0.0),
+        language: Some("eng".into()),
+        title: None,
+        flags: Vec::new(),
+        video: None,
+        audio: None,
+    });
+    let burned = plan(&subbed, &burning).expect("plan");
+    assert!(burned.made_rungs().all(|r| r.hdr.is_none()));
+    assert!(
+        burned
+            .warnings
+            .iter()
+            .any(|w| w.contains("subtitles are burned in")),
+        "{:?}",
+        burned.warnings
+    );
     // An SDR source with hdr = "keep" is unchanged.
     let plain = plan(&Source::default().info(), &preset("hevc-archive")).expect("plan");
     assert!(

@@ -330,8 +330,11 @@ fn rung_problems(p: &Preset, r: &super::Rung) -> Vec<(&'static str, String)> {
     }
     match (r.codec, r.profile()) {
         (Codec::H265 | Codec::Av1, Profile::Main)
-        | (Codec::H265, Profile::Main10)
         | (Codec::H264, Profile::Baseline | Profile::Main | Profile::High) => {}
+        (Codec::H265, Profile::Main10) => out.push((
+            "profile",
+            "write \"main\": H.265 rungs become Main 10 by themselves when they keep an HDR source (video.hdr = \"keep\")".to_owned(),
+        )),
         (Codec::H264, other) => out.push((
             "profile",
             format!("H.264 rungs use baseline, main or high, not \"{other}\" (HDR rungs are H.265 Main 10 or AV1)"),
@@ -558,5 +561,19 @@ mod tests {
             "width = 3840\nheight = 2160\ncodec = \"h265\"\nprofile = \"high\"\nmax_bitrate_bps = 20000000",
         ));
         assert!(p.iter().any(|m| m.contains("profile")), "{p:?}");
+        // Main 10 comes from hdr = "keep", never from a rung (an SDR source would be 8-bit).
+        let p = problems(&rung(
+            "width = 3840\nheight = 2160\ncodec = \"h265\"\nprofile = \"main10\"\nmax_bitrate_bps = 20000000",
+        ));
+        assert!(p.iter().any(|m| m.contains("hdr = \"keep\"")), "{p:?}");
+        // AV1 rungs are Main; H.264 has no Main 10 here.
+        let p = problems(&rung(
+            "width = 640\nheight = 360\ncodec = \"h264\"\nprofile = \"main10\"\nmax_bitrate_bps = 700000",
+        ));
+        assert!(p.iter().any(|m| m.contains("H.264 rungs use")), "{p:?}");
+        assert!(problems(&rung(
+            "width = 640\nheight = 360\ncodec = \"av1\"\nlevel = \"3.0\"\nmax_bitrate_bps = 700000",
+        ))
+        .is_empty());
     }
 }

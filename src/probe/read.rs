@@ -82,11 +82,12 @@ pub fn probe(path: &Path) -> Result<MediaInfo, ProbeError> {
         }
     }
 
-    // HDR whose container states no mastering display: the first pictures' SEI usually do.
+    // PQ whose container states no mastering display: the first pictures' SEI usually do.
+    // (HLG carries no static metadata: nothing to look for.)
     if let Some(s) = streams.iter_mut().find(|s| s.video.is_some()) {
         let index = s.index;
         if let Some(v) = s.video.as_mut()
-            && v.hdr.is_some()
+            && v.hdr.as_deref() == Some("PQ")
             && v.hdr_metadata.is_empty()
         {
             v.hdr_metadata = super::hdr::from_first_frames(path, index);

@@ -299,6 +299,43 @@ fn check(pq: bool) {
             "{set}"
         );
     }
+    // Packaged, every segment carries the metadata too: the encoders repeat it on each key
+    // frame (HEVC SEI, AV1 metadata OBUs), so a player joining at any segment has it.
+    if pq {
+        for name in ["360p", "270p_av1"] {
+            let out = Command::new("ffprobe")
+                .args([
+                    "-v",
+                    "error",
+                    "-select_streams",
+                    "v:0",
+                    "-show_frames",
+                    "-show_entries",
+                    "frame=key_frame:frame_side_data=side_data_type",
+                    "-of",
+                    "json",
+                    s(&title.join(format!("stream/{name}.m3u8"))),
+                ])
+                .output()
+                .expect("ffprobe");
+            let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+            let keys: Vec<&Value> = v["frames"]
+                .as_array()
+                .expect("frames")
+                .iter()
+                .filter(|f| f["key_frame"] == 1)
+                .collect();
+            assert!(keys.len() >= 2, "{name}: {} key frames", keys.len());
+            for k in &keys {
+                assert!(
+                    k["side_data_list"]
+                        .to_string()
+                        .contains("Mastering display metadata"),
+                    "{name}: a key frame without HDR10 metadata: {k}"
+                );
+            }
+        }
+    }
     // FFmpeg plays the HDR rung's HLS with its tags.
     let out = Command::new("ffprobe")
         .args([

@@ -332,22 +332,7 @@ fn the_cloud_job_carries_every_language_with_its_name() {
     ]);
     let preset = dir.path().join("lang.toml");
     std::fs::write(&preset, PRESET).expect("preset");
-    let (code, stdout, stderr) = common::vodkit(
-        &[
-            "cloud",
-            "job-json",
-            source.to_str().expect("utf-8"),
-            "--preset",
-            preset.to_str().expect("utf-8"),
-            "--bucket",
-            "my-vod",
-            "--role",
-            "arn:aws:iam::123456789012:role/MediaConvert",
-        ],
-        dir.path(),
-    );
-    assert_eq!(code, 0, "{stderr}");
-    let job: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    let (job, text) = common::cloud_job_json(&source, &preset, dir.path());
     // One selector per track, by stream number (video is stream 1).
     let selectors = &job["Settings"]["Inputs"][0]["AudioSelectors"];
     assert_eq!(
@@ -386,18 +371,7 @@ fn the_cloud_job_carries_every_language_with_its_name() {
             "{output}"
         );
     }
-    let file = dir.path().join("job.json");
-    std::fs::write(&file, &stdout).expect("write");
-    let report = std::process::Command::new(common::pyenv_python())
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cloud/validate_mediaconvert.py"))
-        .arg(&file)
-        .output()
-        .expect("python");
-    assert!(
-        report.status.success(),
-        "{}",
-        String::from_utf8_lossy(&report.stdout)
-    );
+    common::assert_valid_mediaconvert(&text, dir.path());
 }
 
 /// Mono samples of channel `channel` of audio track `track`.
@@ -484,22 +458,7 @@ fn a_surround_source_keeps_its_5_1_beside_the_stereo_track() {
     );
     // The cloud job makes the same two tracks.
     let preset = dir.path().join("p-out.toml");
-    let (code, stdout, stderr) = common::vodkit(
-        &[
-            "cloud",
-            "job-json",
-            source.to_str().expect("utf-8"),
-            "--preset",
-            preset.to_str().expect("utf-8"),
-            "--bucket",
-            "my-vod",
-            "--role",
-            "arn:aws:iam::123456789012:role/MediaConvert",
-        ],
-        dir.path(),
-    );
-    assert_eq!(code, 0, "{stderr}");
-    let job: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    let (job, text) = common::cloud_job_json(&source, &preset, dir.path());
     let modes: Vec<&str> = job["Settings"]["OutputGroups"][0]["Outputs"][0]["AudioDescriptions"]
         .as_array()
         .expect("audio")
@@ -507,16 +466,5 @@ fn a_surround_source_keeps_its_5_1_beside_the_stereo_track() {
         .filter_map(|a| a["CodecSettings"]["AacSettings"]["CodingMode"].as_str())
         .collect();
     assert_eq!(modes, ["CODING_MODE_2_0", "CODING_MODE_5_1"], "{job}");
-    let file = dir.path().join("job.json");
-    std::fs::write(&file, &stdout).expect("write");
-    let report = std::process::Command::new(common::pyenv_python())
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cloud/validate_mediaconvert.py"))
-        .arg(&file)
-        .output()
-        .expect("python");
-    assert!(
-        report.status.success(),
-        "{}",
-        String::from_utf8_lossy(&report.stdout)
-    );
+    common::assert_valid_mediaconvert(&text, dir.path());
 }

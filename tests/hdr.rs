@@ -54,24 +54,29 @@ fn stream(path: &Path) -> Value {
         .unwrap_or(Value::Null)
 }
 
+/// ffprobe's JSON for `path` with `args` (what to show).
+fn probe_json(path: &Path, args: &[&str]) -> Value {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-of", "json"])
+        .args(args)
+        .arg(path)
+        .output()
+        .expect("ffprobe");
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
 /// The side data of the first decoded picture, by type.
 fn frame_side_data(path: &Path) -> Vec<Value> {
-    let out = Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
+    let v = probe_json(
+        path,
+        &[
             "-select_streams",
             "v:0",
             "-read_intervals",
             "%+#1",
             "-show_frames",
-            "-of",
-            "json",
-            s(path),
-        ])
-        .output()
-        .expect("ffprobe");
-    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+        ],
+    );
     v["frames"][0]["side_data_list"]
         .as_array()
         .cloned()
@@ -303,22 +308,16 @@ fn check(pq: bool) {
     // frame (HEVC SEI, AV1 metadata OBUs), so a player joining at any segment has it.
     if pq {
         for name in ["360p", "270p_av1"] {
-            let out = Command::new("ffprobe")
-                .args([
-                    "-v",
-                    "error",
+            let v = probe_json(
+                &title.join(format!("stream/{name}.m3u8")),
+                &[
                     "-select_streams",
                     "v:0",
                     "-show_frames",
                     "-show_entries",
                     "frame=key_frame:frame_side_data=side_data_type",
-                    "-of",
-                    "json",
-                    s(&title.join(format!("stream/{name}.m3u8"))),
-                ])
-                .output()
-                .expect("ffprobe");
-            let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+                ],
+            );
             let keys: Vec<&Value> = v["frames"]
                 .as_array()
                 .expect("frames")
@@ -337,38 +336,12 @@ fn check(pq: bool) {
         }
     }
     // FFmpeg plays the HDR rung's HLS with its tags.
-    let out = Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-show_streams",
-            "-of",
-            "json",
-            s(&title.join("stream/360p.m3u8")),
-        ])
-        .output()
-        .expect("ffprobe");
-    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let v = probe_json(&title.join("stream/360p.m3u8"), &["-show_streams"]);
     assert_eq!(v["streams"][0]["color_transfer"], transfer, "{v}");
 
     // The cloud job keeps the same rungs HDR, and validates.
     let preset = dir.path().join("out.toml");
-    let (code, stdout, stderr) = common::vodkit(
-        &[
-            "cloud",
-            "job-json",
-            s(&source),
-            "--preset",
-            s(&preset),
-            "--bucket",
-            "my-vod",
-            "--role",
-            "arn:aws:iam::123456789012:role/MediaConvert",
-        ],
-        dir.path(),
-    );
-    assert_eq!(code, 0, "{stderr}");
-    let job: Value = serde_json::from_str(&stdout).expect("json");
+    let (job, text) = common::cloud_job_json(&source, &preset, dir.path());
     let outputs = job["Settings"]["OutputGroups"][0]["Outputs"]
         .as_array()
         .expect("outputs");
@@ -396,18 +369,7 @@ fn check(pq: bool) {
         assert_eq!(m["MaxLuminance"], 10_000_000, "{m}");
         assert_eq!(m["MaxContentLightLevel"], 1000, "{m}");
     }
-    let file = dir.path().join("job.json");
-    std::fs::write(&file, &stdout).expect("write");
-    let report = Command::new(common::pyenv_python())
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cloud/validate_mediaconvert.py"))
-        .arg(&file)
-        .output()
-        .expect("python");
-    assert!(
-        report.status.success(),
-        "{}",
-        String::from_utf8_lossy(&report.stdout)
-    );
+    common::assert_valid_mediaconvert(&text, dir.path());
 }
 
 #[test]

@@ -193,17 +193,7 @@ fn codec_settings(r: &PlannedRung, p: &Preset, source_rate_changed: bool) -> Val
     ] {
         s.insert(k.into(), val);
     }
-    if source_rate_changed {
-        s.insert("FramerateControl".into(), json!("SPECIFIED"));
-        s.insert("FramerateNumerator".into(), json!(r.frame_rate.num));
-        s.insert("FramerateDenominator".into(), json!(r.frame_rate.den));
-        s.insert(
-            "FramerateConversionAlgorithm".into(),
-            json!("DUPLICATE_DROP"),
-        );
-    } else {
-        s.insert("FramerateControl".into(), json!("INITIALIZE_FROM_SOURCE"));
-    }
+    insert_frame_rate(&mut s, r, source_rate_changed);
     let buffer = i64::try_from(r.buffer_bits).unwrap_or(i64::MAX);
     match r.codec {
         Codec::H264 => {
@@ -283,6 +273,17 @@ fn av1_settings(r: &PlannedRung, p: &Preset, source_rate_changed: bool) -> Value
     ] {
         s.insert(k.into(), val);
     }
+    insert_frame_rate(&mut s, r, source_rate_changed);
+    json!({ "Codec": "AV1", "Av1Settings": Value::Object(s) })
+}
+
+/// The rung's frame rate (when it differs from the source's) or the source's, as H.264, H.265
+/// and AV1 settings all name it.
+fn insert_frame_rate(
+    s: &mut serde_json::Map<String, Value>,
+    r: &PlannedRung,
+    source_rate_changed: bool,
+) {
     if source_rate_changed {
         s.insert("FramerateControl".into(), json!("SPECIFIED"));
         s.insert("FramerateNumerator".into(), json!(r.frame_rate.num));
@@ -294,7 +295,6 @@ fn av1_settings(r: &PlannedRung, p: &Preset, source_rate_changed: bool) -> Value
     } else {
         s.insert("FramerateControl".into(), json!("INITIALIZE_FROM_SOURCE"));
     }
-    json!({ "Codec": "AV1", "Av1Settings": Value::Object(s) })
 }
 
 fn preprocessors(plan: &Plan) -> Option<Value> {

@@ -260,6 +260,23 @@ mod tests {
     use super::*;
     use crate::plan::{FrameRate, RungStatus};
 
+    /// The encoder's `key` parameter list, checked to hold every one of `wants`.
+    fn params_with<'a>(s: &'a EncoderSetup, key: &str, wants: &[&str]) -> &'a str {
+        let params = &s
+            .options
+            .iter()
+            .find(|(k, _)| k == key)
+            .unwrap_or_else(|| panic!("no {key}"))
+            .1;
+        for want in wants {
+            assert!(
+                params.split(':').any(|p| p == *want),
+                "{want} missing from {params}"
+            );
+        }
+        params
+    }
+
     fn grid() -> KeyframeGrid {
         KeyframeGrid::new(30000, 1001, 2.0, &[1])
     }
@@ -324,25 +341,18 @@ mod tests {
         });
         let s = setup(&h, &VideoSettings::default(), &grid());
         assert!(s.options.contains(&("profile".into(), "main10".into())));
-        let params = &s
-            .options
-            .iter()
-            .find(|(k, _)| k == "x265-params")
-            .expect("params")
-            .1;
-        for want in [
-            "colorprim=bt2020",
-            "transfer=smpte2084",
-            "colormatrix=bt2020nc",
-            "hdr10=1",
-            "master-display=G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)L(10000000,1)",
-            "max-cll=1000,400",
-        ] {
-            assert!(
-                params.split(':').any(|p| p == want),
-                "{want} missing from {params}"
-            );
-        }
+        params_with(
+            &s,
+            "x265-params",
+            &[
+                "colorprim=bt2020",
+                "transfer=smpte2084",
+                "colormatrix=bt2020nc",
+                "hdr10=1",
+                "master-display=G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)L(10000000,1)",
+                "max-cll=1000,400",
+            ],
+        );
         let mut a = rung(Codec::Av1, Profile::Main);
         a.level = "4.0".into();
         a.hdr = Some(crate::plan::KeptHdr {
@@ -350,23 +360,16 @@ mod tests {
             metadata: crate::probe::hdr::HdrMetadata::default(),
         });
         let s = setup(&a, &VideoSettings::default(), &grid());
-        let params = &s
-            .options
-            .iter()
-            .find(|(k, _)| k == "svtav1-params")
-            .expect("params")
-            .1;
-        for want in [
-            "enable-hdr=1",
-            "color-primaries=9",
-            "transfer-characteristics=18",
-            "matrix-coefficients=9",
-        ] {
-            assert!(
-                params.split(':').any(|p| p == want),
-                "{want} missing from {params}"
-            );
-        }
+        let params = params_with(
+            &s,
+            "svtav1-params",
+            &[
+                "enable-hdr=1",
+                "color-primaries=9",
+                "transfer-characteristics=18",
+                "matrix-coefficients=9",
+            ],
+        );
         assert!(
             !params.contains("mastering-display"),
             "HLG states none: {params}"
@@ -381,24 +384,17 @@ mod tests {
         assert_eq!(s.encoder, "libsvtav1");
         assert!(s.options.contains(&("crf".into(), "35".into())));
         assert!(s.options.contains(&("preset".into(), "8".into())));
-        let params = &s
-            .options
-            .iter()
-            .find(|(k, _)| k == "svtav1-params")
-            .expect("params")
-            .1;
-        for want in [
-            "keyint=62",
-            "scd=0",
-            "enable-force-key-frames=1",
-            "mbr=6000",
-            "level=4.0",
-        ] {
-            assert!(
-                params.split(':').any(|p| p == want),
-                "{want} missing from {params}"
-            );
-        }
+        params_with(
+            &s,
+            "svtav1-params",
+            &[
+                "keyint=62",
+                "scd=0",
+                "enable-force-key-frames=1",
+                "mbr=6000",
+                "level=4.0",
+            ],
+        );
     }
 
     #[test]
@@ -409,28 +405,21 @@ mod tests {
             &grid(),
         );
         assert_eq!(s.encoder, "libx264");
-        let params = &s
-            .options
-            .iter()
-            .find(|(k, _)| k == "x264-params")
-            .expect("params")
-            .1;
-        for want in [
-            "keyint=62",
-            "open-gop=0",
-            "bframes=1",
-            "ref=3",
-            "crf=23",
-            "vbv-maxrate=6000",
-            "vbv-bufsize=12000",
-            "vbv-init=0.9",
-            "scenecut=40",
-        ] {
-            assert!(
-                params.split(':').any(|p| p == want),
-                "{want} missing from {params}"
-            );
-        }
+        params_with(
+            &s,
+            "x264-params",
+            &[
+                "keyint=62",
+                "open-gop=0",
+                "bframes=1",
+                "ref=3",
+                "crf=23",
+                "vbv-maxrate=6000",
+                "vbv-bufsize=12000",
+                "vbv-init=0.9",
+                "scenecut=40",
+            ],
+        );
         assert!(s.options.contains(&("level".into(), "4.2".into())));
         assert!(s.options.contains(&("forced-idr".into(), "1".into())));
     }
@@ -449,12 +438,7 @@ mod tests {
             &grid(),
         );
         assert_eq!(h.encoder, "libx265");
-        let params = &h
-            .options
-            .iter()
-            .find(|(k, _)| k == "x265-params")
-            .expect("params")
-            .1;
+        let params = params_with(&h, "x265-params", &[]);
         assert!(
             params.contains("open-gop=0") && params.contains("crf=27"),
             "{params}"

@@ -450,16 +450,14 @@ fn bitrates(track: &Track, segs: &[Segment]) -> (u64, u64) {
     (peak, avg)
 }
 
+/// A track's (first) sample entry.
+fn sample_entry(track: &Track) -> Option<&mp4_atom::Codec> {
+    track.trak.mdia.minf.stbl.stsd.codecs.first()
+}
+
 /// The codec string of a track's sample entry, or why it cannot be packaged.
 fn codec_of(track: &Track, unsupported: &str) -> Result<String, PackageError> {
-    track
-        .trak
-        .mdia
-        .minf
-        .stbl
-        .stsd
-        .codecs
-        .first()
+    sample_entry(track)
         .and_then(codecs::codec_string)
         .ok_or_else(|| PackageError::Unsupported {
             path: track.file.clone(),
@@ -475,15 +473,7 @@ fn video_rendition(
     segments: Vec<Segment>,
 ) -> Result<Rendition, PackageError> {
     let codec = codec_of(&track, "a video codec other than H.264, H.265 or AV1")?;
-    let video_range = track
-        .trak
-        .mdia
-        .minf
-        .stbl
-        .stsd
-        .codecs
-        .first()
-        .map_or("SDR", codecs::video_range);
+    let video_range = sample_entry(&track).map_or("SDR", codecs::video_range);
     let (width, height) = (
         u32::from(track.trak.tkhd.width.integer()),
         u32::from(track.trak.tkhd.height.integer()),
@@ -518,7 +508,7 @@ fn audio_rendition(
     track: Track,
     segments: Vec<Segment>,
 ) -> Result<Rendition, PackageError> {
-    let entry = track.trak.mdia.minf.stbl.stsd.codecs.first().cloned();
+    let entry = sample_entry(&track).cloned();
     let (channels, sample_rate_hz) = match &entry {
         // MP4 writers put 2 in the sample entry's channel count for any AAC; the
         // AudioSpecificConfig's channel configuration says what the track is (6: 5.1, 7: 7.1).

@@ -503,6 +503,43 @@ pub fn pyenv_python() -> PathBuf {
     python
 }
 
+/// `vodkit cloud job-json` of a file with a preset (a name or a .toml path), as JSON and as
+/// the text it printed.
+pub fn cloud_job_json(file: &Path, preset: &Path, config: &Path) -> (serde_json::Value, String) {
+    let (code, stdout, stderr) = vodkit(
+        &[
+            "cloud",
+            "job-json",
+            file.to_str().expect("utf-8"),
+            "--preset",
+            preset.to_str().expect("utf-8"),
+            "--bucket",
+            "my-vod",
+            "--role",
+            "arn:aws:iam::123456789012:role/MediaConvert",
+        ],
+        config,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    (serde_json::from_str(&stdout).expect("JSON"), stdout)
+}
+
+/// Checks a CreateJob request against the MediaConvert model in botocore (0 violations).
+pub fn assert_valid_mediaconvert(request: &str, dir: &Path) {
+    let file = dir.join(format!("job-{}.json", unique_suffix()));
+    std::fs::write(&file, request).expect("write the request");
+    let report = Command::new(pyenv_python())
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cloud/validate_mediaconvert.py"))
+        .arg(&file)
+        .output()
+        .expect("python runs");
+    assert!(
+        report.status.success(),
+        "violations of the MediaConvert model:\n{}",
+        String::from_utf8_lossy(&report.stdout)
+    );
+}
+
 /// A small ladder for the 320x240 clips, whose video runs at about 300 kb/s (every rung stays
 /// below it, so none is capped away): 160x120 at 15 fps (Main 3.1), 320x240 (High, level
 /// auto) and 240x180 in H.265. No packaging; tests that package turn it on.

@@ -54,9 +54,31 @@ pub fn record(
     Ok((path, note))
 }
 
-/// The stills MediaConvert wrote for the title (`stills/<title>_still.NNNNNNN.jpg`), sorted;
-/// other pictures in the folder (a local encode's) are not the job's.
+/// The stills of the title: of the captures MediaConvert wrote (`stills/<title>_still.NNNNNNN.jpg`,
+/// twice as many as asked, see `job_spec::capture_rate`), the odd-numbered ones, which are at
+/// the local stills' times; the even ones are removed. Other pictures in the folder (a local
+/// encode's) are not the job's.
 fn stills_in(dir: &Path, title: &str) -> Vec<PathBuf> {
+    let mut kept = Vec::new();
+    for path in captures_in(dir, title) {
+        let index = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.rsplit('.').nth(1))
+            .and_then(|n| n.parse::<u64>().ok());
+        match index {
+            Some(k) if k % 2 == 1 => kept.push(path),
+            Some(_) => {
+                let _ = std::fs::remove_file(&path);
+            }
+            None => {}
+        }
+    }
+    kept
+}
+
+/// Every capture MediaConvert wrote for the title, sorted.
+fn captures_in(dir: &Path, title: &str) -> Vec<PathBuf> {
     let prefix = format!("{title}_still.");
     let mut found: Vec<PathBuf> = std::fs::read_dir(dir.join("stills"))
         .into_iter()
@@ -90,10 +112,18 @@ mod tests {
             std::fs::write(dir.path().join("stills").join(name), b"x").expect("write");
         }
         std::fs::write(dir.path().join("clip_thumb.jpg"), b"x").expect("write");
-        let found: Vec<String> = stills_in(dir.path(), "clip")
+        let found: Vec<String> = captures_in(dir.path(), "clip")
             .iter()
             .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
             .collect();
         assert_eq!(found, ["clip_still.0000000.jpg", "clip_still.0000001.jpg"]);
+        // The odd captures are the stills (at the local times); the even ones go.
+        let kept: Vec<String> = stills_in(dir.path(), "clip")
+            .iter()
+            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .collect();
+        assert_eq!(kept, ["clip_still.0000001.jpg"]);
+        assert!(!dir.path().join("stills/clip_still.0000000.jpg").exists());
+        assert!(dir.path().join("stills/other_still.0000000.jpg").exists());
     }
 }

@@ -297,6 +297,21 @@ fn insert_frame_rate(
     }
 }
 
+/// The frame-capture rate (numerator, denominator: captures per second) that takes `2 x count`
+/// pictures evenly over `duration_secs`, to the millisecond.
+pub fn capture_rate(count: u32, duration_secs: f64) -> (u32, u32) {
+    let millis = (duration_secs * 1000.0)
+        .round()
+        .clamp(1.0, f64::from(i32::MAX)) as u32;
+    let captures = 2 * count.max(1);
+    let g = gcd(captures * 1000, millis);
+    (captures * 1000 / g, millis / g)
+}
+
+fn gcd(a: u32, b: u32) -> u32 {
+    if b == 0 { a.max(1) } else { gcd(b, a % b) }
+}
+
 fn preprocessors(plan: &Plan) -> Option<Value> {
     let mut p = serde_json::Map::new();
     if plan.transform.deinterlace {
@@ -515,9 +530,12 @@ pub fn create_job_request(
         && !s.times_secs.is_empty()
         && plan.duration_secs > 0.0
     {
-        // One capture every (duration / count) seconds, the first a half interval in.
+        // MediaConvert captures from the first frame on, at a fixed rate; the local stills are
+        // at (i + 1/2) x duration / count. Capturing twice as often puts every odd capture on
+        // a local still's time (k x duration / 2 count for k = 1, 3, ...); the download keeps
+        // those (`downloaded::stills_in`).
         let count = s.times_secs.len() as u32;
-        let interval = (plan.duration_secs / f64::from(count)).max(1.0).round() as u32;
+        let (numerator, denominator) = capture_rate(count, plan.duration_secs);
         groups.push(json!({
             "Name": "Stills",
             "OutputGroupSettings": {
@@ -534,9 +552,9 @@ pub fn create_job_request(
                     "CodecSettings": {
                         "Codec": "FRAME_CAPTURE",
                         "FrameCaptureSettings": {
-                            "FramerateNumerator": 1,
-                            "FramerateDenominator": interval,
-                            "MaxCaptures": count,
+                            "FramerateNumerator": numerator,
+                            "FramerateDenominator": denominator,
+                            "MaxCaptures": 2 * count,
                             "Quality": 80,
                         }
                     }
@@ -669,6 +687,22 @@ pub fn create_job_request(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_odd_capture_is_on_a_local_stills_time() {
+        for (count, duration) in [(5u32, 12.0f64), (3, 61.3), (5, 3600.0), (1, 0.5)] {
+            let (num, den) = capture_rate(count, duration);
+            for i in 0..count {
+                let local = duration * (f64::from(i) + 0.5) / f64::from(count);
+                let k = 2 * i + 1;
+                let captured = f64::from(k) * f64::from(den) / f64::from(num);
+                assert!(
+                    (captured - local).abs() < 0.002,
+                    "{count} stills of {duration} s: capture {k} at {captured}, still at {local}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn levels_and_urls() {

@@ -158,9 +158,6 @@ pub fn read_request(stream: &mut BufReader<TcpStream>) -> Option<Request> {
 pub enum Fault {
     /// Answer the first N with 503 SlowDown, then pass everything.
     SlowDown(usize),
-    /// Answer the first N with 404 NoSuchUpload (S3's answer for an upload that expired or was
-    /// aborted), then pass everything.
-    NoSuchUpload(usize),
     /// Pass the first N, then hold every later one without an answer (a dead connection).
     StallAfter(usize),
 }
@@ -220,20 +217,13 @@ impl FaultProxy {
                     if is_part && !h.load(Ordering::SeqCst) {
                         let n = seen.fetch_add(1, Ordering::SeqCst);
                         match fault {
-                            Fault::SlowDown(k) | Fault::NoSuchUpload(k) if n < k => {
+                            Fault::SlowDown(k) if n < k => {
                                 i.fetch_add(1, Ordering::SeqCst);
-                                let (status, code, message) = match fault {
-                                    Fault::SlowDown(_) => (
-                                        "503 Slow Down",
-                                        "SlowDown",
-                                        "Please reduce your request rate.",
-                                    ),
-                                    _ => (
-                                        "404 Not Found",
-                                        "NoSuchUpload",
-                                        "The specified upload does not exist.",
-                                    ),
-                                };
+                                let (status, code, message) = (
+                                    "503 Slow Down",
+                                    "SlowDown",
+                                    "Please reduce your request rate.",
+                                );
                                 let body = format!(
                                     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{message}</Message></Error>"
                                 );
@@ -252,7 +242,10 @@ impl FaultProxy {
                             _ => {}
                         }
                     }
-                    let answer = forward(upstream_port, &req);
+                    let mut answer = forward(upstream_port, &req);
+                    if req.method == "GET" && req.target.contains("uploadId=") {
+                        answer = as_s3_lists_parts(&answer);
+                    }
                     let _ = conn.write_all(&answer);
                     let _ = conn.flush();
                     if is_part {
@@ -287,6 +280,29 @@ impl FaultProxy {
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
+}
+
+/// moto answers ListParts with the root element `ListPartsResponse`; S3 (and the SDK, which
+/// refuses anything else) use `ListPartsResult`. The proxy plays S3's answer.
+fn as_s3_lists_parts(answer: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(answer);
+    let Some((head, body)) = text.split_once("\r\n\r\n") else {
+        return answer.to_vec();
+    };
+    let body = body
+        .replace("<ListPartsResponse", "<ListPartsResult")
+        .replace("</ListPartsResponse>", "</ListPartsResult>");
+    let head: Vec<String> = head
+        .lines()
+        .map(|l| {
+            if l.to_ascii_lowercase().starts_with("content-length:") {
+                format!("Content-Length: {}", body.len())
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect();
+    format!("{}\r\n\r\n{body}", head.join("\r\n")).into_bytes()
 }
 
 /// Sends a request to 127.0.0.1:port on a fresh connection and returns the whole answer.

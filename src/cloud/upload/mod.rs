@@ -5,8 +5,9 @@
 //!
 //! Resuming: the multipart upload's id is written to a record in the config folder before the
 //! first part is sent, and each part is added as S3 acknowledges it (its ETag and CRC32 are what
-//! completing the upload needs). A later run for the same file, bucket and key sends only the
-//! parts missing. A record whose file changed since (size, time or checksum) is discarded and
+//! completing the upload needs). A later run for the same file, bucket and key asks S3 which
+//! parts it holds (ListParts; the record is corrected to what S3 says, or trusted when the
+//! store cannot list) and sends only the parts missing. A record whose file changed since (size, time or checksum) is discarded and
 //! its upload aborted; an upload S3 no longer has (expired, aborted elsewhere) starts again.
 //!
 //! Sameness: every object Vodkit uploads carries the source's SHA-256 in its metadata
@@ -267,7 +268,41 @@ pub async fn upload(
         parts: Vec::new(),
     };
     let mut earlier = match load_record(&record_file) {
-        Some(old) if old.same_upload_as(&wanted) => Some(old),
+        Some(old) if old.same_upload_as(&wanted) => {
+            // S3 is the truth about which parts arrived (a part sent just before a kill may be
+            // missing from the record; one the record names may be gone).
+            match multipart::held_parts(clients, &old).await {
+                multipart::Held::Parts(held) => {
+                    let (record, lost) = multipart::reconciled(old, &held);
+                    if lost > 0 {
+                        sink(JobEvent::Warning {
+                            message: format!(
+                                "S3 does not hold {lost} part(s) the record of {url} names; sending them again"
+                            ),
+                        });
+                    }
+                    save_record(&record_file, &record)?;
+                    Some(record)
+                }
+                multipart::Held::Gone => {
+                    sink(JobEvent::Warning {
+                        message: format!(
+                            "the interrupted upload of {url} is no longer on S3; starting again"
+                        ),
+                    });
+                    let _ = std::fs::remove_file(&record_file);
+                    None
+                }
+                multipart::Held::Unknown(why) => {
+                    sink(JobEvent::Warning {
+                        message: format!(
+                            "S3 did not list the parts of {url} ({why}); resuming from the local record"
+                        ),
+                    });
+                    Some(old)
+                }
+            }
+        }
         Some(old) => {
             sink(JobEvent::Warning {
                 message: format!(
@@ -303,6 +338,7 @@ pub async fn upload(
             cancel,
             url: &url,
         };
+        let record_for_abort = record.clone();
         match run.send(record).await {
             Ok(outcome) => {
                 let _ = std::fs::remove_file(&record_file);
@@ -315,13 +351,15 @@ pub async fn upload(
                 });
             }
             Err(Stop::Gone) if resuming => {
-                // Expired or aborted elsewhere: the parts sent earlier are lost.
+                // Expired or aborted elsewhere, or S3 refused a part the record named: the
+                // parts sent earlier cannot be used.
                 sink(JobEvent::Warning {
                     message: format!(
-                        "the interrupted upload of {url} is no longer on S3; starting again"
+                        "the interrupted upload of {url} is no longer on S3 as recorded; starting again"
                     ),
                 });
                 let _ = std::fs::remove_file(&record_file);
+                let _ = abort(clients, &record_for_abort).await;
             }
             Err(Stop::Gone) => {
                 let _ = std::fs::remove_file(&record_file);

@@ -103,6 +103,85 @@ pub(super) async fn create(
         .ok_or_else(|| CloudError::new(format!("S3 gave no upload id for {url}")))
 }
 
+/// What S3 holds of a recorded multipart upload.
+pub(super) enum Held {
+    /// The parts S3 lists (number, ETag, CRC32, size in bytes).
+    Parts(Vec<(i32, String, Option<String>, u64)>),
+    /// S3 no longer has the upload.
+    Gone,
+    /// The store does not answer ListParts (some S3-compatible servers): trust the record.
+    Unknown(String),
+}
+
+/// Asks S3 which parts of the recorded upload it holds (ListParts, every page).
+pub(super) async fn held_parts(clients: &Clients, record: &Record) -> Held {
+    let mut parts = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let answer = clients
+            .s3
+            .list_parts()
+            .bucket(&record.bucket)
+            .key(&record.key)
+            .upload_id(&record.upload_id)
+            .set_part_number_marker(marker.clone())
+            .send()
+            .await;
+        let page = match answer {
+            Ok(page) => page,
+            Err(e) if is_gone(&e) => return Held::Gone,
+            Err(e) => {
+                return Held::Unknown(
+                    aws_smithy_types::error::display::DisplayErrorContext(&e).to_string(),
+                );
+            }
+        };
+        for p in page.parts() {
+            if let (Some(n), Some(tag)) = (p.part_number(), p.e_tag()) {
+                let size = u64::try_from(p.size().unwrap_or(-1)).unwrap_or(u64::MAX);
+                parts.push((
+                    n,
+                    tag.to_owned(),
+                    p.checksum_crc32().map(str::to_owned),
+                    size,
+                ));
+            }
+        }
+        match (page.is_truncated(), page.next_part_number_marker()) {
+            (Some(true), Some(next)) if marker.as_deref() != Some(next) => {
+                marker = Some(next.to_owned());
+            }
+            _ => return Held::Parts(parts),
+        }
+    }
+}
+
+/// The record as S3 sees it: a part counts as sent when S3 lists it at its full size (S3's
+/// ETag and checksum win); recorded parts S3 does not hold are sent again. Returns the
+/// record and how many recorded parts S3 did not hold.
+pub(super) fn reconciled(
+    mut record: Record,
+    held: &[(i32, String, Option<String>, u64)],
+) -> (Record, usize) {
+    let expected: std::collections::HashMap<i32, u64> =
+        parts_of(record.size_bytes, record.part_size_bytes)
+            .into_iter()
+            .map(|p| (p.number, p.len))
+            .collect();
+    let before: Vec<i32> = record.parts.iter().map(|p| p.number).collect();
+    record.parts = held
+        .iter()
+        .filter(|(n, _, _, size)| expected.get(n) == Some(size))
+        .map(|(n, tag, crc, _)| RecordedPart {
+            number: *n,
+            e_tag: tag.clone(),
+            checksum_crc32: crc.clone(),
+        })
+        .collect();
+    let lost = before.iter().filter(|n| !record.has(**n)).count();
+    (record, lost)
+}
+
 /// One pass over the parts of a recorded multipart upload.
 pub(super) struct Run<'a> {
     pub(super) clients: &'a Clients,
@@ -242,7 +321,14 @@ impl Run<'_> {
             .send()
             .await
             .map_err(|e| {
-                if is_gone(&e) {
+                // A part the record names but S3 does not hold (a store that cannot list parts,
+                // a record from before a crash): the record is wrong, and the upload starts
+                // again rather than failing on every run.
+                let invalid_part = e
+                    .as_service_error()
+                    .and_then(aws_sdk_s3::error::ProvideErrorMetadata::code)
+                    == Some("InvalidPart");
+                if is_gone(&e) || (invalid_part && resumed_parts > 0) {
                     return Stop::Gone;
                 }
                 Stop::Error(clients.explain(
@@ -329,6 +415,49 @@ pub(super) async fn abort(clients: &Clients, record: &Record) -> Result<(), Clou
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn s3s_list_of_parts_corrects_the_record() {
+        let mib = 1024 * 1024;
+        let record = Record {
+            bucket: "b".into(),
+            key: "k".into(),
+            upload_id: "u".into(),
+            file: "f".into(),
+            size_bytes: 40 * mib,
+            modified_unix_ns: 0,
+            sha256: String::new(),
+            part_size_bytes: 16 * mib,
+            // The record names parts 1 and 2; S3 lost 2 and holds 3 (sent just before a kill,
+            // never recorded) and a short, torn part 2 upload is not counted.
+            parts: vec![
+                RecordedPart {
+                    number: 1,
+                    e_tag: "\"old1\"".into(),
+                    checksum_crc32: None,
+                },
+                RecordedPart {
+                    number: 2,
+                    e_tag: "\"old2\"".into(),
+                    checksum_crc32: None,
+                },
+            ],
+        };
+        let held = vec![
+            (1, "\"s3-1\"".to_owned(), Some("AAAA".to_owned()), 16 * mib),
+            (2, "\"torn\"".to_owned(), None, mib),
+            (3, "\"s3-3\"".to_owned(), None, 8 * mib),
+        ];
+        let (fixed, lost) = reconciled(record, &held);
+        let parts: Vec<(i32, &str)> = fixed
+            .parts
+            .iter()
+            .map(|p| (p.number, p.e_tag.as_str()))
+            .collect();
+        assert_eq!(parts, [(1, "\"s3-1\""), (3, "\"s3-3\"")]);
+        assert_eq!(fixed.parts[0].checksum_crc32.as_deref(), Some("AAAA"));
+        assert_eq!(lost, 1, "part 2 goes again");
+    }
 
     #[test]
     fn part_sizes_respect_s3_limits() {

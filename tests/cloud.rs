@@ -295,7 +295,14 @@ fn the_reference_settings_member_by_member() {
     assert_eq!(uhd["H265Settings"]["MaxBitrate"], 20_000_000);
 
     // Stills as a frame-capture group.
-    let stills = &job["Settings"]["OutputGroups"][1];
+    let named = |name: &str| {
+        job["Settings"]["OutputGroups"]
+            .as_array()
+            .and_then(|g| g.iter().find(|g| g["Name"] == name))
+            .cloned()
+            .unwrap_or_else(|| panic!("no {name} group: {job}"))
+    };
+    let stills = &named("Stills");
     assert_eq!(
         stills["Outputs"][0]["VideoDescription"]["CodecSettings"]["Codec"],
         "FRAME_CAPTURE"
@@ -304,6 +311,69 @@ fn the_reference_settings_member_by_member() {
         stills["Outputs"][0]["VideoDescription"]["CodecSettings"]["FrameCaptureSettings"]["MaxCaptures"],
         10,
         "twice the five stills: the odd captures are at the local stills' times"
+    );
+
+    // The packaged output, as a local package of the same plan: one CMAF set for HLS and
+    // DASH, 2 s segments on the 2 s GOPs, index.m3u8 and index.mpd beside the rungs, the
+    // same rungs by name, I-frame playlists, audio as a rendition group, minBufferTime 30 s.
+    let cmaf = named("CMAF");
+    let settings = &cmaf["OutputGroupSettings"]["CmafGroupSettings"];
+    let folder = group["OutputGroupSettings"]["FileGroupSettings"]["Destination"]
+        .as_str()
+        .and_then(|d| d.rsplit_once('/'))
+        .map(|(folder, _)| folder.to_owned())
+        .expect("file group destination");
+    assert_eq!(settings["Destination"], format!("{folder}/index"));
+    assert_eq!(settings["SegmentLength"], 2);
+    assert_eq!(settings["FragmentLength"], 2);
+    assert_eq!(settings["SegmentControl"], "SEGMENTED_FILES");
+    assert_eq!(settings["WriteHlsManifest"], "ENABLED");
+    assert_eq!(settings["WriteDashManifest"], "ENABLED");
+    assert_eq!(settings["MinBufferTime"], 30_000);
+    let names: Vec<&str> = cmaf["Outputs"]
+        .as_array()
+        .expect("outputs")
+        .iter()
+        .filter_map(|o| o["NameModifier"].as_str())
+        .collect();
+    let mp4_names: Vec<&str> = group["Outputs"]
+        .as_array()
+        .expect("outputs")
+        .iter()
+        .filter_map(|o| o["NameModifier"].as_str())
+        .collect();
+    assert_eq!(names[..names.len() - 1], mp4_names[..], "the same rungs");
+    assert_eq!(names.last(), Some(&"_audio"));
+    for (video, mp4) in cmaf["Outputs"]
+        .as_array()
+        .expect("outputs")
+        .iter()
+        .zip(group["Outputs"].as_array().expect("outputs"))
+    {
+        assert_eq!(video["VideoDescription"], mp4["VideoDescription"]);
+        assert_eq!(
+            video["ContainerSettings"]["CmfcSettings"]["IFrameOnlyManifest"],
+            "INCLUDE"
+        );
+        assert!(video.get("AudioDescriptions").is_none(), "video only");
+    }
+    let audio = cmaf["Outputs"]
+        .as_array()
+        .and_then(|o| o.last())
+        .expect("audio");
+    assert_eq!(
+        audio["ContainerSettings"]["CmfcSettings"]["AudioTrackType"],
+        "ALTERNATE_AUDIO_AUTO_SELECT_DEFAULT"
+    );
+    // A preset that packages nothing gets no CMAF group.
+    let phone = job_json(&common::uhd(), "phone-share", dir.path());
+    assert!(
+        phone["Settings"]["OutputGroups"]
+            .as_array()
+            .expect("groups")
+            .iter()
+            .all(|g| g["Name"] != "CMAF"),
+        "{phone}"
     );
 }
 

@@ -297,6 +297,87 @@ fn insert_frame_rate(
     }
 }
 
+/// The CMAF group's audio rendition group: every audio track, the main one its default.
+const CMAF_AUDIO_GROUP: &str = "audio";
+
+/// The packaged output, as locally: one set of CMAF segments for HLS and DASH (an output per
+/// rung, video only with the MP4 rung's description, and one per audio track), segments of
+/// the preset's DASH length cut on the GOPs (which are whole multiples of it, checked by the
+/// preset), `index.m3u8` and `index.mpd` beside the rungs (the local layout's names, so `vodkit
+/// serve`, the players and the README's URLs work the same on a downloaded title), I-frame
+/// playlists when the preset asks, audio as a rendition group, `minBufferTime` from the
+/// preset. `None` when the preset packages neither format, or makes no video.
+fn cmaf_group(
+    plan: &Plan,
+    preset: &Preset,
+    output_url: &str,
+    videos: &[(&PlannedRung, Value)],
+) -> Option<Value> {
+    let k = &preset.packaging;
+    if !(k.hls || k.dash) || videos.is_empty() {
+        return None;
+    }
+    let segment_secs = k.dash_segment_secs.round().max(1.0) as i64;
+    let mut outputs: Vec<Value> = videos
+        .iter()
+        .map(|(r, video)| {
+            json!({
+                "NameModifier": format!("_{}", r.name),
+                "ContainerSettings": {
+                    "Container": "CMFC",
+                    "CmfcSettings": {
+                        "IFrameOnlyManifest": if k.hls_iframe_playlists { "INCLUDE" } else { "EXCLUDE" },
+                        "AudioRenditionSets": CMAF_AUDIO_GROUP,
+                    }
+                },
+                "VideoDescription": video,
+            })
+        })
+        .collect();
+    for (track, description) in audio_descriptions(plan).into_iter().enumerate() {
+        outputs.push(json!({
+            "NameModifier": if track == 0 { "_audio".to_owned() } else { format!("_audio_{track}") },
+            "ContainerSettings": {
+                "Container": "CMFC",
+                "CmfcSettings": {
+                    "AudioGroupId": CMAF_AUDIO_GROUP,
+                    "AudioTrackType": if track == 0 {
+                        "ALTERNATE_AUDIO_AUTO_SELECT_DEFAULT"
+                    } else {
+                        "ALTERNATE_AUDIO_AUTO_SELECT"
+                    },
+                }
+            },
+            "AudioDescriptions": [description],
+        }));
+    }
+    Some(json!({
+        "Name": "CMAF",
+        "OutputGroupSettings": {
+            "Type": "CMAF_GROUP_SETTINGS",
+            "CmafGroupSettings": {
+                "Destination": format!("{output_url}index"),
+                "SegmentControl": "SEGMENTED_FILES",
+                "SegmentLength": segment_secs,
+                "FragmentLength": segment_secs,
+                "SegmentLengthControl": "GOP_MULTIPLE",
+                "WriteHlsManifest": enabled(k.hls),
+                "WriteDashManifest": enabled(k.dash),
+                "MinBufferTime": (k.dash_min_buffer_secs * 1000.0).round() as i64,
+                "MpdProfile": "MAIN_PROFILE",
+                "WriteSegmentTimelineInRepresentation": "ENABLED",
+                "ManifestDurationFormat": "FLOATING_POINT",
+                "CodecSpecification": "RFC_6381",
+                "StreamInfResolution": "INCLUDE",
+                "ManifestCompression": "NONE",
+                "ClientCache": "ENABLED",
+                "TargetDurationCompatibilityMode": "SPEC_COMPLIANT",
+            }
+        },
+        "Outputs": outputs,
+    }))
+}
+
 /// The frame-capture rate (numerator, denominator: captures per second) that takes `2 x count`
 /// pictures evenly over `duration_secs`, to the millisecond.
 pub fn capture_rate(count: u32, duration_secs: f64) -> (u32, u32) {
@@ -457,6 +538,7 @@ pub fn create_job_request(
 ) -> Value {
     let source_rate = plan.source_frame_rate;
     let mut outputs = Vec::new();
+    let mut videos = Vec::new();
     for r in plan.made_rungs() {
         let mut video = json!({
             "Width": r.width,
@@ -478,6 +560,7 @@ pub fn create_job_request(
         if let Some(p) = pre {
             video["VideoPreprocessors"] = p;
         }
+        videos.push((r, video.clone()));
         let mut output = json!({
             "NameModifier": format!("_{}", r.name),
             "ContainerSettings": {
@@ -526,6 +609,9 @@ pub fn create_job_request(
         },
         "Outputs": outputs,
     })];
+    if let Some(cmaf) = cmaf_group(plan, preset, output_url, &videos) {
+        groups.push(cmaf);
+    }
     if let Some(s) = &plan.stills
         && !s.times_secs.is_empty()
         && plan.duration_secs > 0.0

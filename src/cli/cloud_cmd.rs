@@ -147,6 +147,12 @@ pub enum Action {
         #[arg(long, short)]
         out: PathBuf,
     },
+    /// MediaConvert job templates made from presets, for other tools to start jobs with.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  vodkit cloud template push web-ladder --region eu-west-1\n  vodkit cloud template list\n  vodkit cloud template json web-ladder > template.json"
+    )]
+    Template(TemplateAction),
     /// Print the MediaConvert CreateJob request for a file, as `aws mediaconvert create-job
     /// --cli-input-json` and the console's job JSON take it.
     #[command(
@@ -163,6 +169,99 @@ pub enum Action {
     },
 }
 
+/// Job template commands.
+#[derive(Debug, Subcommand)]
+pub enum TemplateAction {
+    /// Create the template `vodkit-PRESET` from a preset, or update it when it exists.
+    Push {
+        /// Preset name or path to a .toml file.
+        preset: String,
+    },
+    /// List the account's job templates in the region.
+    List,
+    /// Print the CreateJobTemplate request for a preset (offline).
+    Json {
+        /// Preset name or path to a .toml file.
+        preset: String,
+    },
+}
+
+fn template_request_for(
+    preset: &str,
+    settings: &CloudSettings,
+) -> Result<serde_json::Value, String> {
+    let entry = Store::open().find(preset).map_err(|e| e.to_string())?;
+    let queue = (!settings.queue.trim().is_empty()).then_some(settings.queue.trim());
+    crate::cloud::templates::template_request(&entry.preset, queue)
+}
+
+fn template(
+    action: TemplateAction,
+    rt: &tokio::runtime::Runtime,
+    clients: &Clients,
+    settings: &CloudSettings,
+    out: &Output,
+) -> usize {
+    use crate::cloud::templates::{Pushed, list, push};
+    match action {
+        TemplateAction::Json { .. } => 0,
+        TemplateAction::Push { preset } => {
+            let result = template_request_for(&preset, settings).and_then(|request| {
+                let pushed = rt
+                    .block_on(push(clients, &request))
+                    .map_err(|e| e.to_string())?;
+                Ok((
+                    request["Name"].as_str().unwrap_or_default().to_owned(),
+                    pushed,
+                ))
+            });
+            match result {
+                Ok((name, pushed)) => {
+                    let what = match pushed {
+                        Pushed::Created => "created",
+                        Pushed::Updated => "updated",
+                    };
+                    if out.json {
+                        out.json_line(&serde_json::json!({ "template": name, "result": what }));
+                    } else {
+                        out.text(&format!(
+                            "job template {name} {what} from preset {preset}\n"
+                        ));
+                    }
+                    0
+                }
+                Err(e) => {
+                    eprintln!("vodkit: {e}");
+                    1
+                }
+            }
+        }
+        TemplateAction::List => match rt.block_on(list(clients)) {
+            Ok(rows) => {
+                for r in &rows {
+                    if out.json {
+                        out.json_line(r);
+                    } else {
+                        out.text(&format!(
+                            "{}  {}\n",
+                            r.name,
+                            r.description.as_deref().unwrap_or("")
+                        ));
+                    }
+                }
+                if rows.is_empty() && !out.json {
+                    out.text("no job templates (vodkit cloud template push PRESET makes one)\n");
+                }
+                0
+            }
+            Err(e) => {
+                eprintln!("vodkit: {e}");
+                1
+            }
+        },
+    }
+}
+
 fn connect(rt: &tokio::runtime::Runtime, settings: &CloudSettings) -> Result<Clients, CloudError> {
     rt.block_on(Clients::connect(settings))
 }
@@ -173,6 +272,21 @@ pub fn run(action: Action, aws: &AwsArgs) -> usize {
     let settings = aws.settings();
     if let Action::JobJson { file, preset, fit } = &action {
         return job_json(file, preset, &fit.choice(), &settings, &out);
+    }
+    if let Action::Template(TemplateAction::Json { preset }) = &action {
+        return match template_request_for(preset, &settings) {
+            Ok(request) => {
+                out.text(&format!(
+                    "{}\n",
+                    serde_json::to_string_pretty(&request).unwrap_or_default()
+                ));
+                0
+            }
+            Err(e) => {
+                eprintln!("vodkit: {e}");
+                1
+            }
+        };
     }
     let rt = match Clients::runtime() {
         Ok(rt) => rt,
@@ -190,6 +304,7 @@ pub fn run(action: Action, aws: &AwsArgs) -> usize {
     };
     match action {
         Action::JobJson { .. } => 0,
+        Action::Template(t) => template(t, &rt, &clients, &settings, &out),
         Action::Check => {
             let lines = rt.block_on(crate::cloud::check::check(&clients));
             let failed = lines.iter().filter(|l| !l.ok).count();

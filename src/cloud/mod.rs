@@ -20,6 +20,7 @@ pub mod outputs;
 mod part_body;
 pub mod settings;
 pub mod submit;
+pub mod templates;
 pub mod upload;
 pub mod wire;
 

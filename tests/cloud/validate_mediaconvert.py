@@ -2,8 +2,10 @@
 service model that ships in botocore (data/mediaconvert/2017-08-29/service-2.json.gz):
 required members, unknown members, types, enums, min/max and string patterns.
 
-Usage: python validate_mediaconvert.py [--wire] FILE.json...
+Usage: python validate_mediaconvert.py [--wire] [--template] FILE.json...
   (prints one line per violation; exit 1 if any)
+
+With --template the files are CreateJobTemplate requests.
 
 With --wire the files hold the request body as sent over HTTP: members named by their
 `locationName` (lowerCamelCase) as MediaConvert's REST-JSON protocol has them.
@@ -105,18 +107,22 @@ def check_range(shape, n, path, errors, what):
 
 def main():
     model = load_model()
-    input_shape = model["operations"]["CreateJob"]["input"]["shape"]
+    operation = "CreateJob"
     failed = False
     global WIRE
     files = sys.argv[1:]
-    if files and files[0] == "--wire":
-        WIRE = True
+    while files and files[0].startswith("--"):
+        if files[0] == "--wire":
+            WIRE = True
+        elif files[0] == "--template":
+            operation = "CreateJobTemplate"
         files = files[1:]
+    input_shape = model["operations"][operation]["input"]["shape"]
     for name in files:
         with open(name) as f:
             request = json.load(f)
         errors = []
-        validate(model, input_shape, request, "CreateJob", errors)
+        validate(model, input_shape, request, operation, errors)
         for e in errors:
             print(f"{name}: {e}")
         failed = failed or bool(errors)

@@ -358,11 +358,13 @@ struct McState {
     jobs: Vec<Value>,
     script: VecDeque<Step>,
     cancelled: bool,
+    templates: Vec<Value>,
 }
 
 /// A MediaConvert stand-in: records requests; CreateJob answers with a job echoing the
 /// request's settings; GetJob walks the script (repeating its last step); CancelJob marks the
-/// job cancelled; ListJobs and ListQueues answer from what it has.
+/// job cancelled; ListJobs and ListQueues answer from what it has; job templates are created,
+/// updated and listed.
 pub struct FakeMediaConvert {
     pub port: u16,
     state: Arc<Mutex<McState>>,
@@ -486,6 +488,35 @@ fn answer(state: &Mutex<McState>, req: &Request) -> (u16, Value) {
         ("DELETE", p) if p.starts_with("/2017-08-29/jobs/") => {
             st.cancelled = true;
             (202, json!({}))
+        }
+        // Job templates: created once per name (409 ConflictException after), updated by
+        // name, listed with what they were given.
+        ("POST", "/2017-08-29/jobTemplates") => {
+            let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+            if st.templates.iter().any(|t| t["name"] == body["name"]) {
+                return (
+                    409,
+                    json!({ "__type": "ConflictException", "message": "A job template with this name already exists." }),
+                );
+            }
+            st.templates.push(body.clone());
+            (201, json!({ "jobTemplate": body }))
+        }
+        ("PUT", p) if p.starts_with("/2017-08-29/jobTemplates/") => {
+            let name = p.trim_start_matches("/2017-08-29/jobTemplates/").to_owned();
+            let mut body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+            body["name"] = json!(name);
+            let Some(t) = st.templates.iter_mut().find(|t| t["name"] == name) else {
+                return (
+                    404,
+                    json!({ "__type": "NotFoundException", "message": "no such template" }),
+                );
+            };
+            *t = body.clone();
+            (200, json!({ "jobTemplate": body }))
+        }
+        ("GET", "/2017-08-29/jobTemplates") => {
+            (200, json!({ "jobTemplates": st.templates.clone() }))
         }
         _ => (
             404,

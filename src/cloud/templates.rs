@@ -1,0 +1,268 @@
+//! MediaConvert job templates from presets (`vodkit cloud template push|list`), so a team's
+//! other tools (the console, Lambda functions, other pipelines) start jobs with a Vodkit preset
+//! by name.
+//!
+//! A template knows no source, so it is the preset's job for a stand-in source: a 3840x2160,
+//! 29.97 fps, BT.709 picture with stereo sound and no stated bitrate. Each rung is the preset's
+//! box at its size with `FIT_NO_UPSCALE` scaling (MediaConvert keeps the real source's aspect
+//! ratio and never upscales, as Vodkit's plan does), no bitrate cap from a source, and the
+//! preset's encoder settings, audio, MP4 group and CMAF packaging. What depends on the real
+//! source is left out: the input file, output destinations (the job names them), stills
+//! (their times follow the duration), subtitle files and HDR decisions.
+
+use serde_json::{Value, json};
+
+use super::CloudError;
+use super::clients::Clients;
+use super::errors::On;
+use super::job_spec::{JobPlace, JobTarget, create_job_request};
+use crate::preset::Preset;
+use crate::probe::MediaInfo;
+
+/// The template name Vodkit gives a preset: `vodkit-<preset>`.
+pub fn template_name(preset: &Preset) -> String {
+    format!("vodkit-{}", preset.name)
+}
+
+/// The stand-in source a template is planned for, as `vodkit probe --json` writes one.
+const STAND_IN_SOURCE: &str = r#"{
+  "path": "template-source.mp4", "title": "template-source",
+  "container": "mov,mp4,m4a,3gp,3g2,mj2", "container_long": null, "duration_secs": 600.0,
+  "size_bytes": 1, "bitrate_bps": null, "creation_time": null, "location": null,
+  "streams": [
+    {"index": 0, "kind": "video", "codec": "h264", "profile": "High", "bitrate_bps": null,
+     "duration_secs": 600.0, "start_secs": 0.0, "language": null, "title": null,
+     "flags": ["default"], "audio": null,
+     "video": {"level": "5.1", "width": 3840, "height": 2160, "sample_aspect_ratio": "1:1",
+       "display_aspect_ratio": "16:9", "rotation_deg": 0, "display_width": 3840,
+       "display_height": 2160, "avg_frame_rate": 29.97002997002997,
+       "avg_frame_rate_ratio": "30000/1001", "real_frame_rate": 29.97002997002997,
+       "variable_frame_rate": false, "frame_count": null, "pixel_format": "yuv420p",
+       "bit_depth": 8, "color_primaries": "bt709", "color_transfer": "bt709",
+       "color_matrix": "bt709", "color_range": "tv", "hdr": null,
+       "field_order": "progressive", "interlaced": false}},
+    {"index": 1, "kind": "audio", "codec": "aac", "profile": "LC", "bitrate_bps": null,
+     "duration_secs": 600.0, "start_secs": 0.0, "language": null, "title": null,
+     "flags": ["default"], "video": null,
+     "audio": {"channels": 2, "channel_layout": "stereo", "sample_rate_hz": 48000}}
+  ],
+  "warnings": []
+}"#;
+
+/// The stand-in source a template is planned for.
+fn stand_in_source() -> MediaInfo {
+    // Every field as probe writes it; a literal cannot fail to deserialize.
+    serde_json::from_str(STAND_IN_SOURCE)
+        .unwrap_or_else(|e| unreachable!("the stand-in source is a valid probe result: {e}"))
+}
+
+/// The CreateJobTemplate request for a preset (API member names).
+pub fn template_request(preset: &Preset, queue: Option<&str>) -> Result<Value, String> {
+    let info = stand_in_source();
+    let plan = crate::plan::plan(&info, preset).map_err(|e| e.to_string())?;
+    if plan.made_rungs().next().is_none() {
+        return Err(format!(
+            "preset '{}' makes no video; a job template needs at least one rung",
+            preset.name
+        ));
+    }
+    let target = JobTarget {
+        bucket: "template".to_owned(),
+        prefix: String::new(),
+        role_arn: String::new(),
+        queue: None,
+    };
+    let place = JobPlace {
+        input_url: String::new(),
+        output_url: String::new(),
+    };
+    let job = create_job_request(&plan, preset, &target, &place);
+    let mut settings = job["Settings"].clone();
+    if let Some(inputs) = settings["Inputs"].as_array_mut() {
+        for input in inputs {
+            if let Some(i) = input.as_object_mut() {
+                i.remove("FileInput");
+                i.remove("CaptionSelectors");
+            }
+        }
+    }
+    if let Some(groups) = settings["OutputGroups"].as_array_mut() {
+        // Stills follow the real duration and subtitle files the real sidecars.
+        groups.retain(|g| {
+            let name = g["Name"].as_str().unwrap_or("");
+            name != "Stills" && !name.starts_with("Subtitles ")
+        });
+        for g in groups.iter_mut() {
+            if let Some(kind) = g["OutputGroupSettings"].as_object_mut() {
+                for (_, group_settings) in kind.iter_mut() {
+                    if let Some(o) = group_settings.as_object_mut() {
+                        o.remove("Destination");
+                    }
+                }
+            }
+            for o in g["Outputs"].as_array_mut().into_iter().flatten() {
+                if o["VideoDescription"].is_object() {
+                    o["VideoDescription"]["ScalingBehavior"] = json!("FIT_NO_UPSCALE");
+                }
+            }
+        }
+    }
+    let mut request = json!({
+        "Name": template_name(preset),
+        "Description": format!(
+            "Vodkit preset '{}': {} (outputs fitted inside each rung's box, never upscaled)",
+            preset.name, preset.description
+        ),
+        "Category": "vodkit",
+        "Settings": settings,
+        "StatusUpdateInterval": "SECONDS_10",
+    });
+    if let Some(q) = queue {
+        request["Queue"] = json!(q);
+    }
+    Ok(request)
+}
+
+/// What `push` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pushed {
+    /// A new template.
+    Created,
+    /// A template of that name was there and now has the preset's settings.
+    Updated,
+}
+
+/// Sends a request body (our JSON, in MediaConvert's wire names) with an SDK call whose own
+/// builder only carries the path parameters.
+macro_rules! with_body {
+    ($call:expr, $request:expr) => {{
+        let bytes = bytes::Bytes::from(
+            serde_json::to_vec(&super::wire::to_wire($request)).unwrap_or_default(),
+        );
+        $call.customize().mutate_request(move |req| {
+            req.headers_mut()
+                .insert("content-length", bytes.len().to_string());
+            req.headers_mut().insert("content-type", "application/json");
+            *req.body_mut() = aws_smithy_types::body::SdkBody::from(bytes.clone());
+        })
+    }};
+}
+
+/// Creates the template, or updates the one of that name.
+pub async fn push(clients: &Clients, request: &Value) -> Result<Pushed, CloudError> {
+    let name = request["Name"].as_str().unwrap_or_default().to_owned();
+    let created = with_body!(
+        clients.mediaconvert.create_job_template().name(&name),
+        request
+    )
+    .send()
+    .await;
+    match created {
+        Ok(_) => Ok(Pushed::Created),
+        Err(e)
+            if e.as_service_error()
+                .and_then(aws_sdk_mediaconvert::error::ProvideErrorMetadata::code)
+                == Some("ConflictException") =>
+        {
+            with_body!(
+                clients.mediaconvert.update_job_template().name(&name),
+                request
+            )
+            .send()
+            .await
+            .map_err(|e| {
+                clients.explain(
+                    &e,
+                    &format!("updating the job template {name}"),
+                    On::MediaConvert("mediaconvert:UpdateJobTemplate"),
+                )
+            })?;
+            Ok(Pushed::Updated)
+        }
+        Err(e) => Err(clients.explain(
+            &e,
+            &format!("creating the job template {name}"),
+            On::MediaConvert("mediaconvert:CreateJobTemplate"),
+        )),
+    }
+}
+
+/// A job template as `template list` shows it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TemplateRow {
+    /// Its name.
+    pub name: String,
+    /// Its category (`vodkit` for Vodkit's).
+    pub category: Option<String>,
+    /// Its description.
+    pub description: Option<String>,
+}
+
+/// Every custom job template of the account and region, by name.
+pub async fn list(clients: &Clients) -> Result<Vec<TemplateRow>, CloudError> {
+    let mut rows = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = clients
+            .mediaconvert
+            .list_job_templates()
+            .list_by(aws_sdk_mediaconvert::types::JobTemplateListBy::Name)
+            .set_next_token(token.clone())
+            .send()
+            .await
+            .map_err(|e| {
+                clients.explain(
+                    &e,
+                    "listing job templates",
+                    On::MediaConvert("mediaconvert:ListJobTemplates"),
+                )
+            })?;
+        rows.extend(page.job_templates().iter().map(|t| TemplateRow {
+            name: t.name().unwrap_or_default().to_owned(),
+            category: t.category().map(str::to_owned),
+            description: t.description().map(str::to_owned),
+        }));
+        match page.next_token() {
+            Some(next) if token.as_deref() != Some(next) => token = Some(next.to_owned()),
+            _ => return Ok(rows),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::preset::store::builtins;
+
+    #[test]
+    fn a_template_carries_the_ladder_but_nothing_of_a_source() {
+        let web = builtins()
+            .into_iter()
+            .find(|p| p.name == "web-ladder")
+            .expect("web-ladder");
+        let t = template_request(&web, None).expect("template");
+        assert_eq!(t["Name"], "vodkit-web-ladder");
+        let settings = &t["Settings"];
+        assert!(settings["Inputs"][0].get("FileInput").is_none());
+        let groups = settings["OutputGroups"].as_array().expect("groups");
+        let names: Vec<&str> = groups.iter().filter_map(|g| g["Name"].as_str()).collect();
+        assert_eq!(names, ["File Group", "CMAF"]);
+        // Every rung of the preset, fitted inside its box and never upscaled.
+        let outputs = groups[0]["Outputs"].as_array().expect("outputs");
+        assert_eq!(outputs.len(), web.rungs.len());
+        for (o, r) in outputs.iter().zip(&web.rungs) {
+            assert_eq!(o["VideoDescription"]["Width"], r.width);
+            assert_eq!(o["VideoDescription"]["ScalingBehavior"], "FIT_NO_UPSCALE");
+        }
+        assert!(
+            groups[0]["OutputGroupSettings"]["FileGroupSettings"]
+                .get("Destination")
+                .is_none()
+        );
+        let audio_only = builtins()
+            .into_iter()
+            .find(|p| p.name == "podcast-audio")
+            .expect("podcast-audio");
+        assert!(template_request(&audio_only, None).is_err());
+    }
+}

@@ -840,7 +840,7 @@ async fn put_outputs(s3: &aws_sdk_s3::Client, plan: &vodkit::plan::Plan) -> Vec<
             &path,
         );
         files.push((
-            format!("{dir}stills/{t}_still.000000{n}.jpg", t = plan.title),
+            format!("{dir}stills/{t}_capture.000000{n}.jpg", t = plan.title),
             path,
         ));
     }
@@ -1307,14 +1307,25 @@ async fn the_command_line_checks_submits_lists_and_downloads() {
     );
     for (key, size) in &put {
         let rel = key.trim_start_matches(&output_dir_key(&plan));
-        let local = out_dir.join(&plan.title).join(rel);
-        // The even captures are between the local stills' times: the download removes them.
+        let mut local = out_dir.join(&plan.title).join(rel);
+        // The odd captures are at the local stills' times and become the stills (capture 2k+1
+        // is still k); the even ones, in between, are removed.
         let capture = rel
-            .split("_still.")
+            .split("_capture.")
             .nth(1)
             .and_then(|n| n.trim_end_matches(".jpg").parse::<u32>().ok());
-        let even_capture = capture.is_some_and(|k| k % 2 == 0);
-        let want = (!even_capture).then_some(*size);
+        if let Some(k) = capture.filter(|k| k % 2 == 1) {
+            local = out_dir.join(&plan.title).join(format!(
+                "stills/{}_still.{:07}.jpg",
+                plan.title,
+                k / 2
+            ));
+        }
+        let want = capture.is_none_or(|k| k % 2 == 1).then_some(*size);
+        assert!(
+            capture.is_none_or(|k| k % 2 == 1) || !out_dir.join(&plan.title).join(rel).exists(),
+            "an in-between capture was kept: {rel}"
+        );
         assert_eq!(
             std::fs::metadata(&local).map(|m| m.len()).ok(),
             want,
@@ -1661,7 +1672,7 @@ fn templates_are_pushed_updated_listed_and_valid() {
     let (code, stdout, stderr) = run(&["cloud", "template", "push", "web-ladder"]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stdout.contains("vodkit-web-ladder updated"), "{stdout}");
-    let (code, stdout, stderr) = run(&["cloud", "template", "push", "web-ladder-av1"]);
+    let (code, stdout, stderr) = run(&["cloud", "template", "push", "hevc-archive"]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     let (code, stdout, stderr) = run(&["cloud", "template", "list"]);
     assert_eq!(code, 0, "{stdout}{stderr}");
@@ -1671,9 +1682,13 @@ fn templates_are_pushed_updated_listed_and_valid() {
         .collect();
     assert_eq!(
         names,
-        ["vodkit-web-ladder", "vodkit-web-ladder-av1"],
+        ["vodkit-web-ladder", "vodkit-hevc-archive"],
         "{stdout}"
     );
+    // AV1's GOP is counted in frames in MediaConvert: a template cannot keep it on the grid.
+    let (code, _, stderr) = run(&["cloud", "template", "push", "web-ladder-av1"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("counts an AV1 GOP in frames"), "{stderr}");
     // An audio-only preset makes no template, and says why.
     let (code, _, stderr) = run(&["cloud", "template", "push", "podcast-audio"]);
     assert_eq!(code, 1);
@@ -1681,13 +1696,7 @@ fn templates_are_pushed_updated_listed_and_valid() {
     // What went over the wire is a valid CreateJobTemplate body for every built-in preset
     // with video (checked offline with `template json`, in API names).
     let mut files = Vec::new();
-    for preset in [
-        "web-ladder",
-        "web-ladder-av1",
-        "phone-share",
-        "share-1080p",
-        "hevc-archive",
-    ] {
+    for preset in ["web-ladder", "phone-share", "share-1080p", "hevc-archive"] {
         let (code, stdout, stderr) = run(&["cloud", "template", "json", preset]);
         assert_eq!(code, 0, "{stderr}");
         let file = dir.path().join(format!("{preset}.template.json"));

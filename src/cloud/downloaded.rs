@@ -54,41 +54,43 @@ pub fn record(
     Ok((path, note))
 }
 
-/// The stills of the title: of the captures MediaConvert wrote (`stills/<title>_still.NNNNNNN.jpg`,
-/// twice as many as asked, see `job_spec::capture_rate`), the odd-numbered ones, which are at
-/// the local stills' times; the even ones are removed. Other pictures in the folder (a local
-/// encode's) are not the job's.
+/// The stills of the title. The job captures twice as many pictures as there are stills
+/// (`stills/<title>_capture.NNNNNNN.jpg`, see `job_spec::capture_rate`): the odd-numbered ones
+/// are at the local stills' times and become `<title>_still.NNNNNNN.jpg` (numbered from 0),
+/// the even ones (in between, named as this job's captures and nothing else) are removed.
+/// Stills already named so (a job from before the doubling) are kept as they are; other
+/// pictures in the folder (a local encode's) are not the job's.
 fn stills_in(dir: &Path, title: &str) -> Vec<PathBuf> {
-    let mut kept = Vec::new();
-    for path in captures_in(dir, title) {
-        let index = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .and_then(|n| n.rsplit('.').nth(1))
-            .and_then(|n| n.parse::<u64>().ok());
-        match index {
-            Some(k) if k % 2 == 1 => kept.push(path),
-            Some(_) => {
-                let _ = std::fs::remove_file(&path);
-            }
-            None => {}
+    let folder = dir.join("stills");
+    for (path, k) in numbered(&folder, &format!("{title}_capture.")) {
+        if k % 2 == 1 {
+            let still = folder.join(format!("{title}_still.{:07}.jpg", k / 2));
+            let _ = std::fs::rename(&path, still);
+        } else {
+            let _ = std::fs::remove_file(&path);
         }
     }
-    kept
+    numbered(&folder, &format!("{title}_still."))
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect()
 }
 
-/// Every capture MediaConvert wrote for the title, sorted.
-fn captures_in(dir: &Path, title: &str) -> Vec<PathBuf> {
-    let prefix = format!("{title}_still.");
-    let mut found: Vec<PathBuf> = std::fs::read_dir(dir.join("stills"))
+/// The `<prefix>NNNNNNN.jpg` files of a folder with their numbers, sorted.
+fn numbered(folder: &Path, prefix: &str) -> Vec<(PathBuf, u64)> {
+    let mut found: Vec<(PathBuf, u64)> = std::fs::read_dir(folder)
         .into_iter()
         .flatten()
         .flatten()
         .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
+        .filter_map(|p| {
+            let n = p
+                .file_name()
                 .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".jpg"))
+                .and_then(|n| n.strip_prefix(prefix))
+                .and_then(|n| n.strip_suffix(".jpg"))
+                .and_then(|n| n.parse::<u64>().ok())?;
+            Some((p, n))
         })
         .collect();
     found.sort();
@@ -100,30 +102,41 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_the_jobs_stills_count() {
+    fn odd_captures_become_the_stills_and_nothing_else_is_touched() {
         let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::create_dir_all(dir.path().join("stills")).expect("dir");
+        let stills = dir.path().join("stills");
+        std::fs::create_dir_all(&stills).expect("dir");
         for name in [
-            "clip_still.0000001.jpg",
-            "clip_still.0000000.jpg",
+            "clip_capture.0000000.jpg",
+            "clip_capture.0000001.jpg",
+            "clip_capture.0000002.jpg",
+            "clip_capture.0000003.jpg",
+            "other_capture.0000000.jpg",
             "other_still.0000000.jpg",
-            "clip_still.txt",
+            "clip_capture.txt",
         ] {
-            std::fs::write(dir.path().join("stills").join(name), b"x").expect("write");
+            std::fs::write(stills.join(name), name).expect("write");
         }
         std::fs::write(dir.path().join("clip_thumb.jpg"), b"x").expect("write");
-        let found: Vec<String> = captures_in(dir.path(), "clip")
+        let found: Vec<String> = stills_in(dir.path(), "clip")
             .iter()
             .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
             .collect();
         assert_eq!(found, ["clip_still.0000000.jpg", "clip_still.0000001.jpg"]);
-        // The odd captures are the stills (at the local times); the even ones go.
-        let kept: Vec<String> = stills_in(dir.path(), "clip")
-            .iter()
-            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-            .collect();
-        assert_eq!(kept, ["clip_still.0000001.jpg"]);
-        assert!(!dir.path().join("stills/clip_still.0000000.jpg").exists());
-        assert!(dir.path().join("stills/other_still.0000000.jpg").exists());
+        // Capture 1 became still 0, capture 3 still 1; the in-between captures are gone.
+        assert_eq!(
+            std::fs::read_to_string(stills.join("clip_still.0000001.jpg")).expect("read"),
+            "clip_capture.0000003.jpg"
+        );
+        assert!(!stills.join("clip_capture.0000000.jpg").exists());
+        assert!(!stills.join("clip_capture.0000002.jpg").exists());
+        // Another title's files and anything not named as a capture stay.
+        for kept in [
+            "other_capture.0000000.jpg",
+            "other_still.0000000.jpg",
+            "clip_capture.txt",
+        ] {
+            assert!(stills.join(kept).exists(), "{kept}");
+        }
     }
 }

@@ -297,6 +297,28 @@ fn insert_frame_rate(
     }
 }
 
+/// The burned-in subtitle track's caption description, when the plan burns one in.
+fn burn_in(plan: &Plan) -> Option<Value> {
+    let k = plan.subtitles.iter().position(|t| t.burned)?;
+    Some(json!({
+        "CaptionSelectorName": caption_selector(k),
+        "DestinationSettings": {
+            "DestinationType": "BURN_IN",
+            "BurninDestinationSettings": {
+                "Alignment": "CENTERED",
+                "FontSize": 0,
+                "FontColor": "WHITE",
+                "OutlineColor": "BLACK",
+                "OutlineSize": 2,
+                "ShadowOpacity": 0,
+                "BackgroundOpacity": 0,
+                "TeletextSpacing": "PROPORTIONAL",
+                "StylePassthrough": "DISABLED",
+            }
+        },
+    }))
+}
+
 /// The CMAF group's audio rendition group: every audio track, the main one its default.
 const CMAF_AUDIO_GROUP: &str = "audio";
 
@@ -317,24 +339,33 @@ fn cmaf_group(
     if !(k.hls || k.dash) || videos.is_empty() {
         return None;
     }
-    let segment_secs = k.dash_segment_secs.round().max(1.0) as i64;
+    // Whole seconds, rounded down: GOP_MULTIPLE then rounds up to the next GOP boundary, which
+    // is the preset's segment length (a whole number of GOPs, checked by the preset).
+    let segment_secs = k.dash_segment_secs.floor().max(1.0) as i64;
+    let audio = audio_descriptions(plan);
+    let burn = burn_in(plan);
     let mut outputs: Vec<Value> = videos
         .iter()
         .map(|(r, video)| {
-            json!({
+            let mut cmfc = json!({
+                "IFrameOnlyManifest": if k.hls_iframe_playlists { "INCLUDE" } else { "EXCLUDE" },
+            });
+            if !audio.is_empty() {
+                cmfc["AudioRenditionSets"] = json!(CMAF_AUDIO_GROUP);
+            }
+            let mut output = json!({
                 "NameModifier": format!("_{}", r.name),
-                "ContainerSettings": {
-                    "Container": "CMFC",
-                    "CmfcSettings": {
-                        "IFrameOnlyManifest": if k.hls_iframe_playlists { "INCLUDE" } else { "EXCLUDE" },
-                        "AudioRenditionSets": CMAF_AUDIO_GROUP,
-                    }
-                },
+                "ContainerSettings": { "Container": "CMFC", "CmfcSettings": cmfc },
                 "VideoDescription": video,
-            })
+            });
+            // The same pictures as the MP4 rungs: a burned-in track is in these too.
+            if let Some(b) = &burn {
+                output["CaptionDescriptions"] = json!([b]);
+            }
+            output
         })
         .collect();
-    for (track, description) in audio_descriptions(plan).into_iter().enumerate() {
+    for (track, description) in audio.into_iter().enumerate() {
         outputs.push(json!({
             "NameModifier": if track == 0 { "_audio".to_owned() } else { format!("_audio_{track}") },
             "ContainerSettings": {
@@ -579,24 +610,8 @@ pub fn create_job_request(
             output["AudioDescriptions"] = Value::Array(audio);
         }
         // A burned-in track is drawn into every rung's pictures, as locally.
-        if let Some(k) = plan.subtitles.iter().position(|t| t.burned) {
-            output["CaptionDescriptions"] = json!([{
-                "CaptionSelectorName": caption_selector(k),
-                "DestinationSettings": {
-                    "DestinationType": "BURN_IN",
-                    "BurninDestinationSettings": {
-                        "Alignment": "CENTERED",
-                        "FontSize": 0,
-                        "FontColor": "WHITE",
-                        "OutlineColor": "BLACK",
-                        "OutlineSize": 2,
-                        "ShadowOpacity": 0,
-                        "BackgroundOpacity": 0,
-                        "TeletextSpacing": "PROPORTIONAL",
-                        "StylePassthrough": "DISABLED",
-                    }
-                },
-            }]);
+        if let Some(burn) = burn_in(plan) {
+            output["CaptionDescriptions"] = json!([burn]);
         }
         outputs.push(output);
     }
@@ -619,7 +634,8 @@ pub fn create_job_request(
         // MediaConvert captures from the first frame on, at a fixed rate; the local stills are
         // at (i + 1/2) x duration / count. Capturing twice as often puts every odd capture on
         // a local still's time (k x duration / 2 count for k = 1, 3, ...); the download keeps
-        // those (`downloaded::stills_in`).
+        // those as the stills (`downloaded::stills_in`). Their own name (`_capture`) keeps the
+        // in-between captures apart from any still.
         let count = s.times_secs.len() as u32;
         let (numerator, denominator) = capture_rate(count, plan.duration_secs);
         groups.push(json!({
@@ -629,7 +645,7 @@ pub fn create_job_request(
                 "FileGroupSettings": { "Destination": format!("{output_url}stills/{}", plan.title) }
             },
             "Outputs": [{
-                "NameModifier": "_still",
+                "NameModifier": "_capture",
                 "ContainerSettings": { "Container": "RAW" },
                 "VideoDescription": {
                     "Width": s.width,

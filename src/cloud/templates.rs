@@ -8,7 +8,8 @@
 //! ratio and never upscales, as Vodkit's plan does), no bitrate cap from a source, and the
 //! preset's encoder settings, audio, MP4 group and CMAF packaging. What depends on the real
 //! source is left out: the input file, output destinations (the job names them), stills
-//! (their times follow the duration), subtitle files and HDR decisions.
+//! (their times follow the duration), subtitle files and HDR decisions. AV1 presets are
+//! refused: MediaConvert counts an AV1 GOP in frames, which a template cannot know.
 
 use serde_json::{Value, json};
 
@@ -60,6 +61,15 @@ fn stand_in_source() -> MediaInfo {
 pub fn template_request(preset: &Preset, queue: Option<&str>) -> Result<Value, String> {
     let info = stand_in_source();
     let plan = crate::plan::plan(&info, preset).map_err(|e| e.to_string())?;
+    if let Some(r) = plan
+        .made_rungs()
+        .find(|r| r.codec == crate::preset::Codec::Av1)
+    {
+        return Err(format!(
+            "preset '{}' has AV1 rungs ({}); MediaConvert counts an AV1 GOP in frames, so a template (which knows no frame rate) cannot keep its key frames on the 2 s grid of the other rungs; submit AV1 presets per file (vodkit cloud submit)",
+            preset.name, r.name
+        ));
+    }
     if plan.made_rungs().next().is_none() {
         return Err(format!(
             "preset '{}' makes no video; a job template needs at least one rung",
@@ -217,11 +227,17 @@ pub async fn list(clients: &Clients) -> Result<Vec<TemplateRow>, CloudError> {
                     On::MediaConvert("mediaconvert:ListJobTemplates"),
                 )
             })?;
-        rows.extend(page.job_templates().iter().map(|t| TemplateRow {
-            name: t.name().unwrap_or_default().to_owned(),
-            category: t.category().map(str::to_owned),
-            description: t.description().map(str::to_owned),
-        }));
+        // The account's own templates; MediaConvert's system presets are not listed.
+        rows.extend(
+            page.job_templates()
+                .iter()
+                .filter(|t| t.r#type() != Some(&aws_sdk_mediaconvert::types::Type::System))
+                .map(|t| TemplateRow {
+                    name: t.name().unwrap_or_default().to_owned(),
+                    category: t.category().map(str::to_owned),
+                    description: t.description().map(str::to_owned),
+                }),
+        );
         match page.next_token() {
             Some(next) if token.as_deref() != Some(next) => token = Some(next.to_owned()),
             _ => return Ok(rows),

@@ -168,16 +168,24 @@ pub(super) fn reconciled(
             .into_iter()
             .map(|p| (p.number, p.len))
             .collect();
-    let before: Vec<i32> = record.parts.iter().map(|p| p.number).collect();
+    let before = std::mem::take(&mut record.parts);
     record.parts = held
         .iter()
         .filter(|(n, _, _, size)| expected.get(n) == Some(size))
         .map(|(n, tag, crc, _)| RecordedPart {
             number: *n,
             e_tag: tag.clone(),
-            checksum_crc32: crc.clone(),
+            // A store that lists no checksums keeps the one S3 gave when the part arrived
+            // (completing a CRC32 upload needs it).
+            checksum_crc32: crc.clone().or_else(|| {
+                before
+                    .iter()
+                    .find(|p| p.number == *n && p.e_tag == *tag)
+                    .and_then(|p| p.checksum_crc32.clone())
+            }),
         })
         .collect();
+    let before: Vec<i32> = before.iter().map(|p| p.number).collect();
     let lost = before.iter().filter(|n| !record.has(**n)).count();
     (record, lost)
 }
@@ -457,6 +465,11 @@ mod tests {
         assert_eq!(parts, [(1, "\"s3-1\""), (3, "\"s3-3\"")]);
         assert_eq!(fixed.parts[0].checksum_crc32.as_deref(), Some("AAAA"));
         assert_eq!(lost, 1, "part 2 goes again");
+        // A store that lists no checksum: the recorded one stays when the ETag is the same.
+        let mut record = fixed.clone();
+        record.parts[1].checksum_crc32 = Some("CCCC".into());
+        let (kept, _) = reconciled(record, &[(3, "\"s3-3\"".to_owned(), None, 8 * mib)]);
+        assert_eq!(kept.parts[0].checksum_crc32.as_deref(), Some("CCCC"));
     }
 
     #[test]

@@ -17,9 +17,9 @@
 //! SVT-AV1 (1.4, through FFmpeg 5.1's libsvtav1) ignores a frame's picture type unless
 //! `enable-force-key-frames=1` is set, and then only in its random-access CRF mode: AV1 rungs
 //! are capped CRF (`crf` with `mbr` and a 10 % overshoot, SVT-AV1's counterpart of QVBR with a
-//! max bitrate), key frames on the grid, `keyint` past the grid's longest GOP and scene-change detection off so
-//! it adds none of its own. SVT-AV1's hierarchical mini-GOPs replace B-frame and reference
-//! counts, which it does not take.
+//! max bitrate), key frames on the grid, `keyint` past the grid's longest GOP and scene-change
+//! detection off so it adds none of its own. SVT-AV1's hierarchical mini-GOPs replace B-frame
+//! and reference counts, which it does not take.
 
 use crate::plan::PlannedRung;
 use crate::preset::{AdaptiveQuantization, Codec, Profile, VideoSettings};

@@ -625,35 +625,11 @@ async fn throttling_answers_are_retried() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upload_killed_midway_resumes_with_the_parts_already_sent() {
-    use std::sync::atomic::Ordering;
-    let moto = Moto::start();
-    let s3 = make_bucket(&moto.url(), "uploads").await;
-    let proxy = FaultProxy::start(moto.port, Fault::StallAfter(2));
-    let dir = tempfile::tempdir().expect("tempdir");
+    let (moto, s3, proxy, dir) = killed_upload().await;
     let source = common::noisy();
     let size = std::fs::metadata(&source).expect("meta").len();
     let file = source.to_str().expect("utf-8");
     let url = proxy.url();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_vodkit"))
-        .args(upload_args(file, &url, &["--parts-in-flight", "2"]))
-        .env("VODKIT_CONFIG_DIR", dir.path())
-        .envs(ENV)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("vodkit starts");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    // Parts 3 and 4 are only started once parts 1 and 2 are in the record: both held means both
-    // recorded.
-    while proxy.passed.load(Ordering::SeqCst) < 2 || proxy.stalled.load(Ordering::SeqCst) < 2 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the upload did not get going"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    child.kill().expect("kill");
-    let _ = child.wait();
     let records = upload_records(&dir.path().join("uploads"));
     assert_eq!(records.len(), 1, "an upload record was kept");
     let record_path = records[0].clone();
@@ -730,6 +706,81 @@ async fn an_upload_killed_midway_resumes_with_the_parts_already_sent() {
         object_sha256(&s3, "uploads", &noisy_key(), dir.path()).await,
         sha256_hex(&source)
     );
+}
+
+/// An upload of the noisy clip through a proxy that holds every part after the first two,
+/// killed (SIGKILL) once parts 1 and 2 are on S3 and in the record.
+async fn killed_upload() -> (Moto, aws_sdk_s3::Client, FaultProxy, tempfile::TempDir) {
+    use std::sync::atomic::Ordering;
+    let moto = Moto::start();
+    let s3 = make_bucket(&moto.url(), "uploads").await;
+    let proxy = FaultProxy::start(moto.port, Fault::StallAfter(2));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = common::noisy();
+    let file = source.to_str().expect("utf-8");
+    let url = proxy.url();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_vodkit"))
+        .args(upload_args(file, &url, &["--parts-in-flight", "2"]))
+        .env("VODKIT_CONFIG_DIR", dir.path())
+        .envs(ENV)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("vodkit starts");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    // Parts 3 and 4 are only started once parts 1 and 2 are in the record: both held means both
+    // recorded.
+    while proxy.passed.load(Ordering::SeqCst) < 2 || proxy.stalled.load(Ordering::SeqCst) < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the upload did not get going"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.kill().expect("kill");
+    let _ = child.wait();
+    (moto, s3, proxy, dir)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_that_cannot_list_parts_resumes_from_the_record_and_a_wrong_record_starts_again() {
+    let (_moto, s3, proxy, dir) = killed_upload().await;
+    let source = common::noisy();
+    let file = source.to_str().expect("utf-8");
+    let url = proxy.url();
+    // The store answers ListParts 501, and the record claims a part S3 never got: the resume
+    // trusts the record, S3 refuses the completion (InvalidPart), and the upload starts again
+    // instead of failing on every run.
+    let records = upload_records(&dir.path().join("uploads"));
+    let mut claimed: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&records[0]).expect("record")).expect("json");
+    claimed["parts"]
+        .as_array_mut()
+        .expect("parts")
+        .push(serde_json::json!({ "number": 3, "e_tag": "\"bogus\"", "checksum_crc32": null }));
+    std::fs::write(&records[0], serde_json::to_vec(&claimed).expect("json")).expect("write");
+    proxy.refuse_list_parts();
+    proxy.heal();
+    let (code, stdout, stderr) =
+        common::vodkit_env(&upload_args(file, &url, &[]), dir.path(), &ENV);
+    assert_eq!(code, 0, "{stderr}\n{stdout}");
+    for said in [
+        "did not list the parts",
+        "no longer on S3 as recorded; starting again",
+    ] {
+        assert!(stdout.contains(said), "{said}: {stdout}");
+    }
+    let lines = json_lines(&stdout);
+    assert_eq!(
+        lines.last().expect("result")["resumed_parts"],
+        0,
+        "{stdout}"
+    );
+    assert_eq!(
+        object_sha256(&s3, "uploads", &noisy_key(), dir.path()).await,
+        sha256_hex(&source)
+    );
+    no_multipart_uploads_left(&s3, "uploads").await;
 }
 
 fn settings_for(moto: &Moto, mc: Option<&FakeMediaConvert>) -> CloudSettings {

@@ -174,6 +174,8 @@ pub struct FaultProxy {
     pub stalled: Arc<AtomicUsize>,
     /// Once set, every request passes.
     healed: Arc<std::sync::atomic::AtomicBool>,
+    /// Once set, ListParts is answered 501 NotImplemented (a store that cannot list parts).
+    no_list_parts: Arc<std::sync::atomic::AtomicBool>,
     fault: Arc<Mutex<Fault>>,
     seen: Arc<AtomicUsize>,
 }
@@ -191,6 +193,8 @@ impl FaultProxy {
         let counter = Arc::clone(&seen);
         let healed = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let h = Arc::clone(&healed);
+        let no_list_parts = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let refuse = Arc::clone(&no_list_parts);
         let (i, p, s) = (
             Arc::clone(&injected),
             Arc::clone(&passed),
@@ -199,12 +203,13 @@ impl FaultProxy {
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 let Ok(conn) = conn else { continue };
-                let (i, p, s, seen, h) = (
+                let (i, p, s, seen, h, refuse) = (
                     Arc::clone(&i),
                     Arc::clone(&p),
                     Arc::clone(&s),
                     Arc::clone(&counter),
                     Arc::clone(&h),
+                    Arc::clone(&refuse),
                 );
                 let fault = *faults.lock().expect("lock");
                 std::thread::spawn(move || {
@@ -242,8 +247,18 @@ impl FaultProxy {
                             _ => {}
                         }
                     }
+                    let lists_parts = req.method == "GET" && req.target.contains("uploadId=");
+                    if lists_parts && refuse.load(Ordering::SeqCst) {
+                        let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NotImplemented</Code><Message>ListParts is not implemented</Message></Error>";
+                        let _ = write!(
+                            conn,
+                            "HTTP/1.1 501 Not Implemented\r\nContent-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                            body.len()
+                        );
+                        return;
+                    }
                     let mut answer = forward(upstream_port, &req);
-                    if req.method == "GET" && req.target.contains("uploadId=") {
+                    if lists_parts {
                         answer = as_s3_lists_parts(&answer);
                     }
                     let _ = conn.write_all(&answer);
@@ -260,9 +275,15 @@ impl FaultProxy {
             passed,
             stalled,
             healed,
+            no_list_parts,
             fault,
             seen,
         }
+    }
+
+    /// From now on, answer ListParts as a store that cannot list parts.
+    pub fn refuse_list_parts(&self) {
+        self.no_list_parts.store(true, Ordering::SeqCst);
     }
 
     /// Injects another fault from now on, counting UploadPart requests afresh.

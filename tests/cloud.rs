@@ -625,7 +625,7 @@ async fn throttling_answers_are_retried() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upload_killed_midway_resumes_with_the_parts_already_sent() {
-    let (moto, s3, proxy, dir) = killed_upload().await;
+    let (_moto, s3, proxy, dir) = killed_upload().await;
     let source = common::noisy();
     let size = std::fs::metadata(&source).expect("meta").len();
     let file = source.to_str().expect("utf-8");

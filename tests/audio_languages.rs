@@ -59,25 +59,28 @@ fn encode(source: &Path, preset_toml: &str, out: &Path, config: &Path) {
     assert_eq!(code, 0, "{stderr}");
 }
 
-const PRESET: &str = "name = \"lang-test\"\n[video]\nspeed = \"veryfast\"\n[stills]\ncount = 0\n[[rung]]\nwidth = 320\nheight = 180\nmax_bitrate_bps = 400000\n[[rung]]\nwidth = 160\nheight = 90\nmax_bitrate_bps = 150000\n";
-
-#[test]
-fn every_language_is_in_every_rung_with_its_own_sound() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let source = dir.path().join("film.mkv");
-    ffmpeg(&[
+/// A 320x180, 25 fps clip of `secs` with an English track (440 Hz) and a French one (880 Hz,
+/// `french_secs` long, titled when given), as a film's Matroska has them.
+fn two_languages(path: &Path, secs: f64, french_secs: f64, french_title: Option<&str>) {
+    let (video, english, french) = (
+        format!("testsrc2=s=320x180:r=25:d={secs}"),
+        format!("sine=f=440:sample_rate=48000:d={secs}"),
+        format!("sine=f=880:sample_rate=48000:d={french_secs}"),
+    );
+    let title = french_title.map(|t| format!("title={t}"));
+    let mut args: Vec<&str> = vec![
         "-f",
         "lavfi",
         "-i",
-        "testsrc2=s=320x180:r=25:d=4",
+        &video,
         "-f",
         "lavfi",
         "-i",
-        "sine=f=440:sample_rate=48000:d=4",
+        &english,
         "-f",
         "lavfi",
         "-i",
-        "sine=f=880:sample_rate=48000:d=3.5",
+        &french,
         "-map",
         "0",
         "-map",
@@ -94,10 +97,21 @@ fn every_language_is_in_every_rung_with_its_own_sound() {
         "language=eng",
         "-metadata:s:a:1",
         "language=fre",
-        "-metadata:s:a:1",
-        "title=Commentaire",
-        source.to_str().expect("utf-8"),
-    ]);
+    ];
+    if let Some(t) = &title {
+        args.extend(["-metadata:s:a:1", t.as_str()]);
+    }
+    args.push(path.to_str().expect("utf-8"));
+    ffmpeg(&args);
+}
+
+const PRESET: &str = "name = \"lang-test\"\n[video]\nspeed = \"veryfast\"\n[stills]\ncount = 0\n[[rung]]\nwidth = 320\nheight = 180\nmax_bitrate_bps = 400000\n[[rung]]\nwidth = 160\nheight = 90\nmax_bitrate_bps = 150000\n";
+
+#[test]
+fn every_language_is_in_every_rung_with_its_own_sound() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = dir.path().join("film.mkv");
+    two_languages(&source, 4.0, 3.5, Some("Commentaire"));
     // The commentary starts half a second after the pictures (-itsoffset on its input only).
     let late = dir.path().join("late.mkv");
     ffmpeg(&[
@@ -251,37 +265,7 @@ fn every_language_is_in_every_rung_with_its_own_sound() {
 fn players_offer_both_languages_and_switch_to_the_other() {
     let dir = tempfile::tempdir().expect("tempdir");
     let source = dir.path().join("duo.mkv");
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=s=320x180:r=25:d=10",
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=f=440:sample_rate=48000:d=10",
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=f=880:sample_rate=48000:d=10",
-        "-map",
-        "0",
-        "-map",
-        "1",
-        "-map",
-        "2",
-        "-c:v",
-        "libx264",
-        "-preset",
-        "veryfast",
-        "-c:a",
-        "aac",
-        "-metadata:s:a:0",
-        "language=eng",
-        "-metadata:s:a:1",
-        "language=fre",
-        source.to_str().expect("utf-8"),
-    ]);
+    two_languages(&source, 10.0, 10.0, None);
     let out = dir.path().join("out");
     encode(
         &source,
@@ -321,15 +305,7 @@ fn players_offer_both_languages_and_switch_to_the_other() {
 fn the_cloud_job_carries_every_language_with_its_name() {
     let dir = tempfile::tempdir().expect("tempdir");
     let source = dir.path().join("film.mkv");
-    #[rustfmt::skip]
-    ffmpeg(&[
-        "-f", "lavfi", "-i", "testsrc2=s=320x180:r=25:d=2",
-        "-f", "lavfi", "-i", "sine=f=440:sample_rate=48000:d=2",
-        "-f", "lavfi", "-i", "sine=f=880:sample_rate=48000:d=2",
-        "-map", "0", "-map", "1", "-map", "2", "-c:v", "libx264", "-preset", "veryfast",
-        "-c:a", "aac", "-metadata:s:a:0", "language=eng", "-metadata:s:a:1", "language=fre",
-        "-metadata:s:a:1", "title=Commentaire", source.to_str().expect("utf-8"),
-    ]);
+    two_languages(&source, 2.0, 2.0, Some("Commentaire"));
     let preset = dir.path().join("lang.toml");
     std::fs::write(&preset, PRESET).expect("preset");
     let (job, text) = common::cloud_job_json(&source, &preset, dir.path());

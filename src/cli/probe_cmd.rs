@@ -89,6 +89,16 @@ pub fn describe(info: &MediaInfo) -> String {
             }
             if let Some(hdr) = &v.hdr {
                 let _ = write!(line, ", HDR {hdr}");
+                // What an HDR rung passes on (hdr = "keep").
+                if let Some(m) = v.hdr_metadata.mastering_display {
+                    let _ = write!(line, " (mastered at {:.0} nits", m.max_nits());
+                    match v.hdr_metadata.content_light {
+                        Some(c) => {
+                            let _ = write!(line, ", MaxCLL {} MaxFALL {})", c.max_cll, c.max_fall);
+                        }
+                        None => line.push(')'),
+                    }
+                }
             }
             if v.interlaced {
                 let _ = write!(line, ", interlaced {}", v.field_order);

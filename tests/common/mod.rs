@@ -162,10 +162,16 @@ pub const HDR10_MASTER_DISPLAY: &str =
 
 /// A phone's HDR clip, 10-bit H.265 with a flat light-grey patch (top left, 160x90) on a
 /// moving picture, 640x360 at 25 fps, 4 s: `pq` is HDR10 (SMPTE ST 2084, mastering display
-/// and MaxCLL 1000 / MaxFALL 400 in SEI), else HLG (ARIB STD-B67, no static metadata).
+/// and MaxCLL 1000 / MaxFALL 400 in SEI) in MP4, else HLG (ARIB STD-B67, no static metadata)
+/// as a camera's MPEG-TS whose clock starts at 1.4 s.
 #[rustfmt::skip]
 pub fn hdr_clip(pq: bool) -> PathBuf {
-    let (name, transfer) = if pq { ("pq-hdr10.mp4", "smpte2084") } else { ("hlg.mp4", "arib-std-b67") };
+    let (name, transfer) = if pq { ("pq-hdr10.mp4", "smpte2084") } else { ("hlg.ts", "arib-std-b67") };
+    let container: &[&str] = if pq {
+        &["-tag:v", "hvc1", "-f", "mp4"]
+    } else {
+        &["-output_ts_offset", "1.4", "-f", "mpegts"]
+    };
     let mut params = format!("log-level=error:colorprim=bt2020:transfer={transfer}:colormatrix=bt2020nc");
     if pq {
         params.push_str(&format!(":hdr10=1:master-display={HDR10_MASTER_DISPLAY}:max-cll=1000,400"));
@@ -178,8 +184,12 @@ pub fn hdr_clip(pq: bool) -> PathBuf {
                 "-vf", "drawbox=x=0:y=0:w=160:h=90:color=0xB4B4B4:t=fill,format=yuv420p10le",
                 "-c:v", "libx265", "-preset", "ultrafast", "-x265-params", &params,
                 "-color_primaries", "bt2020", "-color_trc", transfer, "-colorspace", "bt2020nc",
-                "-tag:v", "hvc1", "-c:a", "aac",
-            ],
+                "-c:a", "aac",
+            ]
+            .iter()
+            .chain(container)
+            .copied()
+            .collect::<Vec<&str>>(),
             out,
         );
     })

@@ -3,8 +3,9 @@
 //! constant rate, 8-bit 4:2:0), decode and encode the audio once (48 kHz stereo AAC-LC), and
 //! hand both to every rung. When rungs keep an HDR source's dynamic range, the same decoded
 //! pictures also go through a second graph without tone mapping (10-bit 4:2:0, the source's
-//! transfer and colour untouched), and each picture reaches the rungs as an SDR and HDR pair. Both streams are shifted to the plan's time zero on the way in
-//! (see [`crate::timing`]): the video's constant-rate sequence and the audio start at zero.
+//! transfer and colour untouched), and each picture reaches the rungs as an SDR and HDR pair.
+//! Both streams are shifted to the plan's time zero on the way in (see [`crate::timing`]): the
+//! video's constant-rate sequence and the audio start at zero.
 
 use std::collections::VecDeque;
 use std::path::Path;
@@ -364,7 +365,8 @@ fn open_video(
             display
         });
     let mut spec = video_filter_spec(&plan.transform, rate, square);
-    let mut hdr_spec = plan
+    // No HDR graph burns subtitles: the plan keeps no HDR when a track is burned in.
+    let hdr_spec = plan
         .rungs
         .iter()
         .any(|r| r.is_made() && r.hdr.is_some())
@@ -386,13 +388,6 @@ fn open_video(
             &format!(",subtitles=filename={name},format=yuv420p"),
             1,
         );
-        hdr_spec = hdr_spec.map(|h| {
-            h.replacen(
-                ",format=yuv420p10le",
-                &format!(",subtitles=filename={name},format=yuv420p10le"),
-                1,
-            )
-        });
     }
     let graph = build_graph("buffer", &args, "buffersink", &spec, |_| {})?;
     let hdr_graph = hdr_spec

@@ -1106,4 +1106,4 @@ fn ordinal(n: u32) -> String {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

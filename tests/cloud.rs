@@ -946,6 +946,7 @@ impl SubmitFixture {
             },
             poll: std::time::Duration::from_millis(20),
             wait: true,
+            max_cost_usd: None,
         };
         Self {
             _moto: moto,
@@ -1777,4 +1778,121 @@ fn templates_are_pushed_updated_listed_and_valid() {
             .count()
     };
     assert_eq!((count("POST"), count("PUT")), (3, 1));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn jobs_are_priced_from_the_snapshot_and_max_cost_refuses_before_uploading() {
+    let moto = Moto::start();
+    let s3 = make_bucket(&moto.url(), "priced").await;
+    let mc = FakeMediaConvert::start(vec![step("SUBMITTED", 0, None)]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let offer = fixtures.join("mediaconvert-offer-excerpt.json");
+    let s3_offer = fixtures.join("s3-offer-excerpt.json");
+    let run = |args: &[&str]| common::vodkit_env(args, dir.path(), &ENV);
+
+    // No snapshot yet: the estimate says how to get one, and a limit cannot be honoured.
+    let (code, _, stderr) = run(&["cloud", "prices"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("vodkit cloud prices --refresh"), "{stderr}");
+
+    // The snapshot is made from the offer file (here the test excerpt, with round prices).
+    let (code, stdout, stderr) = run(&[
+        "cloud",
+        "prices",
+        "--refresh",
+        "--offer-file",
+        offer.to_str().expect("utf-8"),
+        "--s3-offer-file",
+        s3_offer.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("price snapshot of 2026-11-01"), "{stdout}");
+    let (code, stdout, _) = run(&["cloud", "prices"]);
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("us-east-1: 47 classes, S3 Standard $0.023/GB-month"),
+        "{stdout}"
+    );
+
+    // job-json --cost: per output and in total, dated.
+    let source = common::basic();
+    let src = source.to_str().expect("utf-8");
+    let (code, stdout, stderr) =
+        run(&["cloud", "job-json", src, "--preset", "web-ladder", "--cost"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("MediaConvert estimate, us-east-1, Basic tier"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("on-demand prices as published 2026-11-01"),
+        "{stdout}"
+    );
+    let (code, stdout, stderr) = run(&[
+        "cloud",
+        "job-json",
+        src,
+        "--preset",
+        "web-ladder",
+        "--cost",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let estimate: Value = serde_json::from_str(&stdout).expect("JSON");
+    let total = estimate["total_usd"].as_f64().expect("total");
+    let sum: f64 = estimate["outputs"]
+        .as_array()
+        .expect("outputs")
+        .iter()
+        .map(|o| o["usd"].as_f64().expect("priced"))
+        .sum();
+    assert!((total - sum).abs() < 1e-12);
+    // The same figure from `vodkit plan --cloud`.
+    let (code, stdout, stderr) = run(&["plan", src, "--preset", "web-ladder", "--cloud", "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let plan: Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(plan["cloud_cost"]["total_usd"].as_f64(), Some(total));
+    assert!(plan["rungs"].is_array(), "the plan itself is still there");
+
+    // --max-cost below the estimate: refused with the figure, before anything is uploaded.
+    let (moto_url, mc_url) = (moto.url(), mc.url());
+    let submit = |limit: &str| {
+        run(&[
+            "cloud",
+            "submit",
+            src,
+            "--preset",
+            "web-ladder",
+            "--no-wait",
+            "--max-cost",
+            limit,
+            "--bucket",
+            "priced",
+            "--prefix",
+            "vod",
+            "--role",
+            ROLE,
+            "--endpoint-url",
+            moto_url.as_str(),
+            "--mediaconvert-endpoint-url",
+            mc_url.as_str(),
+        ])
+    };
+    let (code, _, stderr) = submit("0.001");
+    assert_ne!(code, 0);
+    assert!(stderr.contains("above --max-cost $0.00"), "{stderr}");
+    assert!(stderr.contains(&format!("${total:.2}")), "{stderr}");
+    assert!(stderr.contains("basic.mp4"), "{stderr}");
+    let listed = s3
+        .list_objects_v2()
+        .bucket("priced")
+        .send()
+        .await
+        .expect("list");
+    assert_eq!(listed.key_count(), Some(0), "nothing uploaded");
+    // Under the limit: submitted as usual.
+    let (code, stdout, stderr) = submit("100");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("1764403200000-test01"), "{stdout}");
 }

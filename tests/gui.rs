@@ -98,12 +98,26 @@ fn private_config() {
         // SAFETY: set once, before any app in this test binary reads them. The AWS variables
         // give the cloud backend static test credentials (no profile files, no instance role).
         unsafe {
-            std::env::set_var("VODKIT_CONFIG_DIR", dir);
+            std::env::set_var("VODKIT_CONFIG_DIR", &dir);
             for (k, v) in common::aws::ENV {
                 std::env::set_var(k, v);
             }
         }
+        // The Cloud plan is priced from the test excerpt of AWS's offer file (round numbers).
+        let snapshot = price_snapshot();
+        let file = vodkit::cloud::prices::snapshot_file().expect("data folder");
+        assert!(file.starts_with(&dir), "{}", file.display());
+        vodkit::cloud::prices::write_snapshot(&snapshot, &file).expect("price snapshot");
     });
+}
+
+fn price_snapshot() -> vodkit::cloud::prices::PriceSnapshot {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    vodkit::cloud::prices::snapshot_from_offer(
+        &fixtures.join("mediaconvert-offer-excerpt.json"),
+        &[fixtures.join("s3-offer-excerpt.json")],
+    )
+    .expect("offer excerpt")
 }
 
 fn app(out: &Path) -> Harness<'static, VodkitApp> {
@@ -1313,4 +1327,51 @@ fn the_inspector_lists_subtitle_tracks() {
     });
     harness.run_steps(2);
     harness.get_by_label("Subtitles: French (file beside it)");
+}
+
+#[test]
+fn the_cloud_plan_shows_what_the_job_will_cost() {
+    // Cloud chosen: the inspector prices the job the plan makes, output by output, with the
+    // date of the prices; Local: no price.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = common::basic();
+    let settings = Settings {
+        output_dir: dir.path().to_owned(),
+        preset: "web-ladder".to_owned(),
+        backend: vodkit::gui::Backend::Cloud,
+        cloud: vodkit::cloud::CloudSettings {
+            region: "eu-west-1".into(),
+            ..Default::default()
+        },
+        ..Settings::default()
+    };
+    let mut harness = app_with(settings);
+    drop_files(&mut harness, std::slice::from_ref(&source));
+    step_until(&mut harness, "probed", |a| {
+        a.files
+            .first()
+            .is_some_and(|f| matches!(f.status, FileStatus::Ready(_)))
+    });
+    harness.run_steps(2);
+    let preset = vodkit::preset::store::builtins()
+        .into_iter()
+        .find(|p| p.name == "web-ladder")
+        .expect("web-ladder");
+    let plan =
+        vodkit::plan::plan(&vodkit::probe::probe(&source).expect("probe"), &preset).expect("plan");
+    let e =
+        vodkit::cloud::cost::estimate_plan(&plan, &preset, "eu-west-1", Some(&price_snapshot()));
+    let total = e.total_usd.expect("priced");
+    assert!(total > 0.0);
+    harness.get_by_label_contains(&format!("Cloud cost: ${total:.4} in eu-west-1"));
+    harness.get_by_label("On-demand prices as published 2026-11-01, before volume discounts.");
+    // A row per output: the MP4 rungs and the CMAF renditions beside them, each billed as
+    // its class.
+    let class = &e.outputs[0].class_text;
+    let rows = e.outputs.iter().filter(|o| &o.class_text == class).count();
+    assert!(rows >= 2, "{:?}", e.outputs);
+    assert_eq!(harness.query_all_by_label(class).count(), rows, "{class}");
+    harness.state_mut().settings.backend = vodkit::gui::Backend::Local;
+    harness.run_steps(2);
+    assert!(harness.query_by_label_contains("Cloud cost").is_none());
 }

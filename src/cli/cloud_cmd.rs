@@ -116,6 +116,10 @@ pub enum Action {
         /// Sources uploaded and followed at once.
         #[arg(long, default_value_t = 4)]
         jobs: usize,
+        /// Refuse a source whose estimated MediaConvert cost is above this many US dollars
+        /// (priced from the price snapshot; see `vodkit cloud prices`).
+        #[arg(long, value_name = "USD")]
+        max_cost: Option<f64>,
         #[command(flatten)]
         fit: super::FitArgs,
     },
@@ -164,8 +168,28 @@ pub enum Action {
         /// Preset name or path to a .toml file.
         #[arg(long, short)]
         preset: String,
+        /// Print the job's estimated cost (per output and in total) instead of the request.
+        #[arg(long)]
+        cost: bool,
         #[command(flatten)]
         fit: super::FitArgs,
+    },
+    /// Show the MediaConvert price snapshot estimates use, or make a new one from AWS's
+    /// public Price List offer file.
+    #[command(
+        after_help = "The snapshot keeps, for the main regions, the on-demand price of an output minute per\nbilling class (tier, codec, resolution band, passes, frame-rate band) and S3 Standard storage,\ndated with the offer file's publication date. It is written to the data folder.\n\nExamples:\n  vodkit cloud prices\n  vodkit cloud prices --refresh\n  vodkit cloud prices --refresh --offer-file index.json --s3-offer-file s3-us-east-1.json"
+    )]
+    Prices {
+        /// Download the current offer files (MediaConvert, and S3 for each main region) and
+        /// write a new snapshot.
+        #[arg(long)]
+        refresh: bool,
+        /// Make the snapshot from this MediaConvert offer file instead of downloading it.
+        #[arg(long, requires = "refresh")]
+        offer_file: Option<PathBuf>,
+        /// S3 regional offer files to read storage prices from (with --offer-file).
+        #[arg(long, requires = "offer_file")]
+        s3_offer_file: Vec<PathBuf>,
     },
 }
 
@@ -270,8 +294,22 @@ fn connect(rt: &tokio::runtime::Runtime, settings: &CloudSettings) -> Result<Cli
 pub fn run(action: Action, aws: &AwsArgs) -> usize {
     let out = Output { json: aws.json };
     let settings = aws.settings();
-    if let Action::JobJson { file, preset, fit } = &action {
-        return job_json(file, preset, &fit.choice(), &settings, &out);
+    if let Action::JobJson {
+        file,
+        preset,
+        fit,
+        cost,
+    } = &action
+    {
+        return job_json(file, preset, &fit.choice(), *cost, &settings, &out);
+    }
+    if let Action::Prices {
+        refresh,
+        offer_file,
+        s3_offer_file,
+    } = &action
+    {
+        return prices(*refresh, offer_file.as_deref(), s3_offer_file, &out);
     }
     if let Action::Template(TemplateAction::Json { preset }) = &action {
         return match template_request_for(preset, &settings) {
@@ -303,7 +341,7 @@ pub fn run(action: Action, aws: &AwsArgs) -> usize {
         }
     };
     match action {
-        Action::JobJson { .. } => 0,
+        Action::JobJson { .. } | Action::Prices { .. } => 0,
         Action::Template(t) => template(t, &rt, &clients, &settings, &out),
         Action::Check => {
             let lines = rt.block_on(crate::cloud::check::check(&clients));
@@ -397,6 +435,7 @@ pub fn run(action: Action, aws: &AwsArgs) -> usize {
             poll_secs,
             download,
             jobs,
+            max_cost,
             fit,
         } => {
             let preset = match Store::open().find(&preset) {
@@ -410,6 +449,7 @@ pub fn run(action: Action, aws: &AwsArgs) -> usize {
                 upload: UploadOptions::default(),
                 poll: Duration::from_secs_f64(poll_secs.clamp(0.01, 600.0)),
                 wait: !no_wait,
+                max_cost_usd: max_cost,
             };
             let cancel = cancel_on_ctrl_c();
             let view = Arc::new(View::new(aws.json));
@@ -716,6 +756,7 @@ fn job_json(
     file: &Path,
     preset: &str,
     fit: &crate::local::per_title::FitChoice,
+    cost: bool,
     settings: &CloudSettings,
     out: &Output,
 ) -> usize {
@@ -723,8 +764,31 @@ fn job_json(
         .find(preset)
         .map_err(|e| e.to_string())
         .and_then(|entry| {
-            let target = JobTarget::from_settings(settings).map_err(|e| e.to_string())?;
             let info = probe(file).map_err(|e| e.to_string())?;
+            if cost {
+                let quiet: crate::job::EventSink = Arc::new(|_| {});
+                let p = crate::local::per_title::plan_for(
+                    &info,
+                    &entry.preset,
+                    fit,
+                    &quiet,
+                    &cancel_on_ctrl_c(),
+                )?;
+                let region = crate::cloud::cost::pricing_region(settings);
+                let snapshot = crate::cloud::prices::load();
+                let e = crate::cloud::cost::estimate_plan(
+                    &p,
+                    &entry.preset,
+                    &region,
+                    snapshot.as_ref(),
+                );
+                return Ok(if out.json {
+                    serde_json::to_value(&e).unwrap_or_default()
+                } else {
+                    serde_json::Value::String(format!("{}: {}", file.display(), e.describe()))
+                });
+            }
+            let target = JobTarget::from_settings(settings).map_err(|e| e.to_string())?;
             let quiet: crate::job::EventSink = Arc::new(|_| {});
             let p = crate::local::per_title::plan_for(
                 &info,
@@ -739,6 +803,14 @@ fn job_json(
             Ok(create_job_request(&p, &entry.preset, &target, &place))
         });
     match result {
+        Ok(serde_json::Value::String(text)) => {
+            out.text(&text);
+            0
+        }
+        Ok(value) if cost => {
+            out.json_line(&value);
+            0
+        }
         Ok(request) => {
             out.text(&format!(
                 "{}\n",
@@ -751,4 +823,96 @@ fn job_json(
             1
         }
     }
+}
+
+/// `vodkit cloud prices`: shows the snapshot, or makes a new one.
+fn prices(refresh: bool, offer: Option<&Path>, s3_offers: &[PathBuf], out: &Output) -> usize {
+    use crate::cloud::prices::{
+        MAIN_REGIONS, OFFER_URL, fetch, load, s3_offer_url, snapshot_file, snapshot_from_offer,
+        write_snapshot,
+    };
+    if !refresh {
+        return match load() {
+            Some(s) => {
+                if out.json {
+                    out.json_line(&s);
+                } else {
+                    let mut text = format!(
+                        "MediaConvert on-demand prices published {} ({}), USD per output minute:\n",
+                        s.published, s.source
+                    );
+                    for (region, p) in &s.regions {
+                        let storage = p
+                            .s3_standard_gb_month_usd
+                            .map_or(String::new(), |g| format!(", S3 Standard ${g}/GB-month"));
+                        text.push_str(&format!(
+                            "  {region}: {} classes{storage}\n",
+                            p.minute_usd.len()
+                        ));
+                    }
+                    out.text(&text);
+                }
+                0
+            }
+            None => {
+                eprintln!(
+                    "vodkit: no MediaConvert price snapshot yet; run `vodkit cloud prices --refresh` while online (it reads {OFFER_URL})"
+                );
+                1
+            }
+        };
+    }
+    let Some(target) = snapshot_file() else {
+        eprintln!("vodkit: no data folder to keep the price snapshot in (set VODKIT_DATA_DIR)");
+        return 1;
+    };
+    let scratch = tempfile_dir();
+    let made = (|| {
+        let (offer, s3): (PathBuf, Vec<PathBuf>) = match offer {
+            Some(o) => (o.to_owned(), s3_offers.to_vec()),
+            None => {
+                let o = scratch.join("mediaconvert.json");
+                fetch(OFFER_URL, &o)?;
+                let mut s3 = Vec::new();
+                for region in MAIN_REGIONS {
+                    let f = scratch.join(format!("s3-{region}.json"));
+                    fetch(&s3_offer_url(region), &f)?;
+                    s3.push(f);
+                }
+                (o, s3)
+            }
+        };
+        let mut snapshot = snapshot_from_offer(&offer, &s3)?;
+        if offer.starts_with(&scratch) {
+            OFFER_URL.clone_into(&mut snapshot.source);
+        }
+        Ok::<_, crate::cloud::prices::PriceError>(snapshot)
+    })();
+    let _ = std::fs::remove_dir_all(&scratch);
+    match made.map_err(|e| e.to_string()).and_then(|s| {
+        write_snapshot(&s, &target)
+            .map(|()| s)
+            .map_err(|e| format!("{}: {e}", target.display()))
+    }) {
+        Ok(s) => {
+            let classes: usize = s.regions.values().map(|r| r.minute_usd.len()).sum();
+            out.text(&format!(
+                "price snapshot of {} written to {}: {} regions, {classes} prices\n",
+                s.published,
+                target.display(),
+                s.regions.len()
+            ));
+            0
+        }
+        Err(e) => {
+            eprintln!("vodkit: {e}");
+            1
+        }
+    }
+}
+
+fn tempfile_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("vodkit-prices-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    dir
 }

@@ -61,6 +61,10 @@ enum Command {
         /// Predict the local encode's time on this machine (encodes a timed 4 s sample).
         #[arg(long)]
         estimate: bool,
+        /// Also price the MediaConvert job in REGION (default: the Cloud settings' region):
+        /// per output and in total, from the price snapshot (`vodkit cloud prices`).
+        #[arg(long, value_name = "REGION", num_args = 0..=1, default_missing_value = "")]
+        cloud: Option<String>,
         /// One JSON object per file, one per line.
         #[arg(long)]
         json: bool,
@@ -395,12 +399,16 @@ pub fn run() -> ExitCode {
             preset,
             fit,
             estimate,
+            cloud,
             json,
         }) => plan_cmd::run(
             &files,
             &preset,
             &fit.choice(),
-            estimate,
+            plan_cmd::Extras {
+                estimate,
+                cloud_region: cloud,
+            },
             &mut Output { json },
         ),
         Some(Command::Encode {

@@ -11,14 +11,54 @@ use crate::units::{clock, human_bitrate, human_bytes};
 
 pub use crate::local::per_title::FitChoice as Fit;
 
+/// What `vodkit plan` adds to each plan.
+pub struct Extras {
+    /// Predict the local encode's time from a timed sample.
+    pub estimate: bool,
+    /// Price the cloud job in this region (empty: the Cloud settings' region).
+    pub cloud_region: Option<String>,
+}
+
+impl Extras {
+    fn cost(
+        &self,
+        plan: &Plan,
+        preset: &crate::preset::Preset,
+    ) -> Option<crate::cloud::cost::CostEstimate> {
+        let region = self.cloud_region.as_deref()?;
+        let region = Some(region.trim().to_owned())
+            .filter(|r| !r.is_empty())
+            .unwrap_or_else(|| {
+                crate::cloud::cost::pricing_region(&crate::cloud::CloudSettings::saved())
+            });
+        let snapshot = crate::cloud::prices::load();
+        Some(crate::cloud::cost::estimate_plan(
+            plan,
+            preset,
+            &region,
+            snapshot.as_ref(),
+        ))
+    }
+}
+
+/// A plan as JSON, with its cloud estimate when asked for.
+#[derive(serde::Serialize)]
+struct PlanOut<'a> {
+    #[serde(flatten)]
+    plan: &'a Plan,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cloud_cost: Option<crate::cloud::cost::CostEstimate>,
+}
+
 /// Plans every file with one preset. Returns the number of files that could not be planned.
 pub fn run(
     files: &[PathBuf],
     preset_name: &str,
     fit: &Fit,
-    estimate: bool,
+    extras: Extras,
     out: &mut Output,
 ) -> usize {
+    let estimate = extras.estimate;
     let preset = match Store::open().find(preset_name) {
         Ok(entry) => entry.preset,
         Err(e) => {
@@ -27,7 +67,7 @@ pub fn run(
         }
     };
     if fit.per_title || preset.fit.mode == crate::preset::FitMode::PerTitle {
-        return run_per_title(files, &preset, fit, estimate, out);
+        return run_per_title(files, &preset, fit, &extras, out);
     }
     let cancel = super::cancel_on_ctrl_c();
     let mut failed = 0;
@@ -40,8 +80,14 @@ pub fn run(
             Ok(p)
         });
         match result {
-            Ok(p) if out.json => out.json_line(&p),
-            Ok(p) => out.text(&describe(&p)),
+            Ok(p) if out.json => out.json_line(&PlanOut {
+                cloud_cost: extras.cost(&p, &preset),
+                plan: &p,
+            }),
+            Ok(p) => {
+                let cost = extras.cost(&p, &preset).map(|c| c.describe());
+                out.text(&format!("{}{}", describe(&p), cost.unwrap_or_default()));
+            }
             Err(message) => {
                 failed += 1;
                 out.error(file, &message);
@@ -58,6 +104,8 @@ struct PerTitleOut<'a> {
     #[serde(flatten)]
     analysis: &'a crate::local::per_title::Analysis,
     plan: &'a Plan,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cloud_cost: Option<crate::cloud::cost::CostEstimate>,
 }
 
 /// `--per-title`: analyses each file and prints the fitted ladder beside the fixed one.
@@ -78,9 +126,10 @@ fn run_per_title(
     files: &[PathBuf],
     preset: &crate::preset::Preset,
     fit: &Fit,
-    estimate: bool,
+    extras: &Extras,
     out: &Output,
 ) -> usize {
+    let estimate = extras.estimate;
     let rules = match crate::local::per_title::rules_of(preset, fit.target_vmaf, fit.min_vmaf_step)
     {
         Ok(r) => r,
@@ -112,11 +161,16 @@ fn run_per_title(
             Ok((p, a)) if out.json => out.json_line(&PerTitleOut {
                 analysis: &a,
                 plan: &p,
+                cloud_cost: extras.cost(&p, preset),
             }),
             Ok((p, a)) => out.text(&format!(
-                "{}{}",
+                "{}{}{}",
                 describe_fit(file, &a, &rules),
-                describe(&p)
+                describe(&p),
+                extras
+                    .cost(&p, preset)
+                    .map(|c| c.describe())
+                    .unwrap_or_default()
             )),
             Err(e) => {
                 failed += 1;

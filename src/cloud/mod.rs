@@ -9,15 +9,18 @@
 //! - [`outputs`]: a job's outputs, `index.smil`, downloads.
 //! - [`submit`]: the whole job, with the events a local encode reports.
 //! - [`check`]: is everything reachable, in words.
+//! - [`prices`] and [`cost`]: what a job will cost, from a dated snapshot of AWS's price list.
 
 pub mod check;
 pub mod clients;
+pub mod cost;
 pub mod downloaded;
 mod errors;
 pub mod job_spec;
 pub mod mediaconvert;
 pub mod outputs;
 mod part_body;
+pub mod prices;
 pub mod settings;
 pub mod submit;
 pub mod templates;

@@ -24,6 +24,8 @@ pub struct SubmitOptions {
     pub poll: Duration,
     /// Follow the job to its end (false: return once it is created).
     pub wait: bool,
+    /// Refuse to submit when the estimated MediaConvert cost is above this many USD.
+    pub max_cost_usd: Option<f64>,
 }
 
 impl Default for SubmitOptions {
@@ -32,6 +34,7 @@ impl Default for SubmitOptions {
             upload: UploadOptions::default(),
             poll: Duration::from_secs(5),
             wait: true,
+            max_cost_usd: None,
         }
     }
 }
@@ -109,6 +112,14 @@ pub async fn submit(
         )));
     }
     let target = JobTarget::from_settings(&clients.settings)?;
+    if let Some(limit) = options.max_cost_usd {
+        // Priced before anything is uploaded.
+        let snapshot = crate::cloud::prices::load();
+        let estimate =
+            crate::cloud::cost::estimate_plan(plan, preset, &clients.region, snapshot.as_ref());
+        crate::cloud::cost::check_limit(&estimate, &plan.source.display().to_string(), limit)
+            .map_err(CloudError::new)?;
+    }
     sink(JobEvent::Started {
         source: plan.source.clone(),
         rungs: plan.made_rungs().map(|r| r.name.clone()).collect(),

@@ -106,6 +106,8 @@ pub struct VodkitApp {
     busy_since: Option<std::time::Instant>,
     /// When the queue was last read from the library (other processes change it too).
     pub(super) queue_read: std::time::Instant,
+    /// MediaConvert prices the Cloud plan is estimated with (read once, a few KB).
+    pub(super) prices: Option<crate::cloud::prices::PriceSnapshot>,
 }
 
 impl VodkitApp {
@@ -158,6 +160,7 @@ impl VodkitApp {
             title: String::new(),
             busy_since: None,
             queue_read: std::time::Instant::now(),
+            prices: crate::cloud::prices::load(),
         };
         app.load_queue();
         app.worker.restart_watching();

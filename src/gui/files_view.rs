@@ -628,6 +628,21 @@ impl VodkitApp {
             }
         });
         let packaged = preset.packaging.hls || preset.packaging.dash;
+        if self.settings.backend == Backend::Cloud {
+            let shown = match (analysed, &fixed) {
+                (Some(Ok(plan)), _) | (_, Ok(plan)) => Some(plan.clone()),
+                _ => None,
+            };
+            if let Some(mut plan) = shown {
+                if let Some((a, b)) = range {
+                    let _ = crate::plan::trim(&mut plan, Some(a), Some(b));
+                }
+                let region = crate::cloud::cost::pricing_region(&self.settings.cloud);
+                let estimate =
+                    crate::cloud::cost::estimate_plan(&plan, preset, &region, self.prices.as_ref());
+                super::inspector::cost_view(ui, &estimate);
+            }
+        }
         match (analysed, fixed) {
             (Some(Ok(plan)), _) => {
                 plan_view(ui, plan, range, packaged);

@@ -471,3 +471,75 @@ mod tests {
         );
     }
 }
+
+/// The Cloud plan's price: every output's billed minutes and cost, the total and the date of
+/// the prices.
+pub fn cost_view(ui: &mut egui::Ui, e: &crate::cloud::cost::CostEstimate) {
+    let total = match (e.total_usd, &e.prices_published) {
+        (Some(t), Some(_)) if t < 1.0 => format!("${t:.4}"),
+        (Some(t), Some(_)) => format!("${t:.2}"),
+        _ => "unknown".to_owned(),
+    };
+    egui::CollapsingHeader::new(
+        RichText::new(format!("Cloud cost: {total} in {}", e.region)).strong(),
+    )
+    .id_salt("cloud-cost")
+    .default_open(true)
+    .show(ui, |ui| {
+        let tier = match &e.professional_because {
+            Some(why) => format!("{:?} tier ({why})", e.tier),
+            None => format!("{:?} tier", e.tier),
+        };
+        ui.label(format!("{tier}, {} s billed per output", e.billed_secs));
+        egui::Grid::new("cloud-cost-grid")
+            .striped(true)
+            .show(ui, |ui| {
+                for h in ["Group", "Output", "Billed as", "Minutes", "USD"] {
+                    ui.label(RichText::new(h).strong());
+                }
+                ui.end_row();
+                for o in &e.outputs {
+                    ui.label(&o.group);
+                    ui.label(if o.count > 1 {
+                        format!("{} x{}", o.output, o.count)
+                    } else {
+                        o.output.clone()
+                    });
+                    ui.label(&o.class_text);
+                    ui.label(format!("{:.2}", o.minutes));
+                    ui.label(o.usd.map_or("no price".into(), |u| format!("{u:.4}")));
+                    ui.end_row();
+                }
+            });
+        match &e.prices_published {
+            Some(date) if e.total_usd.is_some() => {
+                ui.label(format!(
+                    "On-demand prices as published {date}, before volume discounts."
+                ));
+            }
+            Some(date) => {
+                ui.label(
+                    RichText::new(format!(
+                        "The {date} price snapshot has no price for {} in {}.",
+                        e.unpriced.join(", "),
+                        e.region
+                    ))
+                    .color(Color32::from_rgb(200, 140, 40)),
+                );
+            }
+            None => {
+                ui.label(
+                    RichText::new(
+                        "No MediaConvert price snapshot: run `vodkit cloud prices --refresh` while online.",
+                    )
+                    .color(Color32::from_rgb(200, 140, 40)),
+                );
+            }
+        }
+        let stored = human_bytes(e.stored_bytes);
+        ui.label(match e.storage_usd_per_month {
+            Some(usd) => format!("S3 storage: {stored}, ${usd:.3} a month (Standard)"),
+            None => format!("S3 storage: {stored}"),
+        });
+    });
+}

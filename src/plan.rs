@@ -324,6 +324,10 @@ pub struct Plan {
     /// Subtitle tracks published (WebVTT beside the rungs, in HLS and DASH).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub subtitles: Vec<crate::subtitles::PlannedSubtitle>,
+    /// In the cloud, MediaConvert's automated ABR picks the renditions among the made rungs'
+    /// sizes (`fit.mode = "mediaconvert-auto"`): the job makes no MP4 rungs.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub automated_abr: bool,
 }
 
 /// A part of the source: from `start_secs` to `end_secs` on the source's own timeline (0 is
@@ -423,6 +427,7 @@ pub fn plan(info: &MediaInfo, preset: &Preset) -> Result<Plan, PlanError> {
             per_title: None,
             trim: None,
             subtitles: Vec::new(),
+            automated_abr: false,
             extra_audio,
         });
     }
@@ -644,6 +649,12 @@ pub fn plan(info: &MediaInfo, preset: &Preset) -> Result<Plan, PlanError> {
         .filter(|r| r.is_made())
         .map(|r| r.estimated_bytes)
         .sum();
+    if preset.fit.mode == crate::preset::FitMode::MediaconvertAuto {
+        warnings.push(format!(
+            "in the cloud MediaConvert's automated ABR picks up to {} renditions among these sizes (no MP4 files, no SMIL); a local encode makes them as listed",
+            preset.fit.max_renditions
+        ));
+    }
     Ok(Plan {
         source: info.path.clone(),
         title: info.title.clone(),
@@ -664,6 +675,7 @@ pub fn plan(info: &MediaInfo, preset: &Preset) -> Result<Plan, PlanError> {
         per_title: None,
         trim: None,
         subtitles,
+        automated_abr: preset.fit.mode == crate::preset::FitMode::MediaconvertAuto,
         extra_audio,
     })
 }

@@ -1896,3 +1896,186 @@ async fn jobs_are_priced_from_the_snapshot_and_max_cost_refuses_before_uploading
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("1764403200000-test01"), "{stdout}");
 }
+
+/// web-ladder with MediaConvert's automated ABR building the ladder.
+const AUTO_LADDER: &str = r#"
+name = "auto-ladder"
+[packaging]
+hls = true
+dash = true
+[fit]
+mode = "mediaconvert-auto"
+max_renditions = 4
+min_bitrate_bps = 200000
+[[rung]]
+width = 320
+height = 180
+max_bitrate_bps = 300000
+[[rung]]
+width = 480
+height = 270
+max_bitrate_bps = 500000
+[[rung]]
+width = 640
+height = 360
+max_bitrate_bps = 800000
+[[rung]]
+width = 854
+height = 480
+max_bitrate_bps = 1200000
+[[rung]]
+width = 1280
+height = 720
+max_bitrate_bps = 3000000
+"#;
+
+#[test]
+fn automated_abr_jobs_are_valid_priced_and_refused_where_mediaconvert_refuses() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let preset = dir.path().join("auto-ladder.toml");
+    std::fs::write(&preset, AUTO_LADDER).expect("preset");
+    let source = common::uhd();
+    let (request, text) = common::cloud_job_json(&source, &preset, dir.path());
+    common::assert_valid_mediaconvert(&text, dir.path());
+    let groups = request["Settings"]["OutputGroups"]
+        .as_array()
+        .expect("groups");
+    let names: Vec<&str> = groups.iter().filter_map(|g| g["Name"].as_str()).collect();
+    assert!(!names.contains(&"File Group"), "no MP4 rungs: {names:?}");
+    let auto = groups
+        .iter()
+        .find(|g| g["AutomatedEncodingSettings"].is_object())
+        .expect("an automated ABR group");
+    assert_eq!(auto["OutputGroupSettings"]["Type"], "CMAF_GROUP_SETTINGS");
+    let abr = &auto["AutomatedEncodingSettings"]["AbrSettings"];
+    assert_eq!(abr["MaxRenditions"], 4);
+    assert_eq!(abr["MinAbrBitrate"], 200_000);
+    assert_eq!(abr["MaxAbrBitrate"], 3_000_000);
+    // Five sizes, four renditions at most: the smallest and largest stay.
+    let allowed: Vec<(u64, u64)> = abr["Rules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .find(|r| r["Type"] == "ALLOWED_RENDITIONS")
+        .expect("allowed sizes")["AllowedRenditions"]
+        .as_array()
+        .expect("sizes")
+        .iter()
+        .map(|s| {
+            (
+                s["Width"].as_u64().expect("w"),
+                s["Height"].as_u64().expect("h"),
+            )
+        })
+        .collect();
+    assert_eq!(allowed.len(), 4, "{allowed:?}");
+    assert_eq!(allowed.first(), Some(&(320, 180)));
+    assert_eq!(allowed.last(), Some(&(1280, 720)));
+    // One base video output, 2-pass QVBR, sized by MediaConvert; the audio as renditions.
+    let outputs = auto["Outputs"].as_array().expect("outputs");
+    let videos: Vec<&Value> = outputs
+        .iter()
+        .filter(|o| o["VideoDescription"].is_object())
+        .collect();
+    assert_eq!(videos.len(), 1);
+    let video = &videos[0]["VideoDescription"];
+    assert!(video["Width"].is_null() && video["Height"].is_null());
+    let h264 = &video["CodecSettings"]["H264Settings"];
+    assert_eq!(h264["QualityTuningLevel"], "MULTI_PASS_HQ");
+    assert_eq!(h264["RateControlMode"], "QVBR");
+    assert!(outputs.iter().any(|o| o["AudioDescriptions"].is_array()));
+
+    // Priced as MediaConvert bills it: every possible rendition at the 2-pass Professional rate.
+    let (code, stdout, stderr) = common::vodkit(
+        &[
+            "cloud",
+            "job-json",
+            source.to_str().expect("utf-8"),
+            "--preset",
+            preset.to_str().expect("utf-8"),
+            "--cost",
+            "--json",
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let estimate: Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(estimate["tier"], "Professional");
+    let auto_row = estimate["outputs"]
+        .as_array()
+        .expect("outputs")
+        .iter()
+        .find(|o| o["count"] == 4)
+        .expect("the renditions row");
+    assert_eq!(auto_row["class"], "Professional-AVC-HD-MultiPass-30fps");
+
+    // What automated ABR cannot do is refused when the preset is read.
+    for (change, what) in [
+        ("max_renditions = 4", "max_renditions = 20"),
+        (
+            "[[rung]]\nwidth = 320",
+            "[[rung]]\ncodec = \"av1\"\nwidth = 320",
+        ),
+    ] {
+        let bad = dir.path().join("bad.toml");
+        std::fs::write(&bad, AUTO_LADDER.replacen(change, what, 1)).expect("preset");
+        let (code, _, stderr) = common::vodkit(
+            &[
+                "plan",
+                source.to_str().expect("utf-8"),
+                "--preset",
+                bad.to_str().expect("utf-8"),
+            ],
+            dir.path(),
+        );
+        assert_ne!(code, 0, "{what}");
+        assert!(stderr.contains("fit."), "{what}: {stderr}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_automated_abr_job_is_done_when_its_manifests_are_there() {
+    let mut fx = SubmitFixture::new(vec![step("COMPLETE", 100, None)]).await;
+    let mut preset = vodkit::preset::Preset::from_toml(AUTO_LADDER, "auto").expect("preset");
+    preset.stills.count = 0;
+    fx.plan = vodkit::plan::plan(&vodkit::probe::probe(&fx.source).expect("probe"), &preset)
+        .expect("plan");
+    assert!(fx.plan.automated_abr);
+    fx.preset = preset;
+    let dir_key = output_dir_key(&fx.plan);
+    for name in ["index.m3u8", "index.mpd", "index_auto_1.m3u8"] {
+        fx.s3
+            .put_object()
+            .bucket("vod-bucket")
+            .key(format!("{dir_key}{name}"))
+            .body(aws_sdk_s3::primitives::ByteStream::from_static(
+                b"#EXTM3U\n",
+            ))
+            .send()
+            .await
+            .expect("put");
+    }
+    let (sink, _) = recorder();
+    let done = fx
+        .submit(&sink, &CancelToken::new())
+        .await
+        .expect("completes");
+    let summary = done.summary.expect("followed");
+    assert_eq!(summary.made, ["index.m3u8", "index.mpd"]);
+    assert!(summary.failed.is_empty());
+    assert!(
+        done.outputs.iter().all(|o| !o.ends_with("index.smil")),
+        "no SMIL without MP4 rungs: {:?}",
+        done.outputs
+    );
+    // The request MediaConvert got is the automated ABR one.
+    let body = fx
+        .mc
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "POST" && r.target.contains("/jobs"))
+        .expect("CreateJob")
+        .body;
+    let text = String::from_utf8_lossy(&body);
+    assert!(text.contains("automatedEncodingSettings"), "{text}");
+}

@@ -189,6 +189,26 @@ fn output_fps(codec_settings: &Value, source_fps: f64) -> f64 {
     rate.unwrap_or(source_fps)
 }
 
+/// The largest rendition automated ABR's rules allow (`AllowedRenditions`,
+/// `ForceIncludeRenditions`), if they name any.
+fn largest_allowed(abr: &Value) -> Option<(u32, u32)> {
+    abr["Rules"]
+        .as_array()?
+        .iter()
+        .flat_map(|rule| {
+            ["AllowedRenditions", "ForceIncludeRenditions"]
+                .iter()
+                .filter_map(move |k| rule[*k].as_array())
+                .flatten()
+        })
+        .filter_map(|size| {
+            let w = u32::try_from(size["Width"].as_u64()?).ok()?;
+            let h = u32::try_from(size["Height"].as_u64()?).ok()?;
+            Some((w, h))
+        })
+        .max_by_key(|(w, h)| u64::from(*w) * u64::from(*h))
+}
+
 /// Prices `request` (a CreateJob request as [`crate::cloud::create_job_request`] makes it) for
 /// the source of `plan`, in `region`.
 pub fn estimate(
@@ -244,14 +264,16 @@ pub fn estimate(
                     let fps = FpsBand::of(output_fps(&video["CodecSettings"], source_fps));
                     if auto.is_object() {
                         // MediaConvert picks the sizes; every rendition may be as large as
-                        // the source, and each is a 2-pass Professional encode.
+                        // the largest size its rules allow (else the source), and each is a
+                        // 2-pass Professional encode.
                         let count = auto["MaxRenditions"]
                             .as_u64()
                             .unwrap_or(AUTO_ABR_DEFAULT_RENDITIONS);
+                        let (w, h) = largest_allowed(auto).unwrap_or((source_w, source_h));
                         let class = PriceClass::Video {
                             tier: Tier::Professional,
                             codec,
-                            band: Band::of(source_w, source_h),
+                            band: Band::of(w, h),
                             multi_pass: true,
                             fps,
                         };

@@ -409,6 +409,85 @@ fn cmaf_group(
     }))
 }
 
+/// Whether MediaConvert builds the ladder (`fit.mode = "mediaconvert-auto"`).
+pub fn is_auto(preset: &Preset) -> bool {
+    preset.fit.mode == crate::preset::FitMode::MediaconvertAuto
+}
+
+/// The automated ABR group: the CMAF group with one base video output MediaConvert scales to
+/// each rendition it picks (2-pass QVBR, as automated ABR requires), the audio renditions as
+/// usual, and rules keeping the renditions to the plan's rung sizes with the largest one on
+/// top.
+fn auto_abr_group(
+    plan: &Plan,
+    preset: &Preset,
+    output_url: &str,
+    videos: &[(&PlannedRung, Value)],
+) -> Option<Value> {
+    let (top, top_video) = videos.iter().max_by_key(|(r, _)| r.width * r.height)?;
+    let mut base = top_video.clone();
+    if let Some(m) = base.as_object_mut() {
+        m.remove("Width");
+        m.remove("Height");
+        m.insert("ScalingBehavior".into(), json!("DEFAULT"));
+    }
+    if let Some(settings) = base["CodecSettings"]
+        .as_object_mut()
+        .and_then(|c| c.values_mut().find(|v| v.is_object()))
+        .and_then(Value::as_object_mut)
+    {
+        settings.insert("QualityTuningLevel".into(), json!("MULTI_PASS_HQ"));
+        settings.insert("RateControlMode".into(), json!("QVBR"));
+        // Each rendition's cap is MediaConvert's to choose, under MaxAbrBitrate.
+        settings.remove("MaxBitrate");
+        settings.remove("HrdBufferSize");
+        settings.remove("HrdBufferInitialFillPercentage");
+        settings.remove("CodecLevel");
+    }
+    let fit = &preset.fit;
+    let max_bps = fit.max_bitrate_bps.unwrap_or(top.max_bitrate_bps);
+    let min_bps = fit
+        .min_bitrate_bps
+        .clamp(100_000, max_bps.saturating_sub(1).max(100_000));
+    let renditions = fit.max_renditions.clamp(3, 15);
+    let mut sizes: Vec<(u32, u32)> = videos.iter().map(|(r, _)| (r.width, r.height)).collect();
+    sizes.sort_unstable();
+    sizes.dedup();
+    // MediaConvert takes no more allowed sizes than renditions: keep the smallest and the
+    // largest and spread the rest evenly between them.
+    let keep = renditions as usize;
+    if sizes.len() > keep {
+        let last = sizes.len() - 1;
+        sizes = (0..keep)
+            .map(|i| sizes[(i * last + (keep - 1) / 2) / (keep - 1)])
+            .collect();
+        sizes.dedup();
+    }
+    let allowed: Vec<Value> = sizes
+        .iter()
+        .map(|(w, h)| json!({ "Width": w, "Height": h, "Required": "DISABLED" }))
+        .collect();
+    let mut group = cmaf_group(plan, preset, output_url, &[(top, base)])?;
+    group["Name"] = json!("CMAF automated ABR");
+    group["AutomatedEncodingSettings"] = json!({
+        "AbrSettings": {
+            "MaxRenditions": renditions,
+            "MaxAbrBitrate": i64::try_from(max_bps).unwrap_or(i64::MAX).min(8_000_000_000),
+            "MinAbrBitrate": i64::try_from(min_bps).unwrap_or(i64::MAX),
+            "Rules": [
+                { "Type": "ALLOWED_RENDITIONS", "AllowedRenditions": allowed },
+                { "Type": "MIN_TOP_RENDITION_SIZE",
+                  "MinTopRenditionSize": { "Width": top.width, "Height": top.height } },
+            ],
+        }
+    });
+    // The base output's name is the prefix of every rendition MediaConvert names.
+    if let Some(first) = group["Outputs"].get_mut(0) {
+        first["NameModifier"] = json!("_auto");
+    }
+    Some(group)
+}
+
 /// The frame-capture rate (numerator, denominator: captures per second) that takes `2 x count`
 /// pictures evenly over `duration_secs`, to the millisecond.
 pub fn capture_rate(count: u32, duration_secs: f64) -> (u32, u32) {
@@ -616,16 +695,20 @@ pub fn create_job_request(
         outputs.push(output);
     }
     let output_url = &place.output_url;
-    let mut groups = vec![json!({
-        "Name": "File Group",
-        "OutputGroupSettings": {
-            "Type": "FILE_GROUP_SETTINGS",
-            "FileGroupSettings": { "Destination": format!("{output_url}{}", plan.title) }
-        },
-        "Outputs": outputs,
-    })];
-    if let Some(cmaf) = cmaf_group(plan, preset, output_url, &videos) {
-        groups.push(cmaf);
+    let mut groups = Vec::new();
+    if is_auto(preset) {
+        // MediaConvert builds the ladder: one CMAF group and no MP4 rungs.
+        groups.extend(auto_abr_group(plan, preset, output_url, &videos));
+    } else {
+        groups.push(json!({
+            "Name": "File Group",
+            "OutputGroupSettings": {
+                "Type": "FILE_GROUP_SETTINGS",
+                "FileGroupSettings": { "Destination": format!("{output_url}{}", plan.title) }
+            },
+            "Outputs": outputs,
+        }));
+        groups.extend(cmaf_group(plan, preset, output_url, &videos));
     }
     if let Some(s) = &plan.stills
         && !s.times_secs.is_empty()

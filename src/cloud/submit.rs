@@ -259,6 +259,41 @@ async fn follow_to_end(
     let (bucket, dir_key) = parse_s3_url(output_url)
         .ok_or_else(|| CloudError::new(format!("bad output URL {output_url}")))?;
     let objects = list_objects(clients, &bucket, &dir_key).await?;
+    let mut summary = Summary {
+        source: plan.source.clone(),
+        out_dir: PathBuf::from(output_url),
+        made: Vec::new(),
+        skipped: Vec::new(),
+        failed: Vec::new(),
+        cancelled: false,
+        wall_secs: 0.0,
+    };
+    if plan.automated_abr {
+        // MediaConvert chose the renditions: the package is its manifests (no MP4 rungs for
+        // a SMIL).
+        for name in ["index.m3u8", "index.mpd"] {
+            let key = format!("{dir_key}{name}");
+            if objects.iter().any(|o| o.key == key) {
+                summary.made.push(name.to_owned());
+            }
+        }
+        if summary.made.is_empty() {
+            let error = format!(
+                "neither index.m3u8 nor index.mpd is among the job's outputs in s3://{bucket}/{dir_key}"
+            );
+            sink(JobEvent::RungFailed {
+                rung: "automated ABR".to_owned(),
+                error: error.clone(),
+            });
+            summary.failed.push(("automated ABR".to_owned(), error));
+        }
+        let outputs = report_outputs(&bucket, objects.iter(), sink);
+        summary.wall_secs = started.elapsed().as_secs_f64();
+        sink(JobEvent::Finished {
+            summary: summary.clone(),
+        });
+        return Ok((outputs, summary));
+    }
     let smil = smil_for(plan, &dir_key, &objects).map_err(CloudError::new)?;
     let smil_key = put_smil(clients, &bucket, &dir_key, smil.clone()).await?;
     let mut summary = Summary {
@@ -292,8 +327,22 @@ async fn follow_to_end(
         .iter()
         .filter(|o| o.key != smil_key)
         .chain(std::iter::once(&smil_object));
+    let outputs = report_outputs(&bucket, listed, sink);
+    summary.wall_secs = started.elapsed().as_secs_f64();
+    sink(JobEvent::Finished {
+        summary: summary.clone(),
+    });
+    Ok((outputs, summary))
+}
+
+/// Reports each output object (not the bucket check's leftovers) and returns their URLs.
+fn report_outputs<'a>(
+    bucket: &str,
+    objects: impl Iterator<Item = &'a Object>,
+    sink: &EventSink,
+) -> Vec<String> {
     let mut outputs = Vec::new();
-    for o in listed {
+    for o in objects {
         if o.key.ends_with(".vodkit-check") {
             continue;
         }
@@ -304,9 +353,5 @@ async fn follow_to_end(
         });
         outputs.push(url);
     }
-    summary.wall_secs = started.elapsed().as_secs_f64();
-    sink(JobEvent::Finished {
-        summary: summary.clone(),
-    });
-    Ok((outputs, summary))
+    outputs
 }

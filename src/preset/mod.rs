@@ -471,13 +471,17 @@ pub enum FitMode {
     /// Measured per source: `vodkit plan` samples it and reads the ladder off the
     /// rate-quality hull of the rungs' sizes.
     PerTitle,
+    /// In the cloud, MediaConvert's automated ABR picks the renditions (among the rungs'
+    /// sizes, at most `max_renditions`, between the fit's bitrates), billed as 2-pass
+    /// Professional encodes; locally the rungs are made as written.
+    MediaconvertAuto,
 }
 
 /// The per-title fit's goals (see `plan::per_title`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FitSettings {
-    /// `fixed` or `per-title`.
+    /// `fixed`, `per-title` or `mediaconvert-auto`.
     pub mode: FitMode,
     /// The top rung's VMAF.
     pub target_vmaf: f64,
@@ -488,6 +492,8 @@ pub struct FitSettings {
     /// No rung above this (absent: the largest rung's `max_bitrate_bps`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_bitrate_bps: Option<u64>,
+    /// `mediaconvert-auto`: the most renditions MediaConvert may make (3-15).
+    pub max_renditions: u32,
 }
 
 impl Default for FitSettings {
@@ -498,6 +504,7 @@ impl Default for FitSettings {
             min_vmaf_step: 3.0,
             min_bitrate_bps: 150_000,
             max_bitrate_bps: None,
+            max_renditions: 6,
         }
     }
 }

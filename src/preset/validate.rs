@@ -252,6 +252,41 @@ pub fn validate(p: &Preset) -> Vec<Problem> {
         );
     }
 
+    if f.mode == crate::preset::FitMode::MediaconvertAuto {
+        if !(3..=15).contains(&f.max_renditions) {
+            top(
+                "fit.max_renditions",
+                format!(
+                    "{} is outside 3-15 (MediaConvert's automated ABR limits)",
+                    f.max_renditions
+                ),
+            );
+        }
+        if !(k.hls || k.dash) {
+            top(
+                "fit.mode",
+                "mediaconvert-auto builds a streaming ladder: turn on packaging.hls or packaging.dash".to_owned(),
+            );
+        }
+        if f.min_bitrate_bps < 100_000 {
+            top(
+                "fit.min_bitrate_bps",
+                format!(
+                    "{} is below 100 kb/s, MediaConvert's lowest automated ABR bitrate",
+                    f.min_bitrate_bps
+                ),
+            );
+        }
+        let codecs: std::collections::BTreeSet<_> =
+            p.rungs.iter().map(|r| format!("{:?}", r.codec)).collect();
+        if p.rungs.iter().any(|r| r.codec == crate::preset::Codec::Av1) || codecs.len() > 1 {
+            top(
+                "fit.mode",
+                "mediaconvert-auto encodes one H.264 or H.265 ladder (MediaConvert's automated ABR takes neither AV1 nor two codecs)".to_owned(),
+            );
+        }
+    }
+
     if !(1..=1000).contains(&p.quality.every) {
         top(
             "quality.every",

@@ -405,7 +405,7 @@ pub fn run() -> ExitCode {
             &files,
             &preset,
             &fit.choice(),
-            plan_cmd::Extras {
+            &plan_cmd::Extras {
                 estimate,
                 cloud_region: cloud,
             },

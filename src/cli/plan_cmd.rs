@@ -55,7 +55,7 @@ pub fn run(
     files: &[PathBuf],
     preset_name: &str,
     fit: &Fit,
-    extras: Extras,
+    extras: &Extras,
     out: &mut Output,
 ) -> usize {
     let estimate = extras.estimate;
@@ -67,7 +67,7 @@ pub fn run(
         }
     };
     if fit.per_title || preset.fit.mode == crate::preset::FitMode::PerTitle {
-        return run_per_title(files, &preset, fit, &extras, out);
+        return run_per_title(files, &preset, fit, extras, out);
     }
     let cancel = super::cancel_on_ctrl_c();
     let mut failed = 0;

@@ -414,7 +414,7 @@ mod tests {
         crate::plan::plan(&info, &preset).expect("plan")
     }
 
-    fn video(codec: &str, w: u32, h: u32, extra: Value) -> Value {
+    fn video(codec: &str, w: u32, h: u32, extra: &Value) -> Value {
         let key = match codec {
             "H_265" => "H265Settings",
             "AV1" => "Av1Settings",
@@ -427,7 +427,7 @@ mod tests {
         json!({ "Width": w, "Height": h, "CodecSettings": { "Codec": codec, key: settings } })
     }
 
-    fn job(outputs: Vec<Value>) -> Value {
+    fn job(outputs: &[Value]) -> Value {
         json!({ "Settings": { "OutputGroups": [{ "Name": "File Group", "Outputs": outputs }] } })
     }
 
@@ -439,9 +439,9 @@ mod tests {
         let snap = snapshot();
         let plan = plan_of(600.0);
         // Basic: AVC 1-pass SD and HD at 29.97 fps, 10 minutes each.
-        let basic = job(vec![
-            json!({ "NameModifier": "_360p", "VideoDescription": video("H_264", 640, 360, json!({})) }),
-            json!({ "NameModifier": "_1080p", "VideoDescription": video("H_264", 1920, 1080, json!({})) }),
+        let basic = job(&[
+            json!({ "NameModifier": "_360p", "VideoDescription": video("H_264", 640, 360, &json!({})) }),
+            json!({ "NameModifier": "_1080p", "VideoDescription": video("H_264", 1920, 1080, &json!({})) }),
         ]);
         let e = estimate(&basic, &plan, "us-east-1", Some(&snap));
         assert_eq!(e.tier, Tier::Basic);
@@ -453,10 +453,10 @@ mod tests {
         );
         // One HEVC output makes the whole job Professional: the AVC output is billed at
         // Professional rates too.
-        let pro = job(vec![
-            json!({ "NameModifier": "_360p", "VideoDescription": video("H_264", 640, 360, json!({})) }),
+        let pro = job(&[
+            json!({ "NameModifier": "_360p", "VideoDescription": video("H_264", 640, 360, &json!({})) }),
             json!({ "NameModifier": "_2160p", "VideoDescription": video("H_265", 3840, 2160,
-                json!({ "FramerateControl": "SPECIFIED", "FramerateNumerator": 60000, "FramerateDenominator": 1001 })) }),
+                &json!({ "FramerateControl": "SPECIFIED", "FramerateNumerator": 60000, "FramerateDenominator": 1001 })) }),
             json!({ "NameModifier": "_audio", "AudioDescriptions": [{ "CodecSettings": { "Codec": "AAC" } }] }),
         ]);
         let e = estimate(&pro, &plan, "us-east-1", Some(&snap));
@@ -472,8 +472,8 @@ mod tests {
         );
         // AV1 multi-pass HD <=30 fps in eu-west-1, a 25.4 s source billed as 26 s.
         let short = plan_of(25.4);
-        let av1 = job(vec![json!({ "NameModifier": "_720p",
-            "VideoDescription": video("AV1", 1280, 720, json!({ "QualityTuningLevel": "MULTI_PASS_HQ" })) })]);
+        let av1 = job(&[json!({ "NameModifier": "_720p",
+            "VideoDescription": video("AV1", 1280, 720, &json!({ "QualityTuningLevel": "MULTI_PASS_HQ" })) })]);
         let e = estimate(&av1, &short, "eu-west-1", Some(&snap));
         assert_eq!(e.billed_secs, 26);
         assert_eq!(e.professional_because.as_deref(), Some("AV1, multi-pass"));

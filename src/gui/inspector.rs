@@ -449,29 +449,6 @@ pub fn fit_plot(ui: &mut egui::Ui, fit: &crate::plan::per_title::FitRecord) {
         });
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tags_read_as_words() {
-        assert_eq!(
-            location_words("+48.8584+002.2945/").as_deref(),
-            Some("48.8584° N, 2.2945° E")
-        );
-        assert_eq!(
-            location_words("-33.8688+151.2093+058.000/").as_deref(),
-            Some("33.8688° S, 151.2093° E")
-        );
-        assert_eq!(location_words("garbage"), None);
-        assert_eq!(recorded_words("1970-01-01T00:00:00.000000Z"), None);
-        assert_eq!(
-            recorded_words("2026-07-14T18:03:11.000000Z").as_deref(),
-            Some("2026-07-14 18:03:11")
-        );
-    }
-}
-
 /// The Cloud plan's price: every output's billed minutes and cost, the total and the date of
 /// the prices.
 pub fn cost_view(ui: &mut egui::Ui, e: &crate::cloud::cost::CostEstimate) {
@@ -542,4 +519,27 @@ pub fn cost_view(ui: &mut egui::Ui, e: &crate::cloud::cost::CostEstimate) {
             None => format!("S3 storage: {stored}"),
         });
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_read_as_words() {
+        assert_eq!(
+            location_words("+48.8584+002.2945/").as_deref(),
+            Some("48.8584° N, 2.2945° E")
+        );
+        assert_eq!(
+            location_words("-33.8688+151.2093+058.000/").as_deref(),
+            Some("33.8688° S, 151.2093° E")
+        );
+        assert_eq!(location_words("garbage"), None);
+        assert_eq!(recorded_words("1970-01-01T00:00:00.000000Z"), None);
+        assert_eq!(
+            recorded_words("2026-07-14T18:03:11.000000Z").as_deref(),
+            Some("2026-07-14 18:03:11")
+        );
+    }
 }

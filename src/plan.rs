@@ -52,6 +52,21 @@ pub enum PlanError {
         /// The source.
         path: PathBuf,
     },
+    /// The preset's crop leaves no picture.
+    #[error(
+        "{path}: the preset's crop (top {}, bottom {}, left {}, right {}) leaves less than 16x16 of the {width}x{height} picture; make it smaller or set crop = \"auto\"",
+        crop.top, crop.bottom, crop.left, crop.right
+    )]
+    CropTooLarge {
+        /// The source.
+        path: PathBuf,
+        /// The crop asked for.
+        crop: crate::probe::borders::Borders,
+        /// The stored picture's width.
+        width: u32,
+        /// The stored picture's height.
+        height: u32,
+    },
 }
 
 /// A frame rate as an exact fraction.
@@ -234,6 +249,9 @@ pub struct PictureTransform {
     /// The source's colour, converted to BT.709 limited range when it is anything else.
     #[serde(default)]
     pub colour: ColourIn,
+    /// Black borders removed first (stored pixels, before rotation and square pixels).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crop: Option<crate::probe::borders::Borders>,
 }
 
 /// The audio track of the outputs.
@@ -273,6 +291,69 @@ pub struct PlannedStills {
     pub format: String,
 }
 
+/// The borders to remove: those probe found (`crop = "auto"`), none, or the preset's own.
+fn crop_of(
+    info: &MediaInfo,
+    video: &crate::probe::VideoInfo,
+    preset: &Preset,
+) -> Result<Option<crate::probe::borders::Borders>, PlanError> {
+    use crate::preset::{Crop, CropMode};
+    let crop = match preset.video.crop {
+        Crop::Mode(CropMode::Auto) => video.black_borders,
+        Crop::Mode(CropMode::None) => None,
+        Crop::Manual(b) => Some(b),
+    }
+    .filter(|b| !b.is_zero());
+    if let Some(b) = crop {
+        let (w, h) = b.inside(video.width, video.height);
+        if w < 16 || h < 16 || b.left + b.right >= video.width || b.top + b.bottom >= video.height {
+            return Err(PlanError::CropTooLarge {
+                path: info.path.clone(),
+                crop: b,
+                width: video.width,
+                height: video.height,
+            });
+        }
+    }
+    Ok(crop)
+}
+
+/// The picture as shown (square pixels, upright) once `b` is removed.
+fn cropped_display(
+    video: &crate::probe::VideoInfo,
+    b: &crate::probe::borders::Borders,
+) -> (u32, u32) {
+    let (w, h) = (video.width.max(1), video.height.max(1));
+    let (iw, ih) = b.inside(w, h);
+    let (fx, fy) = (f64::from(iw) / f64::from(w), f64::from(ih) / f64::from(h));
+    let scale = |n: u32, f: f64| ((f64::from(n) * f).round() as u32).max(2);
+    if video.rotation_deg % 180 == 90 {
+        (
+            scale(video.display_width, fy),
+            scale(video.display_height, fx),
+        )
+    } else {
+        (
+            scale(video.display_width, fx),
+            scale(video.display_height, fy),
+        )
+    }
+}
+
+fn crop_words(
+    video: &crate::probe::VideoInfo,
+    b: &crate::probe::borders::Borders,
+    (w, h): (u32, u32),
+) -> String {
+    format!(
+        "black borders cropped ({}): shown {w}x{h} ({:.2}:1) instead of {}x{}",
+        b.describe(video.width, video.height),
+        f64::from(w) / f64::from(h.max(1)),
+        video.display_width,
+        video.display_height,
+    )
+}
+
 /// A preset fitted to one source.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
@@ -284,8 +365,12 @@ pub struct Plan {
     pub preset: String,
     /// Source duration in seconds (0 when unknown).
     pub duration_secs: f64,
-    /// Source picture as shown (square pixels, after rotation), if it has video.
+    /// Source picture as shown (square pixels, after rotation, black borders cropped), if it
+    /// has video.
     pub source_display: Option<(u32, u32)>,
+    /// Source picture as stored (before rotation, borders and square pixels).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_stored: Option<(u32, u32)>,
     /// Source frame rate as used (snapped for VFR sources).
     pub source_frame_rate: Option<FrameRate>,
     /// Source video bitrate in bits per second, when known.
@@ -406,6 +491,7 @@ pub fn plan(info: &MediaInfo, preset: &Preset) -> Result<Plan, PlanError> {
             preset: preset.name.clone(),
             duration_secs,
             source_display: None,
+            source_stored: None,
             source_frame_rate: None,
             source_video_bitrate_bps: None,
             transform: PictureTransform {
@@ -415,6 +501,7 @@ pub fn plan(info: &MediaInfo, preset: &Preset) -> Result<Plan, PlanError> {
                 square_pixels: false,
                 constant_rate: false,
                 colour: ColourIn::default(),
+                crop: None,
             },
             timeline: Timeline::new(None, audio_start(info, Some(&audio)), None),
             keyframes: None,
@@ -442,7 +529,15 @@ pub fn plan(info: &MediaInfo, preset: &Preset) -> Result<Plan, PlanError> {
             path: info.path.clone(),
         });
     }
-    let source = (video.display_width, video.display_height);
+    let crop = crop_of(info, video, preset)?;
+    let source = match crop {
+        Some(b) => {
+            let cropped = cropped_display(video, &b);
+            warnings.push(crop_words(video, &b, cropped));
+            cropped
+        }
+        None => (video.display_width, video.display_height),
+    };
     let source_rate = source_frame_rate(
         video.avg_frame_rate_ratio.as_deref(),
         video.avg_frame_rate,
@@ -587,6 +682,7 @@ pub fn plan(info: &MediaInfo, preset: &Preset) -> Result<Plan, PlanError> {
         square_pixels: video.sample_aspect_ratio != "1:1",
         constant_rate: video.variable_frame_rate,
         colour: ColourIn::of(video),
+        crop,
     };
     if transform.hdr_to_sdr.is_none()
         && let Some(words) = transform.colour.describe()
@@ -661,6 +757,7 @@ pub fn plan(info: &MediaInfo, preset: &Preset) -> Result<Plan, PlanError> {
         preset: preset.name.clone(),
         duration_secs,
         source_display: Some(source),
+        source_stored: Some((video.width, video.height)),
         source_frame_rate: Some(source_rate),
         source_video_bitrate_bps: source_bps.map(|s| s.bps),
         transform,

@@ -1375,3 +1375,18 @@ fn the_cloud_plan_shows_what_the_job_will_cost() {
     harness.run_steps(2);
     assert!(harness.query_by_label_contains("Cloud cost").is_none());
 }
+
+#[test]
+fn the_inspector_shows_the_black_borders_the_preset_crops() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut harness = app(&dir.path().join("out"));
+    drop_files(&mut harness, &[common::letterboxed()]);
+    step_until(&mut harness, "probed", |a| {
+        a.files
+            .first()
+            .is_some_and(|f| matches!(f.status, FileStatus::Ready(_)))
+    });
+    harness.run_steps(2);
+    harness.get_by_label("black, top 48, bottom 48: content 640x264");
+    harness.get_by_label_contains("black borders cropped (top 48, bottom 48: content 640x264)");
+}

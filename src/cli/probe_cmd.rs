@@ -103,6 +103,9 @@ pub fn describe(info: &MediaInfo) -> String {
             if v.interlaced {
                 let _ = write!(line, ", interlaced {}", v.field_order);
             }
+            if let Some(b) = &v.black_borders {
+                let _ = write!(line, ", black borders {}", b.describe(v.width, v.height));
+            }
         }
         if let Some(a) = &s.audio {
             let _ = write!(

@@ -787,6 +787,11 @@ pub fn create_job_request(
         "TimecodeSource": "ZEROBASED",
         "VideoSelector": { "Rotate": "AUTO" },
     });
+    // The same black borders off, before MediaConvert scales (stored pixels, even sizes).
+    if let (Some(b), Some(v)) = (&plan.transform.crop, plan.source_stored) {
+        let (w, h) = b.inside(v.0, v.1);
+        input["Crop"] = json!({ "X": b.left, "Y": b.top, "Width": w, "Height": h });
+    }
     // Full-range pixels the tags do not announce (yuvj) are said to be full range, so the
     // squeeze to limited range below acts on them as it does locally.
     if plan.transform.colour.full_range && plan.transform.hdr_to_sdr.is_none() {

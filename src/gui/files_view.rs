@@ -571,7 +571,12 @@ impl VodkitApp {
                 egui::ScrollArea::vertical()
                     .auto_shrink([false, false])
                     .show(ui, |ui| {
-                        stills_strip(ui, file, info, range);
+                        // The crop the chosen preset makes, drawn on the whole pictures.
+                        let crop = self
+                            .preset()
+                            .and_then(|p| crate::plan::plan(info, p).ok())
+                            .and_then(|p| p.transform.crop);
+                        stills_strip(ui, file, info, range, crop.as_ref());
                         probe_view(ui, info);
                         ui.separator();
                         if let Some(preset) = self.preset() {

@@ -122,6 +122,12 @@ pub fn probe_view(ui: &mut egui::Ui, info: &MediaInfo) {
                     v.color_transfer.clone().unwrap_or_default()
                 ),
             );
+            if let Some(b) = &v.black_borders {
+                row(
+                    "Borders",
+                    format!("black, {}", b.describe(v.width, v.height)),
+                );
+            }
         }
         if let Some((s, a)) = info.audio() {
             row(
@@ -358,8 +364,21 @@ pub fn stills_strip(
     file: &FileItem,
     info: &MediaInfo,
     range: &mut Option<(f64, f64)>,
+    crop: Option<&crate::probe::borders::Borders>,
 ) {
     let duration = info.duration_secs.unwrap_or(0.0);
+    // The crop as fractions of the shown still (left, top, right, bottom).
+    let frame = crop.zip(info.video()).map(|(b, (_, v))| {
+        let (w, h) = (v.width.max(1) as f32, v.height.max(1) as f32);
+        let (l, r) = (b.left as f32 / w, b.right as f32 / w);
+        let (t, bo) = (b.top as f32 / h, b.bottom as f32 / h);
+        match v.rotation_deg {
+            90 => (bo, l, t, r),
+            180 => (r, bo, l, t),
+            270 => (t, r, bo, l),
+            _ => (l, t, r, bo),
+        }
+    });
     if !file.stills.is_empty() {
         let count = file.stills.len() as f64;
         ui.horizontal(|ui| {
@@ -372,7 +391,21 @@ pub fn stills_strip(
                 } else {
                     Color32::from_gray(70)
                 };
-                ui.add(egui::Image::new(t).max_height(90.0).tint(tint));
+                let shown = ui.add(egui::Image::new(t).max_height(90.0).tint(tint));
+                if let Some((l, t, r, b)) = frame {
+                    // What the rungs keep, outlined; the bars outside it are cropped.
+                    let full = shown.rect;
+                    let kept = egui::Rect::from_min_max(
+                        full.lerp_inside(egui::vec2(l, t)),
+                        full.lerp_inside(egui::vec2(1.0 - r, 1.0 - b)),
+                    );
+                    ui.painter().rect_stroke(
+                        kept,
+                        0.0,
+                        egui::Stroke::new(1.5, Color32::from_rgb(255, 200, 40)),
+                        egui::StrokeKind::Inside,
+                    );
+                }
             }
         });
     }

@@ -247,6 +247,8 @@ fn probe_one(path: PathBuf, out: &Outbox) {
         preset.stills.count = 4;
         preset.stills.width = 160;
         preset.stills.format = crate::preset::StillFormat::Png;
+        // The whole picture: the inspector draws the crop on it.
+        preset.video.crop = crate::preset::Crop::Mode(crate::preset::CropMode::None);
         crate::plan::plan(info, &preset).ok()
     });
     out.send(UiEvent::Probed(path.clone(), result));

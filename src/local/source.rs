@@ -33,6 +33,11 @@ pub fn picture_filters(
     if t.deinterlace {
         chain.push("bwdif=mode=send_frame:parity=auto:deint=all".to_owned());
     }
+    // Black borders go first (after deinterlacing, which needs whole fields): every later
+    // step works on the picture itself.
+    if let Some(b) = &t.crop {
+        chain.push(b.filter());
+    }
     if let Some((w, h)) = square {
         chain.push(format!("scale={w}:{h}:flags=bicubic"));
     }
@@ -750,6 +755,7 @@ mod tests {
             square_pixels: false,
             constant_rate: false,
             colour: crate::plan::ColourIn::default(),
+            crop: None,
         }
     }
 
@@ -778,10 +784,17 @@ mod tests {
             square_pixels: true,
             constant_rate: true,
             colour: crate::plan::ColourIn::default(),
+            crop: Some(crate::probe::borders::Borders {
+                top: 20,
+                bottom: 20,
+                left: 0,
+                right: 0,
+            }),
         };
         let spec = video_filter_spec(&t, FrameRate { num: 25, den: 1 }, Some((320, 180)));
         let order: Vec<usize> = [
             "bwdif",
+            "crop=w=iw-0:h=ih-40:x=0:y=20",
             "scale=320:180",
             "tonemap",
             "transpose=clock",

@@ -197,6 +197,7 @@ mod tests {
             hdr_metadata: Default::default(),
             field_order: "progressive".into(),
             interlaced: false,
+            black_borders: None,
         }
     }
 

@@ -90,6 +90,7 @@ impl Source {
                 hdr_metadata: Default::default(),
                 field_order: "progressive".into(),
                 interlaced: false,
+                black_borders: None,
             }),
             audio: None,
         }];

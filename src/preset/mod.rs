@@ -259,6 +259,35 @@ pub struct VideoSettings {
     pub speed: String,
     /// What an HDR (PQ or HLG) source becomes.
     pub hdr: HdrMode,
+    /// Black borders: `"auto"` (those probe finds), `"none"`, or
+    /// `{ top, bottom, left, right }` in source pixels.
+    pub crop: Crop,
+}
+
+/// How black borders (letterbox, pillarbox) are treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Crop {
+    /// `"auto"` or `"none"`.
+    Mode(CropMode),
+    /// These many pixels off each side of the stored picture.
+    Manual(crate::probe::borders::Borders),
+}
+
+impl Default for Crop {
+    fn default() -> Self {
+        Self::Mode(CropMode::Auto)
+    }
+}
+
+/// `crop = "auto" | "none"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CropMode {
+    /// Remove the borders probe finds on pictures across the source.
+    Auto,
+    /// Keep every pixel.
+    None,
 }
 
 /// What happens to an HDR source's dynamic range.
@@ -288,6 +317,7 @@ impl Default for VideoSettings {
             keep_aspect: true,
             speed: "medium".to_owned(),
             hdr: HdrMode::Tonemap,
+            crop: Crop::default(),
         }
     }
 }

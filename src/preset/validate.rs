@@ -221,6 +221,20 @@ pub fn validate(p: &Preset) -> Vec<Problem> {
         );
     }
 
+    if let crate::preset::Crop::Manual(b) = p.video.crop
+        && [b.top, b.bottom, b.left, b.right]
+            .iter()
+            .any(|n| n % 2 == 1)
+    {
+        top(
+            "video.crop",
+            format!(
+                "top {}, bottom {}, left {}, right {}: every side must be even (4:2:0 pictures)",
+                b.top, b.bottom, b.left, b.right
+            ),
+        );
+    }
+
     let f = &p.fit;
     if !(f.target_vmaf.is_finite() && (1.0..=100.0).contains(&f.target_vmaf)) {
         top(

@@ -4,6 +4,7 @@
 //!
 //! JSON field names of these types are a stable interface (documented in the README).
 
+pub mod borders;
 pub mod files;
 pub mod hdr;
 mod read;
@@ -210,6 +211,10 @@ pub struct VideoInfo {
     pub field_order: String,
     /// True for interlaced video.
     pub interlaced: bool,
+    /// Black borders found on pictures across the source (letterbox, pillarbox), in stored
+    /// pixels; absent when there are none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub black_borders: Option<borders::Borders>,
 }
 
 /// Details of an audio stream.

@@ -82,6 +82,14 @@ pub fn probe(path: &Path) -> Result<MediaInfo, ProbeError> {
         }
     }
 
+    // Letterbox or pillarbox bars baked into the pictures.
+    if let Some(s) = streams.iter_mut().find(|s| s.video.is_some()) {
+        let index = s.index;
+        if let (Some(v), Some(d)) = (s.video.as_mut(), duration_secs) {
+            v.black_borders = super::borders::detect(path, index, d);
+        }
+    }
+
     // PQ whose container states no mastering display: the first pictures' SEI usually do.
     // (HLG carries no static metadata: nothing to look for.)
     if let Some(s) = streams.iter_mut().find(|s| s.video.is_some()) {
@@ -315,6 +323,7 @@ fn video_info(
         hdr,
         field_order: field_order.to_owned(),
         interlaced,
+        black_borders: None,
     }
 }
 

@@ -629,3 +629,16 @@ pub fn vodkit_env(args: &[&str], config_dir: &Path, env: &[(&str, &str)]) -> (i3
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// 640x360 at 29.97 fps, 10 s, a keyframe every second: a 640x264 picture (2.42:1) between
+/// black bars of 48 rows, a dark second at 4 s, and a fade to black over the last 2 s.
+#[rustfmt::skip]
+pub fn letterboxed() -> PathBuf {
+    clip_from("letterboxed-240.mp4", &[
+        "-f", "lavfi", "-i", "testsrc2=s=640x264:r=30000/1001:d=10",
+        "-f", "lavfi", "-i", "sine=f=440:sample_rate=48000:d=10",
+        "-vf", "eq=brightness=-0.3:contrast=0.4:enable='between(t,4,5)',pad=640:360:0:48:black,fade=t=out:st=8:d=2",
+        "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-g", "30", "-pix_fmt", "yuv420p",
+        "-c:a", "aac", "-b:a", "96k",
+    ])
+}

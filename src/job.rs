@@ -55,6 +55,8 @@ pub enum Stage {
     Quality,
     /// Encoding samples to fit the ladder to the source (per-title, target size).
     Fit,
+    /// Measuring the audio's loudness before normalising it.
+    Loudness,
 }
 
 /// Progress of one rung.

@@ -252,6 +252,97 @@ pub struct PictureTransform {
     /// Black borders removed first (stored pixels, before rotation and square pixels).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crop: Option<crate::probe::borders::Borders>,
+    /// Noise reduction before scaling.
+    #[serde(default, skip_serializing_if = "is_off")]
+    pub denoise: crate::preset::Denoise,
+    /// Block edges softened before scaling.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deblock: bool,
+}
+
+fn is_off(d: &crate::preset::Denoise) -> bool {
+    *d == crate::preset::Denoise::Off
+}
+
+/// A track brought to a loudness: the target, and once the encode has measured the track,
+/// what it measured and the gain it applied.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Loudness {
+    /// Integrated loudness aimed at, LUFS.
+    pub target_lufs: f64,
+    /// True-peak ceiling, dBTP.
+    pub true_peak_dbtp: f64,
+    /// The track's integrated loudness as measured (BS.1770 via FFmpeg's ebur128), LUFS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measured_lufs: Option<f64>,
+    /// The track's true peak as measured, dBTP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measured_true_peak_dbtp: Option<f64>,
+    /// The gain applied, dB (the limiter then holds the ceiling).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gain_db: Option<f64>,
+}
+
+/// How far under the true-peak ceiling the limiter holds, dB: the oversampled limiter sees
+/// most of what a true-peak meter finds, and AAC coding adds overshoot of its own (measured:
+/// a limit 0.5 dB under a -1.5 dBTP ceiling came out at -1.1 dBTP).
+pub const LIMITER_MARGIN_DB: f64 = 1.0;
+
+/// The most a quiet track is raised, dB: beyond this its noise floor would come up with it.
+pub const MAX_LOUDNESS_GAIN_DB: f64 = 30.0;
+
+impl Loudness {
+    /// In words: the target, and what was measured and done once it was.
+    pub fn describe(&self) -> String {
+        let mut s = format!(
+            "loudness to {:.1} LUFS, true peak at most {:.1} dBTP",
+            self.target_lufs, self.true_peak_dbtp
+        );
+        match (
+            self.measured_lufs,
+            self.measured_true_peak_dbtp,
+            self.gain_db,
+        ) {
+            (Some(m), tp, Some(g)) => {
+                s.push_str(&format!(" (measured {m:.1} LUFS"));
+                if let Some(tp) = tp {
+                    s.push_str(&format!(", peak {tp:.1} dBTP"));
+                }
+                s.push_str(&format!("; gain {g:+.1} dB)"));
+            }
+            (Some(_), _, None) => s.push_str(" (silent: left as it is)"),
+            _ => s.push_str(" (measured when encoding)"),
+        }
+        s
+    }
+
+    /// The gain that brings `measured_lufs` to the target (capped at
+    /// [`MAX_LOUDNESS_GAIN_DB`]), or `None` for a silent track.
+    pub fn gain_for(&self, measured_lufs: f64) -> Option<f64> {
+        (measured_lufs.is_finite() && measured_lufs > -70.0)
+            .then(|| (self.target_lufs - measured_lufs).min(MAX_LOUDNESS_GAIN_DB))
+    }
+
+    /// The filters that apply the measured gain: the gain, then (when the peaks would pass
+    /// the ceiling) a limiter at four times the rate, so peaks between samples are held too,
+    /// with its delay compensated. Empty before measuring.
+    pub fn filters(&self, sample_rate_hz: u32) -> String {
+        let Some(gain) = self.gain_db else {
+            return String::new();
+        };
+        let mut f = format!(",volume={gain:.2}dB:precision=float");
+        let peak_after = self.measured_true_peak_dbtp.map(|p| p + gain);
+        if peak_after.is_none_or(|p| p > self.true_peak_dbtp - LIMITER_MARGIN_DB) {
+            let limit = 10f64
+                .powf((self.true_peak_dbtp - LIMITER_MARGIN_DB) / 20.0)
+                .clamp(0.0625, 1.0);
+            f.push_str(&format!(
+                ",aresample={},alimiter=limit={limit:.5}:attack=1:release=60:level=false:latency=true,aresample={sample_rate_hz}",
+                4 * sample_rate_hz
+            ));
+        }
+        f
+    }
 }
 
 /// The audio track of the outputs.
@@ -276,6 +367,9 @@ pub struct PlannedAudio {
     /// The stream's title (`Director's commentary`), when it has one worth showing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+    /// Loudness normalisation, when the preset asks for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loudness: Option<Loudness>,
 }
 
 /// Cover stills.
@@ -413,6 +507,31 @@ pub struct Plan {
     /// sizes (`fit.mode = "mediaconvert-auto"`): the job makes no MP4 rungs.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub automated_abr: bool,
+    /// The source's chapters on the output's timeline, kept in every MP4 rung.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub chapters: Vec<crate::probe::Chapter>,
+}
+
+/// `chapters` moved `shift_secs` earlier and cut to `0..duration_secs`: those wholly outside
+/// go, the first kept one starts at zero at the latest.
+pub fn chapters_within(
+    chapters: &[crate::probe::Chapter],
+    shift_secs: f64,
+    duration_secs: f64,
+) -> Vec<crate::probe::Chapter> {
+    let mut kept: Vec<crate::probe::Chapter> = chapters
+        .iter()
+        .map(|c| crate::probe::Chapter {
+            start_secs: c.start_secs - shift_secs,
+            end_secs: (c.end_secs - shift_secs).min(duration_secs),
+            title: c.title.clone(),
+        })
+        .filter(|c| c.end_secs > 0.0 && c.start_secs < duration_secs)
+        .collect();
+    if let Some(first) = kept.first_mut() {
+        first.start_secs = first.start_secs.max(0.0);
+    }
+    kept
 }
 
 /// A part of the source: from `start_secs` to `end_secs` on the source's own timeline (0 is
@@ -502,6 +621,8 @@ pub fn plan(info: &MediaInfo, preset: &Preset) -> Result<Plan, PlanError> {
                 constant_rate: false,
                 colour: ColourIn::default(),
                 crop: None,
+                denoise: crate::preset::Denoise::Off,
+                deblock: false,
             },
             timeline: Timeline::new(None, audio_start(info, Some(&audio)), None),
             keyframes: None,
@@ -515,6 +636,7 @@ pub fn plan(info: &MediaInfo, preset: &Preset) -> Result<Plan, PlanError> {
             trim: None,
             subtitles: Vec::new(),
             automated_abr: false,
+            chapters: Vec::new(),
             extra_audio,
         });
     }
@@ -683,6 +805,8 @@ pub fn plan(info: &MediaInfo, preset: &Preset) -> Result<Plan, PlanError> {
         constant_rate: video.variable_frame_rate,
         colour: ColourIn::of(video),
         crop,
+        denoise: preset.video.denoise,
+        deblock: preset.video.deblock,
     };
     if transform.hdr_to_sdr.is_none()
         && let Some(words) = transform.colour.describe()
@@ -751,6 +875,7 @@ pub fn plan(info: &MediaInfo, preset: &Preset) -> Result<Plan, PlanError> {
             preset.fit.max_renditions
         ));
     }
+    let chapters = chapters_within(&info.chapters, timeline.zero_secs, duration_secs);
     Ok(Plan {
         source: info.path.clone(),
         title: info.title.clone(),
@@ -773,6 +898,7 @@ pub fn plan(info: &MediaInfo, preset: &Preset) -> Result<Plan, PlanError> {
         trim: None,
         subtitles,
         automated_abr: preset.fit.mode == crate::preset::FitMode::MediaconvertAuto,
+        chapters,
         extra_audio,
     })
 }
@@ -876,6 +1002,16 @@ fn plan_audio(info: &MediaInfo, preset: &Preset) -> (Option<PlannedAudio>, Vec<P
             remix,
             title: stream.title.clone().filter(|t| {
                 !t.trim().is_empty() && !t.ends_with("Handler") && !t.starts_with("Core Media")
+            }),
+            loudness: preset.audio.loudness_lufs.map(|target_lufs| Loudness {
+                target_lufs,
+                true_peak_dbtp: preset
+                    .audio
+                    .true_peak_dbtp
+                    .unwrap_or(crate::preset::DEFAULT_TRUE_PEAK_DBTP),
+                measured_lufs: None,
+                measured_true_peak_dbtp: None,
+                gain_db: None,
             }),
         }
     });

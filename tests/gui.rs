@@ -351,7 +351,7 @@ fn a_finished_job_shows_its_quality_plots_table_and_before_after() {
 }
 
 #[test]
-fn the_preset_editor_sets_languages_5_1_burn_in_hdr_and_av1() {
+fn the_preset_editor_sets_languages_5_1_burn_in_hdr_av1_and_clean_up() {
     let mut preset = vodkit::preset::store::builtins()
         .into_iter()
         .find(|p| p.name == "web-ladder")
@@ -384,7 +384,15 @@ fn the_preset_editor_sets_languages_5_1_burn_in_hdr_and_av1() {
     harness.run_steps(2);
     harness.get_by_label("AV1").click();
     harness.run_steps(3);
+    harness.get_by_label("Denoise strength").click();
+    harness.run_steps(2);
+    harness.get_by_label("Medium").click();
+    harness.run_steps(2);
+    harness.get_by_label("Deblock").click();
+    harness.run_steps(2);
     let p = &harness.state().preset;
+    assert_eq!(p.video.denoise, vodkit::preset::Denoise::Medium);
+    assert!(p.video.deblock);
     assert_eq!(p.audio.languages, ["en", "fr"]);
     assert_eq!(p.subtitles.burn.as_deref(), Some("en"));
     assert!(p.audio.surround);

@@ -315,6 +315,9 @@ pub fn describe(p: &Plan) -> String {
             if let Some(remix) = &a.remix {
                 let _ = write!(out, " ({remix})");
             }
+            if let Some(l) = &a.loudness {
+                let _ = write!(out, ", {}", l.describe());
+            }
             out.push('\n');
         }
         None => out.push_str("  audio: none\n"),

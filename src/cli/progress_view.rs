@@ -228,5 +228,6 @@ fn stage_name(stage: Stage) -> &'static str {
         Stage::Transcode => "transcoding on MediaConvert",
         Stage::Quality => "measuring quality",
         Stage::Fit => "fitting the ladder to the source (encoding scored samples)",
+        Stage::Loudness => "measuring the audio's loudness",
     }
 }

@@ -523,8 +523,29 @@ fn preprocessors(plan: &Plan) -> Option<Value> {
             c["SampleRangeConversion"] = json!("LIMITED_RANGE_SQUEEZE");
         }
         p.insert("ColorCorrector".into(), c);
+        if let Some(n) = noise_reducer(plan.transform.denoise) {
+            p.insert("NoiseReducer".into(), n);
+        }
+    }
+    if let Some(n) = noise_reducer(plan.transform.denoise) {
+        p.insert("NoiseReducer".into(), n);
     }
     (!p.is_empty()).then_some(Value::Object(p))
+}
+
+/// MediaConvert's spatial noise reducer at a strength matching the local filter's.
+fn noise_reducer(d: crate::preset::Denoise) -> Option<Value> {
+    use crate::preset::Denoise;
+    let strength = match d {
+        Denoise::Off => return None,
+        Denoise::Light => 4,
+        Denoise::Medium => 8,
+        Denoise::Strong => 14,
+    };
+    Some(json!({
+        "Filter": "SPATIAL",
+        "SpatialFilterSettings": { "Strength": strength, "PostFilterSharpenStrength": 0, "Speed": 0 },
+    }))
 }
 
 /// An HDR rung keeps the source's range: HDR10 (PQ, with the source's mastering display and
@@ -629,6 +650,17 @@ fn audio_descriptions(plan: &Plan) -> Vec<Value> {
             };
             if let Some(name) = name {
                 d["StreamName"] = json!(name);
+            }
+            // Loudness as locally: BS.1770 measured over the track, one gain, true peaks held.
+            if let Some(l) = &a.loudness {
+                d["AudioNormalizationSettings"] = json!({
+                    "Algorithm": "ITU_BS_1770_4",
+                    "AlgorithmControl": "CORRECT_AUDIO",
+                    "TargetLkfs": l.target_lufs,
+                    "PeakCalculation": "TRUE_PEAK",
+                    "TruePeakLimiterThreshold": l.true_peak_dbtp,
+                    "LoudnessLogging": "DONT_LOG",
+                });
             }
             d
         })

@@ -9,7 +9,7 @@ use std::str::FromStr;
 use egui::{Color32, RichText};
 
 pub use super::worker::PresetAction as Action;
-use crate::preset::{Codec, HdrMode, Preset, Profile, Rung, validate};
+use crate::preset::{Codec, Denoise, HdrMode, Preset, Profile, Rung, validate};
 
 /// The editor's state: a copy of a preset being changed.
 pub struct PresetEditor {
@@ -203,6 +203,28 @@ impl PresetEditor {
                     "HDR sources: keep PQ/HLG on H.265 and AV1 rungs (H.264 rungs stay SDR)",
                 )
                 .widget_info(|| named_combo("HDR sources"));
+            ui.label("Denoise");
+            let words = |d: Denoise| match d {
+                Denoise::Off => "Off",
+                Denoise::Light => "Light",
+                Denoise::Medium => "Medium",
+                Denoise::Strong => "Strong (slow)",
+            };
+            egui::ComboBox::from_id_salt("denoise")
+                .selected_text(words(p.video.denoise))
+                .show_ui(ui, |ui| {
+                    for d in [Denoise::Off, Denoise::Light, Denoise::Medium, Denoise::Strong] {
+                        ui.selectable_value(&mut p.video.denoise, d, words(d));
+                    }
+                })
+                .response
+                .on_hover_text(
+                    "Noise reduction before scaling, for grainy or noisy sources: fewer bits spent on noise",
+                )
+                .widget_info(|| named_combo("Denoise strength"));
+            ui.checkbox(&mut p.video.deblock, "Deblock").on_hover_text(
+                "Soften the block edges of an over-compressed source before scaling",
+            );
         });
         ui.separator();
         let mut remove = None;

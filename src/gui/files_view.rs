@@ -116,7 +116,7 @@ impl VodkitApp {
             UiEvent::Probed(path, result) => {
                 if let Some(f) = self.files.iter_mut().find(|f| f.path == path) {
                     f.status = match result {
-                        Ok(info) => FileStatus::Ready(Box::new(info)),
+                        Ok(info) => FileStatus::Ready(info),
                         Err(e) => FileStatus::Failed(e),
                     };
                 }

@@ -16,7 +16,7 @@ use crate::runner::{self, JobSpec};
 /// What the background reports to the UI.
 pub enum UiEvent {
     /// A file was probed.
-    Probed(PathBuf, Result<MediaInfo, String>),
+    Probed(PathBuf, Result<Box<MediaInfo>, String>),
     /// Stills of a file, as RGBA pictures (width, height, pixels).
     Stills(PathBuf, Vec<(usize, usize, Vec<u8>)>),
     /// Files found in dropped or picked folders, or picked in a dialog.
@@ -251,7 +251,7 @@ fn probe_one(path: PathBuf, out: &Outbox) {
         preset.video.crop = crate::preset::Crop::Mode(crate::preset::CropMode::None);
         crate::plan::plan(info, &preset).ok()
     });
-    out.send(UiEvent::Probed(path.clone(), result));
+    out.send(UiEvent::Probed(path.clone(), result.map(Box::new)));
     if let Some(plan) = stills_plan
         && let Some(s) = &plan.stills
     {

@@ -5,6 +5,7 @@
 
 mod encoder_options;
 pub mod estimate;
+pub mod loudness;
 pub(crate) mod manifest;
 pub mod per_title;
 pub mod progress;
@@ -240,6 +241,26 @@ pub fn encode_with(
         source: plan.source.clone(),
         rungs: todo.iter().map(|t| t.name.clone()).collect(),
     });
+    // Loudness normalisation: a first pass over the audio measures each track, and the plan
+    // the encode follows (and the manifest records) carries the gain.
+    let measured_plan;
+    let wants_loudness = plan
+        .audio_tracks()
+        .any(|a| a.loudness.is_some_and(|l| l.gain_db.is_none()));
+    let plan = if !todo.is_empty() && wants_loudness {
+        events(JobEvent::Stage {
+            stage: crate::job::Stage::Loudness,
+        });
+        let mut p = plan.clone();
+        loudness::measure(&mut p, cancel).map_err(|reason| EncodeError::Source {
+            path: plan.source.clone(),
+            reason,
+        })?;
+        measured_plan = p;
+        &measured_plan
+    } else {
+        plan
+    };
 
     // Stills come from the encode's own decoded pictures when there is an encode.
     let mut tap = plan
@@ -307,17 +328,19 @@ pub fn encode_with(
                 }
             })?;
         let audio_in = src.audio_in(plan);
-        let metadata = if preset.metadata.keep_phone_metadata {
+        let metadata: Vec<(String, String)> = if preset.metadata.keep_phone_metadata {
             [
                 ("creation_time", &info.creation_time),
                 ("location", &info.location),
             ]
             .into_iter()
             .filter_map(|(k, v)| v.as_ref().map(|v| (k.to_owned(), v.clone())))
+            .chain(info.tags.iter().cloned())
             .collect()
         } else {
             Vec::new()
         };
+        let chapters = Arc::new(plan.chapters.clone());
         let counters: Vec<Arc<AtomicU64>> =
             todo.iter().map(|_| Arc::new(AtomicU64::new(0))).collect();
         let totals: Vec<u64> = todo
@@ -350,6 +373,7 @@ pub fn encode_with(
                 }),
                 audio: audio_in.clone(),
                 metadata: metadata.clone(),
+                chapters: Arc::clone(&chapters),
                 subtitles: Arc::clone(&text_in),
                 frames_done: Arc::clone(counter),
             };

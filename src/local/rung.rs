@@ -86,8 +86,10 @@ pub struct RungJob {
     pub video: Option<VideoOut>,
     /// Audio tracks, the main one first (none for a silent file).
     pub audio: Vec<AudioIn>,
-    /// Container metadata (creation time, location).
+    /// Container metadata (creation time, location, title, artist...).
     pub metadata: Vec<(String, String)>,
+    /// Chapters on the output's timeline.
+    pub chapters: Arc<Vec<crate::probe::Chapter>>,
     /// Subtitle tracks (video rungs only).
     pub subtitles: Arc<Vec<TextIn>>,
     /// Frames encoded so far, read by the progress reporter.
@@ -369,6 +371,22 @@ fn encode(
         meta.set(k, v);
     }
     octx.set_metadata(meta);
+    // Chapters in milliseconds: the MP4 muxer writes them as a chapter track and `chpl`.
+    for (k, c) in job.chapters.iter().enumerate() {
+        let ms = |secs: f64| (secs * 1000.0).round() as i64;
+        let title = c
+            .title
+            .clone()
+            .unwrap_or_else(|| format!("Chapter {}", k + 1));
+        octx.add_chapter(
+            k as i64 + 1,
+            Rational::new(1, 1000),
+            ms(c.start_secs),
+            ms(c.end_secs),
+            title,
+        )
+        .map_err(|e| fail("adding a chapter", e))?;
+    }
     let mut opts = Dictionary::new();
     opts.set("movflags", "+faststart");
     octx.write_header_with(opts)

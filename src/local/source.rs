@@ -38,6 +38,13 @@ pub fn picture_filters(
     if let Some(b) = &t.crop {
         chain.push(b.filter());
     }
+    // Clean-up at the source's own size, before any scaling spreads blocks and noise.
+    if t.deblock {
+        chain.push("deblock=filter=weak:block=8".to_owned());
+    }
+    if let Some(f) = t.denoise.filter() {
+        chain.push(f.to_owned());
+    }
     if let Some((w, h)) = square {
         chain.push(format!("scale={w}:{h}:flags=bicubic"));
     }
@@ -485,24 +492,7 @@ fn open_audio(
         decoder.format().name(),
         decoder.channel_layout().bits()
     );
-    // `first_pts=0`: the first sample belongs at time zero; a later start is padded with
-    // silence and samples before zero are trimmed, exactly (hard compensation at the start).
-    // A trimmed output ends on its last sample exactly.
-    let end = plan.trim.map_or_else(String::new, |_| {
-        format!(
-            ",atrim=end_sample={}",
-            (plan.duration_secs * f64::from(a.sample_rate_hz)).round() as u64
-        )
-    });
-    let spec = format!(
-        "aresample={}:async=1:first_pts=0{end},aformat=sample_fmts=fltp:channel_layouts={}",
-        a.sample_rate_hz,
-        match a.channels {
-            1 => "mono",
-            6 => "0x3f", // 5.1(back): FL FR FC LFE BL BR
-            _ => "stereo",
-        }
-    );
+    let spec = audio_filter_spec(a, plan, true);
     let graph = build_graph("abuffer", &args, "abuffersink", &spec, |g| {
         if let Some(mut out) = g.get("out") {
             out.sink().set_frame_size(frame_size);
@@ -519,6 +509,35 @@ fn open_audio(
         end_limit: plan.trim.map(|_| zero_in(plan.duration_secs, tb)),
         past_end: false,
     })
+}
+
+/// The audio filters every output track goes through: to the output's rate, channels and
+/// sample format, from time zero. `first_pts=0`: the first sample belongs at time zero; a
+/// later start is padded with silence and samples before zero are trimmed, exactly (hard
+/// compensation at the start). A trimmed output ends on its last sample exactly. With `gain`,
+/// the measured loudness gain and limiter (see [`crate::plan::Loudness::filters`]) come
+/// before the last format step (the limiter works in doubles).
+pub(crate) fn audio_filter_spec(a: &PlannedAudio, plan: &Plan, gain: bool) -> String {
+    let end = plan.trim.map_or_else(String::new, |_| {
+        format!(
+            ",atrim=end_sample={}",
+            (plan.duration_secs * f64::from(a.sample_rate_hz)).round() as u64
+        )
+    });
+    let loudness = a
+        .loudness
+        .filter(|_| gain)
+        .map(|l| l.filters(a.sample_rate_hz))
+        .unwrap_or_default();
+    format!(
+        "aresample={}:async=1:first_pts=0{end}{loudness},aformat=sample_fmts=fltp:channel_layouts={}",
+        a.sample_rate_hz,
+        match a.channels {
+            1 => "mono",
+            6 => "0x3f", // 5.1(back): FL FR FC LFE BL BR
+            _ => "stereo",
+        }
+    )
 }
 
 pub(crate) fn build_graph(
@@ -756,6 +775,8 @@ mod tests {
             constant_rate: false,
             colour: crate::plan::ColourIn::default(),
             crop: None,
+            denoise: crate::preset::Denoise::Off,
+            deblock: false,
         }
     }
 
@@ -790,11 +811,15 @@ mod tests {
                 left: 0,
                 right: 0,
             }),
+            denoise: crate::preset::Denoise::Medium,
+            deblock: true,
         };
         let spec = video_filter_spec(&t, FrameRate { num: 25, den: 1 }, Some((320, 180)));
         let order: Vec<usize> = [
             "bwdif",
             "crop=w=iw-0:h=ih-40:x=0:y=20",
+            "deblock",
+            "hqdn3d",
             "scale=320:180",
             "tonemap",
             "transpose=clock",

@@ -275,6 +275,8 @@ mod tests {
             location: None,
             warnings: Vec::new(),
             sidecars: crate::subtitles::sidecar::survey(&dir.path().join("movie.mkv")),
+            chapters: Vec::new(),
+            tags: Vec::new(),
             streams: vec![
                 stream(2, "mov_text", Some("eng"), Some("SubtitleHandler")),
                 stream(3, "hdmv_pgs_subtitle", Some("ger"), None),

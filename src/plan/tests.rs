@@ -127,6 +127,8 @@ impl Source {
             streams,
             warnings: vec![],
             sidecars: Default::default(),
+            chapters: Vec::new(),
+            tags: Vec::new(),
         }
     }
 }

@@ -54,6 +54,7 @@ pub fn trim(plan: &mut Plan, start_secs: Option<f64>, end_secs: Option<f64>) -> 
     plan.timeline.video_delay_secs = (plan.timeline.video_delay_secs - start).max(0.0);
     plan.timeline.audio_delay_secs = plan.timeline.audio_delay_secs.map(|a| (a - start).max(0.0));
     plan.duration_secs = end - start;
+    plan.chapters = super::chapters_within(&plan.chapters, start, plan.duration_secs);
     for r in &mut plan.rungs {
         r.estimated_bytes = (r.estimated_bytes as f64 * kept) as u64;
     }

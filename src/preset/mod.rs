@@ -262,6 +262,37 @@ pub struct VideoSettings {
     /// Black borders: `"auto"` (those probe finds), `"none"`, or
     /// `{ top, bottom, left, right }` in source pixels.
     pub crop: Crop,
+    /// Noise reduction before scaling, for grainy or noisy sources (off by default).
+    pub denoise: Denoise,
+    /// Soften the block edges of an over-compressed source before scaling.
+    pub deblock: bool,
+}
+
+/// Noise reduction strength.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Denoise {
+    /// None.
+    #[default]
+    Off,
+    /// A light spatial and temporal smoothing (FFmpeg's hqdn3d at 3/4 of its defaults).
+    Light,
+    /// hqdn3d at 1.5 times its defaults.
+    Medium,
+    /// Non-local means (nlmeans): the most noise gone with the least detail lost, slow.
+    Strong,
+}
+
+impl Denoise {
+    /// The FFmpeg filter, or `None` when off.
+    pub fn filter(self) -> Option<&'static str> {
+        match self {
+            Self::Off => None,
+            Self::Light => Some("hqdn3d=3:2.25:4.5:3.4"),
+            Self::Medium => Some("hqdn3d=6:4.5:9:6.75"),
+            Self::Strong => Some("nlmeans=s=4:p=7:r=15"),
+        }
+    }
 }
 
 /// How black borders (letterbox, pillarbox) are treated.
@@ -318,6 +349,8 @@ impl Default for VideoSettings {
             speed: "medium".to_owned(),
             hdr: HdrMode::Tonemap,
             crop: Crop::default(),
+            denoise: Denoise::Off,
+            deblock: false,
         }
     }
 }
@@ -354,7 +387,17 @@ pub struct AudioSettings {
     pub surround: bool,
     /// Bitrate of that 5.1 track, bits per second.
     pub surround_bitrate_bps: u64,
+    /// Integrated loudness every track is brought to, LUFS (ITU-R BS.1770, EBU R128), by one
+    /// gain measured over the whole track; absent: the source's level is kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loudness_lufs: Option<f64>,
+    /// Highest true peak after that gain, dBTP (a true-peak limiter holds it; -1 when absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub true_peak_dbtp: Option<f64>,
 }
+
+/// The true-peak ceiling when a preset sets a loudness but no ceiling, dBTP.
+pub const DEFAULT_TRUE_PEAK_DBTP: f64 = -1.0;
 
 impl Default for AudioSettings {
     fn default() -> Self {
@@ -366,6 +409,8 @@ impl Default for AudioSettings {
             languages: Vec::new(),
             surround: false,
             surround_bitrate_bps: 384_000,
+            loudness_lufs: None,
+            true_peak_dbtp: None,
         }
     }
 }
@@ -456,7 +501,8 @@ impl Default for PackagingSettings {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MetadataSettings {
-    /// Keep the creation time and GPS location a phone recorded.
+    /// Keep the creation time and GPS location a phone recorded, and the descriptive tags
+    /// (title, artist, album, comment, description, copyright, genre, date).
     pub keep_phone_metadata: bool,
 }
 

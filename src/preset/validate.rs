@@ -160,6 +160,30 @@ pub fn validate(p: &Preset) -> Vec<Problem> {
                 ),
             );
         }
+        if let Some(l) = a.loudness_lufs
+            && !(l.is_finite() && (-40.0..=-5.0).contains(&l))
+        {
+            top(
+                "audio.loudness_lufs",
+                format!(
+                    "{l} is outside -40 to -5 LUFS (-16 suits phones and podcasts, -23 broadcast)"
+                ),
+            );
+        }
+        if let Some(tp) = a.true_peak_dbtp
+            && !(tp.is_finite() && (-9.0..=0.0).contains(&tp))
+        {
+            top(
+                "audio.true_peak_dbtp",
+                format!("{tp} is outside -9 to 0 dBTP (-1 is usual)"),
+            );
+        }
+        if a.true_peak_dbtp.is_some() && a.loudness_lufs.is_none() {
+            top(
+                "audio.true_peak_dbtp",
+                "applies with audio.loudness_lufs: set both".to_owned(),
+            );
+        }
         if a.surround && !(128_000..=1_024_000).contains(&a.surround_bitrate_bps) {
             top(
                 "audio.surround_bitrate_bps",

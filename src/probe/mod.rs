@@ -107,6 +107,37 @@ pub struct MediaInfo {
         skip_serializing_if = "crate::subtitles::sidecar::Survey::is_empty"
     )]
     pub sidecars: crate::subtitles::sidecar::Survey,
+    /// Chapters (MP4/MOV chapter tracks, Matroska chapters), in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub chapters: Vec<Chapter>,
+    /// Descriptive tags kept with the metadata (title, artist, comment...), as (key, value).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<(String, String)>,
+}
+
+/// The container tags kept when a preset keeps metadata (besides time and place).
+pub const KEPT_TAGS: [&str; 9] = [
+    "title",
+    "artist",
+    "album_artist",
+    "album",
+    "comment",
+    "description",
+    "copyright",
+    "genre",
+    "date",
+];
+
+/// A chapter of the source.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Chapter {
+    /// Start, seconds on the container's clock.
+    pub start_secs: f64,
+    /// End, seconds on the container's clock.
+    pub end_secs: f64,
+    /// Its title, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
 }
 
 /// The kind of a stream.

@@ -64,6 +64,27 @@ pub fn probe(path: &Path) -> Result<MediaInfo, ProbeError> {
                 .map(|d| (size_bytes as f64 * 8.0 / d) as u64)
         });
 
+    let kept_tags: Vec<(String, String)> = super::KEPT_TAGS
+        .iter()
+        .filter_map(|k| tag(k).map(|v| ((*k).to_owned(), v)))
+        .filter(|(_, v)| !v.trim().is_empty())
+        .collect();
+    let chapters: Vec<super::Chapter> = input
+        .chapters()
+        .map(|c| {
+            let tb = f64::from(c.time_base());
+            super::Chapter {
+                start_secs: c.start() as f64 * tb,
+                end_secs: c.end() as f64 * tb,
+                title: c
+                    .metadata()
+                    .get("title")
+                    .map(str::to_owned)
+                    .filter(|t| !t.trim().is_empty()),
+            }
+        })
+        .filter(|c| c.start_secs.is_finite() && c.end_secs >= c.start_secs)
+        .collect();
     let mut streams: Vec<StreamInfo> = input.streams().map(|s| stream_info(&s)).collect();
     if !streams
         .iter()
@@ -118,6 +139,8 @@ pub fn probe(path: &Path) -> Result<MediaInfo, ProbeError> {
         streams: Vec::new(),
         warnings: Vec::new(),
         sidecars: crate::subtitles::sidecar::survey(path),
+        chapters,
+        tags: kept_tags,
     };
     info.streams = std::mem::take(&mut streams);
     info.warnings = warnings(&info);

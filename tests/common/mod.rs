@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// Every clip the tests use: name -> ffmpeg arguments (output file appended).
 const QUIET: [&str; 4] = ["-hide_banner", "-loglevel", "error", "-y"];
 
-fn clips_dir() -> PathBuf {
+pub fn clips_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("clips");
     std::fs::create_dir_all(&dir).expect("create clips dir");
     dir

@@ -400,7 +400,11 @@ fn crop_of(
     .filter(|b| !b.is_zero());
     if let Some(b) = crop {
         let (w, h) = b.inside(video.width, video.height);
-        if w < 16 || h < 16 || b.left + b.right >= video.width || b.top + b.bottom >= video.height {
+        if w < 16
+            || h < 16
+            || b.left.saturating_add(b.right) >= video.width
+            || b.top.saturating_add(b.bottom) >= video.height
+        {
             return Err(PlanError::CropTooLarge {
                 path: info.path.clone(),
                 crop: b,
@@ -410,6 +414,24 @@ fn crop_of(
         }
     }
     Ok(crop)
+}
+
+/// The preset's noise reduction for this source: nlmeans works in 8 bits, so a deeper source
+/// (10-bit, HDR) gets hqdn3d, which keeps its depth, instead of banding.
+fn denoise_for(
+    video: &crate::probe::VideoInfo,
+    preset: &Preset,
+    warnings: &mut Vec<String>,
+) -> crate::preset::Denoise {
+    use crate::preset::Denoise;
+    let depth = video.bit_depth.unwrap_or(8);
+    if preset.video.denoise == Denoise::Strong && depth > 8 {
+        warnings.push(format!(
+            "denoise \"strong\" (nlmeans) works in 8 bits: this {depth}-bit source gets \"medium\" (hqdn3d, which keeps its depth)"
+        ));
+        return Denoise::Medium;
+    }
+    preset.video.denoise
 }
 
 /// The picture as shown (square pixels, upright) once `b` is removed.
@@ -513,7 +535,7 @@ pub struct Plan {
 }
 
 /// `chapters` moved `shift_secs` earlier and cut to `0..duration_secs`: those wholly outside
-/// go, the first kept one starts at zero at the latest.
+/// go, and one that began before the new zero (a trimmed start) begins at zero.
 pub fn chapters_within(
     chapters: &[crate::probe::Chapter],
     shift_secs: f64,
@@ -604,6 +626,8 @@ pub fn plan(info: &MediaInfo, preset: &Preset) -> Result<Plan, PlanError> {
             });
         };
         let estimated_bytes = (audio.bitrate_bps as f64 * duration_secs / 8.0) as u64;
+        let timeline = Timeline::new(None, audio_start(info, Some(&audio)), None);
+        let chapters = chapters_within(&info.chapters, timeline.zero_secs, duration_secs);
         return Ok(Plan {
             source: info.path.clone(),
             title: info.title.clone(),
@@ -624,7 +648,7 @@ pub fn plan(info: &MediaInfo, preset: &Preset) -> Result<Plan, PlanError> {
                 denoise: crate::preset::Denoise::Off,
                 deblock: false,
             },
-            timeline: Timeline::new(None, audio_start(info, Some(&audio)), None),
+            timeline,
             keyframes: None,
             rungs: Vec::new(),
             audio: Some(audio),
@@ -636,7 +660,7 @@ pub fn plan(info: &MediaInfo, preset: &Preset) -> Result<Plan, PlanError> {
             trim: None,
             subtitles: Vec::new(),
             automated_abr: false,
-            chapters: Vec::new(),
+            chapters,
             extra_audio,
         });
     }
@@ -805,9 +829,15 @@ pub fn plan(info: &MediaInfo, preset: &Preset) -> Result<Plan, PlanError> {
         constant_rate: video.variable_frame_rate,
         colour: ColourIn::of(video),
         crop,
-        denoise: preset.video.denoise,
+        denoise: denoise_for(video, preset, &mut warnings),
         deblock: preset.video.deblock,
     };
+    if preset.video.deblock {
+        warnings.push(
+            "deblock applies to local encodes only: MediaConvert has no deblocking filter"
+                .to_owned(),
+        );
+    }
     if transform.hdr_to_sdr.is_none()
         && let Some(words) = transform.colour.describe()
     {

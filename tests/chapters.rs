@@ -189,4 +189,22 @@ fn every_rung_keeps_the_chapters_and_the_tags_follow_the_preset() {
     for ((start, _), want) in got.iter().zip([0.0, 3.5 - trim_start, 7.0 - trim_start]) {
         assert!((start - want).abs() <= frame, "{got:?}");
     }
+
+    // An audio-only preset keeps them too (a podcast's chapters).
+    let out = dir.path().join("podcast");
+    let (code, _, stderr) = common::vodkit(
+        &[
+            "encode",
+            s(&source),
+            "--preset",
+            "podcast-audio",
+            "--out",
+            s(&out),
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let m4a = out.join("chaptered/chaptered.m4a");
+    let names: Vec<String> = chapters_of(&m4a).into_iter().map(|(_, n)| n).collect();
+    assert_eq!(names, CHAPTERS.map(|c| c.0.to_owned()), "{}", m4a.display());
 }

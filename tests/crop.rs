@@ -223,3 +223,69 @@ fn the_cloud_job_crops_the_same_rectangle() {
         assert!((h - w * 264.0 / 640.0).abs() <= 2.0, "{w}x{h}");
     }
 }
+
+#[test]
+fn a_rotated_phone_clip_is_cropped_on_its_stored_rows() {
+    // The letterboxed picture stored sideways with a 90° display matrix: the bars are rows of
+    // the stored picture and columns of the picture as shown.
+    let rotated = common::clip_from(
+        "letterboxed-rotated.mp4",
+        &[
+            "-i",
+            s(&common::letterboxed()),
+            "-c",
+            "copy",
+            "-metadata:s:v",
+            "rotate=90",
+        ],
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, stdout, stderr) = common::vodkit(
+        &["plan", s(&rotated), "--preset", "web-ladder", "--json"],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let plan: Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(
+        plan["source_display"],
+        serde_json::json!([264, 640]),
+        "{}",
+        plan["transform"]
+    );
+    let out = dir.path().join("out");
+    let preset = dir.path().join("one.toml");
+    std::fs::write(
+        &preset,
+        "name = \"one\"\n[video]\nspeed = \"veryfast\"\n[stills]\ncount = 0\n[[rung]]\nwidth = 640\nheight = 360\nmax_bitrate_bps = 900000\n",
+    )
+    .expect("preset");
+    let (code, _, stderr) = common::vodkit(
+        &[
+            "encode",
+            s(&rotated),
+            "--preset",
+            s(&preset),
+            "--no-quality",
+            "--out",
+            s(&out),
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let rung = std::fs::read_dir(out.join("letterboxed-rotated"))
+        .expect("title")
+        .map(|e| e.expect("entry").path())
+        .find(|p| p.extension().is_some_and(|e| e == "mp4"))
+        .expect("a rung");
+    let (w, h) = size_of(&rung);
+    assert!(h > w, "portrait: {w}x{h}");
+    assert!(
+        (f64::from(w) - f64::from(h) * 264.0 / 640.0).abs() <= 2.0,
+        "{w}x{h}"
+    );
+    let (cw, ch) = cropdetect(&rung);
+    assert!(
+        cw + 2 >= w && ch + 2 >= h,
+        "cropdetect keeps {cw}x{ch} of {w}x{h}"
+    );
+}

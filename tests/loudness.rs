@@ -26,6 +26,20 @@ fn quiet_clip() -> PathBuf {
     ])
 }
 
+/// 320x240, 10 s: the same quiet noise with bursts in five channels of a 5.1 track, so the
+/// stereo downmix adds them up (its peaks are well above any one channel's).
+#[rustfmt::skip]
+fn quiet_surround_clip() -> PathBuf {
+    common::clip_from("quiet-surround.mp4", &[
+        "-f", "lavfi", "-i", "testsrc2=s=320x240:r=30:d=10",
+        "-f", "lavfi", "-i", "anoisesrc=color=pink:amplitude=0.05:sample_rate=48000:duration=10:seed=3",
+        "-filter_complex", "[1:a]volume=14dB:enable='between(t,3,3.05)+between(t,7,7.05)',pan=5.1|FL=c0|FR=c0|FC=c0|LFE=0*c0|BL=c0|BR=c0[a]",
+        "-map", "0:v", "-map", "[a]",
+        "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
+        "-c:a", "aac", "-b:a", "384k",
+    ])
+}
+
 /// FFmpeg's ebur128 summary of `file`'s audio: (integrated LUFS, true peak dBTP).
 fn meter(file: &Path) -> (f64, f64) {
     let out = std::process::Command::new("ffmpeg")
@@ -146,6 +160,30 @@ fn a_quiet_clip_is_brought_to_minus_16_lufs_with_peaks_held() {
             rung.display()
         );
     }
+}
+
+#[test]
+fn a_5_1_source_is_measured_and_limited_after_its_downmix() {
+    let source = quiet_surround_clip();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    let (code, _, stderr) = common::vodkit(
+        &[
+            "encode",
+            s(&source),
+            "--preset",
+            "phone-share",
+            "--no-quality",
+            "--out",
+            s(&out),
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let rung = &mp4s(&out.join("quiet-surround"))[0];
+    let (lufs, peak) = meter(rung);
+    assert!((lufs - -16.0).abs() <= 1.0, "integrated {lufs} LUFS");
+    assert!(peak <= -1.5, "true peak {peak} dBTP of the stereo downmix");
 }
 
 #[test]

@@ -26,7 +26,7 @@ pub fn record(
     let missing: Vec<String> = plan
         .made_rungs()
         .map(|r| crate::local::rung_file(plan, Some(&r.name)))
-        .filter(|file| crate::probe::probe(&dir.join(file)).is_err())
+        .filter(|file| crate::probe::probe_output(&dir.join(file)).is_err())
         .collect();
     if !missing.is_empty() {
         return Err(format!(

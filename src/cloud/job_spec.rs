@@ -523,9 +523,6 @@ fn preprocessors(plan: &Plan) -> Option<Value> {
             c["SampleRangeConversion"] = json!("LIMITED_RANGE_SQUEEZE");
         }
         p.insert("ColorCorrector".into(), c);
-        if let Some(n) = noise_reducer(plan.transform.denoise) {
-            p.insert("NoiseReducer".into(), n);
-        }
     }
     if let Some(n) = noise_reducer(plan.transform.denoise) {
         p.insert("NoiseReducer".into(), n);
@@ -596,6 +593,9 @@ fn hdr_preprocessors(plan: &Plan, hdr: &crate::plan::KeptHdr) -> Value {
         );
     }
     p.insert("ColorCorrector".into(), c);
+    if let Some(n) = noise_reducer(plan.transform.denoise) {
+        p.insert("NoiseReducer".into(), n);
+    }
     Value::Object(p)
 }
 
@@ -821,7 +821,9 @@ pub fn create_job_request(
     });
     // The same black borders off, before MediaConvert scales (stored pixels, even sizes).
     if let (Some(b), Some(v)) = (&plan.transform.crop, plan.source_stored) {
+        // Even sizes (an odd source loses its last column or row).
         let (w, h) = b.inside(v.0, v.1);
+        let (w, h) = (w & !1, h & !1);
         input["Crop"] = json!({ "X": b.left, "Y": b.top, "Width": w, "Height": h });
     }
     // Full-range pixels the tags do not announce (yuvj) are said to be full range, so the

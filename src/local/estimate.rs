@@ -93,7 +93,7 @@ pub fn encode_time(
     let sample = samples
         .first()
         .ok_or_else(|| format!("{name}: no sample could be cut"))?;
-    let sinfo = crate::probe::probe(sample).map_err(|e| e.to_string())?;
+    let sinfo = crate::probe::probe_sample(sample, info).map_err(|e| e.to_string())?;
     let mut splan = crate::plan::plan(&sinfo, preset).map_err(|e| e.to_string())?;
     // The plan's own rungs (a per-title fit's caps and levels too) on the sample's timeline.
     splan.rungs.clone_from(&plan.rungs);

@@ -269,6 +269,12 @@ pub fn write(
         .ok()
         .and_then(|b| serde_json::from_slice::<Manifest>(&b).ok());
     let earlier_wall_secs = earlier.as_ref().and_then(|m| m.encode_wall_secs);
+    // A run that made nothing (every rung kept) measured no loudness: what the run that made
+    // the rungs measured still describes them.
+    let earlier_loudness: Vec<Option<crate::plan::Loudness>> = earlier
+        .as_ref()
+        .map(|m| m.plan.audio_tracks().map(|a| a.loudness).collect())
+        .unwrap_or_default();
     let before: Vec<ManifestRung> = earlier.map(|m| m.rungs).unwrap_or_default();
     let mut names: Vec<(String, String)> = plan
         .made_rungs()
@@ -280,7 +286,7 @@ pub fn write(
     let rungs = names
         .into_iter()
         .filter_map(|(name, file)| {
-            let probed = crate::probe::probe(&dir.join(&file)).ok()?;
+            let probed = crate::probe::probe_output(&dir.join(&file)).ok()?;
             let encoder_options = written_encoder_options(&dir.join(&file));
             let video = probed.video();
             let quality = measured
@@ -351,6 +357,16 @@ pub fn write(
     // the preset keeps phone metadata (as the rungs do).
     let mut source = info.clone();
     let mut plan = plan.clone();
+    let tracks = plan.audio.iter_mut().chain(plan.extra_audio.iter_mut());
+    for (track, before) in tracks.zip(&earlier_loudness) {
+        if let (Some(now), Some(before)) = (track.loudness.as_mut(), before)
+            && now.gain_db.is_none()
+            && now.target_lufs == before.target_lufs
+            && now.true_peak_dbtp == before.true_peak_dbtp
+        {
+            *now = *before;
+        }
+    }
     source.path = file_name_only(&source.path);
     plan.source = file_name_only(&plan.source);
     for s in &mut source.sidecars.found {

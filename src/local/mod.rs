@@ -75,7 +75,7 @@ fn quality_of(
             m.frames, m.missed, m.unmatched
         ));
     }
-    let info = crate::probe::probe(path).ok();
+    let info = crate::probe::probe_output(path).ok();
     let bitrate_bps = info
         .as_ref()
         .and_then(|i| i.video_bitrate_bps().or(i.bitrate_bps))

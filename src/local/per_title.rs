@@ -323,7 +323,7 @@ pub fn analyse(
     });
     let mut sampled_secs = 0.0;
     for (k, sample) in samples.iter().enumerate() {
-        let sinfo = crate::probe::probe(sample).map_err(|e| e.to_string())?;
+        let sinfo = crate::probe::probe_sample(sample, info).map_err(|e| e.to_string())?;
         sampled_secs += sinfo.duration_secs.unwrap_or(0.0);
         for &q in &levels {
             if cancel.is_cancelled() {

@@ -33,15 +33,17 @@ pub fn picture_filters(
     if t.deinterlace {
         chain.push("bwdif=mode=send_frame:parity=auto:deint=all".to_owned());
     }
-    // Black borders go first (after deinterlacing, which needs whole fields): every later
-    // step works on the picture itself.
-    if let Some(b) = &t.crop {
-        chain.push(b.filter());
-    }
-    // Clean-up at the source's own size, before any scaling spreads blocks and noise.
+    // Deblocking on the source's own block grid, which starts at its top-left corner (a crop
+    // first would move it).
     if t.deblock {
         chain.push("deblock=filter=weak:block=8".to_owned());
     }
+    // Black borders next (after deinterlacing, which needs whole fields): every later step
+    // works on the picture itself.
+    if let Some(b) = &t.crop {
+        chain.push(b.filter());
+    }
+    // Noise reduction at the source's own size, before any scaling spreads it.
     if let Some(f) = t.denoise.filter() {
         chain.push(f.to_owned());
     }
@@ -524,19 +526,24 @@ pub(crate) fn audio_filter_spec(a: &PlannedAudio, plan: &Plan, gain: bool) -> St
             (plan.duration_secs * f64::from(a.sample_rate_hz)).round() as u64
         )
     });
+    let layout = match a.channels {
+        1 => "mono",
+        6 => "0x3f", // 5.1(back): FL FR FC LFE BL BR
+        _ => "stereo",
+    };
+    let out = format!("aformat=sample_fmts=fltp:channel_layouts={layout}");
+    // The output's channels first (a 5.1 source downmixed here): the gain and the limiter act
+    // on what is measured and encoded. The limiter works in doubles: the format comes back.
     let loudness = a
         .loudness
         .filter(|_| gain)
         .map(|l| l.filters(a.sample_rate_hz))
+        .filter(|f| !f.is_empty())
+        .map(|f| format!("{f},{out}"))
         .unwrap_or_default();
     format!(
-        "aresample={}:async=1:first_pts=0{end}{loudness},aformat=sample_fmts=fltp:channel_layouts={}",
-        a.sample_rate_hz,
-        match a.channels {
-            1 => "mono",
-            6 => "0x3f", // 5.1(back): FL FR FC LFE BL BR
-            _ => "stereo",
-        }
+        "aresample={}:async=1:first_pts=0{end},{out}{loudness}",
+        a.sample_rate_hz
     )
 }
 
@@ -817,8 +824,8 @@ mod tests {
         let spec = video_filter_spec(&t, FrameRate { num: 25, den: 1 }, Some((320, 180)));
         let order: Vec<usize> = [
             "bwdif",
-            "crop=w=iw-0:h=ih-40:x=0:y=20",
             "deblock",
+            "crop=w=iw-0:h=ih-40:x=0:y=20",
             "hqdn3d",
             "scale=320:180",
             "tonemap",

@@ -171,11 +171,11 @@ pub fn validate(p: &Preset) -> Vec<Problem> {
             );
         }
         if let Some(tp) = a.true_peak_dbtp
-            && !(tp.is_finite() && (-9.0..=0.0).contains(&tp))
+            && !(tp.is_finite() && (-8.0..=0.0).contains(&tp))
         {
             top(
                 "audio.true_peak_dbtp",
-                format!("{tp} is outside -9 to 0 dBTP (-1 is usual)"),
+                format!("{tp} is outside -8 to 0 dBTP (-1 is usual; MediaConvert's range)"),
             );
         }
         if a.true_peak_dbtp.is_some() && a.loudness_lufs.is_none() {
@@ -246,6 +246,16 @@ pub fn validate(p: &Preset) -> Vec<Problem> {
     }
 
     if let crate::preset::Crop::Manual(b) = p.video.crop
+        && [b.top, b.bottom, b.left, b.right].iter().any(|n| *n > 8192)
+    {
+        top(
+            "video.crop",
+            format!(
+                "top {}, bottom {}, left {}, right {}: no side can be over 8192 pixels",
+                b.top, b.bottom, b.left, b.right
+            ),
+        );
+    } else if let crate::preset::Crop::Manual(b) = p.video.crop
         && [b.top, b.bottom, b.left, b.right]
             .iter()
             .any(|n| n % 2 == 1)

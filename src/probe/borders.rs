@@ -48,8 +48,8 @@ impl Borders {
     /// The picture left inside the borders of a `width` x `height` picture.
     pub fn inside(&self, width: u32, height: u32) -> (u32, u32) {
         (
-            width.saturating_sub(self.left + self.right),
-            height.saturating_sub(self.top + self.bottom),
+            width.saturating_sub(self.left.saturating_add(self.right)),
+            height.saturating_sub(self.top.saturating_add(self.bottom)),
         )
     }
 
@@ -73,8 +73,8 @@ impl Borders {
     pub fn filter(&self) -> String {
         format!(
             "crop=w=iw-{}:h=ih-{}:x={}:y={}:exact=1",
-            self.left + self.right,
-            self.top + self.bottom,
+            self.left.saturating_add(self.right),
+            self.top.saturating_add(self.bottom),
             self.left,
             self.top
         )
@@ -239,38 +239,50 @@ fn first_keyframe(
 fn luma_borders(picture: &ffmpeg::frame::Video) -> Option<Borders> {
     let desc = picture.format().descriptor()?;
     let name = desc.name();
+    // Planar or semi-planar YUV, luma first (yuv*, yuvj*, nv12/nv21, p010/p016...).
     if !(name.starts_with("yuv") || name.starts_with("nv") || name.starts_with("p0")) {
         return None;
     }
+    // SAFETY: a descriptor from FFmpeg's table is valid for the program's life.
+    let (luma, flags) = unsafe { ((*desc.as_ptr()).comp[0], (*desc.as_ptr()).flags) };
+    let big_endian = flags & ffmpeg::ffi::AV_PIX_FMT_FLAG_BE as u64 != 0;
+    let depth = u32::try_from(luma.depth).ok()?.clamp(8, 16);
     let (w, h) = (picture.width() as usize, picture.height() as usize);
     let stride = picture.stride(0);
     let data = picture.data(0);
-    // Deeper than 8 bits: two bytes a sample, little-endian; keep the top 8 bits.
-    // SAFETY: a descriptor from FFmpeg's table is valid for the program's life.
-    let depth = unsafe { (*desc.as_ptr()).comp[0].depth }.clamp(8, 16) as u32;
-    if depth > 8 {
-        let shift = depth - 8;
-        let mut bytes = Vec::with_capacity(w * h);
-        for y in 0..h {
-            for x in 0..w {
-                let at = y * stride + 2 * x;
-                let v = u16::from_le_bytes([*data.get(at)?, *data.get(at + 1)?]);
-                bytes.push((v >> shift).min(255) as u8);
-            }
-        }
+    if depth == 8 && luma.step == 1 {
         return Luma {
-            samples: &bytes,
+            samples: data,
             width: w,
             height: h,
-            stride: w,
+            stride,
         }
         .borders();
     }
+    if luma.step != 2 {
+        return None;
+    }
+    // Two bytes a sample, the value `shift` bits up (p010 keeps it in the high bits): keep its
+    // top 8 bits.
+    let shift = u32::try_from(luma.shift).ok()? + depth - 8;
+    let mut bytes = Vec::with_capacity(w * h);
+    for y in 0..h {
+        for x in 0..w {
+            let at = y * stride + 2 * x;
+            let pair = [*data.get(at)?, *data.get(at + 1)?];
+            let v = if big_endian {
+                u16::from_be_bytes(pair)
+            } else {
+                u16::from_le_bytes(pair)
+            };
+            bytes.push((v >> shift).min(255) as u8);
+        }
+    }
     Luma {
-        samples: data,
+        samples: &bytes,
         width: w,
         height: h,
-        stride,
+        stride: w,
     }
     .borders()
 }

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-pub use read::probe;
+pub use read::{probe, probe_output, probe_sample};
 
 /// Why a file could not be probed. Each message names the problem; the caller names the file.
 #[derive(Debug, thiserror::Error)]

@@ -22,6 +22,28 @@ const VFR_IRREGULAR_SHARE: f64 = 0.02;
 
 /// Probes one file. Never panics on bad input; every failure names the file.
 pub fn probe(path: &Path) -> Result<MediaInfo, ProbeError> {
+    probe_with(path, true)
+}
+
+/// Probes a file Vodkit made (a rung read back): everything but the search for black
+/// borders, which decodes pictures across the file and says nothing about an output.
+pub fn probe_output(path: &Path) -> Result<MediaInfo, ProbeError> {
+    probe_with(path, false)
+}
+
+/// Probes a sample cut from `source` (per-title fits, estimates): the sample takes the
+/// source's black borders rather than guessing from its few pictures, so it is cropped, and
+/// its rungs sized, exactly as the source's.
+pub fn probe_sample(path: &Path, source: &MediaInfo) -> Result<MediaInfo, ProbeError> {
+    let mut info = probe_with(path, false)?;
+    let borders = source.video().and_then(|(_, v)| v.black_borders);
+    if let Some(v) = info.streams.iter_mut().find_map(|s| s.video.as_mut()) {
+        v.black_borders = borders;
+    }
+    Ok(info)
+}
+
+fn probe_with(path: &Path, find_borders: bool) -> Result<MediaInfo, ProbeError> {
     av::init();
     let meta = std::fs::metadata(path).map_err(|e| ProbeError::Unreadable {
         path: path.to_owned(),
@@ -106,7 +128,7 @@ pub fn probe(path: &Path) -> Result<MediaInfo, ProbeError> {
     // Letterbox or pillarbox bars baked into the pictures.
     if let Some(s) = streams.iter_mut().find(|s| s.video.is_some()) {
         let index = s.index;
-        if let (Some(v), Some(d)) = (s.video.as_mut(), duration_secs) {
+        if let (Some(v), Some(d), true) = (s.video.as_mut(), duration_secs, find_borders) {
             v.black_borders = super::borders::detect(path, index, d);
         }
     }

@@ -110,7 +110,7 @@ fn reference_plan(source: &MediaInfo, rungs: &[PathBuf]) -> Result<Plan, String>
 /// Checks a rung file against the source: it has video, at the source's rate divided by a
 /// whole number.
 fn rung_file(path: &Path, source_fps: f64, source_secs: f64) -> Result<RungFile, String> {
-    let info = probe(path).map_err(|e| e.to_string())?;
+    let info = crate::probe::probe_output(path).map_err(|e| e.to_string())?;
     let name = path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),

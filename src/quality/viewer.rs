@@ -89,7 +89,7 @@ pub fn frame_pair(
     let times: Vec<f64> = frames.iter().map(|k| k / fps).collect();
     let cancel = CancelToken::new();
     let references = pictures_at(plan, &plan.source, &times, Reading::Prepared, &cancel)?;
-    let colour = crate::probe::probe(rung).ok().and_then(|i| {
+    let colour = crate::probe::probe_output(rung).ok().and_then(|i| {
         i.video()
             .and_then(|(_, v)| crate::plan::ColourIn::of(v).filter())
     });

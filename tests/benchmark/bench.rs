@@ -673,8 +673,8 @@ fn main() {
         .status()
         .expect("cargo build");
     assert!(status.success());
-    // VODKIT_BENCH=probe, encode, package, upload, gui, quality, fit, library or av1 runs one
-    // part only.
+    // VODKIT_BENCH=probe, encode, package, upload, gui, quality, fit, library, av1 or cleanup
+    // runs one part only.
     let only = std::env::var("VODKIT_BENCH").unwrap_or_default();
     if only.is_empty() || only == "probe" {
         bench_probe();
@@ -702,6 +702,104 @@ fn main() {
     }
     if only.is_empty() || only == "av1" {
         bench_av1();
+    }
+    if only.is_empty() || only == "cleanup" {
+        bench_cleanup();
+    }
+}
+
+/// VMAF (mean, every 2nd picture) of `rung` against `reference`, with `vodkit quality`.
+fn vmaf_of(reference: &Path, rung: &Path) -> (f64, f64) {
+    let scored = vodkit()
+        .args(["quality", "--json", "--every", "2"])
+        .arg(reference)
+        .arg(rung)
+        .output()
+        .expect("vodkit quality");
+    assert!(scored.status.success(), "vodkit quality failed");
+    let report: serde_json::Value = serde_json::from_slice(
+        String::from_utf8_lossy(&scored.stdout)
+            .lines()
+            .last()
+            .unwrap_or("")
+            .as_bytes(),
+    )
+    .expect("quality json");
+    (
+        report["vmaf"]["mean"].as_f64().unwrap_or(f64::NAN),
+        report["bitrate_bps"].as_f64().unwrap_or(f64::NAN) / 1000.0,
+    )
+}
+
+/// The clean-up filters (issue 18): on a grainy 1080p source (10 s, the moving test pattern
+/// under film-like grain, and the same pattern clean), each denoise level and deblock: the
+/// filter's own cost per 1080p picture (FFmpeg decoding through it against decoding alone),
+/// Vodkit's encode time of one 1080p rung, and at (about) equal bitrate (a 3 Mb/s cap that
+/// every variant fills) the rung's VMAF against the grainy source and against the clean
+/// picture under the grain.
+fn bench_cleanup() {
+    let dir = media_dir().join("cleanup");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let picture = "testsrc2=s=1920x1080:r=30000/1001:d=10";
+    let clean = dir.join("clean.mp4");
+    let grainy = dir.join("grainy.mp4");
+    #[rustfmt::skip]
+    ffmpeg(&["-f", "lavfi", "-i", picture, "-c:v", "libx264", "-preset", "veryfast", "-crf", "10", "-pix_fmt", "yuv420p", "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709"], &clean);
+    #[rustfmt::skip]
+    ffmpeg(&["-f", "lavfi", "-i", &format!("{picture},noise=alls=10:allf=t"), "-c:v", "libx264", "-preset", "veryfast", "-crf", "10", "-pix_fmt", "yuv420p", "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709"], &grainy);
+    let frames = 300.0;
+    let filter_secs = |vf: &str| {
+        measure(
+            Command::new("ffmpeg")
+                .args(["-hide_banner", "-loglevel", "error", "-i"])
+                .arg(&grainy)
+                .args(["-an", "-vf", vf, "-f", "null", "-"]),
+        )
+        .wall_secs
+    };
+    let decode_only = filter_secs("null");
+    println!(
+        "\nClean-up filters on a grainy 1080p source (10 s, 300 pictures), one 1080p H.264 rung capped at 3 Mb/s"
+    );
+    println!(
+        "  {:<14} {:>12} {:>10} {:>9} {:>12} {:>12}",
+        "filter", "ms/picture", "encode s", "kb/s", "VMAF grainy", "VMAF clean"
+    );
+    let variants = [
+        ("off", "off", false, "null"),
+        ("light", "light", false, "hqdn3d=3:2.25:4.5:3.4"),
+        ("medium", "medium", false, "hqdn3d=6:4.5:9:6.75"),
+        ("strong", "strong", false, "nlmeans=s=4:p=7:r=15"),
+        ("deblock", "off", true, "deblock=filter=weak:block=8"),
+    ];
+    for (name, denoise, deblock, vf) in variants {
+        let per_picture_ms = (filter_secs(vf) - decode_only).max(0.0) * 1000.0 / frames;
+        let preset = dir.join(format!("{name}.toml"));
+        std::fs::write(
+            &preset,
+            format!(
+                "name = \"cleanup-{name}\"\n[video]\nquality_level = 10\nspeed = \"medium\"\ncrop = \"none\"\ndenoise = \"{denoise}\"\ndeblock = {deblock}\n[stills]\ncount = 0\n[[rung]]\nwidth = 1920\nheight = 1080\nprofile = \"high\"\nmax_bitrate_bps = 3000000\n"
+            ),
+        )
+        .expect("preset");
+        let out = dir.join(format!("out-{name}"));
+        let _ = std::fs::remove_dir_all(&out);
+        let cost = measure(
+            vodkit()
+                .args(["encode", "--no-quality", "--preset"])
+                .arg(&preset)
+                .arg("--out")
+                .arg(&out)
+                .arg(&grainy)
+                .env("VODKIT_CONFIG_DIR", &dir),
+        );
+        let rung = out.join("grainy").join("grainy_1080p.mp4");
+        let (vmaf_grainy, kbps) = vmaf_of(&grainy, &rung);
+        let (vmaf_clean, _) = vmaf_of(&clean, &rung);
+        println!(
+            "  {name:<14} {per_picture_ms:>12.1} {:>10.1} {kbps:>9.0} {vmaf_grainy:>12.1} {vmaf_clean:>12.1}",
+            cost.wall_secs
+        );
     }
 }
 

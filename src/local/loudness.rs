@@ -5,7 +5,7 @@
 //! gain the encode applies (see [`crate::plan::Loudness::filters`]), so the audio is still
 //! encoded once for every rung.
 
-use ffmpeg_next::{codec, format, frame};
+use ffmpeg_next::{format, frame};
 
 use super::source::{audio_filter_spec, build_graph};
 use crate::av::{self, ffmpeg};
@@ -32,32 +32,12 @@ struct Track {
 
 impl Track {
     fn open(input: &format::context::Input, a: &PlannedAudio, plan: &Plan) -> Result<Self, String> {
-        let stream = input
-            .stream(a.source_index)
-            .ok_or("the audio stream disappeared")?;
-        let ctx = codec::context::Context::from_parameters(stream.parameters())
-            .map_err(|e| format!("audio decoder: {e}"))?;
-        let mut decoder = ctx
-            .decoder()
-            .audio()
-            .map_err(|e| format!("no decoder for the audio: {e}"))?;
-        decoder
-            .set_parameters(stream.parameters())
-            .map_err(|e| format!("audio decoder: {e}"))?;
-        if decoder.channel_layout().is_empty() {
-            decoder.set_channel_layout(ffmpeg::ChannelLayout::default(i32::from(
-                decoder.channels() as u8,
-            )));
-        }
-        let tb = stream.time_base();
-        let args = format!(
-            "time_base={}/{}:sample_rate={}:sample_fmt={}:channel_layout=0x{:x}",
-            tb.numerator(),
-            tb.denominator(),
-            decoder.rate(),
-            decoder.format().name(),
-            decoder.channel_layout().bits()
-        );
+        let super::source::AudioDecoding {
+            index,
+            decoder,
+            time_base: tb,
+            buffer_args: args,
+        } = super::source::open_audio_decoder(input, a)?;
         let spec = format!(
             "{},ebur128=peak=true:metadata=1",
             audio_filter_spec(a, plan, false)
@@ -67,7 +47,7 @@ impl Track {
             (secs * f64::from(tb.denominator()) / f64::from(tb.numerator().max(1))).round() as i64
         };
         Ok(Self {
-            index: stream.index(),
+            index,
             decoder,
             graph,
             zero_pts: in_tb(plan.timeline.zero_secs),

@@ -436,13 +436,23 @@ fn zero_in(zero_secs: f64, tb: Rational) -> i64 {
     (zero_secs * f64::from(tb.denominator()) / f64::from(tb.numerator())).round() as i64
 }
 
-fn open_audio(
+/// A planned audio track's decoder, with what an `abuffer` source needs to take its frames.
+pub(crate) struct AudioDecoding {
+    /// The stream's index.
+    pub index: usize,
+    /// Its decoder (a layout set when the stream states none).
+    pub decoder: decoder::Audio,
+    /// The stream's time base.
+    pub time_base: Rational,
+    /// `abuffer` arguments for the decoded frames.
+    pub buffer_args: String,
+}
+
+/// Opens the decoder of planned audio track `a`.
+pub(crate) fn open_audio_decoder(
     input: &format::context::Input,
     a: &PlannedAudio,
-    plan: &Plan,
-    track: usize,
-) -> Result<AudioSide, String> {
-    let zero_secs = plan.timeline.zero_secs;
+) -> Result<AudioDecoding, String> {
     let stream = input
         .stream(a.source_index)
         .ok_or("the audio stream disappeared")?;
@@ -460,6 +470,36 @@ fn open_audio(
             decoder.channels() as u8,
         )));
     }
+    let tb = stream.time_base();
+    let buffer_args = format!(
+        "time_base={}/{}:sample_rate={}:sample_fmt={}:channel_layout=0x{:x}",
+        tb.numerator(),
+        tb.denominator(),
+        decoder.rate(),
+        decoder.format().name(),
+        decoder.channel_layout().bits()
+    );
+    Ok(AudioDecoding {
+        index: stream.index(),
+        decoder,
+        time_base: tb,
+        buffer_args,
+    })
+}
+
+fn open_audio(
+    input: &format::context::Input,
+    a: &PlannedAudio,
+    plan: &Plan,
+    track: usize,
+) -> Result<AudioSide, String> {
+    let zero_secs = plan.timeline.zero_secs;
+    let AudioDecoding {
+        index,
+        decoder,
+        time_base: tb,
+        buffer_args: args,
+    } = open_audio_decoder(input, a)?;
     let codec = encoder::find(codec::Id::AAC).ok_or("this FFmpeg has no AAC encoder")?;
     let mut enc = codec::context::Context::new_with_codec(codec)
         .encoder()
@@ -485,15 +525,6 @@ fn open_audio(
         .map_err(|e| format!("opening the AAC encoder: {e}"))?;
     let frame_size = encoder.frame_size().max(1024);
 
-    let tb = stream.time_base();
-    let args = format!(
-        "time_base={}/{}:sample_rate={}:sample_fmt={}:channel_layout=0x{:x}",
-        tb.numerator(),
-        tb.denominator(),
-        decoder.rate(),
-        decoder.format().name(),
-        decoder.channel_layout().bits()
-    );
     let spec = audio_filter_spec(a, plan, true);
     let graph = build_graph("abuffer", &args, "abuffersink", &spec, |g| {
         if let Some(mut out) = g.get("out") {
@@ -502,7 +533,7 @@ fn open_audio(
     })?;
     Ok(AudioSide {
         track,
-        index: stream.index(),
+        index,
         decoder,
         graph,
         encoder,

@@ -1881,8 +1881,11 @@ async fn jobs_are_priced_from_the_snapshot_and_max_cost_refuses_before_uploading
     };
     let (code, _, stderr) = submit("0.001");
     assert_ne!(code, 0);
-    assert!(stderr.contains("above --max-cost $0.00"), "{stderr}");
-    assert!(stderr.contains(&format!("${total:.2}")), "{stderr}");
+    assert!(stderr.contains("above --max-cost $0.0010"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("${}", vodkit::cloud::cost::usd(total))),
+        "{stderr}"
+    );
     assert!(stderr.contains("basic.mp4"), "{stderr}");
     let listed = s3
         .list_objects_v2()

@@ -117,8 +117,8 @@ pub enum Action {
         #[arg(long, default_value_t = 4)]
         jobs: usize,
         /// Refuse a source whose estimated MediaConvert cost is above this many US dollars
-        /// (priced from the price snapshot; see `vodkit cloud prices`).
-        #[arg(long, value_name = "USD")]
+        /// (priced from the price snapshot; see `vodkit cloud prices`), per source.
+        #[arg(long, value_name = "USD", value_parser = parse_usd)]
         max_cost: Option<f64>,
         #[command(flatten)]
         fit: super::FitArgs,
@@ -622,6 +622,19 @@ impl SubmitRun<'_> {
         )
         .map_err(|e| CloudError::new(format!("{}: {e}", file.display())))?;
         title.clone_into(&mut p.title);
+        // Priced before anything is recorded or uploaded: a refused source leaves no job row
+        // (which a later Retry would run without the limit).
+        if let Some(limit) = self.options.max_cost_usd {
+            let snapshot = crate::cloud::prices::load();
+            let estimate = crate::cloud::cost::estimate_plan(
+                &p,
+                self.preset,
+                &self.clients.region,
+                snapshot.as_ref(),
+            );
+            crate::cloud::cost::check_limit(&estimate, &file.display().to_string(), limit)
+                .map_err(CloudError::new)?;
+        }
         // Kept in the library like any job: the app shows it, and a job not followed here
         // (--no-wait) is followed by the app or `vodkit queue run` once this process ends.
         let spec = crate::runner::JobSpec {
@@ -908,6 +921,16 @@ fn prices(refresh: bool, offer: Option<&Path>, s3_offers: &[PathBuf], out: &Outp
             eprintln!("vodkit: {e}");
             1
         }
+    }
+}
+
+/// A dollar amount: a finite number, 0 or more.
+fn parse_usd(text: &str) -> Result<f64, String> {
+    match text.trim().trim_start_matches('$').parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!(
+            "'{text}' is not an amount of dollars (0 or more, like 2.50)"
+        )),
     }
 }
 

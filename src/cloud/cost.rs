@@ -91,14 +91,17 @@ impl CostEstimate {
                 o.group, o.output, o.class_text, o.minutes
             );
         }
+        if self.outputs.is_empty() {
+            s.push_str("  nothing to price: the cloud backend runs video presets\n");
+            return s;
+        }
         match (self.total_usd, &self.prices_published) {
             (Some(t), Some(date)) => {
-                let t = if t < 1.0 {
-                    format!("{t:.4}")
-                } else {
-                    format!("{t:.2}")
-                };
-                let _ = write!(s, "  total ${t} (on-demand prices as published {date}");
+                let _ = write!(
+                    s,
+                    "  total ${} (on-demand prices as published {date}",
+                    usd(t)
+                );
                 let _ = writeln!(s, ", before volume discounts)");
             }
             (None, Some(date)) => {
@@ -364,14 +367,25 @@ pub fn pricing_region(settings: &crate::cloud::CloudSettings) -> String {
         .unwrap_or_else(|| "us-east-1".into())
 }
 
+/// Dollars to the cent, or to a hundredth of a cent below a dollar.
+pub fn usd(amount: f64) -> String {
+    if amount < 1.0 {
+        format!("{amount:.4}")
+    } else {
+        format!("{amount:.2}")
+    }
+}
+
 /// `--max-cost`: refuses when the estimate is above `limit_usd` or cannot be known.
 pub fn check_limit(estimate: &CostEstimate, title: &str, limit_usd: f64) -> Result<(), String> {
     match estimate.total_usd {
         Some(total) if total > limit_usd => Err(format!(
-            "{title}: the MediaConvert estimate is ${total:.2} ({} outputs, {} s each, prices as published {}), above --max-cost ${limit_usd:.2}; not submitted",
+            "{title}: the MediaConvert estimate is ${} ({} outputs, {} s each, prices as published {}), above --max-cost ${}; not submitted",
+            usd(total),
             estimate.outputs.iter().map(|o| o.count).sum::<u64>(),
             estimate.billed_secs,
             estimate.prices_published.as_deref().unwrap_or("?"),
+            usd(limit_usd),
         )),
         Some(_) => Ok(()),
         None if estimate.prices_published.is_none() => Err(format!(

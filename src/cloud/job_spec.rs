@@ -409,6 +409,11 @@ fn cmaf_group(
     }))
 }
 
+/// Automated ABR's average bitrate range, bits per second (MediaConvert's limits).
+pub const AUTO_ABR_MIN_BPS: u64 = 100_000;
+/// See [`AUTO_ABR_MIN_BPS`].
+pub const AUTO_ABR_MAX_BPS: u64 = 100_000_000;
+
 /// Whether MediaConvert builds the ladder (`fit.mode = "mediaconvert-auto"`).
 pub fn is_auto(preset: &Preset) -> bool {
     preset.fit.mode == crate::preset::FitMode::MediaconvertAuto
@@ -443,6 +448,8 @@ fn auto_abr_group(
         settings.remove("HrdBufferSize");
         settings.remove("HrdBufferInitialFillPercentage");
         settings.remove("CodecLevel");
+        // Each rendition's quality level is MediaConvert's to choose, up to MaxQualityLevel.
+        settings.remove("QvbrSettings");
     }
     let fit = &preset.fit;
     let max_bps = fit.max_bitrate_bps.unwrap_or(top.max_bitrate_bps);
@@ -472,8 +479,9 @@ fn auto_abr_group(
     group["AutomatedEncodingSettings"] = json!({
         "AbrSettings": {
             "MaxRenditions": renditions,
-            "MaxAbrBitrate": i64::try_from(max_bps).unwrap_or(i64::MAX).min(8_000_000_000),
-            "MinAbrBitrate": i64::try_from(min_bps).unwrap_or(i64::MAX),
+            "MaxAbrBitrate": max_bps,
+            "MinAbrBitrate": min_bps,
+            "MaxQualityLevel": f64::from(top.quality_level.unwrap_or(preset.video.quality_level)),
             "Rules": [
                 { "Type": "ALLOWED_RENDITIONS", "AllowedRenditions": allowed },
                 { "Type": "MIN_TOP_RENDITION_SIZE",

@@ -46,7 +46,7 @@ pub const MAIN_REGIONS: [&str; 10] = [
 pub enum Tier {
     /// AVC single-pass outputs with no Professional feature.
     Basic,
-    /// Everything else (HEVC, AV1, multi-pass, HDR, colour conversion...).
+    /// Everything else (HEVC, AV1, multi-pass, HDR, 10-bit, automated ABR...).
     Professional,
 }
 
@@ -63,13 +63,18 @@ pub enum Band {
 }
 
 impl Band {
-    /// The band of a picture `width_px` x `height_px` (the smaller side counts, so a portrait
-    /// 1080x1920 phone rung is HD like its landscape twin).
+    /// The band of a picture `width_px` x `height_px`, by its frame size whichever way it
+    /// stands: HD from 1280x720 (either side reaching it: a 1280x534 scope picture is HD),
+    /// UHD past 1920x1080 (a 2560x1072 one is UHD); a portrait 1080x1920 rung is HD like its
+    /// landscape twin.
     pub fn of(width_px: u32, height_px: u32) -> Self {
-        match width_px.min(height_px) {
-            0..720 => Self::SD,
-            720..=1080 => Self::HD,
-            _ => Self::UHD,
+        let (long, short) = (width_px.max(height_px), width_px.min(height_px));
+        if long > 1920 || short > 1080 {
+            Self::UHD
+        } else if long >= 1280 || short >= 720 {
+            Self::HD
+        } else {
+            Self::SD
         }
     }
 }
@@ -567,8 +572,10 @@ mod tests {
     #[test]
     fn bands_follow_the_smaller_side_and_the_rate() {
         assert_eq!(Band::of(640, 360), Band::SD);
-        assert_eq!(Band::of(1280, 718), Band::SD);
+        assert_eq!(Band::of(960, 540), Band::SD);
+        assert_eq!(Band::of(1280, 534), Band::HD);
         assert_eq!(Band::of(1280, 720), Band::HD);
+        assert_eq!(Band::of(2560, 1072), Band::UHD);
         assert_eq!(Band::of(1080, 1920), Band::HD);
         assert_eq!(Band::of(2560, 1440), Band::UHD);
         assert_eq!(FpsBand::of(30000.0 / 1001.0), FpsBand::Up30);

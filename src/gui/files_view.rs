@@ -638,10 +638,8 @@ impl VodkitApp {
                 (Some(Ok(plan)), _) | (_, Ok(plan)) => Some(plan.clone()),
                 _ => None,
             };
-            if let Some(mut plan) = shown {
-                if let Some((a, b)) = range {
-                    let _ = crate::plan::trim(&mut plan, Some(a), Some(b));
-                }
+            // Cloud jobs encode the whole file (a range applies to local encodes only).
+            if let Some(plan) = shown {
                 let region = crate::cloud::cost::pricing_region(&self.settings.cloud);
                 let estimate =
                     crate::cloud::cost::estimate_plan(&plan, preset, &region, self.prices.as_ref());

@@ -316,6 +316,14 @@ pub fn validate(p: &Preset) -> Vec<Problem> {
                 "mediaconvert-auto builds a streaming ladder: turn on packaging.hls or packaging.dash".to_owned(),
             );
         }
+        if let Some(max) = f.max_bitrate_bps
+            && max > 100_000_000
+        {
+            top(
+                "fit.max_bitrate_bps",
+                format!("{max} is above 100 Mb/s, MediaConvert's highest automated ABR bitrate"),
+            );
+        }
         if f.min_bitrate_bps < 100_000 {
             top(
                 "fit.min_bitrate_bps",

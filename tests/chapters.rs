@@ -98,16 +98,6 @@ fn tags_of(file: &Path) -> Value {
     v["format"]["tags"].clone()
 }
 
-fn mp4s(dir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .expect("title folder")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "mp4"))
-        .collect();
-    v.sort();
-    v
-}
-
 #[test]
 fn every_rung_keeps_the_chapters_and_the_tags_follow_the_preset() {
     let source = chaptered();
@@ -139,7 +129,7 @@ fn every_rung_keeps_the_chapters_and_the_tags_follow_the_preset() {
     );
     assert_eq!(code, 0, "{stderr}");
     let title = out.join("chaptered");
-    let rungs = mp4s(&title);
+    let rungs = common::mp4s_in(&title);
     assert!(rungs.len() >= 2, "{rungs:?}");
     for rung in &rungs {
         let got = chapters_of(rung);
@@ -176,7 +166,7 @@ fn every_rung_keeps_the_chapters_and_the_tags_follow_the_preset() {
         dir.path(),
     );
     assert_eq!(code, 0, "{stderr}");
-    let rung = &mp4s(&out.join("chaptered"))[0];
+    let rung = &common::mp4s_in(&out.join("chaptered"))[0];
     let tags = tags_of(rung);
     assert_eq!(tags["title"], "A Night Out");
     assert_eq!(tags["artist"], "Ana Example");

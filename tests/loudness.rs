@@ -92,16 +92,6 @@ fn encode(source: &Path, preset: &str, out: &Path, config: &Path) -> PathBuf {
     out.join("quiet-phone")
 }
 
-fn mp4s(dir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .expect("title folder")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "mp4"))
-        .collect();
-    v.sort();
-    v
-}
-
 #[test]
 fn a_quiet_clip_is_brought_to_minus_16_lufs_with_peaks_held() {
     let source = quiet_clip();
@@ -119,7 +109,7 @@ fn a_quiet_clip_is_brought_to_minus_16_lufs_with_peaks_held() {
         &dir.path().join("phone"),
         dir.path(),
     );
-    let rungs = mp4s(&title);
+    let rungs = common::mp4s_in(&title);
     assert_eq!(rungs.len(), 1, "{rungs:?}");
     let (lufs, peak) = meter(&rungs[0]);
     assert!((lufs - -16.0).abs() <= 1.0, "integrated {lufs} LUFS");
@@ -152,7 +142,7 @@ fn a_quiet_clip_is_brought_to_minus_16_lufs_with_peaks_held() {
 
     // web-ladder sets no loudness: the level stays within 0.5 LU.
     let title = encode(&source, "web-ladder", &dir.path().join("web"), dir.path());
-    for rung in mp4s(&title) {
+    for rung in common::mp4s_in(&title) {
         let (lufs, _) = meter(&rung);
         assert!(
             (lufs - source_lufs).abs() <= 0.5,
@@ -180,7 +170,7 @@ fn a_5_1_source_is_measured_and_limited_after_its_downmix() {
         dir.path(),
     );
     assert_eq!(code, 0, "{stderr}");
-    let rung = &mp4s(&out.join("quiet-surround"))[0];
+    let rung = &common::mp4s_in(&out.join("quiet-surround"))[0];
     let (lufs, peak) = meter(rung);
     assert!((lufs - -16.0).abs() <= 1.0, "integrated {lufs} LUFS");
     assert!(peak <= -1.5, "true peak {peak} dBTP of the stereo downmix");

@@ -296,15 +296,6 @@ async fn follow_to_end(
     }
     let smil = smil_for(plan, &dir_key, &objects).map_err(CloudError::new)?;
     let smil_key = put_smil(clients, &bucket, &dir_key, smil.clone()).await?;
-    let mut summary = Summary {
-        source: plan.source.clone(),
-        out_dir: PathBuf::from(output_url),
-        made: Vec::new(),
-        skipped: Vec::new(),
-        failed: Vec::new(),
-        cancelled: false,
-        wall_secs: 0.0,
-    };
     for r in plan.made_rungs() {
         let key = rung_key(&dir_key, &plan.title, &r.name);
         match objects.iter().find(|o| o.key == key) {

@@ -867,27 +867,8 @@ fn bench_av1() {
                     .env("VODKIT_CONFIG_DIR", &dir),
             );
             let rung = out.join(name).join(format!("{name}_720p.mp4"));
-            let scored = vodkit()
-                .args(["quality", "--json", "--every", "2"])
-                .arg(&src)
-                .arg(&rung)
-                .output()
-                .expect("vodkit quality");
-            assert!(scored.status.success(), "vodkit quality failed");
-            let report: serde_json::Value = serde_json::from_slice(
-                String::from_utf8_lossy(&scored.stdout)
-                    .lines()
-                    .last()
-                    .unwrap_or("")
-                    .as_bytes(),
-            )
-            .expect("quality json");
-            (
-                level,
-                report["bitrate_bps"].as_f64().unwrap_or(f64::NAN) / 1000.0,
-                report["vmaf"]["mean"].as_f64().unwrap_or(f64::NAN),
-                cost.wall_secs,
-            )
+            let (vmaf, kbps) = vmaf_of(&src, &rung);
+            (level, kbps, vmaf, cost.wall_secs)
         };
         let h264 = point("h264", 8);
         let av1: Vec<_> = [6, 7, 8, 9].into_iter().map(|l| point("av1", l)).collect();

@@ -642,3 +642,14 @@ pub fn letterboxed() -> PathBuf {
         "-c:a", "aac", "-b:a", "96k",
     ])
 }
+
+/// The MP4 files in `dir` (a title folder's rungs), sorted by name.
+pub fn mp4s_in(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("title folder")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "mp4"))
+        .collect();
+    v.sort();
+    v
+}

@@ -289,3 +289,46 @@ fn a_rotated_phone_clip_is_cropped_on_its_stored_rows() {
         "cropdetect keeps {cw}x{ch} of {w}x{h}"
     );
 }
+
+#[test]
+fn a_camera_transport_stream_whose_clock_starts_late_is_searched_on_its_own_clock() {
+    // The letterboxed picture as a camera's MPEG-TS whose clock starts at 1.4 s: the pictures
+    // sampled for borders are found by that clock (no index to seek by).
+    let ts = common::clip_from(
+        "letterboxed-camera.ts",
+        &[
+            "-i",
+            s(&common::letterboxed()),
+            "-c",
+            "copy",
+            "-output_ts_offset",
+            "1.4",
+            "-f",
+            "mpegts",
+        ],
+    );
+    let info = vodkit::probe::probe(&ts).expect("probe");
+    let (stream, video) = info.video().expect("video");
+    assert!(
+        stream.start_secs.is_some_and(|t| t > 1.0),
+        "{:?}",
+        stream.start_secs
+    );
+    assert_eq!(
+        video.black_borders,
+        Some(vodkit::probe::borders::Borders {
+            top: 48,
+            bottom: 48,
+            left: 0,
+            right: 0
+        })
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, stdout, stderr) = common::vodkit(
+        &["plan", s(&ts), "--preset", "web-ladder", "--json"],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let plan: Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(plan["source_display"], serde_json::json!([640, 264]));
+}

@@ -390,6 +390,14 @@ fn the_preset_editor_sets_languages_5_1_burn_in_hdr_av1_and_clean_up() {
     harness.run_steps(2);
     harness.get_by_label("Deblock").click();
     harness.run_steps(2);
+    harness.get_by_label("Black borders").click();
+    harness.run_steps(2);
+    harness.get_by_label("Keep every pixel").click();
+    harness.run_steps(2);
+    assert_eq!(
+        harness.state().preset.video.crop,
+        vodkit::preset::Crop::Mode(vodkit::preset::CropMode::None)
+    );
     let p = &harness.state().preset;
     assert_eq!(p.video.denoise, vodkit::preset::Denoise::Medium);
     assert!(p.video.deblock);

@@ -778,15 +778,15 @@ fn job_json(
         .map_err(|e| e.to_string())
         .and_then(|entry| {
             let info = probe(file).map_err(|e| e.to_string())?;
+            let quiet: crate::job::EventSink = Arc::new(|_| {});
+            let p = crate::local::per_title::plan_for(
+                &info,
+                &entry.preset,
+                fit,
+                &quiet,
+                &cancel_on_ctrl_c(),
+            )?;
             if cost {
-                let quiet: crate::job::EventSink = Arc::new(|_| {});
-                let p = crate::local::per_title::plan_for(
-                    &info,
-                    &entry.preset,
-                    fit,
-                    &quiet,
-                    &cancel_on_ctrl_c(),
-                )?;
                 let region = crate::cloud::cost::pricing_region(settings);
                 let snapshot = crate::cloud::prices::load();
                 let e = crate::cloud::cost::estimate_plan(
@@ -802,14 +802,6 @@ fn job_json(
                 });
             }
             let target = JobTarget::from_settings(settings).map_err(|e| e.to_string())?;
-            let quiet: crate::job::EventSink = Arc::new(|_| {});
-            let p = crate::local::per_title::plan_for(
-                &info,
-                &entry.preset,
-                fit,
-                &quiet,
-                &cancel_on_ctrl_c(),
-            )?;
             let sha256 = crate::cloud::upload::source_sha256(&UploadOptions::default(), file)
                 .map_err(|e| e.to_string())?;
             let place = target.place(&p, &sha256);

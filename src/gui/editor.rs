@@ -9,7 +9,7 @@ use std::str::FromStr;
 use egui::{Color32, RichText};
 
 pub use super::worker::PresetAction as Action;
-use crate::preset::{Codec, Denoise, HdrMode, Preset, Profile, Rung, validate};
+use crate::preset::{Codec, Crop, CropMode, Denoise, HdrMode, Preset, Profile, Rung, validate};
 
 /// The editor's state: a copy of a preset being changed.
 pub struct PresetEditor {
@@ -203,6 +203,34 @@ impl PresetEditor {
                     "HDR sources: keep PQ/HLG on H.265 and AV1 rungs (H.264 rungs stay SDR)",
                 )
                 .widget_info(|| named_combo("HDR sources"));
+            ui.label("Borders");
+            let crop_words = match p.video.crop {
+                Crop::Mode(CropMode::Auto) => "Crop black bars".to_owned(),
+                Crop::Mode(CropMode::None) => "Keep every pixel".to_owned(),
+                Crop::Manual(b) => format!(
+                    "Crop {} {} {} {} (top, bottom, left, right)",
+                    b.top, b.bottom, b.left, b.right
+                ),
+            };
+            egui::ComboBox::from_id_salt("crop")
+                .selected_text(crop_words)
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(
+                        &mut p.video.crop,
+                        Crop::Mode(CropMode::Auto),
+                        "Crop black bars",
+                    );
+                    ui.selectable_value(
+                        &mut p.video.crop,
+                        Crop::Mode(CropMode::None),
+                        "Keep every pixel",
+                    );
+                })
+                .response
+                .on_hover_text(
+                    "Letterbox and pillarbox bars found across the source are cropped before scaling (a manual crop is set in the preset file)",
+                )
+                .widget_info(|| named_combo("Black borders"));
             ui.label("Denoise");
             let words = |d: Denoise| match d {
                 Denoise::Off => "Off",

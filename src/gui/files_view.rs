@@ -571,16 +571,18 @@ impl VodkitApp {
                 egui::ScrollArea::vertical()
                     .auto_shrink([false, false])
                     .show(ui, |ui| {
-                        // The crop the chosen preset makes, drawn on the whole pictures.
-                        let crop = self
-                            .preset()
-                            .and_then(|p| crate::plan::plan(info, p).ok())
+                        // The preset's plan, made once a frame: the crop it makes is drawn
+                        // on the whole pictures, and the plan is shown below.
+                        let fixed = self.preset().map(|p| (p, crate::plan::plan(info, p)));
+                        let crop = fixed
+                            .as_ref()
+                            .and_then(|(_, f)| f.as_ref().ok())
                             .and_then(|p| p.transform.crop);
                         stills_strip(ui, file, info, range, crop.as_ref());
                         probe_view(ui, info);
                         ui.separator();
-                        if let Some(preset) = self.preset() {
-                            self.plan_section(ui, file, info, preset, ask, forget, *range);
+                        if let Some((preset, fixed)) = fixed {
+                            self.plan_section(ui, file, preset, fixed, ask, forget, *range);
                         }
                     });
             }
@@ -592,8 +594,8 @@ impl VodkitApp {
         &self,
         ui: &mut egui::Ui,
         file: &FileItem,
-        info: &MediaInfo,
         preset: &Preset,
+        fixed: Result<Plan, crate::plan::PlanError>,
         ask: &mut Option<Analysis>,
         forget: &mut bool,
         range: Option<(f64, f64)>,
@@ -603,7 +605,6 @@ impl VodkitApp {
             Some((made_with, result)) if **made_with == *preset => Some(result),
             _ => None,
         };
-        let fixed = crate::plan::plan(info, preset);
         ui.horizontal(|ui| {
             let busy = file.analysing;
             if ui

@@ -22,9 +22,9 @@ test-deps:
 	@test -d tests/players/node_modules/playwright-core || \
 		npm ci --prefix tests/players --no-audit --no-fund --loglevel=error
 	@command -v cargo-deb >/dev/null 2>&1 || cargo install cargo-deb --version 3.8.0 --locked
-	@test -x target/pyenv/bin/moto_server && target/pyenv/bin/python -c "import botocore, moto" 2>/dev/null || \
+	@test -x target/pyenv/bin/moto_server && target/pyenv/bin/python -c "import botocore, moto, awscrt" 2>/dev/null || \
 		{ python3 -m venv target/pyenv && \
-		  target/pyenv/bin/pip install --quiet --disable-pip-version-check 'botocore==1.44.8' 'moto[server]==5.2.5'; }
+		  target/pyenv/bin/pip install --quiet --disable-pip-version-check 'botocore==1.44.8' 'moto[server]==5.2.5' 'awscrt==0.38.1'; }
 
 build: deps
 	$(CARGO) build --release

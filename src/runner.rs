@@ -391,12 +391,16 @@ impl Tracked {
     }
 }
 
-/// An upload into the library: the object, and the source's content hash.
+/// An upload into the library: the object, its checksum and size.
 fn record_uploaded(catalog: &Mutex<Catalog>, source: &Path, u: &crate::cloud::upload::Uploaded) {
     if let Ok(c) = catalog.lock()
-        && let Err(e) = c
-            .record_upload(source, &u.bucket, &u.key, Some(&u.sha256), u.size_bytes)
-            .and_then(|()| c.record_source_hash(source, &u.sha256))
+        && let Err(e) = c.record_upload(
+            source,
+            &u.bucket,
+            &u.key,
+            u.crc64nvme.as_deref(),
+            u.size_bytes,
+        )
     {
         eprintln!("vodkit: {e}");
     }

@@ -191,7 +191,7 @@ fn queue_file(
         Ok(e) => e.preset,
         Err(e) => return failed(format!("the watch's preset: {e}")),
     };
-    // The cloud upload's checksum (its content keys S3 objects the same way).
+    // The content's checksum: a copy of a file already queued is not queued again.
     let options = crate::cloud::upload::UploadOptions {
         records_dir: None,
         ..Default::default()

@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use common::aws::{ENV, FakeMediaConvert, Fault, FaultProxy, Moto, s3_client, sdk_config, step};
 use serde_json::Value;
 use vodkit::cloud::submit::{SubmitOptions, submit};
-use vodkit::cloud::upload::{UploadOptions, upload};
+use vodkit::cloud::upload::{UploadOptions, UploadOutcome, upload};
 use vodkit::cloud::{Clients, CloudError, CloudSettings};
 use vodkit::job::{CancelToken, EventSink, JobEvent};
 
@@ -190,10 +190,12 @@ fn the_reference_settings_member_by_member() {
     let job = job_json(&common::uhd(), "web-ladder", dir.path());
     assert_eq!(job["Role"], ROLE);
     // Keys unique per source content (and preset): see `JobPlace`.
-    let sum = sha256_hex(&common::uhd());
     assert_eq!(
         job["Settings"]["Inputs"][0]["FileInput"],
-        format!("s3://my-vod/vod/inputs/{}/uhd.mp4", &sum[..16])
+        format!(
+            "s3://my-vod/vod/inputs/{}/uhd.mp4",
+            content_folder(&common::uhd())
+        )
     );
     assert_eq!(job["UserMetadata"]["title"], "uhd");
     assert_eq!(job["UserMetadata"]["preset"], "web-ladder");
@@ -388,7 +390,7 @@ fn places_are_unique_per_content_and_preset() {
     };
     let info = vodkit::probe::probe(&common::basic()).expect("probe");
     let mut plan = vodkit::plan::plan(&info, &common::small_ladder()).expect("plan");
-    let (one, two) = ("1".repeat(64), "2".repeat(64));
+    let (one, two) = ("1".repeat(16), "2".repeat(16));
     let a = t.place(&plan, &one);
     assert_eq!(
         a.input_url,
@@ -474,13 +476,18 @@ async fn object_sha256(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, dir: &P
     sha256_hex(&path)
 }
 
+/// The folder `vodkit cloud upload` and `submit` put a source in: its fingerprint.
+fn content_folder(path: &Path) -> String {
+    vodkit::cloud::upload::source_fingerprint(path).expect("fingerprint")
+}
+
 /// The records of unfinished uploads (not the file of known checksums next to them).
 fn upload_records(dir: &Path) -> Vec<std::path::PathBuf> {
     std::fs::read_dir(dir)
         .map(|d| {
             d.filter_map(Result::ok)
                 .map(|e| e.path())
-                .filter(|p| p.file_name().is_some_and(|n| n != "sha256.json"))
+                .filter(|p| p.file_name().is_some_and(|n| n != "checksums.json"))
                 .collect()
         })
         .unwrap_or_default()
@@ -488,10 +495,7 @@ fn upload_records(dir: &Path) -> Vec<std::path::PathBuf> {
 
 /// Where `vodkit cloud upload` puts the noisy clip: `inputs/<content>/<file name>`.
 fn noisy_key() -> String {
-    format!(
-        "vod/inputs/{}/noisy.mp4",
-        &sha256_hex(&common::noisy())[..16]
-    )
+    format!("vod/inputs/{}/noisy.mp4", content_folder(&common::noisy()))
 }
 
 fn upload_args<'a>(file: &'a str, endpoint: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
@@ -546,23 +550,29 @@ async fn multipart_upload_with_progress_then_skipped_when_present() {
     let result = lines.last().expect("result line");
     assert_eq!(result["outcome"], "uploaded", "{result}");
     assert_eq!(result["parts"].as_u64(), Some(size.div_ceil(5 * MIB)));
-    assert_eq!(result["sha256"], before.as_str());
 
     let key = &noisy_key();
     let head = s3
         .head_object()
         .bucket("uploads")
         .key(key)
+        .checksum_mode(aws_sdk_s3::types::ChecksumMode::Enabled)
         .send()
         .await
         .expect("head");
     assert_eq!(head.content_length(), Some(size as i64));
     assert_eq!(head.content_type(), Some("video/mp4"));
+    // S3 keeps the whole object's CRC-64/NVME, combined from the parts the SDK checksummed as
+    // they streamed: the one the upload reports.
     assert_eq!(
-        head.metadata()
-            .and_then(|m| m.get("vodkit-sha256"))
-            .map(String::as_str),
-        Some(before.as_str())
+        head.checksum_type(),
+        Some(&aws_sdk_s3::types::ChecksumType::FullObject)
+    );
+    assert!(head.checksum_crc64_nvme().is_some(), "{head:?}");
+    assert_eq!(
+        result["crc64nvme"].as_str(),
+        head.checksum_crc64_nvme(),
+        "{result}"
     );
     assert_eq!(object_sha256(&s3, "uploads", key, dir.path()).await, before);
     no_multipart_uploads_left(&s3, "uploads").await;
@@ -593,7 +603,7 @@ async fn multipart_upload_with_progress_then_skipped_when_present() {
     );
     assert_eq!(code, 0);
     assert!(
-        stdout.contains("already there (same size and SHA-256), skipped"),
+        stdout.contains("already there (same size and CRC-64/NVME), skipped"),
         "{stdout}"
     );
     assert_eq!(sha256_hex(&source), before, "the source is never modified");
@@ -640,7 +650,7 @@ async fn an_upload_killed_midway_resumes_with_the_parts_already_sent() {
     claimed["parts"]
         .as_array_mut()
         .expect("parts")
-        .push(serde_json::json!({ "number": 3, "e_tag": "\"bogus\"", "checksum_crc32": null }));
+        .push(serde_json::json!({ "number": 3, "e_tag": "\"bogus\"", "checksum_crc64nvme": null }));
     std::fs::write(&record_path, serde_json::to_vec(&claimed).expect("json")).expect("write");
 
     // The network is back: the two parts on S3 are not sent again.
@@ -757,7 +767,7 @@ async fn a_store_that_cannot_list_parts_resumes_from_the_record_and_a_wrong_reco
     claimed["parts"]
         .as_array_mut()
         .expect("parts")
-        .push(serde_json::json!({ "number": 3, "e_tag": "\"bogus\"", "checksum_crc32": null }));
+        .push(serde_json::json!({ "number": 3, "e_tag": "\"bogus\"", "checksum_crc64nvme": null }));
     std::fs::write(&records[0], serde_json::to_vec(&claimed).expect("json")).expect("write");
     proxy.refuse_list_parts();
     proxy.heal();
@@ -824,16 +834,7 @@ async fn cancelling_an_upload_aborts_it_and_leaves_nothing() {
             c.cancel();
         }
     });
-    let result = upload(
-        &clients,
-        &common::noisy(),
-        &noisy_key(),
-        None,
-        &options,
-        &sink,
-        &cancel,
-    )
-    .await;
+    let result = upload(&clients, &common::noisy(), &options, &sink, &cancel).await;
     assert_eq!(result, Err(CloudError::Cancelled));
     no_multipart_uploads_left(&s3, "vod-bucket").await;
     let listed = s3
@@ -857,7 +858,7 @@ fn output_dir_key(plan: &vodkit::plan::Plan) -> String {
         role_arn: ROLE.to_owned(),
         queue: None,
     };
-    let place = target.place(plan, &sha256_hex(&plan.source));
+    let place = target.place(plan, &content_folder(&plan.source));
     place
         .output_url
         .trim_start_matches("s3://vod-bucket/")
@@ -1005,7 +1006,7 @@ async fn subtitle_tracks_travel_beside_the_source_as_webvtt() {
     .await
     .expect("the job completes");
     // The cues, placed as locally, wait beside the source.
-    let key = format!("vod/inputs/{}/film.fr.vtt", &sha256_hex(&source)[..16]);
+    let key = format!("vod/inputs/{}/film.fr.vtt", content_folder(&source));
     let object = fx
         .s3
         .get_object()
@@ -1080,7 +1081,7 @@ async fn a_submitted_job_reports_progress_and_writes_the_smil() {
         .bucket("vod-bucket")
         .key(format!(
             "vod/inputs/{}/{}",
-            &sha256_hex(source)[..16],
+            content_folder(source),
             source.file_name().expect("name").to_string_lossy()
         ))
         .send()
@@ -1203,7 +1204,7 @@ async fn a_submitted_job_reports_progress_and_writes_the_smil() {
         body["settings"]["inputs"][0]["fileInput"],
         format!(
             "s3://vod-bucket/vod/inputs/{}/{}",
-            &sha256_hex(source)[..16],
+            content_folder(source),
             source.file_name().expect("n").to_string_lossy()
         )
     );
@@ -1520,7 +1521,7 @@ async fn the_command_line_checks_submits_lists_and_downloads() {
         "2",
     ]);
     assert_eq!(code, 0, "{stderr}\n{stdout}");
-    let input_key = |file: &Path| format!("vod/inputs/{}/IMG_0001.mp4", &sha256_hex(file)[..16]);
+    let input_key = |file: &Path| format!("vod/inputs/{}/IMG_0001.mp4", content_folder(file));
     for file in [&a, &b] {
         let key = input_key(file);
         let held = s3
@@ -2081,4 +2082,121 @@ async fn an_automated_abr_job_is_done_when_its_manifests_are_there() {
         .body;
     let text = String::from_utf8_lossy(&body);
     assert!(text.contains("automatedEncodingSettings"), "{text}");
+}
+
+/// Two phones' `IMG_0001.MOV`: other bytes never share a key, even when the sampled
+/// fingerprint cannot tell them apart, and the same bytes from another folder are not sent
+/// again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn same_named_sources_keep_their_own_objects() {
+    let moto = Moto::start();
+    let s3 = make_bucket(&moto.url(), "vod-bucket").await;
+    let clients =
+        Clients::from_sdk_config(&sdk_config().await, &settings_for(&moto, None)).expect("clients");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let options = UploadOptions {
+        part_size_bytes: 5 * MIB,
+        parts_in_flight: 2,
+        records_dir: Some(dir.path().join("uploads")),
+    };
+    let (sink, events) = recorder();
+    let cancel = CancelToken::new();
+    // 12 MiB of varied bytes (three parts).
+    let size = 12 * MIB;
+    let a: Vec<u8> = (0..size).map(|i| (i * 7 + i / 4093) as u8).collect();
+    // The same size and the same sampled ranges, one byte apart between two samples.
+    let ranges = vodkit::cloud::upload::fingerprint_ranges(size);
+    let gap = usize::try_from((ranges[1].0 + ranges[1].1 + ranges[2].0) / 2).expect("offset");
+    let mut b = a.clone();
+    b[gap] ^= 0x55;
+    let put = |folder: &str, bytes: &[u8]| {
+        let path = dir.path().join(folder).join("IMG_0001.MOV");
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, bytes).expect("write");
+        path
+    };
+    let (phone_a, phone_b, copy_a) = (put("a", &a), put("b", &b), put("c", &a));
+    assert_eq!(
+        content_folder(&phone_a),
+        content_folder(&phone_b),
+        "the test needs a fingerprint collision"
+    );
+
+    let first = upload(&clients, &phone_a, &options, &sink, &cancel)
+        .await
+        .expect("upload a");
+    assert_eq!(
+        first.key,
+        format!("vod/inputs/{}/IMG_0001.MOV", content_folder(&phone_a))
+    );
+    assert!(matches!(
+        first.outcome,
+        UploadOutcome::Uploaded { parts: 3, .. }
+    ));
+
+    let second = upload(&clients, &phone_b, &options, &sink, &cancel)
+        .await
+        .expect("upload b");
+    assert_ne!(second.key, first.key, "other bytes, another key");
+    assert!(
+        second
+            .key
+            .starts_with(&format!("vod/inputs/{}-", content_folder(&phone_b))),
+        "{}",
+        second.key
+    );
+    assert!(matches!(second.outcome, UploadOutcome::Uploaded { .. }));
+    assert!(
+        events
+            .lock()
+            .expect("lock")
+            .iter()
+            .any(|e| matches!(e, JobEvent::Warning { message } if message.contains("holds other content"))),
+        "the move is said"
+    );
+    let sum = |path: &Path| sha256_hex(path);
+    assert_eq!(
+        object_sha256(&s3, "vod-bucket", &first.key, dir.path()).await,
+        sum(&phone_a),
+        "phone a's object is untouched"
+    );
+    assert_eq!(
+        object_sha256(&s3, "vod-bucket", &second.key, dir.path()).await,
+        sum(&phone_b)
+    );
+
+    // The same bytes from another folder, and phone b again: found, not sent.
+    let copy = upload(&clients, &copy_a, &options, &sink, &cancel)
+        .await
+        .expect("upload copy");
+    assert_eq!(
+        (copy.key.as_str(), &copy.outcome),
+        (first.key.as_str(), &UploadOutcome::AlreadyThere)
+    );
+    // With no remembered checksums (another machine), phone b is recognised by S3's checksum.
+    let fresh = UploadOptions {
+        records_dir: Some(dir.path().join("elsewhere")),
+        ..options.clone()
+    };
+    let again = upload(&clients, &phone_b, &fresh, &sink, &cancel)
+        .await
+        .expect("upload b again");
+    assert_eq!(
+        (again.key.as_str(), &again.outcome),
+        (second.key.as_str(), &UploadOutcome::AlreadyThere)
+    );
+    assert_eq!(again.crc64nvme, second.crc64nvme);
+    let listed = s3
+        .list_objects_v2()
+        .bucket("vod-bucket")
+        .send()
+        .await
+        .expect("list");
+    assert_eq!(
+        listed.contents().len(),
+        2,
+        "two objects: {:?}",
+        listed.contents()
+    );
+    no_multipart_uploads_left(&s3, "vod-bucket").await;
 }

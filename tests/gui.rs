@@ -537,21 +537,14 @@ fn the_cloud_backend_tests_its_connection_and_runs_a_job() {
         .expect("phone-share");
     let plan =
         vodkit::plan::plan(&vodkit::probe::probe(&source).expect("probe"), &preset).expect("plan");
-    let sha256 = vodkit::cloud::upload::source_sha256(
-        &vodkit::cloud::upload::UploadOptions {
-            records_dir: None,
-            ..Default::default()
-        },
-        &source,
-    )
-    .expect("checksum");
+    let content = vodkit::cloud::upload::source_fingerprint(&source).expect("fingerprint");
     let place = vodkit::cloud::JobTarget {
         bucket: "gui-vod".into(),
         prefix: "vod".into(),
         role_arn: "arn:aws:iam::123456789012:role/MediaConvertRole".into(),
         queue: None,
     }
-    .place(&plan, &sha256);
+    .place(&plan, &content);
     let out_key = place.output_url.trim_start_matches("s3://gui-vod/");
     put_rungs(&rt, &s3, "gui-vod", out_key, &plan);
 
@@ -658,8 +651,16 @@ fn the_cloud_backend_tests_its_connection_and_runs_a_job() {
     assert_eq!(uploads[0].bucket, "gui-vod");
     assert_eq!(uploads[0].source, source);
     assert_eq!(
-        c.source_hash(&source).expect("hash").as_deref(),
-        Some(sha256.as_str())
+        uploads[0].key,
+        format!(
+            "vod/inputs/{content}/{}",
+            source.file_name().expect("name").to_string_lossy()
+        )
+    );
+    assert!(
+        uploads[0].etag.as_ref().is_some_and(|sum| sum.len() == 12),
+        "the object's CRC-64/NVME (base64) is recorded: {:?}",
+        uploads[0].etag
     );
     let jobs = c.cloud_jobs().expect("cloud jobs");
     assert_eq!(jobs.len(), 1);

@@ -378,19 +378,8 @@ pub fn run(action: Action, aws: &AwsArgs) -> usize {
                     break;
                 }
                 let result = check_source(file).and_then(|()| {
-                    let name = file_name(file);
-                    let sha256 = crate::cloud::upload::source_sha256(&options, file)?;
-                    let key = settings.key(&crate::cloud::job_spec::input_path(&name, &sha256));
-                    let sink = view.sink(&name);
-                    rt.block_on(upload(
-                        &clients,
-                        file,
-                        &key,
-                        Some(&sha256),
-                        &options,
-                        &sink,
-                        &cancel,
-                    ))
+                    let sink = view.sink(&file_name(file));
+                    rt.block_on(upload(&clients, file, &options, &sink, &cancel))
                 });
                 match result {
                     Ok(u) => {
@@ -399,7 +388,7 @@ pub fn run(action: Action, aws: &AwsArgs) -> usize {
                         } else {
                             let how = match u.outcome {
                                 UploadOutcome::AlreadyThere => {
-                                    "already there (same size and SHA-256), skipped".to_owned()
+                                    "already there (same size and CRC-64/NVME), skipped".to_owned()
                                 }
                                 UploadOutcome::Uploaded {
                                     parts,
@@ -802,9 +791,9 @@ fn job_json(
                 });
             }
             let target = JobTarget::from_settings(settings).map_err(|e| e.to_string())?;
-            let sha256 = crate::cloud::upload::source_sha256(&UploadOptions::default(), file)
-                .map_err(|e| e.to_string())?;
-            let place = target.place(&p, &sha256);
+            let fingerprint =
+                crate::cloud::upload::source_fingerprint(file).map_err(|e| e.to_string())?;
+            let place = target.place(&p, &fingerprint);
             Ok(create_job_request(&p, &entry.preset, &target, &place))
         });
     match result {

@@ -16,10 +16,13 @@ use crate::preset::{AdaptiveQuantization, Codec, Preset, Profile};
 /// Where one source's job reads and writes in the bucket, unique per source content and
 /// preset, so that two phones' `IMG_0001.MOV` (in one batch or in runs days apart) never share
 /// an input object or an output folder:
-/// - the source goes to `inputs/<first 16 hex digits of its SHA-256>/<file name>`: the same
-///   bytes always have the same key (uploaded once), other bytes never do;
+/// - the source goes to `inputs/<content>/<file name>`, `<content>` being its fingerprint (16
+///   hex digits from its size and 4 MiB sampled through it; see
+///   [`crate::cloud::upload::source_fingerprint`]), with its full checksum added when another
+///   file had the same fingerprint: the same bytes always have the same key (uploaded once),
+///   other bytes never do;
 /// - the outputs go to `outputs/<title>-<run>/`, `<run>` being 10 hex digits of the SHA-256 of
-///   the source's checksum and the preset's name (and `per-title` for a fitted ladder): submitting the same file with the same preset
+///   `<content>` and the preset's name (and `per-title` for a fitted ladder): submitting the same file with the same preset
 ///   again replaces its own outputs, another file or another preset gets its own folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobPlace {
@@ -29,11 +32,11 @@ pub struct JobPlace {
     pub output_url: String,
 }
 
-/// `inputs/<first 16 hex digits of the SHA-256>/<file name>`: where a source goes under the
-/// prefix (`vodkit cloud upload` and `submit` alike, so an uploaded file is not sent again).
-pub fn input_path(file_name: &str, source_sha256: &str) -> String {
-    let content = source_sha256.get(..16).unwrap_or(source_sha256);
-    format!("inputs/{content}/{file_name}")
+/// `inputs/<content>/<file name>`: where a source goes under the prefix (`vodkit cloud upload`
+/// and `submit` alike, so an uploaded file is not sent again); `content_id` as
+/// [`crate::cloud::upload::Uploaded::content_id`].
+pub fn input_path(file_name: &str, content_id: &str) -> String {
+    format!("inputs/{content_id}/{file_name}")
 }
 
 /// Where a subtitle track's WebVTT goes for the job: beside the source, as
@@ -85,9 +88,9 @@ impl JobTarget {
         super::settings::prefixed_key(&self.prefix, rest)
     }
 
-    /// Where one source's job reads and writes (see [`JobPlace`]); `source_sha256` is the
-    /// source file's SHA-256 in hex, as the upload computes it.
-    pub fn place(&self, plan: &Plan, source_sha256: &str) -> JobPlace {
+    /// Where one source's job reads and writes (see [`JobPlace`]); `content_id` names the
+    /// source's content, as the upload found it ([`crate::cloud::upload::Uploaded::content_id`]).
+    pub fn place(&self, plan: &Plan, content_id: &str) -> JobPlace {
         let name = plan
             .source
             .file_name()
@@ -98,13 +101,13 @@ impl JobTarget {
         } else {
             ""
         };
-        let run = Sha256::digest(format!("{source_sha256}\n{}{fitted}", plan.preset));
+        let run = Sha256::digest(format!("{content_id}\n{}{fitted}", plan.preset));
         let run: String = run.iter().take(5).map(|b| format!("{b:02x}")).collect();
         JobPlace {
             input_url: format!(
                 "s3://{}/{}",
                 self.bucket,
-                self.key(&input_path(&name, source_sha256))
+                self.key(&input_path(&name, content_id))
             ),
             output_url: format!(
                 "s3://{}/{}/",
@@ -953,7 +956,7 @@ mod tests {
     #[test]
     fn input_paths_carry_the_content() {
         assert_eq!(
-            input_path("IMG_0001.MOV", &"ab".repeat(32)),
+            input_path("IMG_0001.MOV", &"ab".repeat(8)),
             format!("inputs/{}/IMG_0001.MOV", "ab".repeat(8))
         );
     }

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::clients::Clients;
 use super::outputs::{Object, list_objects, parse_s3_url, put_smil, rung_key, smil_for};
-use super::upload::{UploadOptions, Uploaded, sha256_of, upload};
+use super::upload::{UploadOptions, Uploaded, source_fingerprint, upload};
 use super::{CloudError, JobTarget, create_job_request, mediaconvert};
 use crate::job::{CancelToken, EventSink, JobEvent, Stage, Summary};
 use crate::plan::Plan;
@@ -127,28 +127,17 @@ pub async fn submit(
     sink(JobEvent::Stage {
         stage: Stage::Upload,
     });
-    // The keys are made from the source's checksum (see `JobPlace`).
-    let sha256 = sha256_of(&options.upload, &plan.source).await?;
-    let place = target.place(plan, &sha256);
-    let (_, input_key) = parse_s3_url(&place.input_url)
-        .ok_or_else(|| CloudError::new(format!("bad input URL {}", place.input_url)))?;
-    let source = upload(
-        clients,
-        &plan.source,
-        &input_key,
-        Some(&sha256),
-        &options.upload,
-        sink,
-        cancel,
-    )
-    .await
-    .map_err(|e| match e {
-        CloudError::Cancelled => e,
-        CloudError::Failed(m) if m.starts_with(&plan.source.display().to_string()) => {
-            CloudError::Failed(m)
-        }
-        CloudError::Failed(m) => named(m),
-    })?;
+    // The keys are made from the source's content as the upload found it (see `JobPlace`).
+    let source = upload(clients, &plan.source, &options.upload, sink, cancel)
+        .await
+        .map_err(|e| match e {
+            CloudError::Cancelled => e,
+            CloudError::Failed(m) if m.starts_with(&plan.source.display().to_string()) => {
+                CloudError::Failed(m)
+            }
+            CloudError::Failed(m) => named(m),
+        })?;
+    let place = target.place(plan, &source.content_id);
     put_captions(clients, plan, &place).await?;
     if cancel.is_cancelled() {
         return Err(CloudError::Cancelled);
@@ -197,7 +186,7 @@ pub async fn submit(
 
 /// Follows a job submitted earlier (by a process that ended: the app closed, a crash) to its
 /// end, with the same events and outputs as [`submit`]. The output folder is the one recorded
-/// at submit (`output_url`), else found again from the source's checksum and the plan (see
+/// at submit (`output_url`), else found again from the source's fingerprint and the plan (see
 /// [`super::JobPlace`]).
 #[allow(clippy::too_many_arguments)]
 pub async fn reattach(
@@ -218,13 +207,16 @@ pub async fn reattach(
     sink(JobEvent::Stage {
         stage: Stage::Transcode,
     });
-    // The output folder as recorded at submit; worked out again (from the source's checksum)
+    // The output folder as recorded at submit; worked out again (from the source's fingerprint)
     // only for a record without it.
     let output_url = match output_url {
         Some(url) => url.to_owned(),
         None => {
-            let sha256 = sha256_of(&options.upload, &plan.source).await?;
-            target.place(plan, &sha256).output_url
+            let source = plan.source.clone();
+            let fingerprint = tokio::task::spawn_blocking(move || source_fingerprint(&source))
+                .await
+                .map_err(|e| CloudError::new(format!("checksum task failed: {e}")))??;
+            target.place(plan, &fingerprint).output_url
         }
     };
     let (_, summary) = follow_to_end(

@@ -4,14 +4,18 @@
 //! same object is already there, and aborted cleanly when cancelled.
 //!
 //! Resuming: the multipart upload's id is written to a record in the config folder before the
-//! first part is sent, and each part is added as S3 acknowledges it (its ETag and CRC32 are what
+//! first part is sent, and each part is added as S3 acknowledges it (its ETag and CRC-64/NVME are what
 //! completing the upload needs). A later run for the same file, bucket and key asks S3 which
 //! parts it holds (ListParts; the record is corrected to what S3 says, or trusted when the
 //! store cannot list) and sends only the parts missing. A record whose file changed since (size, time or checksum) is discarded and
 //! its upload aborted; an upload S3 no longer has (expired, aborted elsewhere) starts again.
 //!
-//! Sameness: every object Vodkit uploads carries the source's SHA-256 in its metadata
-//! (`x-amz-meta-vodkit-sha256`); an object with the same size and checksum is not sent again.
+//! Sameness without a pass before the upload: the key's folder is the file's fingerprint (size
+//! and 4 MiB sampled, see [`checksum`]), and every object is uploaded with S3's full-object
+//! CRC-64/NVME, which the SDK computes part by part as the bytes stream and S3 combines and
+//! checks. An object at the key with the same size and full checksum is not sent again; one
+//! with other content (a file with the same fingerprint) sends this file to a folder of its
+//! own. The full checksum is read locally only in that case, and remembered.
 
 mod checksum;
 mod multipart;
@@ -21,21 +25,21 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode, ChecksumType};
 use serde::Serialize;
 
 use super::CloudError;
 use super::clients::Clients;
 use super::errors::On;
 use crate::job::{CancelToken, EventSink, JobEvent};
-pub use checksum::{sha256_of, source_sha256};
+use checksum::off_thread;
+pub use checksum::{fingerprint_ranges, source_crc64nvme, source_fingerprint, source_sha256};
 pub use multipart::part_size_for;
 use multipart::{Run, Stop, abort, create};
 use record::{Record, load_record, modified_unix_ns, record_path, save_record};
 
 /// S3's smallest part (all but the last).
 pub const MIN_PART_SIZE_BYTES: u64 = 5 * 1024 * 1024;
-/// The object metadata key holding the source's SHA-256 (hex).
-pub const SHA256_METADATA_KEY: &str = "vodkit-sha256";
 
 /// How an upload runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,7 +73,7 @@ pub enum UploadOutcome {
         /// Parts already on S3 from an interrupted run.
         resumed_parts: u32,
     },
-    /// The same object (size and SHA-256) was already there.
+    /// The same object (size and full CRC-64/NVME) was already there.
     AlreadyThere,
 }
 
@@ -80,10 +84,13 @@ pub struct Uploaded {
     pub bucket: String,
     /// Key.
     pub key: String,
+    /// The folder under `inputs/` that names the content: the fingerprint, with the full
+    /// checksum added when another file had the same fingerprint.
+    pub content_id: String,
     /// Size in bytes.
     pub size_bytes: u64,
-    /// SHA-256 of the content, hex.
-    pub sha256: String,
+    /// The object's full CRC-64/NVME as S3 reports it (base64), when the store reports one.
+    pub crc64nvme: Option<String>,
     /// Sent now or already there.
     #[serde(flatten)]
     pub outcome: UploadOutcome,
@@ -132,14 +139,65 @@ impl Progress<'_> {
     }
 }
 
-/// Uploads `file` to `key` in the settings' bucket. See the module documentation.
-/// `sha256` is the file's checksum when the caller already has it (it named the key after
-/// it); otherwise it is computed (or recalled) here.
+/// What S3 holds at a key: its size and its full-object CRC-64/NVME when it has one.
+struct Existing {
+    size_bytes: Option<u64>,
+    crc64nvme: Option<String>,
+}
+
+/// Asks S3 for the object at `key` (with its checksum); `None` when there is none.
+async fn existing(
+    clients: &Clients,
+    bucket: &str,
+    key: &str,
+) -> Result<Option<Existing>, CloudError> {
+    match clients
+        .s3
+        .head_object()
+        .bucket(bucket)
+        .key(key)
+        .checksum_mode(ChecksumMode::Enabled)
+        .send()
+        .await
+    {
+        Ok(head) => Ok(Some(Existing {
+            size_bytes: head.content_length().and_then(|n| u64::try_from(n).ok()),
+            // A multipart object with composite checksums shows "<sum>-<parts>": not the file's.
+            crc64nvme: head
+                .checksum_crc64_nvme()
+                .filter(|_| head.checksum_type() != Some(&ChecksumType::Composite))
+                .map(str::to_owned),
+        })),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
+        Err(e) => Err(clients.explain(
+            &e,
+            &format!("checking s3://{bucket}/{key}"),
+            On::Object("s3:GetObject", bucket, key),
+        )),
+    }
+}
+
+/// The folder a source goes to when another file has its fingerprint: the fingerprint and 16
+/// hex digits of its full CRC-64/NVME (given as S3 writes it).
+fn collision_folder(fingerprint: &str, crc64nvme: &str) -> String {
+    let hex: String = aws_smithy_types::base64::decode(crc64nvme)
+        .unwrap_or_default()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("{fingerprint}-{hex}")
+}
+
+/// Uploads a source to `inputs/<content>/<file name>` under the settings' prefix (see
+/// [`crate::cloud::job_spec::input_path`]). See the module documentation.
+///
+/// The folder is the file's fingerprint, so nothing is read in full before the first byte
+/// goes out; the full CRC-64/NVME is read only when an object is already at that key, to tell
+/// this file (skipped) from another one with the same fingerprint (which goes to a folder of
+/// its own, so neither replaces the other).
 pub async fn upload(
     clients: &Clients,
     file: &Path,
-    key: &str,
-    sha256: Option<&str>,
     options: &UploadOptions,
     sink: &EventSink,
     cancel: &CancelToken,
@@ -157,14 +215,63 @@ pub async fn upload(
         ));
     }
     let modified = modified_unix_ns(&meta);
-    let url = format!("s3://{bucket}/{key}");
-    let sha256 = match sha256 {
-        Some(sum) => sum.to_owned(),
-        None => sha256_of(options, file).await?,
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| named("has no file name".to_owned()))?;
+    let fingerprint = {
+        let file = file.to_owned();
+        off_thread(move || source_fingerprint(&file)).await?
     };
+    let key_in = |folder: &str| {
+        clients
+            .settings
+            .key(&crate::cloud::job_spec::input_path(&name, folder))
+    };
+    let mut content_id = fingerprint.clone();
+    let mut key = key_in(&content_id);
+    let already_there = |key: String, content_id: String, crc64nvme: String| Uploaded {
+        bucket: bucket.clone(),
+        key,
+        content_id,
+        size_bytes,
+        crc64nvme: Some(crc64nvme),
+        outcome: UploadOutcome::AlreadyThere,
+    };
+    if let Some(there) = existing(clients, &bucket, &key).await? {
+        let crc = {
+            let (options, file) = (options.clone(), file.to_owned());
+            off_thread(move || source_crc64nvme(&options, &file)).await?
+        };
+        let same = |e: &Existing| {
+            e.size_bytes == Some(size_bytes) && e.crc64nvme.as_deref() == Some(crc.as_str())
+        };
+        if same(&there) {
+            return Ok(already_there(key, content_id, crc));
+        }
+        // Another file with this fingerprint (or an object Vodkit did not make): this one
+        // goes beside it, named by its full checksum.
+        content_id = collision_folder(&fingerprint, &crc);
+        key = key_in(&content_id);
+        sink(JobEvent::Warning {
+            message: format!(
+                "s3://{bucket}/{} holds other content than {}; uploading to s3://{bucket}/{key}",
+                key_in(&fingerprint),
+                file.display()
+            ),
+        });
+        match existing(clients, &bucket, &key).await? {
+            Some(there) if same(&there) => return Ok(already_there(key, content_id, crc)),
+            Some(_) => sink(JobEvent::Warning {
+                message: format!("s3://{bucket}/{key} exists with other content; replacing it"),
+            }),
+            None => {}
+        }
+    }
     if cancel.is_cancelled() {
         return Err(CloudError::Cancelled);
     }
+    let url = format!("s3://{bucket}/{key}");
     let progress = Progress {
         name: url.clone(),
         total_bytes: size_bytes,
@@ -172,48 +279,28 @@ pub async fn upload(
         base_bytes: 0,
         sink,
     };
-
-    // Already there?
-    match clients
-        .s3
-        .head_object()
-        .bucket(&bucket)
-        .key(key)
-        .send()
-        .await
-    {
-        Ok(head) => {
-            let same_size = head.content_length() == i64::try_from(size_bytes).ok();
-            let same_sum = head
-                .metadata()
-                .and_then(|m| m.get(SHA256_METADATA_KEY))
-                .is_some_and(|s| *s == sha256);
-            if same_size && same_sum {
-                return Ok(Uploaded {
-                    bucket,
-                    key: key.to_owned(),
-                    size_bytes,
-                    sha256,
-                    outcome: UploadOutcome::AlreadyThere,
-                });
+    let finished = |crc64nvme: Option<String>, outcome: UploadOutcome| {
+        if let Some(crc) = &crc64nvme {
+            // S3's checksum is the file's as long as it did not change while it went out.
+            if std::fs::metadata(file)
+                .is_ok_and(|m| m.len() == size_bytes && modified_unix_ns(&m) == modified)
+            {
+                checksum::remember_crc64nvme(options, file, size_bytes, modified, crc);
             }
-            sink(JobEvent::Warning {
-                message: format!("{url} exists with other content; replacing it"),
-            });
         }
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => {}
-        Err(e) => {
-            return Err(clients.explain(
-                &e,
-                &format!("checking {url}"),
-                On::Object("s3:GetObject", &bucket, key),
-            ));
+        Uploaded {
+            bucket: bucket.clone(),
+            key: key.clone(),
+            content_id: content_id.clone(),
+            size_bytes,
+            crc64nvme,
+            outcome,
         }
-    }
+    };
 
     let part_size = part_size_for(size_bytes, options.part_size_bytes);
     if size_bytes <= part_size {
-        // One request; nothing to resume.
+        // One request; nothing to resume. The SDK sends the CRC-64/NVME as it reads.
         let body = ByteStream::from_path(file)
             .await
             .map_err(|e| named(e.to_string()))?;
@@ -221,33 +308,30 @@ pub async fn upload(
             .s3
             .put_object()
             .bucket(&bucket)
-            .key(key)
+            .key(&key)
             .content_type(content_type(file))
-            .metadata(SHA256_METADATA_KEY, &sha256)
+            .checksum_algorithm(ChecksumAlgorithm::Crc64Nvme)
             .body(body)
             .send();
         let result = tokio::select! {
             r = send => r,
             () = cancel.cancelled() => return Err(CloudError::Cancelled),
         };
-        result.map_err(|e| {
+        let put = result.map_err(|e| {
             clients.explain(
                 &e,
                 &format!("uploading {url}"),
-                On::Object("s3:PutObject", &bucket, key),
+                On::Object("s3:PutObject", &bucket, &key),
             )
         })?;
         progress.report(size_bytes);
-        return Ok(Uploaded {
-            bucket,
-            key: key.to_owned(),
-            size_bytes,
-            sha256,
-            outcome: UploadOutcome::Uploaded {
+        return Ok(finished(
+            put.checksum_crc64_nvme().map(str::to_owned),
+            UploadOutcome::Uploaded {
                 parts: 1,
                 resumed_parts: 0,
             },
-        });
+        ));
     }
 
     let records_dir = options.records_dir.as_deref().ok_or_else(|| {
@@ -255,15 +339,15 @@ pub async fn upload(
             "no config folder to keep the upload record in (set HOME or VODKIT_CONFIG_DIR)",
         )
     })?;
-    let record_file = record_path(records_dir, clients, file, &bucket, key);
+    let record_file = record_path(records_dir, clients, file, &bucket, &key);
     let wanted = Record {
         bucket: bucket.clone(),
-        key: key.to_owned(),
+        key: key.clone(),
         upload_id: String::new(),
         file: file.to_owned(),
         size_bytes,
         modified_unix_ns: modified,
-        sha256: sha256.clone(),
+        fingerprint: fingerprint.clone(),
         part_size_bytes: part_size,
         parts: Vec::new(),
     };
@@ -340,15 +424,18 @@ pub async fn upload(
         };
         let record_for_abort = record.clone();
         match run.send(record).await {
-            Ok(outcome) => {
+            Ok((outcome, crc64nvme)) => {
                 let _ = std::fs::remove_file(&record_file);
-                return Ok(Uploaded {
-                    bucket,
-                    key: key.to_owned(),
-                    size_bytes,
-                    sha256,
-                    outcome,
-                });
+                // Some stores leave the checksum out of the answer to completing; HEAD has it.
+                let crc64nvme = match crc64nvme {
+                    Some(crc) => Some(crc),
+                    None => existing(clients, &bucket, &key)
+                        .await
+                        .ok()
+                        .flatten()
+                        .and_then(|e| e.crc64nvme),
+                };
+                return Ok(finished(crc64nvme, outcome));
             }
             Err(Stop::Gone) if resuming => {
                 // Expired or aborted elsewhere, or S3 refused a part the record named: the

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart};
+use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumType, CompletedMultipartUpload, CompletedPart};
 use tokio::task::JoinSet;
 
 use super::super::CloudError;
@@ -14,9 +14,7 @@ use super::super::clients::Clients;
 use super::super::errors::On;
 use super::super::part_body::counted_part;
 use super::record::{Record, RecordedPart, modified_unix_ns, save_record};
-use super::{
-    MIN_PART_SIZE_BYTES, Progress, SHA256_METADATA_KEY, UploadOptions, UploadOutcome, content_type,
-};
+use super::{MIN_PART_SIZE_BYTES, Progress, UploadOptions, UploadOutcome, content_type};
 use crate::job::{CancelToken, EventSink};
 
 /// S3's largest part count.
@@ -86,8 +84,9 @@ pub(super) async fn create(
         .bucket(&wanted.bucket)
         .key(&wanted.key)
         .content_type(content_type(file))
-        .metadata(SHA256_METADATA_KEY, &wanted.sha256)
-        .checksum_algorithm(ChecksumAlgorithm::Crc32)
+        // S3 combines the parts' CRC-64/NVMEs into the whole object's (what sameness compares).
+        .checksum_algorithm(ChecksumAlgorithm::Crc64Nvme)
+        .checksum_type(ChecksumType::FullObject)
         .send()
         .await
         .map_err(|e| {
@@ -105,7 +104,7 @@ pub(super) async fn create(
 
 /// What S3 holds of a recorded multipart upload.
 pub(super) enum Held {
-    /// The parts S3 lists (number, ETag, CRC32, size in bytes).
+    /// The parts S3 lists (number, ETag, CRC-64/NVME, size in bytes).
     Parts(Vec<(i32, String, Option<String>, u64)>),
     /// S3 no longer has the upload.
     Gone,
@@ -142,7 +141,7 @@ pub(super) async fn held_parts(clients: &Clients, record: &Record) -> Held {
                 parts.push((
                     n,
                     tag.to_owned(),
-                    p.checksum_crc32().map(str::to_owned),
+                    p.checksum_crc64_nvme().map(str::to_owned),
                     size,
                 ));
             }
@@ -176,12 +175,12 @@ pub(super) fn reconciled(
             number: *n,
             e_tag: tag.clone(),
             // A store that lists no checksums keeps the one S3 gave when the part arrived
-            // (completing a CRC32 upload needs it).
-            checksum_crc32: crc.clone().or_else(|| {
+            // (completing the upload passes it on).
+            checksum_crc64nvme: crc.clone().or_else(|| {
                 before
                     .iter()
                     .find(|p| p.number == *n && p.e_tag == *tag)
-                    .and_then(|p| p.checksum_crc32.clone())
+                    .and_then(|p| p.checksum_crc64nvme.clone())
             }),
         })
         .collect();
@@ -202,8 +201,12 @@ pub(super) struct Run<'a> {
 
 impl Run<'_> {
     /// Sends the parts the record does not hold, several at once, recording each as S3
-    /// acknowledges it, then completes the upload.
-    pub(super) async fn send(&self, mut record: Record) -> Result<UploadOutcome, Stop> {
+    /// acknowledges it, then completes the upload. Returns the object's full CRC-64/NVME as S3
+    /// reports it.
+    pub(super) async fn send(
+        &self,
+        mut record: Record,
+    ) -> Result<(UploadOutcome, Option<String>), Stop> {
         let clients = self.clients;
         let all_parts = parts_of(record.size_bytes, record.part_size_bytes);
         let resumed_parts = record.parts.len() as u32;
@@ -310,17 +313,19 @@ impl Run<'_> {
                 CompletedPart::builder()
                     .part_number(p.number)
                     .e_tag(&p.e_tag)
-                    .set_checksum_crc32(p.checksum_crc32.clone())
+                    .set_checksum_crc64_nvme(p.checksum_crc64nvme.clone())
                     .build()
             })
             .collect();
         parts.sort_by_key(|p| p.part_number());
-        clients
+        let completed = clients
             .s3
             .complete_multipart_upload()
             .bucket(&record.bucket)
             .key(&record.key)
             .upload_id(&record.upload_id)
+            .checksum_type(ChecksumType::FullObject)
+            .mpu_object_size(i64::try_from(record.size_bytes).unwrap_or(i64::MAX))
             .multipart_upload(
                 CompletedMultipartUpload::builder()
                     .set_parts(Some(parts))
@@ -346,10 +351,13 @@ impl Run<'_> {
                 ))
             })?;
         progress.report(record.size_bytes);
-        Ok(UploadOutcome::Uploaded {
-            parts: all_parts.len() as u32,
-            resumed_parts,
-        })
+        Ok((
+            UploadOutcome::Uploaded {
+                parts: all_parts.len() as u32,
+                resumed_parts,
+            },
+            completed.checksum_crc64_nvme().map(str::to_owned),
+        ))
     }
 }
 
@@ -371,7 +379,7 @@ async fn send_part(
         .upload_id(&record.upload_id)
         .part_number(part.number)
         .content_length(i64::try_from(part.len).unwrap_or(i64::MAX))
-        .checksum_algorithm(ChecksumAlgorithm::Crc32)
+        .checksum_algorithm(ChecksumAlgorithm::Crc64Nvme)
         .body(body)
         .send()
         .await
@@ -394,7 +402,7 @@ async fn send_part(
     Ok(RecordedPart {
         number: part.number,
         e_tag: out.e_tag().unwrap_or_default().to_owned(),
-        checksum_crc32: out.checksum_crc32().map(str::to_owned),
+        checksum_crc64nvme: out.checksum_crc64_nvme().map(str::to_owned),
     })
 }
 
@@ -434,7 +442,7 @@ mod tests {
             file: "f".into(),
             size_bytes: 40 * mib,
             modified_unix_ns: 0,
-            sha256: String::new(),
+            fingerprint: String::new(),
             part_size_bytes: 16 * mib,
             // The record names parts 1 and 2; S3 lost 2 and holds 3 (sent just before a kill,
             // never recorded) and a short, torn part 2 upload is not counted.
@@ -442,12 +450,12 @@ mod tests {
                 RecordedPart {
                     number: 1,
                     e_tag: "\"old1\"".into(),
-                    checksum_crc32: None,
+                    checksum_crc64nvme: None,
                 },
                 RecordedPart {
                     number: 2,
                     e_tag: "\"old2\"".into(),
-                    checksum_crc32: None,
+                    checksum_crc64nvme: None,
                 },
             ],
         };
@@ -463,13 +471,13 @@ mod tests {
             .map(|p| (p.number, p.e_tag.as_str()))
             .collect();
         assert_eq!(parts, [(1, "\"s3-1\""), (3, "\"s3-3\"")]);
-        assert_eq!(fixed.parts[0].checksum_crc32.as_deref(), Some("AAAA"));
+        assert_eq!(fixed.parts[0].checksum_crc64nvme.as_deref(), Some("AAAA"));
         assert_eq!(lost, 1, "part 2 goes again");
         // A store that lists no checksum: the recorded one stays when the ETag is the same.
         let mut record = fixed.clone();
-        record.parts[1].checksum_crc32 = Some("CCCC".into());
+        record.parts[1].checksum_crc64nvme = Some("CCCC".into());
         let (kept, _) = reconciled(record, &[(3, "\"s3-3\"".to_owned(), None, 8 * mib)]);
-        assert_eq!(kept.parts[0].checksum_crc32.as_deref(), Some("CCCC"));
+        assert_eq!(kept.parts[0].checksum_crc64nvme.as_deref(), Some("CCCC"));
     }
 
     #[test]

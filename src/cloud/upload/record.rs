@@ -18,7 +18,8 @@ pub(super) struct Record {
     pub(super) file: PathBuf,
     pub(super) size_bytes: u64,
     pub(super) modified_unix_ns: u128,
-    pub(super) sha256: String,
+    /// The file's fingerprint (size and samples) when the upload began.
+    pub(super) fingerprint: String,
     pub(super) part_size_bytes: u64,
     /// Parts S3 acknowledged, in the order they finished.
     pub(super) parts: Vec<RecordedPart>,
@@ -29,7 +30,7 @@ pub(super) struct Record {
 pub(super) struct RecordedPart {
     pub(super) number: i32,
     pub(super) e_tag: String,
-    pub(super) checksum_crc32: Option<String>,
+    pub(super) checksum_crc64nvme: Option<String>,
 }
 
 impl Record {
@@ -41,7 +42,7 @@ impl Record {
             &self.file,
             self.size_bytes,
             self.modified_unix_ns,
-            &self.sha256,
+            &self.fingerprint,
             self.part_size_bytes,
         ) == (
             &other.bucket,
@@ -49,7 +50,7 @@ impl Record {
             &other.file,
             other.size_bytes,
             other.modified_unix_ns,
-            &other.sha256,
+            &other.fingerprint,
             other.part_size_bytes,
         )
     }

@@ -1812,7 +1812,7 @@ async fn jobs_are_priced_from_the_snapshot_and_max_cost_refuses_before_uploading
     let (code, stdout, _) = run(&["cloud", "prices"]);
     assert_eq!(code, 0);
     assert!(
-        stdout.contains("us-east-1: 47 classes, S3 Standard $0.023/GB-month"),
+        stdout.contains("us-east-1: 48 classes, S3 Standard $0.023/GB-month"),
         "{stdout}"
     );
 
@@ -1882,7 +1882,7 @@ async fn jobs_are_priced_from_the_snapshot_and_max_cost_refuses_before_uploading
     };
     let (code, _, stderr) = submit("0.001");
     assert_ne!(code, 0);
-    assert!(stderr.contains("above --max-cost $0.0010"), "{stderr}");
+    assert!(stderr.contains("above the limit of $0.0010"), "{stderr}");
     assert!(
         stderr.contains(&format!("${}", vodkit::cloud::cost::usd(total))),
         "{stderr}"
@@ -1895,7 +1895,41 @@ async fn jobs_are_priced_from_the_snapshot_and_max_cost_refuses_before_uploading
         .await
         .expect("list");
     assert_eq!(listed.key_count(), Some(0), "nothing uploaded");
-    // Under the limit: submitted as usual.
+    // The app's Cloud settings hold a limit too: `cloud submit` (and every queued job or
+    // retry, which carry the settings) keeps to it without --max-cost.
+    std::fs::write(
+        dir.path().join("settings.json"),
+        serde_json::json!({ "cloud": { "max_cost_usd": 0.001 } }).to_string(),
+    )
+    .expect("settings");
+    let (code, _, stderr) = run(&[
+        "cloud",
+        "submit",
+        src,
+        "--preset",
+        "web-ladder",
+        "--no-wait",
+        "--bucket",
+        "priced",
+        "--prefix",
+        "vod",
+        "--role",
+        ROLE,
+        "--endpoint-url",
+        moto_url.as_str(),
+        "--mediaconvert-endpoint-url",
+        mc_url.as_str(),
+    ]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("above the limit of $0.0010"), "{stderr}");
+    let listed = s3
+        .list_objects_v2()
+        .bucket("priced")
+        .send()
+        .await
+        .expect("list");
+    assert_eq!(listed.key_count(), Some(0), "nothing uploaded");
+    // --max-cost overrides the settings' limit. Under it: submitted as usual.
     let (code, stdout, stderr) = submit("100");
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("1764403200000-test01"), "{stdout}");
@@ -2011,7 +2045,7 @@ fn automated_abr_jobs_are_valid_priced_and_refused_where_mediaconvert_refuses() 
         .iter()
         .find(|o| o["count"] == 4)
         .expect("the renditions row");
-    assert_eq!(auto_row["class"], "Professional-AVC-HD-MultiPass-30fps");
+    assert_eq!(auto_row["class"], "Professional-AVC-HD-MHQ-30fps");
 
     // What automated ABR cannot do is refused when the preset is read.
     for (change, what) in [

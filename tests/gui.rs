@@ -578,6 +578,13 @@ fn the_cloud_backend_tests_its_connection_and_runs_a_job() {
         harness.query_by_label("FAIL").is_none(),
         "every check passes"
     );
+    // A cost limit per source is set (and cleared) here; queued jobs carry it.
+    harness.get_by_label("Refuse jobs estimated above").click();
+    harness.run_steps(1);
+    assert_eq!(harness.state().settings.cloud.max_cost_usd, Some(10.0));
+    harness.get_by_label("Refuse jobs estimated above").click();
+    harness.run_steps(1);
+    assert_eq!(harness.state().settings.cloud.max_cost_usd, None);
 
     // A job: upload, MediaConvert, outputs with the SMIL.
     drop_files(&mut harness, std::slice::from_ref(&source));

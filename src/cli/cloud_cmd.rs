@@ -613,7 +613,11 @@ impl SubmitRun<'_> {
         title.clone_into(&mut p.title);
         // Priced before anything is recorded or uploaded: a refused source leaves no job row
         // (which a later Retry would run without the limit).
-        if let Some(limit) = self.options.max_cost_usd {
+        let limit = self
+            .options
+            .max_cost_usd
+            .or(self.clients.settings.max_cost_usd);
+        if let Some(limit) = limit {
             let snapshot = crate::cloud::prices::load();
             let estimate = crate::cloud::cost::estimate_plan(
                 &p,
@@ -629,7 +633,11 @@ impl SubmitRun<'_> {
         let spec = crate::runner::JobSpec {
             kind: crate::catalog::queue::JobKind::Cloud,
             plan: Some(p.clone()),
-            cloud: Some(self.clients.settings.clone()),
+            // The limit travels with the job: a Retry or a later `queue run` keeps it.
+            cloud: Some(CloudSettings {
+                max_cost_usd: limit,
+                ..self.clients.settings.clone()
+            }),
             ..crate::runner::JobSpec::local(
                 file,
                 self.preset,

@@ -11,7 +11,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::prices::{Band, BilledCodec, FpsBand, PriceClass, PriceSnapshot, Tier};
+use super::prices::{Band, BilledCodec, FpsBand, PriceClass, PriceSnapshot, Quality, Tier};
 use crate::plan::Plan;
 
 /// MediaConvert's smallest bill for one output.
@@ -180,6 +180,18 @@ fn professional_reason(settings: &Value) -> Option<String> {
 }
 
 /// The frame rate an output is encoded at: its own when it sets one, else the source's.
+/// The billed quality of an output: its codec settings' `QualityTuningLevel` (AV1 has none:
+/// single pass).
+fn tuning_quality(codec_settings: &Value) -> Quality {
+    let level = codec_settings
+        .as_object()
+        .into_iter()
+        .flat_map(|o| o.values())
+        .find_map(|v| v["QualityTuningLevel"].as_str())
+        .unwrap_or("SINGLE_PASS");
+    Quality::of_tuning(level)
+}
+
 fn output_fps(codec_settings: &Value, source_fps: f64) -> f64 {
     let inner = codec_settings
         .as_object()
@@ -277,7 +289,7 @@ pub fn estimate(
                             tier: Tier::Professional,
                             codec,
                             band: Band::of(w, h),
-                            multi_pass: true,
+                            quality: Quality::MultiPassHq,
                             fps,
                         };
                         (class, count, "automated ABR renditions".to_owned())
@@ -288,7 +300,7 @@ pub fn estimate(
                             tier,
                             codec,
                             band: Band::of(w as u32, h as u32),
-                            multi_pass: video["CodecSettings"].to_string().contains("MULTI_PASS"),
+                            quality: tuning_quality(&video["CodecSettings"]),
                             fps,
                         };
                         (class, 1, name.unwrap_or_else(|| format!("{w}x{h}")))
@@ -380,7 +392,7 @@ pub fn usd(amount: f64) -> String {
 pub fn check_limit(estimate: &CostEstimate, title: &str, limit_usd: f64) -> Result<(), String> {
     match estimate.total_usd {
         Some(total) if total > limit_usd => Err(format!(
-            "{title}: the MediaConvert estimate is ${} ({} outputs, {} s each, prices as published {}), above --max-cost ${}; not submitted",
+            "{title}: the MediaConvert estimate is ${} ({} outputs, {} s each, prices as published {}), above the limit of ${} (--max-cost, else the cost limit in the Cloud settings); not submitted",
             usd(total),
             estimate.outputs.iter().map(|o| o.count).sum::<u64>(),
             estimate.billed_secs,
@@ -389,10 +401,10 @@ pub fn check_limit(estimate: &CostEstimate, title: &str, limit_usd: f64) -> Resu
         )),
         Some(_) => Ok(()),
         None if estimate.prices_published.is_none() => Err(format!(
-            "{title}: --max-cost needs MediaConvert prices and there is no price snapshot; run `vodkit cloud prices --refresh` (online) or leave out --max-cost"
+            "{title}: a cost limit (--max-cost, or the one in the Cloud settings) needs MediaConvert prices and there is no price snapshot; run `vodkit cloud prices --refresh` (online) or remove the limit"
         )),
         None => Err(format!(
-            "{title}: --max-cost cannot be checked: the price snapshot of {} has no price for {} in {}",
+            "{title}: the cost limit cannot be checked: the price snapshot of {} has no price for {} in {}",
             estimate.prices_published.as_deref().unwrap_or("?"),
             estimate.unpriced.join(", "),
             estimate.region
@@ -519,7 +531,7 @@ mod tests {
         }] } });
         let e = estimate(&request, &plan, "us-east-1", Some(&snap));
         assert_eq!(e.outputs[0].count, 6);
-        assert_eq!(e.outputs[0].class, "Professional-AVC-HD-MultiPass-30fps");
+        assert_eq!(e.outputs[0].class, "Professional-AVC-HD-MHQ-30fps");
         let total = e.total_usd.expect("priced");
         assert!(
             (total - 6.0 * 10.0 * 0.015 * 2.0 * 2.0).abs() < 1e-9,

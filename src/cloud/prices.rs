@@ -111,6 +111,38 @@ impl FpsBand {
     }
 }
 
+/// The encoding quality MediaConvert bills (its `QualityTuningLevel`): the `S`, `SHQ` and `MHQ`
+/// of its usage types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Quality {
+    /// `SINGLE_PASS`: speed-optimised single pass (Basic tier).
+    SinglePass,
+    /// `SINGLE_PASS_HQ`: balanced single pass (Basic tier).
+    SinglePassHq,
+    /// `MULTI_PASS_HQ`: multi-pass (Professional tier).
+    MultiPassHq,
+}
+
+impl Quality {
+    /// The quality of an output's `QualityTuningLevel` (single pass when it names none).
+    pub fn of_tuning(level: &str) -> Self {
+        match level {
+            "MULTI_PASS_HQ" => Self::MultiPassHq,
+            "SINGLE_PASS_HQ" => Self::SinglePassHq,
+            _ => Self::SinglePass,
+        }
+    }
+
+    /// The usage-type code: `S`, `SHQ`, `MHQ`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::SinglePass => "S",
+            Self::SinglePassHq => "SHQ",
+            Self::MultiPassHq => "MHQ",
+        }
+    }
+}
+
 /// A video codec as MediaConvert bills it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum BilledCodec {
@@ -133,8 +165,8 @@ pub enum PriceClass {
         codec: BilledCodec,
         /// The resolution band.
         band: Band,
-        /// Multi-pass (MULTI_PASS_HQ) rather than single-pass.
-        multi_pass: bool,
+        /// Single pass, single pass HQ or multi-pass HQ.
+        quality: Quality,
         /// The frame-rate band.
         fps: FpsBand,
     },
@@ -145,22 +177,18 @@ pub enum PriceClass {
 }
 
 impl PriceClass {
-    /// The snapshot's key, e.g. `Professional-HEVC-UHD-MultiPass-60fps`.
+    /// The snapshot's key, e.g. `Professional-HEVC-UHD-MHQ-60fps`.
     pub fn key(&self) -> String {
         match self {
             Self::Video {
                 tier,
                 codec,
                 band,
-                multi_pass,
+                quality,
                 fps,
             } => format!(
                 "{tier:?}-{codec:?}-{band:?}-{}-{}",
-                if *multi_pass {
-                    "MultiPass"
-                } else {
-                    "SinglePass"
-                },
+                quality.code(),
                 fps.token()
             ),
             Self::AudioOnly(tier) => format!("{tier:?}-AudioOnly"),
@@ -168,10 +196,12 @@ impl PriceClass {
         }
     }
 
-    /// Reads a class from the tokens of an offer file's usage type (or a snapshot key):
-    /// `USE1-Professional-HEVC-UHD-MultiPass-60fps`, `EU-Basic-AVC-SD-SinglePass-30fps`,
-    /// `USW2-Professional-AudioOnly`... Region prefixes and unknown tokens are ignored; a
-    /// usage type naming two tiers, codecs, bands, pass counts or rates is refused (`None`).
+    /// Reads a class from the tokens of an offer file's usage type or a snapshot key. AWS
+    /// writes usage types as `<region>-<B|P>-<codec>-<SD|HD|4K>-<S|SHQ|MHQ>-<30|60|120>`
+    /// (`IAD-P-AVC-HD-MHQ-60`, `DUB-B-AVC-SD-SHQ-30`; `AUD` for audio-only); snapshot keys
+    /// spell the same out (`Professional-HEVC-UHD-MHQ-60fps`). The region prefix and unknown
+    /// tokens are ignored; a usage type naming two tiers, codecs, bands, qualities or rates,
+    /// or a band or quality Vodkit never makes (8K, VP8/VP9 multi-pass), is refused (`None`).
     pub fn parse(usage_type: &str) -> Option<Self> {
         fn set<T: PartialEq + Copy>(slot: &mut Option<T>, v: T) -> Result<(), ()> {
             match slot {
@@ -188,26 +218,36 @@ impl PriceClass {
             Audio,
             Capture,
         }
-        let (mut tier, mut kind, mut band, mut passes, mut fps) = (None, None, None, None, None);
+        let (mut tier, mut kind, mut band, mut quality, mut fps) = (None, None, None, None, None);
         for token in usage_type
-            .split(['-', '_', ':', ' '])
+            .split(['-', ':', ' '])
             .map(str::to_ascii_lowercase)
         {
             let r = match token.as_str() {
-                "basic" => set(&mut tier, Tier::Basic),
-                "professional" | "pro" => set(&mut tier, Tier::Professional),
+                "b" | "basic" => set(&mut tier, Tier::Basic),
+                "p" | "professional" | "pro" => set(&mut tier, Tier::Professional),
                 "avc" | "h264" => set(&mut kind, Kind::Video(BilledCodec::AVC)),
                 "hevc" | "h265" => set(&mut kind, Kind::Video(BilledCodec::HEVC)),
                 "av1" => set(&mut kind, Kind::Video(BilledCodec::AV1)),
-                "audioonly" | "audio" => set(&mut kind, Kind::Audio),
+                "aud" | "audioonly" | "audio" => set(&mut kind, Kind::Audio),
                 "framecapture" | "capture" => set(&mut kind, Kind::Capture),
                 "sd" => set(&mut band, Band::SD),
                 "hd" => set(&mut band, Band::HD),
                 "uhd" | "4k" => set(&mut band, Band::UHD),
-                "singlepass" | "single" | "1pass" | "sp" => set(&mut passes, false),
-                "multipass" | "multipasshq" | "multi" | "2pass" | "mp" => set(&mut passes, true),
-                t => match t.strip_suffix("fps").and_then(|n| n.parse::<f64>().ok()) {
-                    Some(n) => set(&mut fps, FpsBand::of(n)),
+                "s" => set(&mut quality, Quality::SinglePass),
+                "shq" => set(&mut quality, Quality::SinglePassHq),
+                "mhq" => set(&mut quality, Quality::MultiPassHq),
+                // Not made by Vodkit: the class is not kept.
+                "8k" | "m" | "vp8" | "vp9" | "mp2" | "pr" | "avci" | "vc3" | "xavc" | "gif"
+                | "pass" => return None,
+                t => match t
+                    .strip_suffix("fps")
+                    .unwrap_or(t)
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| [30, 60, 120].contains(n))
+                {
+                    Some(n) => set(&mut fps, FpsBand::of(f64::from(n))),
                     None => Ok(()),
                 },
             };
@@ -221,10 +261,38 @@ impl PriceClass {
                 tier,
                 codec,
                 band: band?,
-                multi_pass: passes?,
+                quality: quality?,
                 fps: fps?,
             }),
         }
+    }
+}
+
+impl PriceClass {
+    /// Reads a class from an offer file product's attributes (`tier`, `videoCodec`,
+    /// `videoResolution`, `videoQualitySetting`, `videoFrameRate`), when it has them all.
+    pub fn from_attributes(attrs: &Value) -> Option<Self> {
+        let text = |k: &str| attrs[k].as_str().filter(|v| !v.trim().is_empty());
+        let quality = match text("videoQualitySetting")?
+            .to_ascii_lowercase()
+            .replace([' ', '-'], "")
+            .as_str()
+        {
+            "singlepass" => "S",
+            "singlepasshq" => "SHQ",
+            "multipasshq" => "MHQ",
+            _ => return None,
+        };
+        // "<=30 fps", ">30 fps and <=60 fps": the band's upper bound is the last number.
+        let fps = text("videoFrameRate")?
+            .split(|c: char| !c.is_ascii_digit())
+            .rfind(|n| !n.is_empty())?;
+        Self::parse(&format!(
+            "{} {} {} {quality} {fps}",
+            text("tier")?,
+            text("videoCodec")?,
+            text("videoResolution")?
+        ))
     }
 }
 
@@ -235,7 +303,7 @@ impl fmt::Display for PriceClass {
                 tier,
                 codec,
                 band,
-                multi_pass,
+                quality,
                 fps,
             } => {
                 let fps = match fps {
@@ -243,8 +311,12 @@ impl fmt::Display for PriceClass {
                     FpsBand::Up60 => "<=60 fps",
                     FpsBand::Up120 => ">60 fps",
                 };
-                let passes = if *multi_pass { "multi-pass" } else { "1-pass" };
-                write!(f, "{tier:?} {codec:?} {band:?} {passes} {fps}")
+                let quality = match quality {
+                    Quality::SinglePass => "1-pass",
+                    Quality::SinglePassHq => "1-pass HQ",
+                    Quality::MultiPassHq => "multi-pass HQ",
+                };
+                write!(f, "{tier:?} {codec:?} {band:?} {quality} {fps}")
             }
             Self::AudioOnly(tier) => write!(f, "{tier:?} audio-only"),
             Self::FrameCapture(tier) => write!(f, "{tier:?} frame capture"),
@@ -316,6 +388,18 @@ pub enum PriceError {
     Empty {
         /// The file.
         path: PathBuf,
+    },
+    /// The offer file prices normalized minutes only (`...-NTM` usage types).
+    #[error(
+        "{path}: its {rows} MediaConvert prices are per normalized minute (usage types ending in \
+         -NTM), and the offer file does not say how many normalized minutes each kind of output \
+         minute counts for; Vodkit keeps no snapshot it cannot price jobs with correctly"
+    )]
+    Normalized {
+        /// The file.
+        path: PathBuf,
+        /// How many such prices it has.
+        rows: usize,
     },
     /// Fetching failed.
     #[error("could not download {url}: {reason}; download it yourself and pass --offer-file")]
@@ -390,6 +474,7 @@ pub fn snapshot_from_offer(
         .ok_or_else(|| format("no products"))?;
     let on_demand = &offer["terms"]["OnDemand"];
     let mut regions: BTreeMap<String, RegionPrices> = BTreeMap::new();
+    let mut normalized_rows = 0usize;
     for (sku, product) in products {
         let attrs = &product["attributes"];
         let Some(region) = attrs["regionCode"].as_str() else {
@@ -398,10 +483,26 @@ pub fn snapshot_from_offer(
         if !MAIN_REGIONS.contains(&region) {
             continue;
         }
-        let Some(class) = attrs["usagetype"].as_str().and_then(PriceClass::parse) else {
+        if attrs["transcodingResult"]
+            .as_str()
+            .is_some_and(|r| !r.eq_ignore_ascii_case("success"))
+        {
+            continue;
+        }
+        let usage = attrs["usagetype"].as_str().unwrap_or_default();
+        let Some(class) = PriceClass::from_attributes(attrs).or_else(|| PriceClass::parse(usage))
+        else {
             continue;
         };
-        let Some(usd) = first_tier_usd(&on_demand[sku], |u| u.starts_with("min")) else {
+        // A price per normalized minute needs the multiplier of each class, which the offer
+        // file does not carry: such rows are counted, not used.
+        if usage.to_ascii_uppercase().ends_with("-NTM") {
+            normalized_rows += 1;
+            continue;
+        }
+        let Some(usd) = first_tier_usd(&on_demand[sku], |u| {
+            u.starts_with("min") && !u.contains("normalized")
+        }) else {
             continue;
         };
         regions
@@ -409,6 +510,12 @@ pub fn snapshot_from_offer(
             .or_default()
             .minute_usd
             .insert(class.key(), usd);
+    }
+    if regions.is_empty() && normalized_rows > 0 {
+        return Err(PriceError::Normalized {
+            path: offer_path.to_owned(),
+            rows: normalized_rows,
+        });
     }
     if regions.is_empty() {
         return Err(PriceError::Empty {
@@ -525,33 +632,40 @@ mod tests {
 
     #[test]
     fn usage_types_read_as_classes() {
-        let c = PriceClass::parse("USE1-Professional-HEVC-UHD-MultiPass-60fps");
+        // AWS's usage types: <region>-<B|P>-<codec>-<SD|HD|4K>-<S|SHQ|MHQ>-<fps>.
+        let c = PriceClass::parse("PDX-P-HEVC-4K-MHQ-60");
         assert_eq!(
             c,
             Some(PriceClass::Video {
                 tier: Tier::Professional,
                 codec: BilledCodec::HEVC,
                 band: Band::UHD,
-                multi_pass: true,
+                quality: Quality::MultiPassHq,
                 fps: FpsBand::Up60
             })
         );
-        let key = c.map(|c| c.key());
         assert_eq!(
-            key.as_deref(),
-            Some("Professional-HEVC-UHD-MultiPass-60fps")
+            c.map(|c| c.key()).as_deref(),
+            Some("Professional-HEVC-UHD-MHQ-60fps")
         );
         assert_eq!(
-            PriceClass::parse("EU-Basic-AVC-SD-SinglePass-30fps").map(|c| c.key()),
-            Some("Basic-AVC-SD-SinglePass-30fps".into())
+            PriceClass::parse("DUB-B-AVC-SD-SHQ-30").map(|c| c.key()),
+            Some("Basic-AVC-SD-SHQ-30fps".into())
         );
         assert_eq!(
-            PriceClass::parse("APN1-Professional-AudioOnly"),
+            PriceClass::parse("IAD-B-AVC-HD-S-30").map(|c| c.key()),
+            Some("Basic-AVC-HD-S-30fps".into())
+        );
+        assert_eq!(
+            PriceClass::parse("NRT-P-AUD"),
             Some(PriceClass::AudioOnly(Tier::Professional))
         );
-        // Ambiguous or incomplete usage types are not guessed at.
-        assert_eq!(PriceClass::parse("USE1-Basic-Professional-AudioOnly"), None);
-        assert_eq!(PriceClass::parse("USE1-Professional-AVC-HD-30fps"), None);
+        // Ambiguous, incomplete or never-made classes are not guessed at.
+        assert_eq!(PriceClass::parse("IAD-B-P-AUD"), None);
+        assert_eq!(PriceClass::parse("IAD-P-AVC-HD-60"), None, "no quality");
+        assert_eq!(PriceClass::parse("IAD-P-AVC-8K-MHQ-60"), None);
+        assert_eq!(PriceClass::parse("GRU-P-VP9-HD-M-60"), None);
+        assert_eq!(PriceClass::parse("SYD-DOLBY_VIS-HD-NTM"), None);
         assert_eq!(PriceClass::parse("USE1-DataTransfer-Out-Bytes"), None);
         // Every key parses back to its class.
         for c in [
@@ -561,12 +675,43 @@ mod tests {
                 tier: Tier::Basic,
                 codec: BilledCodec::AV1,
                 band: Band::SD,
-                multi_pass: false,
+                quality: Quality::SinglePassHq,
                 fps: FpsBand::Up120,
             },
         ] {
             assert_eq!(PriceClass::parse(&c.key()), Some(c));
         }
+    }
+
+    #[test]
+    fn attributes_read_as_classes() {
+        let attrs = serde_json::json!({
+            "tier": "Professional",
+            "videoCodec": "AVC",
+            "videoResolution": "HD",
+            "videoQualitySetting": "Multi-pass HQ",
+            "videoFrameRate": ">30 fps and <=60 fps",
+        });
+        assert_eq!(
+            PriceClass::from_attributes(&attrs)
+                .map(|c| c.key())
+                .as_deref(),
+            Some("Professional-AVC-HD-MHQ-60fps")
+        );
+        let attrs = serde_json::json!({
+            "tier": "Basic", "videoCodec": "AVC", "videoResolution": "SD",
+            "videoQualitySetting": "Single-pass HQ", "videoFrameRate": "<=30 fps",
+        });
+        assert_eq!(
+            PriceClass::from_attributes(&attrs)
+                .map(|c| c.key())
+                .as_deref(),
+            Some("Basic-AVC-SD-SHQ-30fps")
+        );
+        assert_eq!(
+            PriceClass::from_attributes(&serde_json::json!({ "tier": "Basic" })),
+            None
+        );
     }
 
     #[test]
@@ -608,18 +753,29 @@ mod offer_tests {
         let regions: Vec<&str> = snap.regions.keys().map(String::as_str).collect();
         assert_eq!(regions, ["eu-west-1", "us-east-1"]);
         let use1 = &snap.regions["us-east-1"];
-        let hevc = PriceClass::parse("Professional-HEVC-UHD-MultiPass-60fps").expect("class");
+        let hevc = PriceClass::parse("Professional-HEVC-UHD-MHQ-60fps").expect("class");
         assert_eq!(use1.minute(&hevc), Some(0.03 * 2.0 * 2.0 * 2.0 * 2.0));
         assert_eq!(
-            use1.minute_usd
-                .get("Basic-AVC-SD-SinglePass-30fps")
-                .copied(),
+            use1.minute_usd.get("Basic-AVC-SD-SHQ-30fps").copied(),
             Some(0.0075)
         );
+        // Speed-optimised single pass is its own class, read from the usage type alone.
+        assert_eq!(
+            use1.minute_usd.get("Basic-AVC-SD-S-30fps").copied(),
+            Some(0.006)
+        );
+        // Neither a normalized-minute rate nor a failed transcode's is an output-minute price.
+        assert_eq!(
+            use1.minute_usd
+                .get("Professional-AVC-HD-MHQ-60fps")
+                .copied(),
+            Some(0.12)
+        );
+        assert!(!use1.minute_usd.contains_key("Basic-AVC-HD-S-60fps"));
         // A volume-tiered price keeps its first (highest) rate.
         assert_eq!(
             use1.minute_usd
-                .get("Professional-AVC-HD-SinglePass-120fps")
+                .get("Professional-AVC-HD-SHQ-120fps")
                 .copied(),
             Some(0.12)
         );
@@ -646,5 +802,29 @@ mod offer_tests {
         assert!(e.to_string().contains("s3-offer-excerpt.json"), "{e}");
         let e = snapshot_from_offer(&fixture("catalog-v1.sql"), &[]).expect_err("not JSON");
         assert!(e.to_string().contains("not a price list offer file"), "{e}");
+    }
+
+    #[test]
+    fn an_offer_of_normalized_minutes_only_is_refused_with_the_reason() {
+        let mut offer: Value = serde_json::from_slice(
+            &std::fs::read(fixture("mediaconvert-offer-excerpt.json")).expect("fixture"),
+        )
+        .expect("json");
+        for product in offer["products"]
+            .as_object_mut()
+            .expect("products")
+            .values_mut()
+        {
+            let usage = product["attributes"]["usagetype"]
+                .as_str()
+                .unwrap_or_default();
+            product["attributes"]["usagetype"] = Value::String(format!("{usage}-NTM"));
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("ntm.json");
+        std::fs::write(&path, offer.to_string()).expect("write");
+        let e = snapshot_from_offer(&path, &[]).expect_err("no output-minute prices");
+        assert!(matches!(e, PriceError::Normalized { .. }), "{e}");
+        assert!(e.to_string().contains("normalized minute"), "{e}");
     }
 }

@@ -26,6 +26,9 @@ pub struct CloudSettings {
     pub endpoint: String,
     /// MediaConvert endpoint URL; empty: the regional endpoint.
     pub mediaconvert_endpoint: String,
+    /// Refuse to submit a source whose estimated MediaConvert cost is above this many US
+    /// dollars (or that cannot be priced); `None`: no limit. Queued jobs and retries keep it.
+    pub max_cost_usd: Option<f64>,
 }
 
 impl CloudSettings {

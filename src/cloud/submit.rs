@@ -112,7 +112,7 @@ pub async fn submit(
         )));
     }
     let target = JobTarget::from_settings(&clients.settings)?;
-    if let Some(limit) = options.max_cost_usd {
+    if let Some(limit) = options.max_cost_usd.or(clients.settings.max_cost_usd) {
         // Priced before anything is uploaded.
         let snapshot = crate::cloud::prices::load();
         let estimate =

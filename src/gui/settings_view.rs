@@ -128,6 +128,30 @@ impl VodkitApp {
                 .labelled_by(name.id);
                 ui.end_row();
             }
+            // A limit on what one source may cost, checked before anything is uploaded.
+            let mut limited = c.max_cost_usd.is_some();
+            ui.label("Cost limit per source");
+            ui.horizontal(|ui| {
+                if ui
+                    .checkbox(&mut limited, "Refuse jobs estimated above")
+                    .changed()
+                {
+                    c.max_cost_usd = limited.then_some(c.max_cost_usd.unwrap_or(10.0));
+                }
+                if let Some(usd) = c.max_cost_usd.as_mut() {
+                    ui.add(
+                        egui::DragValue::new(usd)
+                            .range(0.0..=100_000.0)
+                            .speed(0.5)
+                            .prefix("$")
+                            .max_decimals(2),
+                    )
+                    .on_hover_text(
+                        "From the MediaConvert price snapshot (vodkit cloud prices); a job that cannot be priced is refused too",
+                    );
+                }
+            });
+            ui.end_row();
         });
         ui.horizontal(|ui| {
             let testing = self.cloud_check.is_none();

@@ -172,10 +172,15 @@ pub fn run_cloud(
 ) -> Result<Summary, String> {
     use crate::cloud::{Clients, CloudError};
     let file = &spec.source;
-    let settings = spec
+    let mut settings = spec
         .cloud
         .clone()
         .ok_or_else(|| named(file, "the cloud job has no cloud settings".to_owned()))?;
+    // The cost limit in the Cloud settings now applies to jobs queued before it was set (and
+    // a raised one to a Retry); the job's own (--max-cost) when none is set.
+    if let Some(limit) = crate::cloud::CloudSettings::saved().max_cost_usd {
+        settings.max_cost_usd = Some(limit);
+    }
     let plan = match &spec.plan {
         Some(p) => p.clone(),
         None => {

@@ -2233,4 +2233,24 @@ async fn same_named_sources_keep_their_own_objects() {
         listed.contents()
     );
     no_multipart_uploads_left(&s3, "vod-bucket").await;
+
+    // An object another tool put at a source's key, of its size, without a CRC-64/NVME:
+    // whether it holds the file cannot be told, and the error says so instead of guessing.
+    let other = put("d", &a[..usize::try_from(size - 1).expect("size")]);
+    let key = format!("vod/inputs/{}/IMG_0001.MOV", content_folder(&other));
+    s3.put_object()
+        .bucket("vod-bucket")
+        .key(&key)
+        .body(aws_sdk_s3::primitives::ByteStream::from(
+            a[..a.len() - 1].to_vec(),
+        ))
+        .checksum_algorithm(aws_sdk_s3::types::ChecksumAlgorithm::Crc32)
+        .send()
+        .await
+        .expect("put by another tool");
+    let e = upload(&clients, &other, &options, &sink, &cancel)
+        .await
+        .expect_err("cannot tell");
+    assert!(e.to_string().contains("without a CRC-64/NVME"), "{e}");
+    assert!(e.to_string().contains("IMG_0001.MOV"), "{e}");
 }

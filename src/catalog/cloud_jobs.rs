@@ -56,7 +56,8 @@ pub struct UploadRecord {
     pub bucket: String,
     /// Key.
     pub key: String,
-    /// The content's SHA-256 (or the ETag S3 gave).
+    /// The object's checksum: its full-object CRC-64/NVME in base64 (an earlier Vodkit kept
+    /// the content's SHA-256 here).
     pub etag: Option<String>,
     /// Bytes.
     pub size_bytes: u64,

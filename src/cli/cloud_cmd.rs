@@ -95,7 +95,7 @@ pub enum Action {
     },
     /// Upload sources and transcode them on MediaConvert with a preset.
     #[command(
-        after_help = "Outputs go to s3://BUCKET/PREFIX/outputs/<title>-<run>/ with index.smil next to the rungs\n(<run>: 10 hex digits from the source's SHA-256 and the preset, so same-named sources never share a folder).\nCtrl-C cancels the upload or the MediaConvert job.\n\nExamples:\n  vodkit cloud submit movie.mov --preset web-ladder --bucket my-vod \\\n    --role arn:aws:iam::123456789012:role/MediaConvertRole\n  vodkit cloud submit *.mov --preset web-ladder --no-wait"
+        after_help = "Outputs go to s3://BUCKET/PREFIX/outputs/<title>-<run>/ with index.smil next to the rungs\n(<run>: 10 hex digits from the source's content fingerprint and the preset, so same-named sources never share a folder).\nCtrl-C cancels the upload or the MediaConvert job.\n\nExamples:\n  vodkit cloud submit movie.mov --preset web-ladder --bucket my-vod \\\n    --role arn:aws:iam::123456789012:role/MediaConvertRole\n  vodkit cloud submit *.mov --preset web-ladder --no-wait"
     )]
     Submit {
         /// Source files.

@@ -179,19 +179,24 @@ fn professional_reason(settings: &Value) -> Option<String> {
     (!reasons.is_empty()).then(|| reasons.join(", "))
 }
 
-/// The frame rate an output is encoded at: its own when it sets one, else the source's.
-/// The billed quality of an output: its codec settings' `QualityTuningLevel` (AV1 has none:
-/// single pass).
-fn tuning_quality(codec_settings: &Value) -> Quality {
+/// The billed quality of an output: its codec settings' `QualityTuningLevel`. MediaConvert's
+/// AV1 settings have none; its AV1 encodes are billed as single pass HQ (the class the H.264
+/// and HEVC outputs beside them use) until a real offer file says otherwise. Other codecs
+/// without one default to single pass, as MediaConvert does.
+fn tuning_quality(codec: BilledCodec, codec_settings: &Value) -> Quality {
     let level = codec_settings
         .as_object()
         .into_iter()
         .flat_map(|o| o.values())
-        .find_map(|v| v["QualityTuningLevel"].as_str())
-        .unwrap_or("SINGLE_PASS");
-    Quality::of_tuning(level)
+        .find_map(|v| v["QualityTuningLevel"].as_str());
+    match (level, codec) {
+        (Some(level), _) => Quality::of_tuning(level),
+        (None, BilledCodec::AV1) => Quality::SinglePassHq,
+        (None, _) => Quality::SinglePass,
+    }
 }
 
+/// The frame rate an output is encoded at: its own when it sets one, else the source's.
 fn output_fps(codec_settings: &Value, source_fps: f64) -> f64 {
     let inner = codec_settings
         .as_object()
@@ -300,7 +305,7 @@ pub fn estimate(
                             tier,
                             codec,
                             band: Band::of(w as u32, h as u32),
-                            quality: tuning_quality(&video["CodecSettings"]),
+                            quality: tuning_quality(codec, &video["CodecSettings"]),
                             fps,
                         };
                         (class, 1, name.unwrap_or_else(|| format!("{w}x{h}")))
@@ -438,6 +443,28 @@ mod tests {
             .find(|p| p.name == "web-ladder")
             .expect("web-ladder");
         crate::plan::plan(&info, &preset).expect("plan")
+    }
+
+    #[test]
+    fn every_builtin_preset_is_priced_from_the_snapshot() {
+        // Priced from the job as built (AV1 settings carry no tuning level).
+        let snap = snapshot();
+        let info = crate::plan::tests::info_1080p(600.0);
+        for preset in crate::preset::store::builtins() {
+            let Ok(plan) = crate::plan::plan(&info, &preset) else {
+                continue;
+            };
+            if plan.made_rungs().next().is_none() {
+                continue;
+            }
+            let e = estimate_plan(&plan, &preset, "us-east-1", Some(&snap));
+            assert!(
+                e.unpriced.is_empty() && e.total_usd.is_some(),
+                "{}: unpriced {:?}",
+                preset.name,
+                e.unpriced
+            );
+        }
     }
 
     fn video(codec: &str, w: u32, h: u32, extra: &Value) -> Value {

@@ -283,10 +283,24 @@ impl PriceClass {
             "multipasshq" => "MHQ",
             _ => return None,
         };
-        // "<=30 fps", ">30 fps and <=60 fps": the band's upper bound is the last number.
-        let fps = text("videoFrameRate")?
-            .split(|c: char| !c.is_ascii_digit())
-            .rfind(|n| !n.is_empty())?;
+        // "<=30 fps", ">30 fps and <=60 fps": the band is named by its upper bound; an open
+        // ">60 fps" is the band above 60.
+        let rate = text("videoFrameRate")?;
+        let number_after = |mark: &str| -> Option<u32> {
+            let rest = &rate[rate.rfind(mark)? + mark.len()..];
+            let digits: String = rest
+                .trim_start()
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            digits.parse().ok()
+        };
+        let fps = match (number_after("<="), number_after(">")) {
+            (Some(upper), _) => upper,
+            (None, Some(lower)) if lower >= 60 => 120,
+            (None, Some(lower)) if lower >= 30 => 60,
+            _ => return None,
+        };
         Self::parse(&format!(
             "{} {} {} {quality} {fps}",
             text("tier")?,
@@ -697,6 +711,16 @@ mod tests {
                 .map(|c| c.key())
                 .as_deref(),
             Some("Professional-AVC-HD-MHQ-60fps")
+        );
+        let open_band = serde_json::json!({
+            "tier": "Professional", "videoCodec": "HEVC", "videoResolution": "4K",
+            "videoQualitySetting": "Single-pass", "videoFrameRate": ">60 fps",
+        });
+        assert_eq!(
+            PriceClass::from_attributes(&open_band)
+                .map(|c| c.key())
+                .as_deref(),
+            Some("Professional-HEVC-UHD-S-120fps")
         );
         let attrs = serde_json::json!({
             "tier": "Basic", "videoCodec": "AVC", "videoResolution": "SD",

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::clients::Clients;
 use super::outputs::{Object, list_objects, parse_s3_url, put_smil, rung_key, smil_for};
-use super::upload::{UploadOptions, Uploaded, source_fingerprint, upload};
+use super::upload::{UploadOptions, Uploaded, source_sha256, upload};
 use super::{CloudError, JobTarget, create_job_request, mediaconvert};
 use crate::job::{CancelToken, EventSink, JobEvent, Stage, Summary};
 use crate::plan::Plan;
@@ -186,7 +186,8 @@ pub async fn submit(
 
 /// Follows a job submitted earlier (by a process that ended: the app closed, a crash) to its
 /// end, with the same events and outputs as [`submit`]. The output folder is the one recorded
-/// at submit (`output_url`), else found again from the source's fingerprint and the plan (see
+/// at submit (`output_url`), else (a job an earlier Vodkit submitted) found again from the source's
+/// SHA-256 and the plan (see
 /// [`super::JobPlace`]).
 #[allow(clippy::too_many_arguments)]
 pub async fn reattach(
@@ -207,16 +208,18 @@ pub async fn reattach(
     sink(JobEvent::Stage {
         stage: Stage::Transcode,
     });
-    // The output folder as recorded at submit; worked out again (from the source's fingerprint)
+    // The output folder as recorded at submit; worked out again (from the source's SHA-256)
     // only for a record without it.
     let output_url = match output_url {
         Some(url) => url.to_owned(),
         None => {
-            let source = plan.source.clone();
-            let fingerprint = tokio::task::spawn_blocking(move || source_fingerprint(&source))
+            // Only jobs an earlier Vodkit submitted lack it; they named the folder from
+            // the source's whole SHA-256.
+            let (source, upload) = (plan.source.clone(), options.upload.clone());
+            let sha256 = tokio::task::spawn_blocking(move || source_sha256(&upload, &source))
                 .await
                 .map_err(|e| CloudError::new(format!("checksum task failed: {e}")))??;
-            target.place(plan, &fingerprint).output_url
+            target.place(plan, &sha256).output_url
         }
     };
     let (_, summary) = follow_to_end(

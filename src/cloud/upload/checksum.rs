@@ -151,7 +151,10 @@ fn remember_sum(
     if let Some(dir) = path.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    let tmp = path.with_extension("json.part");
+    // One temporary file per writer: uploads run side by side.
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = path.with_extension(format!("json.{}-{n}.part", std::process::id()));
     if std::fs::write(&tmp, serde_json::to_vec(&sums).unwrap_or_default()).is_ok() {
         let _ = std::fs::rename(&tmp, &path);
     }

@@ -7,8 +7,10 @@
 //! first part is sent, and each part is added as S3 acknowledges it (its ETag and CRC-64/NVME are what
 //! completing the upload needs). A later run for the same file, bucket and key asks S3 which
 //! parts it holds (ListParts; the record is corrected to what S3 says, or trusted when the
-//! store cannot list) and sends only the parts missing. A record whose file changed since (size, time or checksum) is discarded and
+//! store cannot list) and sends only the parts missing. A record whose file changed since (size, time or fingerprint) is discarded and
 //! its upload aborted; an upload S3 no longer has (expired, aborted elsewhere) starts again.
+//! Records an earlier Vodkit left (SHA-256 keys) are aborted and removed on the first
+//! upload, so their parts are not billed for ever.
 //!
 //! Sameness without a pass before the upload: the key's folder is the file's fingerprint (size
 //! and 4 MiB sampled, see [`checksum`]), and every object is uploaded with S3's full-object
@@ -239,6 +241,17 @@ pub async fn upload(
         outcome: UploadOutcome::AlreadyThere,
     };
     if let Some(there) = existing(clients, &bucket, &key).await? {
+        if there.crc64nvme.is_none() && there.size_bytes == Some(size_bytes) {
+            // Vodkit's own objects always carry one: this store keeps no CRC-64/NVME (or
+            // another tool wrote the object), and whether it holds this file cannot be told.
+            return Err(CloudError::new(format!(
+                "s3://{bucket}/{key} is there with the size of {} but without a CRC-64/NVME \
+                 checksum, so Vodkit cannot tell whether it holds this file: the S3-compatible \
+                 store must keep CRC-64/NVME checksums (AWS S3, MinIO and moto with awscrt do); \
+                 delete the object to upload the file again",
+                file.display()
+            )));
+        }
         let crc = {
             let (options, file) = (options.clone(), file.to_owned());
             off_thread(move || source_crc64nvme(&options, &file)).await?
@@ -339,6 +352,7 @@ pub async fn upload(
             "no config folder to keep the upload record in (set HOME or VODKIT_CONFIG_DIR)",
         )
     })?;
+    record::abort_old_records(clients, records_dir, sink).await;
     let record_file = record_path(records_dir, clients, file, &bucket, &key);
     let wanted = Record {
         bucket: bucket.clone(),

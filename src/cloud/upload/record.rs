@@ -107,3 +107,55 @@ pub(super) fn modified_unix_ns(meta: &std::fs::Metadata) -> u128 {
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_nanos())
 }
+
+/// Aborts the multipart uploads of records an earlier version wrote (SHA-256 keys, a `sha256`
+/// field where records now have `fingerprint`): their keys are no longer used, so they would
+/// never be resumed, and S3 bills the parts of an unfinished upload until it is aborted.
+/// Best effort: a record whose upload cannot be aborted is kept for the next run.
+pub(super) async fn abort_old_records(clients: &Clients, dir: &Path, sink: &crate::job::EventSink) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for path in entries.filter_map(Result::ok).map(|e| e.path()) {
+        let is_record = path.extension().is_some_and(|e| e == "json")
+            && path
+                .file_name()
+                .is_some_and(|n| n != "checksums.json" && n != "sha256.json");
+        let Some(old) = is_record
+            .then(|| std::fs::read(&path).ok())
+            .flatten()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .filter(|v| v.get("sha256").is_some() && v.get("fingerprint").is_none())
+        else {
+            continue;
+        };
+        let text = |k: &str| old[k].as_str().unwrap_or_default().to_owned();
+        let (bucket, key, upload_id) = (text("bucket"), text("key"), text("upload_id"));
+        let aborted = clients
+            .s3
+            .abort_multipart_upload()
+            .bucket(&bucket)
+            .key(&key)
+            .upload_id(&upload_id)
+            .send()
+            .await;
+        let gone = match &aborted {
+            Ok(_) => true,
+            Err(e) => {
+                e.as_service_error()
+                    .and_then(aws_sdk_s3::error::ProvideErrorMetadata::code)
+                    == Some("NoSuchUpload")
+            }
+        };
+        if gone {
+            let _ = std::fs::remove_file(&path);
+            sink(crate::job::JobEvent::Warning {
+                message: format!(
+                    "aborted the interrupted upload to s3://{bucket}/{key} left by an earlier Vodkit (sources now go under fingerprint keys)"
+                ),
+            });
+        }
+    }
+    // The checksum cache of earlier versions.
+    let _ = std::fs::remove_file(dir.join("sha256.json"));
+}

@@ -1858,16 +1858,15 @@ async fn jobs_are_priced_from_the_snapshot_and_max_cost_refuses_before_uploading
 
     // --max-cost below the estimate: refused with the figure, before anything is uploaded.
     let (moto_url, mc_url) = (moto.url(), mc.url());
-    let submit = |limit: &str| {
-        run(&[
+    // `cloud submit` with --max-cost LIMIT, or with none (the settings' limit applies).
+    let submit = |limit: Option<&str>| {
+        let mut args = vec![
             "cloud",
             "submit",
             src,
             "--preset",
             "web-ladder",
             "--no-wait",
-            "--max-cost",
-            limit,
             "--bucket",
             "priced",
             "--prefix",
@@ -1878,9 +1877,11 @@ async fn jobs_are_priced_from_the_snapshot_and_max_cost_refuses_before_uploading
             moto_url.as_str(),
             "--mediaconvert-endpoint-url",
             mc_url.as_str(),
-        ])
+        ];
+        args.extend(limit.iter().flat_map(|l| ["--max-cost", l]));
+        run(&args)
     };
-    let (code, _, stderr) = submit("0.001");
+    let (code, _, stderr) = submit(Some("0.001"));
     assert_ne!(code, 0);
     assert!(stderr.contains("above the limit of $0.0010"), "{stderr}");
     assert!(
@@ -1902,24 +1903,7 @@ async fn jobs_are_priced_from_the_snapshot_and_max_cost_refuses_before_uploading
         serde_json::json!({ "cloud": { "max_cost_usd": 0.001 } }).to_string(),
     )
     .expect("settings");
-    let (code, _, stderr) = run(&[
-        "cloud",
-        "submit",
-        src,
-        "--preset",
-        "web-ladder",
-        "--no-wait",
-        "--bucket",
-        "priced",
-        "--prefix",
-        "vod",
-        "--role",
-        ROLE,
-        "--endpoint-url",
-        moto_url.as_str(),
-        "--mediaconvert-endpoint-url",
-        mc_url.as_str(),
-    ]);
+    let (code, _, stderr) = submit(None);
     assert_ne!(code, 0);
     assert!(stderr.contains("above the limit of $0.0010"), "{stderr}");
     let listed = s3
@@ -1930,7 +1914,7 @@ async fn jobs_are_priced_from_the_snapshot_and_max_cost_refuses_before_uploading
         .expect("list");
     assert_eq!(listed.key_count(), Some(0), "nothing uploaded");
     // --max-cost overrides the settings' limit. Under it: submitted as usual.
-    let (code, stdout, stderr) = submit("100");
+    let (code, stdout, stderr) = submit(Some("100"));
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("1764403200000-test01"), "{stdout}");
 }

@@ -947,7 +947,7 @@ impl SubmitFixture {
             },
             poll: std::time::Duration::from_millis(20),
             wait: true,
-            max_cost_usd: None,
+            ..SubmitOptions::default()
         };
         Self {
             _moto: moto,
@@ -1779,6 +1779,108 @@ fn templates_are_pushed_updated_listed_and_valid() {
             .count()
     };
     assert_eq!((count("POST"), count("PUT")), (3, 1));
+}
+
+/// `cloud submit --template`: the pushed template gives the outputs, the job the source and
+/// where each of the template's groups writes.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_source_is_submitted_by_its_presets_template() {
+    let moto = Moto::start();
+    let _s3 = make_bucket(&moto.url(), "vod-bucket").await;
+    let mc = FakeMediaConvert::start(vec![step("SUBMITTED", 0, None)]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (moto_url, mc_url) = (moto.url(), mc.url());
+    let source = common::basic();
+    let src = source.to_str().expect("utf-8");
+    let run = |args: &[&str]| {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend_from_slice(&["--mediaconvert-endpoint-url", mc_url.as_str()]);
+        common::vodkit_env(&all, dir.path(), &ENV)
+    };
+    let submit = |extra: &[&str]| {
+        let mut args = vec![
+            "cloud",
+            "submit",
+            src,
+            "--no-wait",
+            "--bucket",
+            "vod-bucket",
+            "--prefix",
+            "vod",
+            "--role",
+            ROLE,
+            "--endpoint-url",
+            moto_url.as_str(),
+        ];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    // Before the template is pushed: the error says how to make it.
+    let (code, _, stderr) = submit(&["--template", "vodkit-web-ladder"]);
+    assert_ne!(code, 0);
+    assert!(
+        stderr.contains("no job template 'vodkit-web-ladder'"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("vodkit cloud template push"), "{stderr}");
+    // A template not made from a preset needs the preset that plans its outputs.
+    let (code, _, stderr) = submit(&["--template", "team-ladder"]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("--preset"), "{stderr}");
+
+    let (code, _, stderr) = run(&["cloud", "template", "push", "web-ladder"]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stdout, stderr) = submit(&["--template", "vodkit-web-ladder"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let created = mc
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "POST" && r.target.starts_with("/2017-08-29/jobs"))
+        .expect("CreateJob");
+    let body: Value = serde_json::from_slice(&created.body).expect("json");
+    assert_eq!(body["jobTemplate"], "vodkit-web-ladder");
+    let input = body["settings"]["inputs"][0]["fileInput"]
+        .as_str()
+        .expect("input");
+    assert_eq!(
+        input,
+        format!(
+            "s3://vod-bucket/vod/inputs/{}/basic.mp4",
+            content_folder(&source)
+        )
+    );
+    let groups = body["settings"]["outputGroups"].as_array().expect("groups");
+    let names: Vec<&str> = groups.iter().filter_map(|g| g["name"].as_str()).collect();
+    assert_eq!(names, ["File Group", "CMAF", "Stills"], "{body}");
+    let file_group = &groups[0]["outputGroupSettings"];
+    assert_eq!(file_group["type"], "FILE_GROUP_SETTINGS");
+    let out = file_group["fileGroupSettings"]["destination"]
+        .as_str()
+        .expect("destination");
+    // The folders a job of the preset itself writes to: the rungs and the CMAF package in
+    // the title's output folder.
+    let (folder, _) = out.rsplit_once('/').expect("folder");
+    assert!(
+        folder.starts_with("s3://vod-bucket/vod/outputs/basic-"),
+        "{out}"
+    );
+    assert_eq!(out, format!("{folder}/basic"));
+    assert_eq!(
+        groups[1]["outputGroupSettings"]["cmafGroupSettings"]["destination"],
+        format!("{folder}/index")
+    );
+    assert!(groups[0].get("outputs").is_none(), "the template's outputs");
+    // What went over the wire is a valid CreateJob request.
+    let file = dir.path().join("by-template.wire.json");
+    std::fs::write(&file, &created.body).expect("write");
+    let check = Command::new(common::pyenv_python())
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cloud/validate_mediaconvert.py"))
+        .arg("--wire")
+        .arg(&file)
+        .output()
+        .expect("python runs");
+    let report = String::from_utf8_lossy(&check.stdout);
+    assert!(check.status.success(), "violations:\n{report}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -95,15 +95,19 @@ pub enum Action {
     },
     /// Upload sources and transcode them on MediaConvert with a preset.
     #[command(
-        after_help = "Outputs go to s3://BUCKET/PREFIX/outputs/<title>-<run>/ with index.smil next to the rungs\n(<run>: 10 hex digits from the source's content fingerprint and the preset, so same-named sources never share a folder).\nCtrl-C cancels the upload or the MediaConvert job.\n\nExamples:\n  vodkit cloud submit movie.mov --preset web-ladder --bucket my-vod \\\n    --role arn:aws:iam::123456789012:role/MediaConvertRole\n  vodkit cloud submit *.mov --preset web-ladder --no-wait"
+        after_help = "Outputs go to s3://BUCKET/PREFIX/outputs/<title>-<run>/ with index.smil next to the rungs\n(<run>: 10 hex digits from the source's content fingerprint and the preset, so same-named sources never share a folder).\nCtrl-C cancels the upload or the MediaConvert job.\n\nExamples:\n  vodkit cloud submit movie.mov --preset web-ladder --bucket my-vod \\\n    --role arn:aws:iam::123456789012:role/MediaConvertRole\n  vodkit cloud submit *.mov --preset web-ladder --no-wait\n  vodkit cloud submit movie.mov --template vodkit-web-ladder"
     )]
     Submit {
         /// Source files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        /// Preset name or path to a .toml file.
-        #[arg(long, short)]
-        preset: String,
+        /// Preset name or path to a .toml file (with --template vodkit-PRESET: PRESET).
+        #[arg(long, short, required_unless_present = "template")]
+        preset: Option<String>,
+        /// Run this MediaConvert job template (`vodkit cloud template push` makes
+        /// vodkit-PRESET): its outputs, with the source and destinations from here.
+        #[arg(long, value_name = "NAME")]
+        template: Option<String>,
         /// Return once the job is created instead of following it.
         #[arg(long)]
         no_wait: bool,
@@ -420,6 +424,7 @@ pub fn run(action: Action, aws: &AwsArgs) -> usize {
         Action::Submit {
             files,
             preset,
+            template,
             no_wait,
             poll_secs,
             download,
@@ -427,6 +432,20 @@ pub fn run(action: Action, aws: &AwsArgs) -> usize {
             max_cost,
             fit,
         } => {
+            // A template made by `template push` names its preset; another needs --preset
+            // (what plans the outputs to follow and download).
+            let Some(preset) = preset.or_else(|| {
+                template
+                    .as_deref()
+                    .and_then(|t| t.strip_prefix("vodkit-"))
+                    .map(str::to_owned)
+            }) else {
+                eprintln!(
+                    "vodkit: the job template {} was not made from a preset (vodkit-PRESET); name the preset that plans its outputs with --preset",
+                    template.as_deref().unwrap_or_default()
+                );
+                return files.len().max(1);
+            };
             let preset = match Store::open().find(&preset) {
                 Ok(e) => e.preset,
                 Err(e) => {
@@ -439,6 +458,7 @@ pub fn run(action: Action, aws: &AwsArgs) -> usize {
                 poll: Duration::from_secs_f64(poll_secs.clamp(0.01, 600.0)),
                 wait: !no_wait,
                 max_cost_usd: max_cost,
+                template,
             };
             let cancel = cancel_on_ctrl_c();
             let view = Arc::new(View::new(aws.json));

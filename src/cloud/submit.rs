@@ -26,6 +26,9 @@ pub struct SubmitOptions {
     pub wait: bool,
     /// Refuse to submit when the estimated MediaConvert cost is above this many USD.
     pub max_cost_usd: Option<f64>,
+    /// Run this MediaConvert job template (its outputs) instead of the preset's own job; the
+    /// preset still plans what the job makes, for following and downloading it.
+    pub template: Option<String>,
 }
 
 impl Default for SubmitOptions {
@@ -35,6 +38,7 @@ impl Default for SubmitOptions {
             poll: Duration::from_secs(5),
             wait: true,
             max_cost_usd: None,
+            template: None,
         }
     }
 }
@@ -145,7 +149,12 @@ pub async fn submit(
     sink(JobEvent::Stage {
         stage: Stage::Transcode,
     });
-    let request = create_job_request(plan, preset, &target, &place);
+    let mut request = create_job_request(plan, preset, &target, &place);
+    if let Some(name) = &options.template {
+        let groups = super::templates::template_groups(clients, name).await?;
+        request = super::templates::job_from_template(&request, name, &groups, &place.output_url)
+            .map_err(named)?;
+    }
     let job_id = mediaconvert::create_job(clients, &request).await?;
     // Said at once, before any poll: whoever records jobs (the library) knows the id even if
     // this process dies now, so the job is followed again, never submitted twice, and where

@@ -1,6 +1,6 @@
 //! MediaConvert job templates from presets (`vodkit cloud template push|list`), so a team's
 //! other tools (the console, Lambda functions, other pipelines) start jobs with a Vodkit preset
-//! by name.
+//! by name, and jobs that run a template (`vodkit cloud submit --template`).
 //!
 //! A template knows no source, so it is the preset's job for a stand-in source: a 3840x2160,
 //! 29.97 fps, BT.709 picture with stereo sound and no stated bitrate. Each rung is the preset's
@@ -197,6 +197,152 @@ pub async fn push(clients: &Clients, request: &Value) -> Result<Pushed, CloudErr
     }
 }
 
+/// One output group of a job template: its name and type (`FILE_GROUP_SETTINGS`...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateGroup {
+    /// The group's name (Vodkit's: `File Group`, `CMAF`).
+    pub name: Option<String>,
+    /// MediaConvert's group type.
+    pub kind: String,
+}
+
+/// The output groups of the job template `name`; an error says how to make a missing one.
+pub async fn template_groups(
+    clients: &Clients,
+    name: &str,
+) -> Result<Vec<TemplateGroup>, CloudError> {
+    let got = clients
+        .mediaconvert
+        .get_job_template()
+        .name(name)
+        .send()
+        .await
+        .map_err(|e| {
+            if e.as_service_error()
+                .and_then(aws_sdk_mediaconvert::error::ProvideErrorMetadata::code)
+                == Some("NotFoundException")
+            {
+                return CloudError::new(format!(
+                    "there is no job template '{name}' in {}: `vodkit cloud template push PRESET` makes vodkit-PRESET, `vodkit cloud template list` lists them",
+                    clients.region
+                ));
+            }
+            clients.explain(
+                &e,
+                &format!("reading the job template {name}"),
+                On::MediaConvert("mediaconvert:GetJobTemplate"),
+            )
+        })?;
+    let groups: Vec<TemplateGroup> = got
+        .job_template()
+        .and_then(|t| t.settings())
+        .map(|s| s.output_groups())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|g| {
+            Some(TemplateGroup {
+                name: g.name().map(str::to_owned),
+                kind: g.output_group_settings()?.r#type()?.as_str().to_owned(),
+            })
+        })
+        .collect();
+    if groups.is_empty() {
+        return Err(CloudError::new(format!(
+            "the job template '{name}' has no output groups"
+        )));
+    }
+    Ok(groups)
+}
+
+/// The member of `OutputGroupSettings` that holds a group type's settings.
+fn group_settings_member(kind: &str) -> Option<&'static str> {
+    Some(match kind {
+        "FILE_GROUP_SETTINGS" => "FileGroupSettings",
+        "CMAF_GROUP_SETTINGS" => "CmafGroupSettings",
+        "HLS_GROUP_SETTINGS" => "HlsGroupSettings",
+        "DASH_ISO_GROUP_SETTINGS" => "DashIsoGroupSettings",
+        "MS_SMOOTH_GROUP_SETTINGS" => "MsSmoothGroupSettings",
+        _ => return None,
+    })
+}
+
+/// The CreateJob request that runs the job template `name` on one source: `request` is the
+/// job Vodkit would submit for the plan (its input, with selectors, crop and captions, its
+/// role, queue and metadata). The template gives the outputs; the job names the source and,
+/// for each of the template's output groups, where it writes (what `template push` left
+/// out): the destination of the plan's group of the same name, else the output folder. The
+/// groups a template cannot hold (stills, subtitle files) follow as the job's own, after the
+/// template's, as MediaConvert adds a job's extra groups to the template's.
+pub fn job_from_template(
+    request: &Value,
+    name: &str,
+    groups: &[TemplateGroup],
+    output_url: &str,
+) -> Result<Value, String> {
+    let planned = request["Settings"]["OutputGroups"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let destination_of = |group_name: Option<&str>| -> String {
+        planned
+            .iter()
+            .find(|g| group_name.is_some_and(|n| g["Name"] == n))
+            .and_then(|g| g["OutputGroupSettings"].as_object())
+            .and_then(|o| o.values().find_map(|v| v["Destination"].as_str()))
+            .unwrap_or(output_url)
+            .to_owned()
+    };
+    let mut out_groups = Vec::new();
+    for g in groups {
+        let member = group_settings_member(&g.kind).ok_or_else(|| {
+            format!(
+                "the job template '{name}' has a {} output group, which Vodkit cannot direct to the output folder",
+                g.kind
+            )
+        })?;
+        let mut group = json!({
+            "OutputGroupSettings": {
+                "Type": g.kind,
+                member: { "Destination": destination_of(g.name.as_deref()) },
+            }
+        });
+        if let Some(n) = &g.name {
+            group["Name"] = json!(n);
+        }
+        out_groups.push(group);
+    }
+    out_groups.extend(
+        planned
+            .iter()
+            .filter(|g| {
+                let n = g["Name"].as_str().unwrap_or_default();
+                (n == "Stills" || n.starts_with("Subtitles "))
+                    && !groups.iter().any(|t| t.name.as_deref() == Some(n))
+            })
+            .cloned(),
+    );
+    let mut job = json!({
+        "JobTemplate": name,
+        "Role": request["Role"],
+        "Settings": {
+            "Inputs": request["Settings"]["Inputs"],
+            "OutputGroups": out_groups,
+        },
+    });
+    for member in [
+        "Queue",
+        "UserMetadata",
+        "StatusUpdateInterval",
+        "BillingTagsSource",
+    ] {
+        if !request[member].is_null() {
+            job[member] = request[member].clone();
+        }
+    }
+    job["UserMetadata"]["template"] = json!(name);
+    Ok(job)
+}
+
 /// A job template as `template list` shows it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct TemplateRow {
@@ -249,6 +395,65 @@ pub async fn list(clients: &Clients) -> Result<Vec<TemplateRow>, CloudError> {
 mod tests {
     use super::*;
     use crate::preset::store::builtins;
+
+    #[test]
+    fn a_job_by_template_names_the_source_and_where_each_group_writes() {
+        let web = builtins()
+            .into_iter()
+            .find(|p| p.name == "web-ladder")
+            .expect("web-ladder");
+        let info = crate::plan::tests::info_1080p(60.0);
+        let plan = crate::plan::plan(&info, &web).expect("plan");
+        let target = JobTarget {
+            bucket: "b".into(),
+            prefix: "vod".into(),
+            role_arn: "arn:aws:iam::123456789012:role/R".into(),
+            queue: None,
+        };
+        let place = target.place(&plan, "0123456789abcdef");
+        let request = create_job_request(&plan, &web, &target, &place);
+        let groups = [
+            TemplateGroup {
+                name: Some("File Group".into()),
+                kind: "FILE_GROUP_SETTINGS".into(),
+            },
+            TemplateGroup {
+                name: Some("CMAF".into()),
+                kind: "CMAF_GROUP_SETTINGS".into(),
+            },
+        ];
+        let job = job_from_template(&request, "vodkit-web-ladder", &groups, &place.output_url)
+            .expect("job");
+        assert_eq!(job["JobTemplate"], "vodkit-web-ladder");
+        assert_eq!(job["Role"], request["Role"]);
+        assert_eq!(job["Settings"]["Inputs"], request["Settings"]["Inputs"]);
+        let out = job["Settings"]["OutputGroups"].as_array().expect("groups");
+        // The template's two groups, each told where to write as the plan's would, then stills.
+        let names: Vec<&str> = out.iter().filter_map(|g| g["Name"].as_str()).collect();
+        assert_eq!(names, ["File Group", "CMAF", "Stills"]);
+        for (g, planned) in out[..groups.len()].iter().zip(
+            request["Settings"]["OutputGroups"]
+                .as_array()
+                .expect("planned"),
+        ) {
+            assert_eq!(g["OutputGroupSettings"], {
+                let kind = planned["OutputGroupSettings"]["Type"]
+                    .as_str()
+                    .expect("type");
+                let member = group_settings_member(kind).expect("member");
+                json!({ "Type": kind, member: { "Destination": planned["OutputGroupSettings"][member]["Destination"] } })
+            });
+            assert!(g.get("Outputs").is_none(), "the outputs are the template's");
+        }
+        assert_eq!(job["UserMetadata"]["template"], "vodkit-web-ladder");
+        // A group type Vodkit cannot direct is refused by name.
+        let odd = [TemplateGroup {
+            name: None,
+            kind: "SOMETHING_NEW".into(),
+        }];
+        let e = job_from_template(&request, "t", &odd, &place.output_url).expect_err("refused");
+        assert!(e.contains("SOMETHING_NEW"), "{e}");
+    }
 
     #[test]
     fn a_template_carries_the_ladder_but_nothing_of_a_source() {

@@ -385,7 +385,7 @@ struct McState {
 /// A MediaConvert stand-in: records requests; CreateJob answers with a job echoing the
 /// request's settings; GetJob walks the script (repeating its last step); CancelJob marks the
 /// job cancelled; ListJobs and ListQueues answer from what it has; job templates are created,
-/// updated and listed.
+/// updated, listed and read.
 pub struct FakeMediaConvert {
     pub port: u16,
     state: Arc<Mutex<McState>>,
@@ -538,6 +538,16 @@ fn answer(state: &Mutex<McState>, req: &Request) -> (u16, Value) {
         }
         ("GET", "/2017-08-29/jobTemplates") => {
             (200, json!({ "jobTemplates": st.templates.clone() }))
+        }
+        ("GET", p) if p.starts_with("/2017-08-29/jobTemplates/") => {
+            let name = p.trim_start_matches("/2017-08-29/jobTemplates/");
+            match st.templates.iter().find(|t| t["name"] == name) {
+                Some(t) => (200, json!({ "jobTemplate": t })),
+                None => (
+                    404,
+                    json!({ "__type": "NotFoundException", "message": "no such template" }),
+                ),
+            }
         }
         _ => (
             404,

@@ -2340,3 +2340,85 @@ async fn same_named_sources_keep_their_own_objects() {
     assert!(e.to_string().contains("without a CRC-64/NVME"), "{e}");
     assert!(e.to_string().contains("IMG_0001.MOV"), "{e}");
 }
+
+/// Two files with the same name and fingerprint sent at the same moment: whichever S3 gets
+/// first keeps the fingerprint's key, the other goes beside it (S3's conditional writes), in
+/// one request and in parts alike. Phone b looks first and finds nothing, its bytes are held
+/// on the way while phone a is uploaded whole, then let through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn same_fingerprint_files_sent_at_once_keep_their_own_objects() {
+    use std::sync::atomic::Ordering;
+    let moto = Moto::start();
+    let s3 = make_bucket(&moto.url(), "vod-bucket").await;
+    let direct =
+        Clients::from_sdk_config(&sdk_config().await, &settings_for(&moto, None)).expect("clients");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let options = UploadOptions {
+        part_size_bytes: 5 * MIB,
+        parts_in_flight: 2,
+        records_dir: Some(dir.path().join("uploads")),
+    };
+    let cancel = CancelToken::new();
+    let (sink, events) = recorder();
+    for (round, size) in [(0, 12 * MIB), (1, 4 * MIB + 4096)] {
+        let proxy = FaultProxy::start(moto.port, Fault::HoldUntilHealed);
+        let mut settings = settings_for(&moto, None);
+        settings.endpoint = proxy.url();
+        let held = Clients::from_sdk_config(&sdk_config().await, &settings).expect("clients");
+        let a: Vec<u8> = (0..size).map(|i| (i * 31 + i / 811) as u8).collect();
+        let ranges = vodkit::cloud::upload::fingerprint_ranges(size);
+        let gap = usize::try_from((ranges[1].0 + ranges[1].1 + ranges[2].0) / 2).expect("gap");
+        let mut b = a.clone();
+        b[gap] ^= 0x0f;
+        let put = |folder: &str, bytes: &[u8]| {
+            let path = dir
+                .path()
+                .join(format!("{round}{folder}"))
+                .join("IMG_0002.MOV");
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(&path, bytes).expect("write");
+            path
+        };
+        let (phone_a, phone_b) = (put("a", &a), put("b", &b));
+        assert_eq!(content_folder(&phone_a), content_folder(&phone_b));
+        let b_upload = {
+            let (held, phone_b, options, sink, cancel) = (
+                held.clone(),
+                phone_b.clone(),
+                options.clone(),
+                Arc::clone(&sink),
+                cancel.clone(),
+            );
+            tokio::spawn(async move { upload(&held, &phone_b, &options, &sink, &cancel).await })
+        };
+        while proxy.stalled.load(Ordering::SeqCst) == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        let ua = upload(&direct, &phone_a, &options, &sink, &cancel)
+            .await
+            .expect("a");
+        proxy.heal();
+        let ub = b_upload.await.expect("task").expect("b");
+        assert_eq!(
+            ua.key,
+            format!("vod/inputs/{}/IMG_0002.MOV", content_folder(&phone_a))
+        );
+        assert_ne!(ub.key, ua.key, "round {round}: one key each");
+        assert!(
+            events.lock().expect("lock").iter().any(
+                |e| matches!(e, JobEvent::Warning { message } if message.contains("wrote") && message.contains("first"))
+            ),
+            "round {round}: the lost race is said"
+        );
+        assert_eq!(
+            object_sha256(&s3, "vod-bucket", &ua.key, dir.path()).await,
+            sha256_hex(&phone_a)
+        );
+        assert_eq!(
+            object_sha256(&s3, "vod-bucket", &ub.key, dir.path()).await,
+            sha256_hex(&phone_b)
+        );
+        events.lock().expect("lock").clear();
+    }
+    no_multipart_uploads_left(&s3, "vod-bucket").await;
+}

@@ -160,6 +160,8 @@ pub enum Fault {
     SlowDown(usize),
     /// Pass the first N, then hold every later one without an answer (a dead connection).
     StallAfter(usize),
+    /// Hold every PUT (an object or a part) until [`FaultProxy::heal`], then pass it.
+    HoldUntilHealed,
 }
 
 /// An HTTP proxy in front of moto that injects faults into UploadPart requests. One request
@@ -219,6 +221,12 @@ impl FaultProxy {
                     };
                     let mut conn = conn;
                     let is_part = req.method == "PUT" && req.target.contains("partNumber=");
+                    if req.method == "PUT" && matches!(fault, Fault::HoldUntilHealed) {
+                        s.fetch_add(1, Ordering::SeqCst);
+                        while !h.load(Ordering::SeqCst) {
+                            std::thread::sleep(Duration::from_millis(10));
+                        }
+                    }
                     if is_part && !h.load(Ordering::SeqCst) {
                         let n = seen.fetch_add(1, Ordering::SeqCst);
                         match fault {

@@ -197,6 +197,10 @@ fn collision_folder(fingerprint: &str, crc64nvme: &str) -> String {
 /// goes out; the full CRC-64/NVME is read only when an object is already at that key, to tell
 /// this file (skipped) from another one with the same fingerprint (which goes to a folder of
 /// its own, so neither replaces the other).
+///
+/// An object is only created where none is (S3's conditional writes, `If-None-Match: *`): when
+/// another upload (another file with the same name and fingerprint, sent at the same moment)
+/// got there first, the decision is made again against what it wrote.
 pub async fn upload(
     clients: &Clients,
     file: &Path,
@@ -204,6 +208,46 @@ pub async fn upload(
     sink: &EventSink,
     cancel: &CancelToken,
 ) -> Result<Uploaded, CloudError> {
+    for _ in 0..3 {
+        if let Some(done) = upload_once(clients, file, options, sink, cancel).await? {
+            return Ok(done);
+        }
+        sink(JobEvent::Warning {
+            message: format!(
+                "another upload wrote {}'s key first; looking again",
+                file.display()
+            ),
+        });
+    }
+    Err(CloudError::new(format!(
+        "{}: other uploads kept writing the same key; run it again",
+        file.display()
+    )))
+}
+
+/// Is this S3's answer to a conditional write that found an object there (412), or to one
+/// that met another in flight (409)?
+fn lost_the_race<E: aws_sdk_s3::error::ProvideErrorMetadata>(
+    e: &aws_smithy_runtime_api::client::result::SdkError<
+        E,
+        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+    >,
+) -> bool {
+    matches!(
+        e.as_service_error()
+            .and_then(aws_sdk_s3::error::ProvideErrorMetadata::code),
+        Some("PreconditionFailed" | "ConditionalRequestConflict")
+    )
+}
+
+/// One pass of [`upload`]; `None` when a conditional write found another object arrived.
+async fn upload_once(
+    clients: &Clients,
+    file: &Path,
+    options: &UploadOptions,
+    sink: &EventSink,
+    cancel: &CancelToken,
+) -> Result<Option<Uploaded>, CloudError> {
     let bucket = clients.settings.require_bucket()?.to_owned();
     let named = |e: String| CloudError::new(format!("{}: {e}", file.display()));
     let meta = std::fs::metadata(file).map_err(|e| named(e.to_string()))?;
@@ -232,6 +276,8 @@ pub async fn upload(
     };
     let mut content_id = fingerprint.clone();
     let mut key = key_in(&content_id);
+    // Written only where nothing is, unless this run replaces an object on purpose.
+    let mut only_if_absent = true;
     let already_there = |key: String, content_id: String, crc64nvme: String| Uploaded {
         bucket: bucket.clone(),
         key,
@@ -260,7 +306,7 @@ pub async fn upload(
             e.size_bytes == Some(size_bytes) && e.crc64nvme.as_deref() == Some(crc.as_str())
         };
         if same(&there) {
-            return Ok(already_there(key, content_id, crc));
+            return Ok(Some(already_there(key, content_id, crc)));
         }
         // Another file with this fingerprint (or an object Vodkit did not make): this one
         // goes beside it, named by its full checksum.
@@ -274,10 +320,13 @@ pub async fn upload(
             ),
         });
         match existing(clients, &bucket, &key).await? {
-            Some(there) if same(&there) => return Ok(already_there(key, content_id, crc)),
-            Some(_) => sink(JobEvent::Warning {
-                message: format!("s3://{bucket}/{key} exists with other content; replacing it"),
-            }),
+            Some(there) if same(&there) => return Ok(Some(already_there(key, content_id, crc))),
+            Some(_) => {
+                only_if_absent = false;
+                sink(JobEvent::Warning {
+                    message: format!("s3://{bucket}/{key} exists with other content; replacing it"),
+                });
+            }
             None => {}
         }
     }
@@ -324,12 +373,16 @@ pub async fn upload(
             .key(&key)
             .content_type(content_type(file))
             .checksum_algorithm(ChecksumAlgorithm::Crc64Nvme)
+            .set_if_none_match(only_if_absent.then(|| "*".to_owned()))
             .body(body)
             .send();
         let result = tokio::select! {
             r = send => r,
             () = cancel.cancelled() => return Err(CloudError::Cancelled),
         };
+        if result.as_ref().is_err_and(lost_the_race) {
+            return Ok(None);
+        }
         let put = result.map_err(|e| {
             clients.explain(
                 &e,
@@ -338,13 +391,13 @@ pub async fn upload(
             )
         })?;
         progress.report(size_bytes);
-        return Ok(finished(
+        return Ok(Some(finished(
             put.checksum_crc64_nvme().map(str::to_owned),
             UploadOutcome::Uploaded {
                 parts: 1,
                 resumed_parts: 0,
             },
-        ));
+        )));
     }
 
     let records_dir = options.records_dir.as_deref().ok_or_else(|| {
@@ -435,6 +488,7 @@ pub async fn upload(
             sink,
             cancel,
             url: &url,
+            only_if_absent,
         };
         let record_for_abort = record.clone();
         match run.send(record).await {
@@ -449,7 +503,7 @@ pub async fn upload(
                         .flatten()
                         .and_then(|e| e.crc64nvme),
                 };
-                return Ok(finished(crc64nvme, outcome));
+                return Ok(Some(finished(crc64nvme, outcome)));
             }
             Err(Stop::Gone) if resuming => {
                 // Expired or aborted elsewhere, or S3 refused a part the record named: the
@@ -468,6 +522,10 @@ pub async fn upload(
                     "S3 lost the multipart upload of {url} while it ran (aborted by a lifecycle rule \
                      or another tool?); run it again"
                 )));
+            }
+            Err(Stop::Raced) => {
+                let _ = std::fs::remove_file(&record_file);
+                return Ok(None);
             }
             Err(Stop::Error(e)) => return Err(e),
         }

@@ -57,6 +57,9 @@ pub(super) fn parts_of(size_bytes: u64, part_size_bytes: u64) -> Vec<Part> {
 pub(super) enum Stop {
     /// The multipart upload does not exist (any more).
     Gone,
+    /// Completing it found an object written meanwhile at a key it was to create (the
+    /// upload is aborted).
+    Raced,
     /// Cancelled or failed.
     Error(CloudError),
 }
@@ -197,6 +200,8 @@ pub(super) struct Run<'a> {
     pub(super) sink: &'a EventSink,
     pub(super) cancel: &'a CancelToken,
     pub(super) url: &'a str,
+    /// Complete only if no object is at the key (`If-None-Match: *`).
+    pub(super) only_if_absent: bool,
 }
 
 impl Run<'_> {
@@ -261,9 +266,9 @@ impl Run<'_> {
                         save_record(self.record_file, &record).map_err(Stop::Error)?;
                         progress.report(sent_now(completed_bytes, &in_flight_parts));
                     }
-                    Some(Ok(Err((_, Stop::Gone)))) => {
+                    Some(Ok(Err((_, stop @ (Stop::Gone | Stop::Raced))))) => {
                         tasks.abort_all();
-                        return Err(Stop::Gone);
+                        return Err(stop);
                     }
                     Some(Ok(Err((number, Stop::Error(e))))) => {
                         tasks.abort_all();
@@ -326,30 +331,36 @@ impl Run<'_> {
             .upload_id(&record.upload_id)
             .checksum_type(ChecksumType::FullObject)
             .mpu_object_size(i64::try_from(record.size_bytes).unwrap_or(i64::MAX))
+            .set_if_none_match(self.only_if_absent.then(|| "*".to_owned()))
             .multipart_upload(
                 CompletedMultipartUpload::builder()
                     .set_parts(Some(parts))
                     .build(),
             )
             .send()
-            .await
-            .map_err(|e| {
-                // A part the record names but S3 does not hold (a store that cannot list parts,
-                // a record from before a crash): the record is wrong, and the upload starts
-                // again rather than failing on every run.
-                let invalid_part = e
-                    .as_service_error()
-                    .and_then(aws_sdk_s3::error::ProvideErrorMetadata::code)
-                    == Some("InvalidPart");
-                if is_gone(&e) || (invalid_part && resumed_parts > 0) {
-                    return Stop::Gone;
-                }
-                Stop::Error(clients.explain(
-                    &e,
-                    &format!("finishing the upload of {}", self.url),
-                    On::Object("s3:PutObject", &record.bucket, &record.key),
-                ))
-            })?;
+            .await;
+        if completed.as_ref().is_err_and(super::lost_the_race) {
+            // Another upload created the object meanwhile: this one's parts are not needed.
+            abort(clients, &record).await.map_err(Stop::Error)?;
+            return Err(Stop::Raced);
+        }
+        let completed = completed.map_err(|e| {
+            // A part the record names but S3 does not hold (a store that cannot list parts,
+            // a record from before a crash): the record is wrong, and the upload starts
+            // again rather than failing on every run.
+            let invalid_part = e
+                .as_service_error()
+                .and_then(aws_sdk_s3::error::ProvideErrorMetadata::code)
+                == Some("InvalidPart");
+            if is_gone(&e) || (invalid_part && resumed_parts > 0) {
+                return Stop::Gone;
+            }
+            Stop::Error(clients.explain(
+                &e,
+                &format!("finishing the upload of {}", self.url),
+                On::Object("s3:PutObject", &record.bucket, &record.key),
+            ))
+        })?;
         progress.report(record.size_bytes);
         Ok((
             UploadOutcome::Uploaded {

@@ -593,13 +593,26 @@ fn installed_snapshot() -> Option<PathBuf> {
     })
 }
 
-/// Reads a snapshot written by [`write_snapshot`].
+/// Reads a snapshot written by [`write_snapshot`]. One made before classes were named by
+/// quality setting (`...-SinglePass-...`) prices nothing and is refused with what to do.
 pub fn read_snapshot(path: &Path) -> Result<PriceSnapshot, PriceError> {
     let v = read_json(path)?;
-    serde_json::from_value(v).map_err(|e| PriceError::Format {
+    let snapshot: PriceSnapshot = serde_json::from_value(v).map_err(|e| PriceError::Format {
         path: path.to_owned(),
         reason: e.to_string(),
-    })
+    })?;
+    let outdated = snapshot.regions.values().any(|r| {
+        r.minute_usd
+            .keys()
+            .any(|k| k.contains("-SinglePass-") || k.contains("-MultiPass-"))
+    });
+    if outdated {
+        return Err(PriceError::Format {
+            path: path.to_owned(),
+            reason: "made by an earlier Vodkit, with other class names; run `vodkit cloud prices --refresh`".to_owned(),
+        });
+    }
+    Ok(snapshot)
 }
 
 /// Writes a snapshot (atomically: a reader never sees half a file).
@@ -816,6 +829,21 @@ mod offer_tests {
         let path = dir.path().join("prices/mediaconvert.json");
         write_snapshot(&snap, &path).expect("written");
         assert_eq!(read_snapshot(&path).expect("read back"), snap);
+    }
+
+    #[test]
+    fn a_snapshot_of_the_old_class_names_is_refused_with_what_to_do() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("mediaconvert.json");
+        let mut old = snapshot_from_offer(&fixture("mediaconvert-offer-excerpt.json"), &[])
+            .expect("snapshot");
+        old.regions.values_mut().for_each(|r| {
+            r.minute_usd
+                .insert("Basic-AVC-SD-SinglePass-30fps".into(), 0.0075);
+        });
+        write_snapshot(&old, &path).expect("write");
+        let e = read_snapshot(&path).expect_err("outdated");
+        assert!(e.to_string().contains("--refresh"), "{e}");
     }
 
     #[test]

@@ -172,13 +172,20 @@ pub(super) fn remember_crc64nvme(
     remember_sum(options, SumKind::Crc64nvme, file, size, modified, crc);
 }
 
-/// Reads a whole file in 1 MiB blocks into `update`.
-fn read_all(file: &Path, mut update: impl FnMut(&[u8])) -> Result<(), CloudError> {
+/// Reads a whole file in 1 MiB blocks into `update`, stopping when `cancel` is set.
+fn read_all(
+    file: &Path,
+    cancel: Option<&crate::job::CancelToken>,
+    mut update: impl FnMut(&[u8]),
+) -> Result<(), CloudError> {
     let named =
         |e: std::io::Error| CloudError::new(format!("{}: cannot read: {e}", file.display()));
     let mut f = std::fs::File::open(file).map_err(named)?;
     let mut buf = vec![0u8; 1 << 20];
     loop {
+        if cancel.is_some_and(crate::job::CancelToken::is_cancelled) {
+            return Err(CloudError::Cancelled);
+        }
         let n = f.read(&mut buf).map_err(named)?;
         if n == 0 {
             return Ok(());
@@ -211,17 +218,21 @@ fn whole_file_sum(
 pub fn source_sha256(options: &UploadOptions, file: &Path) -> Result<String, CloudError> {
     whole_file_sum(options, SumKind::Sha256, file, |file| {
         let mut h = Sha256::new();
-        read_all(file, |b| h.update(b))?;
+        read_all(file, None, |b| h.update(b))?;
         Ok(format!("{:x}", h.finalize()))
     })
 }
 
 /// A source's CRC-64/NVME over every byte, as S3 writes it ([`crc64nvme_text`]), remembered
-/// per file. Blocking.
-pub fn source_crc64nvme(options: &UploadOptions, file: &Path) -> Result<String, CloudError> {
+/// per file. Blocking; stops (`Cancelled`) within a MiB of `cancel` being set.
+pub fn source_crc64nvme(
+    options: &UploadOptions,
+    file: &Path,
+    cancel: &crate::job::CancelToken,
+) -> Result<String, CloudError> {
     whole_file_sum(options, SumKind::Crc64nvme, file, |file| {
         let mut d = crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc64Nvme);
-        read_all(file, |b| d.update(b))?;
+        read_all(file, Some(cancel), |b| d.update(b))?;
         Ok(crc64nvme_text(d.finalize()))
     })
 }

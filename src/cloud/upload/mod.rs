@@ -299,8 +299,8 @@ async fn upload_once(
             )));
         }
         let crc = {
-            let (options, file) = (options.clone(), file.to_owned());
-            off_thread(move || source_crc64nvme(&options, &file)).await?
+            let (options, file, cancel) = (options.clone(), file.to_owned(), cancel.clone());
+            off_thread(move || source_crc64nvme(&options, &file, &cancel)).await?
         };
         let same = |e: &Existing| {
             e.size_bytes == Some(size_bytes) && e.crc64nvme.as_deref() == Some(crc.as_str())

@@ -53,6 +53,9 @@ pub struct JobSpec {
     /// The cloud settings (cloud jobs).
     #[serde(default)]
     pub cloud: Option<CloudSettings>,
+    /// The MediaConvert job template the cloud job runs (`cloud submit --template`).
+    #[serde(default)]
+    pub template: Option<String>,
 }
 
 impl JobSpec {
@@ -70,6 +73,7 @@ impl JobSpec {
             range: (None, None),
             estimate: false,
             cloud: None,
+            template: None,
         }
     }
 
@@ -192,7 +196,10 @@ pub fn run_cloud(
     let rt = Clients::runtime().map_err(|e| e.to_string())?;
     let done = rt.block_on(async {
         let clients = Clients::connect(&settings).await?;
-        let options = crate::cloud::submit::SubmitOptions::default();
+        let options = crate::cloud::submit::SubmitOptions {
+            template: spec.template.clone(),
+            ..crate::cloud::submit::SubmitOptions::default()
+        };
         match attach {
             Some(record) => {
                 crate::cloud::submit::reattach(

@@ -405,6 +405,12 @@ fn places_are_unique_per_content_and_preset() {
         "{a:?}"
     );
     assert_eq!(t.place(&plan, &one), a, "same file and preset: same place");
+    let by_template = t.place_for_template(&plan, &one, "vodkit-web-ladder");
+    assert_eq!(by_template.input_url, a.input_url, "one upload");
+    assert_ne!(
+        by_template.output_url, a.output_url,
+        "a template's outputs get their own folder"
+    );
     let b = t.place(&plan, &two);
     assert_ne!(b.input_url, a.input_url);
     assert_ne!(b.output_url, a.output_url);
@@ -1786,22 +1792,24 @@ fn templates_are_pushed_updated_listed_and_valid() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_source_is_submitted_by_its_presets_template() {
     let moto = Moto::start();
-    let _s3 = make_bucket(&moto.url(), "vod-bucket").await;
+    let s3 = make_bucket(&moto.url(), "vod-bucket").await;
     let mc = FakeMediaConvert::start(vec![step("SUBMITTED", 0, None)]);
     let dir = tempfile::tempdir().expect("tempdir");
     let (moto_url, mc_url) = (moto.url(), mc.url());
-    let source = common::basic();
+    // A UHD landscape clip with sound: what the template was planned for.
+    let source = common::uhd();
     let src = source.to_str().expect("utf-8");
+    let sd = common::basic();
     let run = |args: &[&str]| {
         let mut all: Vec<&str> = args.to_vec();
         all.extend_from_slice(&["--mediaconvert-endpoint-url", mc_url.as_str()]);
         common::vodkit_env(&all, dir.path(), &ENV)
     };
-    let submit = |extra: &[&str]| {
+    let submit = |file: &str, extra: &[&str]| {
         let mut args = vec![
             "cloud",
             "submit",
-            src,
+            file,
             "--no-wait",
             "--bucket",
             "vod-bucket",
@@ -1816,7 +1824,7 @@ async fn a_source_is_submitted_by_its_presets_template() {
         run(&args)
     };
     // Before the template is pushed: the error says how to make it.
-    let (code, _, stderr) = submit(&["--template", "vodkit-web-ladder"]);
+    let (code, _, stderr) = submit(src, &["--template", "vodkit-web-ladder"]);
     assert_ne!(code, 0);
     assert!(
         stderr.contains("no job template 'vodkit-web-ladder'"),
@@ -1824,13 +1832,40 @@ async fn a_source_is_submitted_by_its_presets_template() {
     );
     assert!(stderr.contains("vodkit cloud template push"), "{stderr}");
     // A template not made from a preset needs the preset that plans its outputs.
-    let (code, _, stderr) = submit(&["--template", "team-ladder"]);
+    let (code, _, stderr) = submit(src, &["--template", "team-ladder"]);
     assert_ne!(code, 0);
     assert!(stderr.contains("--preset"), "{stderr}");
 
     let (code, _, stderr) = run(&["cloud", "template", "push", "web-ladder"]);
     assert_eq!(code, 0, "{stderr}");
-    let (code, stdout, stderr) = submit(&["--template", "vodkit-web-ladder"]);
+    // A source the template would not make as planned (an untagged SD clip, whose colours
+    // Vodkit's own job converts from BT.601) is refused before anything is uploaded, with why;
+    // so is a cost limit, which a template's outputs cannot be priced against.
+    let (code, _, stderr) = submit(
+        sd.to_str().expect("utf-8"),
+        &["--template", "vodkit-web-ladder"],
+    );
+    assert_ne!(code, 0);
+    assert!(stderr.contains("colours need converting"), "{stderr}");
+    assert!(stderr.contains("--preset"), "{stderr}");
+    let (code, _, stderr) = submit(
+        src,
+        &["--template", "vodkit-web-ladder", "--max-cost", "100"],
+    );
+    assert_ne!(code, 0);
+    assert!(stderr.contains("cannot be priced"), "{stderr}");
+    let listed = s3
+        .list_objects_v2()
+        .bucket("vod-bucket")
+        .send()
+        .await
+        .expect("list");
+    assert_eq!(
+        listed.key_count(),
+        Some(0),
+        "nothing uploaded for the refused ones"
+    );
+    let (code, stdout, stderr) = submit(src, &["--template", "vodkit-web-ladder"]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     let created = mc
         .requests()
@@ -1845,7 +1880,7 @@ async fn a_source_is_submitted_by_its_presets_template() {
     assert_eq!(
         input,
         format!(
-            "s3://vod-bucket/vod/inputs/{}/basic.mp4",
+            "s3://vod-bucket/vod/inputs/{}/uhd.mp4",
             content_folder(&source)
         )
     );
@@ -1857,14 +1892,14 @@ async fn a_source_is_submitted_by_its_presets_template() {
     let out = file_group["fileGroupSettings"]["destination"]
         .as_str()
         .expect("destination");
-    // The folders a job of the preset itself writes to: the rungs and the CMAF package in
-    // the title's output folder.
+    // The layout of a job of the preset itself (rungs after the title, the CMAF package as
+    // index.*), in an output folder of its own: a template's outputs are not the preset's.
     let (folder, _) = out.rsplit_once('/').expect("folder");
     assert!(
-        folder.starts_with("s3://vod-bucket/vod/outputs/basic-"),
+        folder.starts_with("s3://vod-bucket/vod/outputs/uhd-"),
         "{out}"
     );
-    assert_eq!(out, format!("{folder}/basic"));
+    assert_eq!(out, format!("{folder}/uhd"));
     assert_eq!(
         groups[1]["outputGroupSettings"]["cmafGroupSettings"]["destination"],
         format!("{folder}/index")

@@ -106,7 +106,7 @@ pub enum Action {
         preset: Option<String>,
         /// Run this MediaConvert job template (`vodkit cloud template push` makes
         /// vodkit-PRESET): its outputs, with the source and destinations from here.
-        #[arg(long, value_name = "NAME")]
+        #[arg(long, value_name = "NAME", conflicts_with = "per_title")]
         template: Option<String>,
         /// Return once the job is created instead of following it.
         #[arg(long)]
@@ -637,6 +637,10 @@ impl SubmitRun<'_> {
             .options
             .max_cost_usd
             .or(self.clients.settings.max_cost_usd);
+        if let Some(name) = &self.options.template {
+            crate::cloud::submit::template_fits(&p, name, limit)
+                .map_err(|e| CloudError::new(format!("{}: {e}", file.display())))?;
+        }
         if let Some(limit) = limit {
             let snapshot = crate::cloud::prices::load();
             let estimate = crate::cloud::cost::estimate_plan(
@@ -653,11 +657,13 @@ impl SubmitRun<'_> {
         let spec = crate::runner::JobSpec {
             kind: crate::catalog::queue::JobKind::Cloud,
             plan: Some(p.clone()),
-            // The limit travels with the job: a Retry or a later `queue run` keeps it.
+            // The limit and the template travel with the job: a Retry or a later `queue run`
+            // keeps them.
             cloud: Some(CloudSettings {
                 max_cost_usd: limit,
                 ..self.clients.settings.clone()
             }),
+            template: self.options.template.clone(),
             ..crate::runner::JobSpec::local(
                 file,
                 self.preset,
@@ -877,9 +883,16 @@ fn prices(refresh: bool, offer: Option<&Path>, s3_offers: &[PathBuf], out: &Outp
                 0
             }
             None => {
-                eprintln!(
-                    "vodkit: no MediaConvert price snapshot yet; run `vodkit cloud prices --refresh` while online (it reads {OFFER_URL})"
-                );
+                // A snapshot that is there but cannot be used says why.
+                match snapshot_file()
+                    .filter(|p| p.is_file())
+                    .map(|p| crate::cloud::prices::read_snapshot(&p))
+                {
+                    Some(Err(e)) => eprintln!("vodkit: {e}"),
+                    _ => eprintln!(
+                        "vodkit: no MediaConvert price snapshot yet; run `vodkit cloud prices --refresh` while online (it reads {OFFER_URL})"
+                    ),
+                }
                 1
             }
         };

@@ -88,9 +88,20 @@ impl JobTarget {
         super::settings::prefixed_key(&self.prefix, rest)
     }
 
+    /// Where a job running the job template `template` on one source reads and writes: the
+    /// same input, an output folder of its own (a template's outputs are not the preset's).
+    pub fn place_for_template(&self, plan: &Plan, content_id: &str, template: &str) -> JobPlace {
+        self.place_keyed(plan, content_id, &format!("\ntemplate:{template}"))
+    }
+
     /// Where one source's job reads and writes (see [`JobPlace`]); `content_id` names the
     /// source's content, as the upload found it ([`crate::cloud::upload::Uploaded::content_id`]).
     pub fn place(&self, plan: &Plan, content_id: &str) -> JobPlace {
+        self.place_keyed(plan, content_id, "")
+    }
+
+    /// [`Self::place`], with `extra` added to what names the output folder.
+    fn place_keyed(&self, plan: &Plan, content_id: &str, extra: &str) -> JobPlace {
         let name = plan
             .source
             .file_name()
@@ -101,7 +112,7 @@ impl JobTarget {
         } else {
             ""
         };
-        let run = Sha256::digest(format!("{content_id}\n{}{fitted}", plan.preset));
+        let run = Sha256::digest(format!("{content_id}\n{}{fitted}{extra}", plan.preset));
         let run: String = run.iter().take(5).map(|b| format!("{b:02x}")).collect();
         JobPlace {
             input_url: format!(

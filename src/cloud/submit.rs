@@ -98,6 +98,27 @@ async fn put_captions(
     Ok(())
 }
 
+/// Whether a source may run the job template `name`: one the template makes as planned (see
+/// [`super::templates::unfit_for_template`]), and no cost limit (the template's outputs are
+/// priced nowhere: the estimate is the preset's job, which a template may have been edited
+/// away from).
+pub fn template_fits(plan: &Plan, name: &str, limit_usd: Option<f64>) -> Result<(), String> {
+    if limit_usd.is_some() {
+        return Err(format!(
+            "a cost limit is set (--max-cost or the Cloud settings) and the job template '{name}' cannot be priced (its outputs are the template's, not the preset's); submit with --preset, or without a limit"
+        ));
+    }
+    let why = super::templates::unfit_for_template(plan);
+    if why.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "the job template '{name}' would not make this file as planned: {}; submit it with --preset (Vodkit's own job sets these per source)",
+            why.join("; ")
+        ))
+    }
+}
+
 /// Runs a plan on MediaConvert. See the module documentation.
 pub async fn submit(
     clients: &Clients,
@@ -116,6 +137,23 @@ pub async fn submit(
         )));
     }
     let target = JobTarget::from_settings(&clients.settings)?;
+    // A template is checked before anything is uploaded: that it is there, that this source
+    // comes out of it as planned, and that no cost limit asks for a price Vodkit cannot make.
+    let template = match &options.template {
+        Some(name) => {
+            template_fits(
+                plan,
+                name,
+                options.max_cost_usd.or(clients.settings.max_cost_usd),
+            )
+            .map_err(named)?;
+            Some((
+                name.clone(),
+                super::templates::template_groups(clients, name).await?,
+            ))
+        }
+        None => None,
+    };
     if let Some(limit) = options.max_cost_usd.or(clients.settings.max_cost_usd) {
         // Priced before anything is uploaded.
         let snapshot = crate::cloud::prices::load();
@@ -141,7 +179,10 @@ pub async fn submit(
             }
             CloudError::Failed(m) => named(m),
         })?;
-    let place = target.place(plan, &source.content_id);
+    let place = match &template {
+        Some((name, _)) => target.place_for_template(plan, &source.content_id, name),
+        None => target.place(plan, &source.content_id),
+    };
     put_captions(clients, plan, &place).await?;
     if cancel.is_cancelled() {
         return Err(CloudError::Cancelled);
@@ -150,9 +191,8 @@ pub async fn submit(
         stage: Stage::Transcode,
     });
     let mut request = create_job_request(plan, preset, &target, &place);
-    if let Some(name) = &options.template {
-        let groups = super::templates::template_groups(clients, name).await?;
-        request = super::templates::job_from_template(&request, name, &groups, &place.output_url)
+    if let Some((name, groups)) = &template {
+        request = super::templates::job_from_template(&request, name, groups, &place.output_url)
             .map_err(named)?;
     }
     let job_id = mediaconvert::create_job(clients, &request).await?;

@@ -233,25 +233,69 @@ pub async fn template_groups(
                 On::MediaConvert("mediaconvert:GetJobTemplate"),
             )
         })?;
-    let groups: Vec<TemplateGroup> = got
+    // Every group, in order: the job's groups are merged onto the template's by position.
+    let groups = got
         .job_template()
         .and_then(|t| t.settings())
         .map(|s| s.output_groups())
         .unwrap_or_default()
         .iter()
-        .filter_map(|g| {
-            Some(TemplateGroup {
+        .enumerate()
+        .map(|(i, g)| {
+            let kind = g
+                .output_group_settings()
+                .and_then(|s| s.r#type())
+                .ok_or_else(|| {
+                    CloudError::new(format!(
+                        "output group {} of the job template '{name}' has no type",
+                        i + 1
+                    ))
+                })?;
+            Ok(TemplateGroup {
                 name: g.name().map(str::to_owned),
-                kind: g.output_group_settings()?.r#type()?.as_str().to_owned(),
+                kind: kind.as_str().to_owned(),
             })
         })
-        .collect();
+        .collect::<Result<Vec<_>, CloudError>>()?;
     if groups.is_empty() {
         return Err(CloudError::new(format!(
             "the job template '{name}' has no output groups"
         )));
     }
     Ok(groups)
+}
+
+/// Why a source cannot run a job template, in words (empty: it can). A template was planned
+/// for a stand-in (3840x2160 landscape, BT.709 SDR, progressive, one stereo track, no
+/// subtitles burned in); what Vodkit's own job would set per output for this source (rotation,
+/// HDR, deinterlacing, colour conversion, more audio tracks, burned-in subtitles) lives in the
+/// outputs the template fixes, so such a source would come out otherwise than planned.
+pub fn unfit_for_template(plan: &crate::plan::Plan) -> Vec<&'static str> {
+    let t = &plan.transform;
+    let mut why = Vec::new();
+    let portrait = plan.source_display.is_some_and(|(w, h)| h > w);
+    if t.rotate_deg != 0 || portrait {
+        why.push("it is rotated or portrait (the template's boxes are landscape)");
+    }
+    if t.hdr_to_sdr.is_some() || plan.rungs.iter().any(|r| r.hdr.is_some()) {
+        why.push("it is HDR (tone mapping or HDR rungs are set per source)");
+    }
+    if t.deinterlace {
+        why.push("it is interlaced (deinterlacing is set per source)");
+    }
+    if t.colour.matrix != "bt709" || t.colour.full_range || t.colour.wide_gamut {
+        why.push("its colours need converting to BT.709 (set per source)");
+    }
+    if plan.audio.is_none() {
+        why.push("it has no sound (the template's outputs expect a track)");
+    }
+    if !plan.extra_audio.is_empty() {
+        why.push("it has more than one audio track (the template carries one)");
+    }
+    if plan.subtitles.iter().any(|s| s.burned) {
+        why.push("it has subtitles to burn in");
+    }
+    why
 }
 
 /// The member of `OutputGroupSettings` that holds a group type's settings.
@@ -279,18 +323,27 @@ pub fn job_from_template(
     groups: &[TemplateGroup],
     output_url: &str,
 ) -> Result<Value, String> {
+    let title = request["UserMetadata"]["title"]
+        .as_str()
+        .unwrap_or("output");
     let planned = request["Settings"]["OutputGroups"]
         .as_array()
         .cloned()
         .unwrap_or_default();
-    let destination_of = |group_name: Option<&str>| -> String {
-        planned
+    // The destination of the plan's group of the same name; else, by type, where a job of
+    // the preset writes that kind of group (the rungs named after the title, a package's
+    // manifests `index.*`), so the download and `serve` find them.
+    let destination_of = |group_name: Option<&str>, kind: &str| -> String {
+        let same_name = planned
             .iter()
             .find(|g| group_name.is_some_and(|n| g["Name"] == n))
             .and_then(|g| g["OutputGroupSettings"].as_object())
-            .and_then(|o| o.values().find_map(|v| v["Destination"].as_str()))
-            .unwrap_or(output_url)
-            .to_owned()
+            .and_then(|o| o.values().find_map(|v| v["Destination"].as_str()));
+        match (same_name, kind) {
+            (Some(d), _) => d.to_owned(),
+            (None, "FILE_GROUP_SETTINGS") => format!("{output_url}{title}"),
+            _ => format!("{output_url}index"),
+        }
     };
     let mut out_groups = Vec::new();
     for g in groups {
@@ -303,7 +356,7 @@ pub fn job_from_template(
         let mut group = json!({
             "OutputGroupSettings": {
                 "Type": g.kind,
-                member: { "Destination": destination_of(g.name.as_deref()) },
+                member: { "Destination": destination_of(g.name.as_deref(), &g.kind) },
             }
         });
         if let Some(n) = &g.name {

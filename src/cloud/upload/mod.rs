@@ -240,6 +240,54 @@ fn lost_the_race<E: aws_sdk_s3::error::ProvideErrorMetadata>(
     )
 }
 
+/// Aborts the recorded, interrupted upload of `file` to `key`, if there is one (best effort;
+/// said when it fails).
+async fn drop_interrupted(
+    clients: &Clients,
+    options: &UploadOptions,
+    file: &Path,
+    bucket: &str,
+    key: &str,
+    sink: &EventSink,
+) {
+    let Some(dir) = options.records_dir.as_deref() else {
+        return;
+    };
+    let path = record_path(dir, clients, file, bucket, key);
+    let Some(old) = load_record(&path) else {
+        return;
+    };
+    match abort(clients, &old).await {
+        Ok(()) => {
+            let _ = std::fs::remove_file(&path);
+        }
+        Err(e) => sink(JobEvent::Warning {
+            message: e.to_string(),
+        }),
+    }
+}
+
+/// Is this a store that does not take conditional writes (501 NotImplemented)?
+fn condition_unsupported<E: aws_sdk_s3::error::ProvideErrorMetadata>(
+    e: &aws_smithy_runtime_api::client::result::SdkError<
+        E,
+        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+    >,
+) -> bool {
+    e.as_service_error()
+        .and_then(aws_sdk_s3::error::ProvideErrorMetadata::code)
+        == Some("NotImplemented")
+}
+
+/// What is said when a store refuses `If-None-Match` and the object is written without it.
+fn condition_unsupported_warning(url: &str) -> String {
+    format!(
+        "the S3 store does not take conditional writes (If-None-Match); {url} is written without \
+         one, so two files with the same name and fingerprint sent at the same moment could \
+         replace each other"
+    )
+}
+
 /// One pass of [`upload`]; `None` when a conditional write found another object arrived.
 async fn upload_once(
     clients: &Clients,
@@ -305,6 +353,9 @@ async fn upload_once(
         let same = |e: &Existing| {
             e.size_bytes == Some(size_bytes) && e.crc64nvme.as_deref() == Some(crc.as_str())
         };
+        // An upload of this file to this key interrupted earlier will never be resumed now
+        // (the object is there, or this file goes elsewhere): its parts are aborted.
+        drop_interrupted(clients, options, file, &bucket, &key, sink).await;
         if same(&there) {
             return Ok(Some(already_there(key, content_id, crc)));
         }
@@ -363,22 +414,33 @@ async fn upload_once(
     let part_size = part_size_for(size_bytes, options.part_size_bytes);
     if size_bytes <= part_size {
         // One request; nothing to resume. The SDK sends the CRC-64/NVME as it reads.
-        let body = ByteStream::from_path(file)
-            .await
-            .map_err(|e| named(e.to_string()))?;
-        let send = clients
-            .s3
-            .put_object()
-            .bucket(&bucket)
-            .key(&key)
-            .content_type(content_type(file))
-            .checksum_algorithm(ChecksumAlgorithm::Crc64Nvme)
-            .set_if_none_match(only_if_absent.then(|| "*".to_owned()))
-            .body(body)
-            .send();
-        let result = tokio::select! {
-            r = send => r,
-            () = cancel.cancelled() => return Err(CloudError::Cancelled),
+        let mut condition = only_if_absent;
+        let result = loop {
+            let body = ByteStream::from_path(file)
+                .await
+                .map_err(|e| named(e.to_string()))?;
+            let send = clients
+                .s3
+                .put_object()
+                .bucket(&bucket)
+                .key(&key)
+                .content_type(content_type(file))
+                .checksum_algorithm(ChecksumAlgorithm::Crc64Nvme)
+                .set_if_none_match(condition.then(|| "*".to_owned()))
+                .body(body)
+                .send();
+            let result = tokio::select! {
+                r = send => r,
+                () = cancel.cancelled() => return Err(CloudError::Cancelled),
+            };
+            if condition && result.as_ref().is_err_and(condition_unsupported) {
+                sink(JobEvent::Warning {
+                    message: condition_unsupported_warning(&url),
+                });
+                condition = false;
+                continue;
+            }
+            break result;
         };
         if result.as_ref().is_err_and(lost_the_race) {
             return Ok(None);

@@ -323,25 +323,38 @@ impl Run<'_> {
             })
             .collect();
         parts.sort_by_key(|p| p.part_number());
-        let completed = clients
-            .s3
-            .complete_multipart_upload()
-            .bucket(&record.bucket)
-            .key(&record.key)
-            .upload_id(&record.upload_id)
-            .checksum_type(ChecksumType::FullObject)
-            .mpu_object_size(i64::try_from(record.size_bytes).unwrap_or(i64::MAX))
-            .set_if_none_match(self.only_if_absent.then(|| "*".to_owned()))
-            .multipart_upload(
-                CompletedMultipartUpload::builder()
-                    .set_parts(Some(parts))
-                    .build(),
-            )
-            .send()
-            .await;
+        let complete = |condition: bool| {
+            clients
+                .s3
+                .complete_multipart_upload()
+                .bucket(&record.bucket)
+                .key(&record.key)
+                .upload_id(&record.upload_id)
+                .checksum_type(ChecksumType::FullObject)
+                .mpu_object_size(i64::try_from(record.size_bytes).unwrap_or(i64::MAX))
+                .set_if_none_match(condition.then(|| "*".to_owned()))
+                .multipart_upload(
+                    CompletedMultipartUpload::builder()
+                        .set_parts(Some(parts.clone()))
+                        .build(),
+                )
+                .send()
+        };
+        let mut completed = complete(self.only_if_absent).await;
+        if self.only_if_absent && completed.as_ref().is_err_and(super::condition_unsupported) {
+            (self.sink)(crate::job::JobEvent::Warning {
+                message: super::condition_unsupported_warning(self.url),
+            });
+            completed = complete(false).await;
+        }
         if completed.as_ref().is_err_and(super::lost_the_race) {
             // Another upload created the object meanwhile: this one's parts are not needed.
-            abort(clients, &record).await.map_err(Stop::Error)?;
+            // An abort that fails leaves them to S3's lifecycle rules; the upload goes on.
+            if let Err(e) = abort(clients, &record).await {
+                (self.sink)(crate::job::JobEvent::Warning {
+                    message: e.to_string(),
+                });
+            }
             return Err(Stop::Raced);
         }
         let completed = completed.map_err(|e| {
@@ -417,17 +430,19 @@ async fn send_part(
     })
 }
 
+/// Aborts a recorded multipart upload; one S3 no longer has is already gone (`Ok`).
 pub(super) async fn abort(clients: &Clients, record: &Record) -> Result<(), CloudError> {
-    clients
+    let aborted = clients
         .s3
         .abort_multipart_upload()
         .bucket(&record.bucket)
         .key(&record.key)
         .upload_id(&record.upload_id)
         .send()
-        .await
-        .map(|_| ())
-        .map_err(|e| {
+        .await;
+    match aborted {
+        Err(e) if is_gone(&e) => Ok(()),
+        other => other.map(|_| ()).map_err(|e| {
             clients.explain(
                 &e,
                 &format!(
@@ -436,7 +451,8 @@ pub(super) async fn abort(clients: &Clients, record: &Record) -> Result<(), Clou
                 ),
                 On::Object("s3:AbortMultipartUpload", &record.bucket, &record.key),
             )
-        })
+        }),
+    }
 }
 
 #[cfg(test)]

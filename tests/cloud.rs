@@ -482,6 +482,23 @@ async fn object_sha256(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, dir: &P
     sha256_hex(&path)
 }
 
+/// Asserts that a CreateJob body as it went over the wire (written to `file`) has no
+/// violation of MediaConvert's botocore model.
+fn assert_valid_wire(body: &[u8], file: &Path) {
+    std::fs::write(file, body).expect("write");
+    let out = Command::new(common::pyenv_python())
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cloud/validate_mediaconvert.py"))
+        .arg("--wire")
+        .arg(file)
+        .output()
+        .expect("python runs");
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "violations of the MediaConvert model:\n{report}"
+    );
+}
+
 /// The folder `vodkit cloud upload` and `submit` put a source in: its fingerprint.
 fn content_folder(path: &Path) -> String {
     vodkit::cloud::upload::source_fingerprint(path).expect("fingerprint")
@@ -1218,19 +1235,7 @@ async fn a_submitted_job_reports_progress_and_writes_the_smil() {
         .as_array()
         .expect("outputs");
     assert_eq!(outputs.len(), rungs.len());
-    let wire = dir.path().join("create-job-wire.json");
-    std::fs::write(&wire, &create.body).expect("write");
-    let out = Command::new(common::pyenv_python())
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cloud/validate_mediaconvert.py"))
-        .arg("--wire")
-        .arg(&wire)
-        .output()
-        .expect("python runs");
-    let report = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "violations of the MediaConvert model:\n{report}"
-    );
+    assert_valid_wire(&create.body, &dir.path().join("create-job-wire.json"));
     // Polled until complete, then stopped.
     let polls = requests
         .iter()
@@ -1906,16 +1911,7 @@ async fn a_source_is_submitted_by_its_presets_template() {
     );
     assert!(groups[0].get("outputs").is_none(), "the template's outputs");
     // What went over the wire is a valid CreateJob request.
-    let file = dir.path().join("by-template.wire.json");
-    std::fs::write(&file, &created.body).expect("write");
-    let check = Command::new(common::pyenv_python())
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cloud/validate_mediaconvert.py"))
-        .arg("--wire")
-        .arg(&file)
-        .output()
-        .expect("python runs");
-    let report = String::from_utf8_lossy(&check.stdout);
-    assert!(check.status.success(), "violations:\n{report}");
+    assert_valid_wire(&created.body, &dir.path().join("by-template.wire.json"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -2239,11 +2235,15 @@ async fn an_automated_abr_job_is_done_when_its_manifests_are_there() {
     assert!(text.contains("automatedEncodingSettings"), "{text}");
 }
 
-/// Two phones' `IMG_0001.MOV`: other bytes never share a key, even when the sampled
-/// fingerprint cannot tell them apart, and the same bytes from another folder are not sent
-/// again.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn same_named_sources_keep_their_own_objects() {
+/// Moto with the bucket `vod-bucket`, clients for it, a fresh folder, and upload options
+/// keeping their records there (5 MiB parts, two in flight).
+async fn upload_setup() -> (
+    Moto,
+    aws_sdk_s3::Client,
+    Clients,
+    tempfile::TempDir,
+    UploadOptions,
+) {
     let moto = Moto::start();
     let s3 = make_bucket(&moto.url(), "vod-bucket").await;
     let clients =
@@ -2254,28 +2254,56 @@ async fn same_named_sources_keep_their_own_objects() {
         parts_in_flight: 2,
         records_dir: Some(dir.path().join("uploads")),
     };
-    let (sink, events) = recorder();
-    let cancel = CancelToken::new();
-    // 12 MiB of varied bytes (three parts).
-    let size = 12 * MIB;
+    (moto, s3, clients, dir, options)
+}
+
+/// `bytes` written to `dir/<folder>/<name>`.
+fn put_file(dir: &Path, folder: &str, name: &str, bytes: &[u8]) -> std::path::PathBuf {
+    let path = dir.join(folder).join(name);
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    std::fs::write(&path, bytes).expect("write");
+    path
+}
+
+/// Two phones' clips called `name`, in `dir/<tag>a` and `dir/<tag>b`: `size` varied bytes,
+/// one byte apart between two of the fingerprint's samples, so the fingerprint cannot tell
+/// them apart. Returns both paths and the first one's bytes.
+fn fingerprint_twins(
+    dir: &Path,
+    tag: &str,
+    name: &str,
+    size: u64,
+) -> (std::path::PathBuf, std::path::PathBuf, Vec<u8>) {
     let a: Vec<u8> = (0..size).map(|i| (i * 7 + i / 4093) as u8).collect();
-    // The same size and the same sampled ranges, one byte apart between two samples.
     let ranges = vodkit::cloud::upload::fingerprint_ranges(size);
     let gap = usize::try_from((ranges[1].0 + ranges[1].1 + ranges[2].0) / 2).expect("offset");
     let mut b = a.clone();
     b[gap] ^= 0x55;
-    let put = |folder: &str, bytes: &[u8]| {
-        let path = dir.path().join(folder).join("IMG_0001.MOV");
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        std::fs::write(&path, bytes).expect("write");
-        path
-    };
-    let (phone_a, phone_b, copy_a) = (put("a", &a), put("b", &b), put("c", &a));
+    let (phone_a, phone_b) = (
+        put_file(dir, &format!("{tag}a"), name, &a),
+        put_file(dir, &format!("{tag}b"), name, &b),
+    );
     assert_eq!(
         content_folder(&phone_a),
         content_folder(&phone_b),
         "the test needs a fingerprint collision"
     );
+    (phone_a, phone_b, a)
+}
+
+/// Two phones' `IMG_0001.MOV`: other bytes never share a key, even when the sampled
+/// fingerprint cannot tell them apart, and the same bytes from another folder are not sent
+/// again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn same_named_sources_keep_their_own_objects() {
+    let (_moto, s3, clients, dir, options) = upload_setup().await;
+    let (sink, events) = recorder();
+    let cancel = CancelToken::new();
+    // 12 MiB (three parts) each.
+    let size = 12 * MIB;
+    let (phone_a, phone_b, a) = fingerprint_twins(dir.path(), "", "IMG_0001.MOV", size);
+    let put = |folder: &str, bytes: &[u8]| put_file(dir.path(), folder, "IMG_0001.MOV", bytes);
+    let copy_a = put("c", &a);
 
     let first = upload(&clients, &phone_a, &options, &sink, &cancel)
         .await
@@ -2383,16 +2411,7 @@ async fn same_named_sources_keep_their_own_objects() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn same_fingerprint_files_sent_at_once_keep_their_own_objects() {
     use std::sync::atomic::Ordering;
-    let moto = Moto::start();
-    let s3 = make_bucket(&moto.url(), "vod-bucket").await;
-    let direct =
-        Clients::from_sdk_config(&sdk_config().await, &settings_for(&moto, None)).expect("clients");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let options = UploadOptions {
-        part_size_bytes: 5 * MIB,
-        parts_in_flight: 2,
-        records_dir: Some(dir.path().join("uploads")),
-    };
+    let (moto, s3, direct, dir, options) = upload_setup().await;
     let cancel = CancelToken::new();
     let (sink, events) = recorder();
     for (round, size) in [(0, 12 * MIB), (1, 4 * MIB + 4096)] {
@@ -2400,22 +2419,8 @@ async fn same_fingerprint_files_sent_at_once_keep_their_own_objects() {
         let mut settings = settings_for(&moto, None);
         settings.endpoint = proxy.url();
         let held = Clients::from_sdk_config(&sdk_config().await, &settings).expect("clients");
-        let a: Vec<u8> = (0..size).map(|i| (i * 31 + i / 811) as u8).collect();
-        let ranges = vodkit::cloud::upload::fingerprint_ranges(size);
-        let gap = usize::try_from((ranges[1].0 + ranges[1].1 + ranges[2].0) / 2).expect("gap");
-        let mut b = a.clone();
-        b[gap] ^= 0x0f;
-        let put = |folder: &str, bytes: &[u8]| {
-            let path = dir
-                .path()
-                .join(format!("{round}{folder}"))
-                .join("IMG_0002.MOV");
-            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-            std::fs::write(&path, bytes).expect("write");
-            path
-        };
-        let (phone_a, phone_b) = (put("a", &a), put("b", &b));
-        assert_eq!(content_folder(&phone_a), content_folder(&phone_b));
+        let (phone_a, phone_b, _) =
+            fingerprint_twins(dir.path(), &round.to_string(), "IMG_0002.MOV", size);
         let b_upload = {
             let (held, phone_b, options, sink, cancel) = (
                 held.clone(),

@@ -1395,6 +1395,39 @@ fn the_cloud_plan_shows_what_the_job_will_cost() {
     let rows = e.outputs.iter().filter(|o| &o.class_text == class).count();
     assert!(rows >= 2, "{:?}", e.outputs);
     assert_eq!(harness.query_all_by_label(class).count(), rows, "{class}");
+
+    // A job template instead of the preset's own job: the inspector says before Start why
+    // this file cannot run it (an untagged SD clip's colours are converted per output), and
+    // the queued job carries the template, which refuses it the same way.
+    harness.get_by_label("Template").focus();
+    harness.run_steps(1);
+    harness
+        .get_by_label("Template")
+        .type_text("vodkit-web-ladder");
+    harness.run_steps(3);
+    assert_eq!(harness.state().cloud_template, "vodkit-web-ladder");
+    harness.get_by_label_contains("colours need converting");
+    assert!(harness.query_by_label_contains("Cloud cost").is_none());
+    {
+        let c = &mut harness.state_mut().settings.cloud;
+        c.bucket = "vod".into();
+        c.role_arn = "arn:aws:iam::123456789012:role/MediaConvertRole".into();
+        // Nothing listens there: nothing may be sent anyway.
+        c.endpoint = "http://127.0.0.1:9".into();
+        c.mediaconvert_endpoint = "http://127.0.0.1:9".into();
+    }
+    click_start(&mut harness);
+    harness.run_steps(2);
+    assert_eq!(
+        harness.state().jobs[0].spec.template.as_deref(),
+        Some("vodkit-web-ladder")
+    );
+    step_until(
+        &mut harness,
+        "the template job to be refused",
+        |a| matches!(&a.jobs[0].state, JobState::Failed(e) if e.contains("colours need converting")),
+    );
+    harness.state_mut().cloud_template.clear();
     harness.state_mut().settings.backend = vodkit::gui::Backend::Local;
     harness.run_steps(2);
     assert!(harness.query_by_label_contains("Cloud cost").is_none());

@@ -295,6 +295,9 @@ pub fn unfit_for_template(plan: &crate::plan::Plan) -> Vec<&'static str> {
     if plan.subtitles.iter().any(|s| s.burned) {
         why.push("it has subtitles to burn in");
     }
+    if plan.per_title.is_some() {
+        why.push("its ladder is fitted per title (the template's rungs are fixed)");
+    }
     why
 }
 

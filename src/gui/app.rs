@@ -93,6 +93,9 @@ pub struct VodkitApp {
     pub tab: Tab,
     /// The Quality tab, once a job's quality was opened.
     pub quality: Option<QualityTab>,
+    /// Cloud jobs run this MediaConvert job template (`vodkit cloud template push` makes
+    /// vodkit-PRESET); empty: the preset's own job.
+    pub cloud_template: String,
     /// Local jobs make one MP4 of this size (bytes) instead of the ladder.
     pub target_bytes: Option<u64>,
     /// The size field's text.
@@ -145,6 +148,7 @@ impl VodkitApp {
             status,
             status_copy: None,
             redo: false,
+            cloud_template: String::new(),
             editor: None,
             cloud_check: Some(Vec::new()),
             queue: VecDeque::new(),

@@ -254,6 +254,18 @@ impl VodkitApp {
                 .on_hover_text(
                     "Uploads the source to S3 and transcodes it on AWS MediaConvert with the same preset (set up in Settings)",
                 );
+            if self.settings.backend == Backend::Cloud {
+                let label = ui.label("Template");
+                ui.add(
+                    egui::TextEdit::singleline(&mut self.cloud_template)
+                        .hint_text("the preset's own job")
+                        .desired_width(150.0),
+                )
+                .labelled_by(label.id)
+                .on_hover_text(
+                    "Run a MediaConvert job template instead of the preset's own job (vodkit cloud template push PRESET makes vodkit-PRESET)",
+                );
+            }
             ui.separator();
             self.size_field(ui);
             ui.checkbox(&mut self.redo, "Redo").on_hover_text(
@@ -641,10 +653,29 @@ impl VodkitApp {
             };
             // Cloud jobs encode the whole file (a range applies to local encodes only).
             if let Some(plan) = shown {
-                let region = crate::cloud::cost::pricing_region(&self.settings.cloud);
-                let estimate =
-                    crate::cloud::cost::estimate_plan(&plan, preset, &region, self.prices.as_ref());
-                super::inspector::cost_view(ui, &estimate);
+                let template = self.cloud_template.trim();
+                if template.is_empty() {
+                    let region = crate::cloud::cost::pricing_region(&self.settings.cloud);
+                    let estimate = crate::cloud::cost::estimate_plan(
+                        &plan,
+                        preset,
+                        &region,
+                        self.prices.as_ref(),
+                    );
+                    super::inspector::cost_view(ui, &estimate);
+                } else {
+                    // What would stop this file running the template, said before Start.
+                    match crate::cloud::submit::template_fits(
+                        &plan,
+                        template,
+                        self.settings.cloud.max_cost_usd,
+                    ) {
+                        Ok(()) => {
+                            ui.label(format!("Runs the job template {template} (not priced)"))
+                        }
+                        Err(e) => ui.label(RichText::new(e).color(RED)),
+                    };
+                }
             }
         }
         match (analysed, fixed) {

@@ -280,6 +280,10 @@ impl VodkitApp {
                     .filter(|_| cloud.is_none())
                     .map_or((None, None), |(a, b)| (Some(a), Some(b))),
                 cloud: cloud.clone(),
+                template: cloud
+                    .as_ref()
+                    .map(|_| self.cloud_template.trim().to_owned())
+                    .filter(|t| !t.is_empty()),
                 ..JobSpec::local(&file.path, &preset, &self.settings.output_dir)
             };
             self.enqueue(spec);

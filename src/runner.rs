@@ -475,10 +475,7 @@ mod tests {
 
     #[test]
     fn a_spec_survives_its_queue_row() {
-        let preset = crate::preset::store::builtins()
-            .into_iter()
-            .find(|p| p.name == "phone-share")
-            .expect("built-in");
+        let preset = crate::preset::store::builtin("phone-share").expect("built-in");
         let mut spec = JobSpec::local(Path::new("/v/a.mov"), &preset, Path::new("/out"));
         spec.target = Some(local::target_size::Target { bytes: 25_000_000 });
         spec.range = (Some(2.0), None);

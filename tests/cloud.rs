@@ -2404,36 +2404,46 @@ async fn same_named_sources_keep_their_own_objects() {
     assert!(e.to_string().contains("IMG_0001.MOV"), "{e}");
 }
 
+/// Starts uploading `file` through a proxy that holds its PUTs, and returns once the first
+/// is held (it looked at S3 and began sending): `proxy.heal()` lets it go on.
+async fn held_upload(
+    moto: &Moto,
+    file: &Path,
+    options: &UploadOptions,
+    sink: &EventSink,
+) -> (
+    FaultProxy,
+    tokio::task::JoinHandle<Result<vodkit::cloud::upload::Uploaded, CloudError>>,
+) {
+    use std::sync::atomic::Ordering;
+    let proxy = FaultProxy::start(moto.port, Fault::HoldUntilHealed);
+    let mut settings = settings_for(moto, None);
+    settings.endpoint = proxy.url();
+    let held = Clients::from_sdk_config(&sdk_config().await, &settings).expect("clients");
+    let (file, options, sink) = (file.to_owned(), options.clone(), Arc::clone(sink));
+    let sending =
+        tokio::spawn(
+            async move { upload(&held, &file, &options, &sink, &CancelToken::new()).await },
+        );
+    while proxy.stalled.load(Ordering::SeqCst) == 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    (proxy, sending)
+}
+
 /// Two files with the same name and fingerprint sent at the same moment: whichever S3 gets
 /// first keeps the fingerprint's key, the other goes beside it (S3's conditional writes), in
 /// one request and in parts alike. Phone b looks first and finds nothing, its bytes are held
 /// on the way while phone a is uploaded whole, then let through.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn same_fingerprint_files_sent_at_once_keep_their_own_objects() {
-    use std::sync::atomic::Ordering;
     let (moto, s3, direct, dir, options) = upload_setup().await;
     let cancel = CancelToken::new();
     let (sink, events) = recorder();
     for (round, size) in [(0, 12 * MIB), (1, 4 * MIB + 4096)] {
-        let proxy = FaultProxy::start(moto.port, Fault::HoldUntilHealed);
-        let mut settings = settings_for(&moto, None);
-        settings.endpoint = proxy.url();
-        let held = Clients::from_sdk_config(&sdk_config().await, &settings).expect("clients");
         let (phone_a, phone_b, _) =
             fingerprint_twins(dir.path(), &round.to_string(), "IMG_0002.MOV", size);
-        let b_upload = {
-            let (held, phone_b, options, sink, cancel) = (
-                held.clone(),
-                phone_b.clone(),
-                options.clone(),
-                Arc::clone(&sink),
-                cancel.clone(),
-            );
-            tokio::spawn(async move { upload(&held, &phone_b, &options, &sink, &cancel).await })
-        };
-        while proxy.stalled.load(Ordering::SeqCst) == 0 {
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
+        let (proxy, b_upload) = held_upload(&moto, &phone_b, &options, &sink).await;
         let ua = upload(&direct, &phone_a, &options, &sink, &cancel)
             .await
             .expect("a");
@@ -2461,4 +2471,62 @@ async fn same_fingerprint_files_sent_at_once_keep_their_own_objects() {
         events.lock().expect("lock").clear();
     }
     no_multipart_uploads_left(&s3, "vod-bucket").await;
+}
+
+/// A file that changes while it goes out (a camera still writing it, an editor saving over
+/// it) is not kept as uploaded: in one request the object is removed, in parts the upload is
+/// aborted before it completes; either way the error says so and a re-run sends the file as
+/// it now is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_that_changes_while_it_uploads_is_not_kept() {
+    let (moto, s3, direct, dir, options) = upload_setup().await;
+    let cancel = CancelToken::new();
+    let (sink, _) = recorder();
+    for (round, size) in [(0, 12 * MIB), (1, 3 * MIB)] {
+        let bytes: Vec<u8> = (0..size).map(|i| (i * 13 + i / 997) as u8).collect();
+        let file = put_file(
+            dir.path(),
+            &format!("change{round}"),
+            "CLIP0001.MP4",
+            &bytes,
+        );
+        let (proxy, sending) = held_upload(&moto, &file, &options, &sink).await;
+        // The camera appends while the first bytes are on their way.
+        let mut grown = bytes.clone();
+        grown.extend_from_slice(&[9u8; 4096]);
+        std::fs::write(&file, &grown).expect("rewrite");
+        proxy.heal();
+        let e = sending
+            .await
+            .expect("task")
+            .expect_err("a changed file is refused");
+        assert!(
+            e.to_string().contains("changed while it was uploading"),
+            "round {round}: {e}"
+        );
+        assert!(e.to_string().contains("CLIP0001.MP4"), "{e}");
+        let listed = s3
+            .list_objects_v2()
+            .bucket("vod-bucket")
+            .send()
+            .await
+            .expect("list");
+        assert_eq!(listed.key_count(), Some(0), "round {round}: nothing kept");
+        no_multipart_uploads_left(&s3, "vod-bucket").await;
+        // Sent again, it goes up as it now is.
+        let again = upload(&direct, &file, &options, &sink, &cancel)
+            .await
+            .expect("again");
+        assert_eq!(again.size_bytes, size + 4096);
+        assert_eq!(
+            object_sha256(&s3, "vod-bucket", &again.key, dir.path()).await,
+            sha256_hex(&file)
+        );
+        s3.delete_object()
+            .bucket("vod-bucket")
+            .key(&again.key)
+            .send()
+            .await
+            .expect("delete");
+    }
 }

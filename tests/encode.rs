@@ -137,10 +137,7 @@ fn a_ladder_from_one_decode_is_aligned_and_correct() {
 #[test]
 fn rotated_interlaced_hdr_surround_and_silent_sources() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let share = vodkit::preset::store::builtins()
-        .into_iter()
-        .find(|p| p.name == "phone-share")
-        .expect("phone-share");
+    let share = vodkit::preset::store::builtin("phone-share").expect("phone-share");
     let mut share = share;
     share.video.speed = "ultrafast".into();
     for (clip, check) in [

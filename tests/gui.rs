@@ -352,10 +352,7 @@ fn a_finished_job_shows_its_quality_plots_table_and_before_after() {
 
 #[test]
 fn the_preset_editor_sets_languages_5_1_burn_in_hdr_av1_and_clean_up() {
-    let mut preset = vodkit::preset::store::builtins()
-        .into_iter()
-        .find(|p| p.name == "web-ladder")
-        .expect("web-ladder");
+    let mut preset = vodkit::preset::store::builtin("web-ladder").expect("web-ladder");
     preset.name = "my-ladder".to_owned();
     let mut harness = Harness::builder()
         .with_size(egui::vec2(1400.0, 800.0))
@@ -420,10 +417,7 @@ fn the_preset_editor_sets_languages_5_1_burn_in_hdr_av1_and_clean_up() {
 
 #[test]
 fn the_preset_editor_shows_an_invalid_rung_inline() {
-    let mut preset = vodkit::preset::store::builtins()
-        .into_iter()
-        .find(|p| p.name == "phone-share")
-        .expect("phone-share");
+    let mut preset = vodkit::preset::store::builtin("phone-share").expect("phone-share");
     preset.name = "my-share".to_owned();
     preset.rungs[0].width = 1281;
     let mut harness = Harness::builder()
@@ -531,10 +525,7 @@ fn the_cloud_backend_tests_its_connection_and_runs_a_job() {
         .expect("bucket");
     // What MediaConvert would write for phone-share on the basic clip.
     let source = common::basic();
-    let preset = vodkit::preset::store::builtins()
-        .into_iter()
-        .find(|p| p.name == "phone-share")
-        .expect("phone-share");
+    let preset = vodkit::preset::store::builtin("phone-share").expect("phone-share");
     let plan =
         vodkit::plan::plan(&vodkit::probe::probe(&source).expect("probe"), &preset).expect("plan");
     let content = vodkit::cloud::upload::source_fingerprint(&source).expect("fingerprint");
@@ -802,10 +793,7 @@ fn a_cloud_job_running_when_the_app_closed_is_followed_again_and_offers_download
     // The source is moved away after submitting: following the job needs only the record.
     let source = dir.path().join("basic.mp4");
     std::fs::copy(common::basic(), &source).expect("copy");
-    let preset = vodkit::preset::store::builtins()
-        .into_iter()
-        .find(|p| p.name == "phone-share")
-        .expect("phone-share");
+    let preset = vodkit::preset::store::builtin("phone-share").expect("phone-share");
     let plan =
         vodkit::plan::plan(&vodkit::probe::probe(&source).expect("probe"), &preset).expect("plan");
     let cloud = vodkit::cloud::CloudSettings {
@@ -1107,10 +1095,7 @@ fn words_a_person_reads() {
     harness.get_by_label("MP4");
     // The size guess is a range up to what the caps allow (busy content reaches it), and the
     // folder counts the HLS/DASH copy too.
-    let web_ladder = vodkit::preset::store::builtins()
-        .into_iter()
-        .find(|p| p.name == "web-ladder")
-        .expect("web-ladder");
+    let web_ladder = vodkit::preset::store::builtin("web-ladder").expect("web-ladder");
     let plan = match &harness.state().files[0].status {
         FileStatus::Ready(info) => vodkit::plan::plan(info, &web_ladder).expect("plan"),
         _ => panic!("the file was probed"),
@@ -1280,10 +1265,7 @@ fn a_long_queue_lays_out_only_the_rows_in_view() {
     {
         let c = vodkit::catalog::Catalog::open(&library).expect("library");
         c.set_paused(true).expect("pause");
-        let preset = vodkit::preset::store::builtins()
-            .into_iter()
-            .find(|p| p.name == "phone-share")
-            .expect("phone-share");
+        let preset = vodkit::preset::store::builtin("phone-share").expect("phone-share");
         for n in 0..400 {
             let spec = vodkit::runner::JobSpec::local(
                 &dir.path().join(format!("clip-{n}.mp4")),
@@ -1377,10 +1359,7 @@ fn the_cloud_plan_shows_what_the_job_will_cost() {
             .is_some_and(|f| matches!(f.status, FileStatus::Ready(_)))
     });
     harness.run_steps(2);
-    let preset = vodkit::preset::store::builtins()
-        .into_iter()
-        .find(|p| p.name == "web-ladder")
-        .expect("web-ladder");
+    let preset = vodkit::preset::store::builtin("web-ladder").expect("web-ladder");
     let plan =
         vodkit::plan::plan(&vodkit::probe::probe(&source).expect("probe"), &preset).expect("plan");
     let e =

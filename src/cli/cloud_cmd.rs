@@ -637,21 +637,14 @@ impl SubmitRun<'_> {
             .options
             .max_cost_usd
             .or(self.clients.settings.max_cost_usd);
-        if let Some(name) = &self.options.template {
-            crate::cloud::submit::template_fits(&p, name, limit)
-                .map_err(|e| CloudError::new(format!("{}: {e}", file.display())))?;
-        }
-        if let Some(limit) = limit {
-            let snapshot = crate::cloud::prices::load();
-            let estimate = crate::cloud::cost::estimate_plan(
-                &p,
-                self.preset,
-                &self.clients.region,
-                snapshot.as_ref(),
-            );
-            crate::cloud::cost::check_limit(&estimate, &file.display().to_string(), limit)
-                .map_err(CloudError::new)?;
-        }
+        crate::cloud::submit::check_before_submit(
+            &p,
+            self.preset,
+            self.options.template.as_deref(),
+            limit,
+            &self.clients.region,
+        )
+        .map_err(CloudError::new)?;
         // Kept in the library like any job: the app shows it, and a job not followed here
         // (--no-wait) is followed by the app or `vodkit queue run` once this process ends.
         let spec = crate::runner::JobSpec {

@@ -223,10 +223,8 @@ fn report(
 /// `vodkit stills`: takes `count` stills of `width` pixels into `out`. Returns 1 on failure.
 pub fn stills(file: &Path, count: u32, width: u32, out_dir: &Path, out: &Output) -> usize {
     let result = probe(file).map_err(|e| e.to_string()).and_then(|info| {
-        let mut preset = crate::preset::store::builtins()
-            .into_iter()
-            .find(|p| p.name == "phone-share")
-            .ok_or("built-in presets missing")?;
+        let mut preset =
+            crate::preset::store::builtin("phone-share").ok_or("built-in presets missing")?;
         preset.stills.count = count.clamp(1, 100);
         preset.stills.width = width.clamp(16, 8192);
         let p = plan(&info, &preset).map_err(|e| e.to_string())?;

@@ -438,10 +438,7 @@ mod tests {
     /// A plan of a 1080p 29.97 fps source of `secs` with stereo sound (web-ladder).
     fn plan_of(secs: f64) -> Plan {
         let info = crate::plan::tests::info_1080p(secs);
-        let preset = crate::preset::store::builtins()
-            .into_iter()
-            .find(|p| p.name == "web-ladder")
-            .expect("web-ladder");
+        let preset = crate::preset::store::builtin("web-ladder").expect("web-ladder");
         crate::plan::plan(&info, &preset).expect("plan")
     }
 
@@ -570,10 +567,7 @@ mod tests {
     fn a_built_in_job_is_priced_output_by_output_and_the_limit_names_the_figure() {
         let snap = snapshot();
         let plan = plan_of(600.0);
-        let preset = crate::preset::store::builtins()
-            .into_iter()
-            .find(|p| p.name == "web-ladder")
-            .expect("web-ladder");
+        let preset = crate::preset::store::builtin("web-ladder").expect("web-ladder");
         let target = crate::cloud::JobTarget {
             bucket: "b".into(),
             prefix: "vod".into(),

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::clients::Clients;
 use super::outputs::{Object, list_objects, parse_s3_url, put_smil, rung_key, smil_for};
-use super::upload::{UploadOptions, Uploaded, source_sha256, upload};
+use super::upload::{UploadOptions, Uploaded, off_thread, source_sha256, upload};
 use super::{CloudError, JobTarget, create_job_request, mediaconvert};
 use crate::job::{CancelToken, EventSink, JobEvent, Stage, Summary};
 use crate::plan::Plan;
@@ -119,6 +119,28 @@ pub fn template_fits(plan: &Plan, name: &str, limit_usd: Option<f64>) -> Result<
     }
 }
 
+/// What refuses a source before anything is uploaded or recorded: a job template it cannot
+/// run ([`template_fits`]), and a cost limit that its estimate in `region` is above or that
+/// cannot be checked. The message names the source.
+pub fn check_before_submit(
+    plan: &Plan,
+    preset: &Preset,
+    template: Option<&str>,
+    limit_usd: Option<f64>,
+    region: &str,
+) -> Result<(), String> {
+    let source = plan.source.display().to_string();
+    if let Some(name) = template {
+        template_fits(plan, name, limit_usd).map_err(|e| format!("{source}: {e}"))?;
+    }
+    if let Some(limit) = limit_usd {
+        let snapshot = crate::cloud::prices::load();
+        let estimate = crate::cloud::cost::estimate_plan(plan, preset, region, snapshot.as_ref());
+        crate::cloud::cost::check_limit(&estimate, &source, limit)?;
+    }
+    Ok(())
+}
+
 /// Runs a plan on MediaConvert. See the module documentation.
 pub async fn submit(
     clients: &Clients,
@@ -137,31 +159,23 @@ pub async fn submit(
         )));
     }
     let target = JobTarget::from_settings(&clients.settings)?;
-    // A template is checked before anything is uploaded: that it is there, that this source
-    // comes out of it as planned, and that no cost limit asks for a price Vodkit cannot make.
+    // Checked before anything is uploaded: the template (that this source comes out of it as
+    // planned; that it is there) and the cost limit.
+    check_before_submit(
+        plan,
+        preset,
+        options.template.as_deref(),
+        options.max_cost_usd.or(clients.settings.max_cost_usd),
+        &clients.region,
+    )
+    .map_err(CloudError::new)?;
     let template = match &options.template {
-        Some(name) => {
-            template_fits(
-                plan,
-                name,
-                options.max_cost_usd.or(clients.settings.max_cost_usd),
-            )
-            .map_err(named)?;
-            Some((
-                name.clone(),
-                super::templates::template_groups(clients, name).await?,
-            ))
-        }
+        Some(name) => Some((
+            name.clone(),
+            super::templates::template_groups(clients, name).await?,
+        )),
         None => None,
     };
-    if let Some(limit) = options.max_cost_usd.or(clients.settings.max_cost_usd) {
-        // Priced before anything is uploaded.
-        let snapshot = crate::cloud::prices::load();
-        let estimate =
-            crate::cloud::cost::estimate_plan(plan, preset, &clients.region, snapshot.as_ref());
-        crate::cloud::cost::check_limit(&estimate, &plan.source.display().to_string(), limit)
-            .map_err(CloudError::new)?;
-    }
     sink(JobEvent::Started {
         source: plan.source.clone(),
         rungs: plan.made_rungs().map(|r| r.name.clone()).collect(),
@@ -265,9 +279,7 @@ pub async fn reattach(
             // Only jobs an earlier Vodkit submitted lack it; they named the folder from
             // the source's whole SHA-256.
             let (source, upload) = (plan.source.clone(), options.upload.clone());
-            let sha256 = tokio::task::spawn_blocking(move || source_sha256(&upload, &source))
-                .await
-                .map_err(|e| CloudError::new(format!("checksum task failed: {e}")))??;
+            let sha256 = off_thread(move || source_sha256(&upload, &source)).await?;
             target.place(plan, &sha256).output_url
         }
     };

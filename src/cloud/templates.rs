@@ -450,14 +450,11 @@ pub async fn list(clients: &Clients) -> Result<Vec<TemplateRow>, CloudError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::preset::store::builtins;
+    use crate::preset::store::builtin;
 
     #[test]
     fn a_job_by_template_names_the_source_and_where_each_group_writes() {
-        let web = builtins()
-            .into_iter()
-            .find(|p| p.name == "web-ladder")
-            .expect("web-ladder");
+        let web = builtin("web-ladder").expect("web-ladder");
         let info = crate::plan::tests::info_1080p(60.0);
         let plan = crate::plan::plan(&info, &web).expect("plan");
         let target = JobTarget {
@@ -513,10 +510,7 @@ mod tests {
 
     #[test]
     fn a_template_carries_the_ladder_but_nothing_of_a_source() {
-        let web = builtins()
-            .into_iter()
-            .find(|p| p.name == "web-ladder")
-            .expect("web-ladder");
+        let web = builtin("web-ladder").expect("web-ladder");
         let t = template_request(&web, None).expect("template");
         assert_eq!(t["Name"], "vodkit-web-ladder");
         let settings = &t["Settings"];
@@ -536,10 +530,7 @@ mod tests {
                 .get("Destination")
                 .is_none()
         );
-        let audio_only = builtins()
-            .into_iter()
-            .find(|p| p.name == "podcast-audio")
-            .expect("podcast-audio");
+        let audio_only = builtin("podcast-audio").expect("podcast-audio");
         assert!(template_request(&audio_only, None).is_err());
     }
 }

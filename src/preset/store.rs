@@ -71,6 +71,11 @@ pub fn builtins() -> Vec<Preset> {
         .collect()
 }
 
+/// The built-in preset called `name`.
+pub fn builtin(name: &str) -> Option<Preset> {
+    builtins().into_iter().find(|p| p.name == name)
+}
+
 /// The preset store over one user folder.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -290,10 +295,7 @@ mod tests {
 
     #[test]
     fn web_ladder_is_the_reference_ladder() {
-        let web = builtins()
-            .into_iter()
-            .find(|p| p.name == "web-ladder")
-            .expect("built in");
+        let web = builtin("web-ladder").expect("built in");
         let rungs: Vec<_> = web
             .rungs
             .iter()

@@ -100,9 +100,7 @@ fn reference_plan(source: &MediaInfo, rungs: &[PathBuf]) -> Result<Plan, String>
             ..plan
         });
     }
-    let preset = crate::preset::store::builtins()
-        .into_iter()
-        .find(|p| p.name == "web-ladder")
+    let preset = crate::preset::store::builtin("web-ladder")
         .ok_or("the built-in web-ladder preset is missing")?;
     crate::plan::plan(source, &preset).map_err(|e| e.to_string())
 }

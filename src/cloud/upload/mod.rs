@@ -34,7 +34,7 @@ use super::CloudError;
 use super::clients::Clients;
 use super::errors::On;
 use crate::job::{CancelToken, EventSink, JobEvent};
-use checksum::off_thread;
+pub(crate) use checksum::off_thread;
 pub use checksum::{fingerprint_ranges, source_crc64nvme, source_fingerprint, source_sha256};
 pub use multipart::part_size_for;
 use multipart::{Run, Stop, abort, create};
@@ -208,8 +208,33 @@ pub async fn upload(
     sink: &EventSink,
     cancel: &CancelToken,
 ) -> Result<Uploaded, CloudError> {
+    // Measured and fingerprinted once: every pass decides about the same file.
+    let named = |e: String| CloudError::new(format!("{}: {e}", file.display()));
+    let meta = std::fs::metadata(file).map_err(|e| named(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(named("not a file".to_owned()));
+    }
+    if meta.len() == 0 {
+        return Err(named(
+            "the file is empty (0 bytes); nothing to upload".to_owned(),
+        ));
+    }
+    let measured = (meta.len(), modified_unix_ns(&meta));
+    let fingerprint = {
+        let file = file.to_owned();
+        off_thread(move || source_fingerprint(&file)).await?
+    };
     for _ in 0..3 {
-        if let Some(done) = upload_once(clients, file, options, sink, cancel).await? {
+        if let Some(done) = upload_once(
+            clients,
+            file,
+            (measured, &fingerprint),
+            options,
+            sink,
+            cancel,
+        )
+        .await?
+        {
             return Ok(done);
         }
         sink(JobEvent::Warning {
@@ -225,6 +250,18 @@ pub async fn upload(
     )))
 }
 
+/// The S3 error code of a failed request (`NoSuchUpload`, `PreconditionFailed`...), if S3
+/// answered with one.
+pub(super) fn s3_code<E: aws_sdk_s3::error::ProvideErrorMetadata>(
+    e: &aws_smithy_runtime_api::client::result::SdkError<
+        E,
+        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+    >,
+) -> Option<&str> {
+    e.as_service_error()
+        .and_then(aws_sdk_s3::error::ProvideErrorMetadata::code)
+}
+
 /// Is this S3's answer to a conditional write that found an object there (412), or to one
 /// that met another in flight (409)?
 fn lost_the_race<E: aws_sdk_s3::error::ProvideErrorMetadata>(
@@ -234,8 +271,7 @@ fn lost_the_race<E: aws_sdk_s3::error::ProvideErrorMetadata>(
     >,
 ) -> bool {
     matches!(
-        e.as_service_error()
-            .and_then(aws_sdk_s3::error::ProvideErrorMetadata::code),
+        s3_code(e),
         Some("PreconditionFailed" | "ConditionalRequestConflict")
     )
 }
@@ -274,9 +310,7 @@ fn condition_unsupported<E: aws_sdk_s3::error::ProvideErrorMetadata>(
         aws_smithy_runtime_api::client::orchestrator::HttpResponse,
     >,
 ) -> bool {
-    e.as_service_error()
-        .and_then(aws_sdk_s3::error::ProvideErrorMetadata::code)
-        == Some("NotImplemented")
+    s3_code(e) == Some("NotImplemented")
 }
 
 /// What is said when a store refuses `If-None-Match` and the object is written without it.
@@ -292,37 +326,24 @@ fn condition_unsupported_warning(url: &str) -> String {
 async fn upload_once(
     clients: &Clients,
     file: &Path,
+    (measured, fingerprint): ((u64, u128), &str),
     options: &UploadOptions,
     sink: &EventSink,
     cancel: &CancelToken,
 ) -> Result<Option<Uploaded>, CloudError> {
     let bucket = clients.settings.require_bucket()?.to_owned();
     let named = |e: String| CloudError::new(format!("{}: {e}", file.display()));
-    let meta = std::fs::metadata(file).map_err(|e| named(e.to_string()))?;
-    if !meta.is_file() {
-        return Err(named("not a file".to_owned()));
-    }
-    let size_bytes = meta.len();
-    if size_bytes == 0 {
-        return Err(named(
-            "the file is empty (0 bytes); nothing to upload".to_owned(),
-        ));
-    }
-    let modified = modified_unix_ns(&meta);
+    let (size_bytes, modified) = measured;
     let name = file
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .ok_or_else(|| named("has no file name".to_owned()))?;
-    let fingerprint = {
-        let file = file.to_owned();
-        off_thread(move || source_fingerprint(&file)).await?
-    };
     let key_in = |folder: &str| {
         clients
             .settings
             .key(&crate::cloud::job_spec::input_path(&name, folder))
     };
-    let mut content_id = fingerprint.clone();
+    let mut content_id = fingerprint.to_owned();
     let mut key = key_in(&content_id);
     // Written only where nothing is, unless this run replaces an object on purpose.
     let mut only_if_absent = true;
@@ -361,12 +382,12 @@ async fn upload_once(
         }
         // Another file with this fingerprint (or an object Vodkit did not make): this one
         // goes beside it, named by its full checksum.
-        content_id = collision_folder(&fingerprint, &crc);
+        content_id = collision_folder(fingerprint, &crc);
         key = key_in(&content_id);
         sink(JobEvent::Warning {
             message: format!(
                 "s3://{bucket}/{} holds other content than {}; uploading to s3://{bucket}/{key}",
-                key_in(&fingerprint),
+                key_in(fingerprint),
                 file.display()
             ),
         });
@@ -395,9 +416,7 @@ async fn upload_once(
     let finished = |crc64nvme: Option<String>, outcome: UploadOutcome| {
         if let Some(crc) = &crc64nvme {
             // S3's checksum is the file's as long as it did not change while it went out.
-            if std::fs::metadata(file)
-                .is_ok_and(|m| m.len() == size_bytes && modified_unix_ns(&m) == modified)
-            {
+            if !record::changed_since(file, size_bytes, modified) {
                 checksum::remember_crc64nvme(options, file, size_bytes, modified, crc);
             }
         }
@@ -452,6 +471,20 @@ async fn upload_once(
                 On::Object("s3:PutObject", &bucket, &key),
             )
         })?;
+        if record::changed_since(file, size_bytes, modified) {
+            // What S3 holds may be half of each version: it is not kept.
+            let _ = clients
+                .s3
+                .delete_object()
+                .bucket(&bucket)
+                .key(&key)
+                .send()
+                .await;
+            return Err(named(
+                "the file changed while it was uploading; the object was removed, run it again"
+                    .to_owned(),
+            ));
+        }
         progress.report(size_bytes);
         return Ok(Some(finished(
             put.checksum_crc64_nvme().map(str::to_owned),
@@ -476,7 +509,7 @@ async fn upload_once(
         file: file.to_owned(),
         size_bytes,
         modified_unix_ns: modified,
-        fingerprint: fingerprint.clone(),
+        fingerprint: fingerprint.to_owned(),
         part_size_bytes: part_size,
         parts: Vec::new(),
     };

@@ -13,7 +13,7 @@ use super::super::CloudError;
 use super::super::clients::Clients;
 use super::super::errors::On;
 use super::super::part_body::counted_part;
-use super::record::{Record, RecordedPart, modified_unix_ns, save_record};
+use super::record::{Record, RecordedPart, changed_since, save_record};
 use super::{MIN_PART_SIZE_BYTES, Progress, UploadOptions, UploadOutcome, content_type};
 use crate::job::{CancelToken, EventSink};
 
@@ -70,9 +70,7 @@ fn is_gone<E: aws_sdk_s3::error::ProvideErrorMetadata>(
         aws_smithy_runtime_api::client::orchestrator::HttpResponse,
     >,
 ) -> bool {
-    e.as_service_error()
-        .and_then(aws_sdk_s3::error::ProvideErrorMetadata::code)
-        == Some("NoSuchUpload")
+    super::s3_code(e) == Some("NoSuchUpload")
 }
 
 pub(super) async fn create(
@@ -300,10 +298,7 @@ impl Run<'_> {
         }
 
         // The file must not have changed under us.
-        let changed = std::fs::metadata(&record.file).map_or(true, |m| {
-            m.len() != record.size_bytes || modified_unix_ns(&m) != record.modified_unix_ns
-        });
-        if changed {
+        if changed_since(&record.file, record.size_bytes, record.modified_unix_ns) {
             abort(clients, &record).await.map_err(Stop::Error)?;
             let _ = std::fs::remove_file(self.record_file);
             return Err(Stop::Error(CloudError::new(format!(
@@ -361,10 +356,7 @@ impl Run<'_> {
             // A part the record names but S3 does not hold (a store that cannot list parts,
             // a record from before a crash): the record is wrong, and the upload starts
             // again rather than failing on every run.
-            let invalid_part = e
-                .as_service_error()
-                .and_then(aws_sdk_s3::error::ProvideErrorMetadata::code)
-                == Some("InvalidPart");
+            let invalid_part = super::s3_code(&e) == Some("InvalidPart");
             if is_gone(&e) || (invalid_part && resumed_parts > 0) {
                 return Stop::Gone;
             }
@@ -432,12 +424,23 @@ async fn send_part(
 
 /// Aborts a recorded multipart upload; one S3 no longer has is already gone (`Ok`).
 pub(super) async fn abort(clients: &Clients, record: &Record) -> Result<(), CloudError> {
+    abort_upload(clients, &record.bucket, &record.key, &record.upload_id).await
+}
+
+/// Aborts the multipart upload `upload_id` of `bucket`/`key`; one S3 no longer has is
+/// already gone (`Ok`).
+pub(super) async fn abort_upload(
+    clients: &Clients,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+) -> Result<(), CloudError> {
     let aborted = clients
         .s3
         .abort_multipart_upload()
-        .bucket(&record.bucket)
-        .key(&record.key)
-        .upload_id(&record.upload_id)
+        .bucket(bucket)
+        .key(key)
+        .upload_id(upload_id)
         .send()
         .await;
     match aborted {
@@ -446,10 +449,9 @@ pub(super) async fn abort(clients: &Clients, record: &Record) -> Result<(), Clou
             clients.explain(
                 &e,
                 &format!(
-                    "aborting the upload of s3://{}/{} (delete it with `aws s3api abort-multipart-upload`)",
-                    record.bucket, record.key
+                    "aborting the upload of s3://{bucket}/{key} (delete it with `aws s3api abort-multipart-upload`)"
                 ),
-                On::Object("s3:AbortMultipartUpload", &record.bucket, &record.key),
+                On::Object("s3:AbortMultipartUpload", bucket, key),
             )
         }),
     }

@@ -101,6 +101,14 @@ pub(super) fn save_record(path: &Path, record: &Record) -> Result<(), CloudError
     })
 }
 
+/// Whether `file` is no longer `size_bytes` long with that modification time (or is gone):
+/// it changed since it was measured.
+pub(super) fn changed_since(file: &Path, size_bytes: u64, modified_unix_ns_then: u128) -> bool {
+    std::fs::metadata(file).map_or(true, |m| {
+        m.len() != size_bytes || modified_unix_ns(&m) != modified_unix_ns_then
+    })
+}
+
 pub(super) fn modified_unix_ns(meta: &std::fs::Metadata) -> u128 {
     meta.modified()
         .ok()
@@ -131,22 +139,9 @@ pub(super) async fn abort_old_records(clients: &Clients, dir: &Path, sink: &crat
         };
         let text = |k: &str| old[k].as_str().unwrap_or_default().to_owned();
         let (bucket, key, upload_id) = (text("bucket"), text("key"), text("upload_id"));
-        let aborted = clients
-            .s3
-            .abort_multipart_upload()
-            .bucket(&bucket)
-            .key(&key)
-            .upload_id(&upload_id)
-            .send()
-            .await;
-        let gone = match &aborted {
-            Ok(_) => true,
-            Err(e) => {
-                e.as_service_error()
-                    .and_then(aws_sdk_s3::error::ProvideErrorMetadata::code)
-                    == Some("NoSuchUpload")
-            }
-        };
+        let gone = super::multipart::abort_upload(clients, &bucket, &key, &upload_id)
+            .await
+            .is_ok();
         if gone {
             let _ = std::fs::remove_file(&path);
             sink(crate::job::JobEvent::Warning {
